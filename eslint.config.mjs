@@ -1,0 +1,58 @@
+// One flat config. The pure core's boundary is enforced here: no `vscode`, no LSP server library,
+// no Node built-ins (all I/O is injected through the host interfaces in server/src/core/host.ts).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'samples/**', 'test-artifacts/**', '*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      eqeqeq: ['error', 'smart'],
+    },
+  },
+  {
+    files: ['server/src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'vscode', message: 'The core must not depend on the editor.' },
+            ...nodeBuiltins.map((name) => ({ name, message: 'The core does no I/O of its own: inject it.' })),
+          ],
+          patterns: [
+            { group: ['vscode-languageserver', 'vscode-languageserver/*'], message: 'The core must not depend on the LSP server library.' },
+            { group: ['vscode-languageclient', 'vscode-languageclient/*'], message: 'The core must not depend on the LSP client.' },
+            { group: ['**/node/**', '**/cli/**', '**/server', '**/handlers/**'], message: 'The core imports only from the core.' },
+          ],
+        },
+      ],
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['server/src/**/*.ts'],
+    ignores: ['server/src/cli/**'],
+    rules: { 'no-console': 'error' },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+    },
+  },
+);
