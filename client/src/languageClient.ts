@@ -1,0 +1,52 @@
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
+import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+
+/** Owns the connection to the bundled language server (dist/server.js). */
+export class MedAlignLanguageClient {
+  private client: LanguageClient | undefined;
+  readonly output: vscode.OutputChannel;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('MedAlign Language Server');
+    context.subscriptions.push(this.output);
+  }
+
+  async start(): Promise<void> {
+    const module = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'server.js').fsPath;
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6010'] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [
+        { scheme: 'file', language: 'medalign' },
+        { scheme: 'file', language: 'medalign-prompt' },
+        { scheme: 'file', pattern: '**/*.xml' },
+      ],
+      synchronize: {
+        fileEvents: vscode.workspace.createFileSystemWatcher(
+          '**/{*.medalign,*.prompt,*.xml,medalign.config.json}',
+        ),
+      },
+      outputChannel: this.output,
+    };
+    this.client = new LanguageClient('medalign', 'MedAlign Language Server', serverOptions, clientOptions);
+    await this.client.start();
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (c?.isRunning()) await c.stop();
+  }
+
+  get languageClient(): LanguageClient | undefined {
+    return this.client;
+  }
+}
