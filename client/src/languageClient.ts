@@ -5,10 +5,10 @@ import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient
 /** Owns the connection to the bundled language server (dist/server.js). */
 export class MedAlignLanguageClient {
   private client: LanguageClient | undefined;
-  readonly output: vscode.OutputChannel;
+  readonly output: vscode.LogOutputChannel;
 
   constructor(private readonly context: vscode.ExtensionContext) {
-    this.output = vscode.window.createOutputChannel('MedAlign Language Server');
+    this.output = vscode.window.createOutputChannel('MedAlign Language Server', { log: true });
     context.subscriptions.push(this.output);
   }
 

@@ -1,12 +1,306 @@
-import type { Connection } from 'vscode-languageserver';
+/**
+ * The language server: wires an LSP connection to the pure language service. Handlers only find the
+ * document and its workspace, then delegate; each is wrapped by `runSafe` so an exception becomes a
+ * logged error and an empty answer, never a dead server.
+ */
+import {
+  CodeActionKind,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
+  TextDocumentSyncKind,
+  TextDocuments,
+} from 'vscode-languageserver';
+import type {
+  CancellationToken,
+  Connection,
+  InitializeParams,
+  InitializeResult,
+  ResponseError,
+} from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { FileSystem } from './core/host';
+import { getLanguageService } from './core/languageService';
+import {
+  Workspace,
+  findProjectRoot,
+  INSTRUCTION_EXT,
+  RECORD_EXT,
+  TEMPLATE_EXT,
+} from './core/workspace/workspace';
+import { CONFIG_FILE_NAME } from './core/workspace/config';
+import { dirname, isInside } from './core/util/uri';
 
 export interface ServerRuntime {
   fs: FileSystem;
 }
 
-/** Wires a connection to the language features. (Placeholder: features land next.) */
-export function startServer(connection: Connection, _runtime: ServerRuntime): void {
-  connection.onInitialize(() => ({ capabilities: {} }));
+export function startServer(connection: Connection, runtime: ServerRuntime): void {
+  const { fs } = runtime;
+  const documents = new TextDocuments(TextDocument);
+  const service = getLanguageService(fs);
+  const workspaces: Workspace[] = [];
+  const loose = new Map<string, Workspace>();
+  /** Closed files we published diagnostics for (duplicate ids), so they can be cleared later. */
+  const publishedClosed = new Set<string>();
+  let folders: string[] = [];
+  let watchDynamically = false;
+  let ready: Promise<void> = Promise.resolve();
+
+  const log = (message: string) => connection.console.log(message);
+
+  function runSafe<T>(what: string, empty: T, fn: () => Promise<T> | T, token?: CancellationToken) {
+    return (async (): Promise<T | ResponseError<void>> => {
+      try {
+        if (token?.isCancellationRequested) return empty;
+        await ready;
+        const result = await fn();
+        return token?.isCancellationRequested ? empty : result;
+      } catch (err) {
+        connection.console.error(
+          `${what} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
+        return empty;
+      }
+    })() as Promise<T>;
+  }
+
+  const isInstruction = (uri: string) => uri.endsWith(INSTRUCTION_EXT);
+
+  async function workspaceFor(uri: string): Promise<Workspace> {
+    let best: Workspace | undefined;
+    for (const w of workspaces)
+      if (isInside(w.root, uri) && (!best || w.root.length > best.root.length)) best = w;
+    if (best) return best;
+    const root = (await findProjectRoot(fs, uri)) ?? dirname(dirname(uri));
+    let w = loose.get(root);
+    if (!w) {
+      w = new Workspace(fs, root);
+      loose.set(root, w);
+      await w.loadConfig();
+      await w.scan();
+    }
+    return w;
+  }
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    folders = (params.workspaceFolders ?? []).map((f) => f.uri.replace(/\/$/, ''));
+    if (folders.length === 0 && params.rootUri) folders = [params.rootUri.replace(/\/$/, '')];
+    watchDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        completionProvider: { triggerCharacters: [':', ' ', '#', '/', '.'], resolveProvider: false },
+        hoverProvider: true,
+        definitionProvider: true,
+        documentSymbolProvider: true,
+        foldingRangeProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      },
+      serverInfo: { name: 'medalign-language-server' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (watchDynamically) {
+      void connection.client.register(DidChangeWatchedFilesNotification.type, {
+        watchers: [
+          { globPattern: `**/*${INSTRUCTION_EXT}` },
+          { globPattern: `**/*${TEMPLATE_EXT}` },
+          { globPattern: `**/*${RECORD_EXT}` },
+          { globPattern: `**/${CONFIG_FILE_NAME}` },
+        ],
+      });
+    }
+    ready = (async () => {
+      const started = Date.now();
+      for (const root of folders) {
+        const w = new Workspace(fs, root);
+        await w.loadConfig();
+        const { instructions } = await w.scan();
+        // Open documents win over what is on disk.
+        for (const d of documents.all())
+          if (isInside(root, d.uri) && isInstruction(d.uri)) w.updateInstruction(d.uri, d.getText());
+        workspaces.push(w);
+        log(
+          `Indexed ${instructions} instruction files in ${w.label(root) || root} (${Date.now() - started} ms).`,
+        );
+      }
+    })().catch((err) => connection.console.error(`Workspace scan failed: ${String(err)}`));
+    void ready.then(() => revalidateAll());
+  });
+
+  // --- Diagnostics (push) -------------------------------------------------------------------------
+  const pending = new Map<string, ReturnType<typeof setTimeout>>();
+
+  function scheduleValidation(document: TextDocument, delay = 0): void {
+    const t = pending.get(document.uri);
+    if (t) clearTimeout(t);
+    pending.set(
+      document.uri,
+      setTimeout(() => {
+        pending.delete(document.uri);
+        void validate(document);
+      }, delay),
+    );
+  }
+
+  async function validate(document: TextDocument): Promise<void> {
+    const diagnostics = await runSafe('validation', [], async () => {
+      const ws = await workspaceFor(document.uri);
+      return service.doValidation(document, ws);
+    });
+    // Publish only if the document is still current (a newer edit re-validates).
+    const current = documents.get(document.uri);
+    if (current && current.version !== document.version) return;
+    await connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
+  }
+
+  /** Open documents, plus closed files that share an id with another file. */
+  async function revalidateAll(): Promise<void> {
+    for (const d of documents.all()) if (isInstruction(d.uri)) scheduleValidation(d);
+    const dupes = new Set<string>();
+    for (const w of [...workspaces, ...loose.values()]) for (const u of w.ids.duplicatedUris()) dupes.add(u);
+    for (const uri of dupes) {
+      if (documents.get(uri)) continue;
+      const text = await fs.readFile(uri);
+      if (text === undefined) continue;
+      publishedClosed.add(uri);
+      await validate(TextDocument.create(uri, 'medalign', 0, text));
+    }
+    for (const uri of [...publishedClosed]) {
+      if (dupes.has(uri) || documents.get(uri)) continue;
+      publishedClosed.delete(uri);
+      await connection.sendDiagnostics({ uri, diagnostics: [] });
+    }
+  }
+
+  documents.onDidOpen((e) => {
+    if (!isInstruction(e.document.uri)) return;
+    void (async () => {
+      await ready;
+      const ws = await workspaceFor(e.document.uri);
+      const before = ws.ids.idFor(e.document.uri);
+      ws.updateInstruction(e.document.uri, e.document.getText());
+      publishedClosed.delete(e.document.uri);
+      if (before !== ws.ids.idFor(e.document.uri)) await revalidateAll();
+      else scheduleValidation(e.document);
+    })();
+  });
+
+  documents.onDidChangeContent((e) => {
+    if (!isInstruction(e.document.uri)) return;
+    void (async () => {
+      await ready;
+      const ws = await workspaceFor(e.document.uri);
+      const before = ws.ids.idFor(e.document.uri);
+      ws.updateInstruction(e.document.uri, e.document.getText());
+      if (before !== ws.ids.idFor(e.document.uri)) await revalidateAll();
+      else scheduleValidation(e.document);
+    })();
+  });
+
+  documents.onDidClose((e) => {
+    if (!isInstruction(e.document.uri)) return;
+    void (async () => {
+      const ws = await workspaceFor(e.document.uri);
+      ws.updateInstruction(e.document.uri, await fs.readFile(e.document.uri));
+      await connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+      await revalidateAll();
+    })();
+  });
+
+  connection.onDidChangeWatchedFiles((params) => {
+    void runSafe('file change', undefined, async () => {
+      for (const change of params.changes) {
+        const uri = change.uri;
+        const ws = await workspaceFor(uri);
+        const deleted = change.type === FileChangeType.Deleted;
+        if (uri.endsWith('/' + CONFIG_FILE_NAME)) await ws.loadConfig();
+        else if (isInstruction(uri)) {
+          if (!documents.get(uri)) ws.updateInstruction(uri, deleted ? undefined : await fs.readFile(uri));
+        } else {
+          if (uri.endsWith(RECORD_EXT)) ws.records.invalidate(uri);
+          if (deleted) ws.files.delete(uri);
+          else ws.files.add(uri);
+        }
+      }
+      await revalidateAll();
+    });
+  });
+
+  // --- Requests -----------------------------------------------------------------------------------
+  const instructionDoc = (uri: string) => {
+    const d = documents.get(uri);
+    return d && isInstruction(uri) ? d : undefined;
+  };
+
+  connection.onCompletion((p, token) =>
+    runSafe(
+      'completion',
+      null,
+      async () => {
+        const d = instructionDoc(p.textDocument.uri);
+        return d ? service.doComplete(d, p.position, await workspaceFor(d.uri)) : null;
+      },
+      token,
+    ),
+  );
+  connection.onHover((p, token) =>
+    runSafe(
+      'hover',
+      null,
+      async () => {
+        const d = instructionDoc(p.textDocument.uri);
+        return d ? service.doHover(d, p.position, await workspaceFor(d.uri)) : null;
+      },
+      token,
+    ),
+  );
+  connection.onDefinition((p, token) =>
+    runSafe(
+      'definition',
+      [],
+      async () => {
+        const d = instructionDoc(p.textDocument.uri);
+        return d ? service.findDefinition(d, p.position, await workspaceFor(d.uri)) : [];
+      },
+      token,
+    ),
+  );
+  connection.onDocumentSymbol((p, token) =>
+    runSafe(
+      'document symbols',
+      [],
+      () => {
+        const d = instructionDoc(p.textDocument.uri);
+        return d ? service.findDocumentSymbols(d) : [];
+      },
+      token,
+    ),
+  );
+  connection.onFoldingRanges((p, token) =>
+    runSafe(
+      'folding',
+      [],
+      () => {
+        const d = instructionDoc(p.textDocument.uri);
+        return d ? service.getFoldingRanges(d) : [];
+      },
+      token,
+    ),
+  );
+  connection.onCodeAction((p, token) =>
+    runSafe(
+      'code actions',
+      [],
+      async () => {
+        const d = instructionDoc(p.textDocument.uri);
+        return d ? service.getCodeActions(d, p.context.diagnostics, await workspaceFor(d.uri)) : [];
+      },
+      token,
+    ),
+  );
+
+  documents.listen(connection);
   connection.listen();
 }

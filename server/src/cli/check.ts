@@ -1,0 +1,84 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { URI } from 'vscode-uri';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Diagnostic } from 'vscode-languageserver-types';
+import { getLanguageService } from '../core/languageService';
+import { Workspace, findProjectRoot, INSTRUCTION_EXT } from '../core/workspace/workspace';
+import { nodeFileSystem } from '../node/nodeFileSystem';
+
+const SEVERITY = ['', 'error', 'warning', 'info', 'hint'] as const;
+const SKIP = new Set(['node_modules', '.git', '.medalign', 'out', 'dist']);
+
+export interface FileDiagnostic extends Diagnostic {
+  file: string;
+}
+
+async function collect(p: string, out: string[]): Promise<void> {
+  let st;
+  try {
+    st = await fsp.stat(p);
+  } catch {
+    throw new Error(`no such file or folder: ${p}`);
+  }
+  if (st.isFile()) {
+    out.push(p);
+    return;
+  }
+  for (const e of await fsp.readdir(p, { withFileTypes: true })) {
+    if (e.isDirectory() && !SKIP.has(e.name) && !e.name.startsWith('.'))
+      await collect(path.join(p, e.name), out);
+    else if (e.isFile() && e.name.endsWith(INSTRUCTION_EXT)) out.push(path.join(p, e.name));
+  }
+}
+
+/** Checks files; returns the diagnostics of each file (in path order). */
+export async function checkFiles(paths: string[], cwd: string): Promise<FileDiagnostic[]> {
+  const files: string[] = [];
+  for (const p of paths.length ? paths : ['.']) await collect(path.resolve(cwd, p), files);
+  files.sort();
+  const fs = nodeFileSystem;
+  const service = getLanguageService(fs);
+  const workspaces = new Map<string, Workspace>();
+  const out: FileDiagnostic[] = [];
+  for (const file of files) {
+    const uri = URI.file(file).toString();
+    const root = (await findProjectRoot(fs, uri)) ?? URI.file(path.dirname(path.dirname(file))).toString();
+    let ws = workspaces.get(root);
+    if (!ws) {
+      ws = new Workspace(fs, root);
+      await ws.loadConfig();
+      await ws.scan();
+      workspaces.set(root, ws);
+    }
+    const text = await fs.readFile(uri);
+    if (text === undefined) throw new Error(`cannot read ${file}`);
+    ws.updateInstruction(uri, text);
+    const diags = await service.doValidation(TextDocument.create(uri, 'medalign', 0, text), ws);
+    for (const d of diags) out.push({ ...d, file: path.relative(cwd, file) || file });
+  }
+  return out;
+}
+
+export async function runCheck(args: string[], cwd: string, write: (s: string) => void): Promise<number> {
+  const json = args.includes('--json');
+  const paths = args.filter((a) => a !== '--json');
+  const unknown = paths.filter((a) => a.startsWith('--'));
+  if (unknown.length) throw new Error(`unknown option ${unknown.join(', ')}`);
+  const diags = await checkFiles(paths, cwd);
+  const errors = diags.filter((d) => d.severity === 1).length;
+  if (json) {
+    write(JSON.stringify(diags, null, 2) + '\n');
+  } else {
+    for (const d of diags) {
+      const { line, character } = d.range.start;
+      write(
+        `${d.file}:${line + 1}:${character + 1} ${SEVERITY[d.severity ?? 1]} ${typeof d.message === 'string' ? d.message : d.message.value} [${String(d.code ?? '')}]\n`,
+      );
+    }
+    const warnings = diags.filter((d) => d.severity === 2).length;
+    const files = new Set(diags.map((d) => d.file)).size;
+    write(`${errors} error(s), ${warnings} warning(s) in ${files} file(s) with problems.\n`);
+  }
+  return errors > 0 ? 1 : 0;
+}

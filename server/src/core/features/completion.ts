@@ -1,0 +1,137 @@
+/** Completion in instruction files: keys, enum values, models, patients, records, templates, sections. */
+import { CompletionItemKind, CompletionList, MarkupKind, Range, TextEdit } from 'vscode-languageserver-types';
+import type { CompletionItem } from 'vscode-languageserver-types';
+import { contextSizes, instructionKeys, instructionSchema, taxonomy } from '../schema/schemas';
+import { BASELINE_MODEL } from '../workspace/config';
+import type { Workspace } from '../workspace/workspace';
+import { TEMPLATE_EXT } from '../workspace/workspace';
+import { dirname, relativePath } from '../util/uri';
+import { frontMatterPairs, locateInFrontMatter, toRange } from './document';
+import type { ParsedDocument } from './document';
+import { KNOWN_SECTIONS, SECTION_DOCS } from './sections';
+
+export async function doComplete(
+  parsed: ParsedDocument,
+  offset: number,
+  uri: string,
+  workspace: Workspace,
+): Promise<CompletionList> {
+  const { document, file } = parsed;
+  const loc = locateInFrontMatter(file, offset);
+  const items: CompletionItem[] = [];
+
+  if (loc.kind === 'key') {
+    const present = new Set(frontMatterPairs(file).map((p) => p.key));
+    const range = toRange(document, loc.span);
+    instructionKeys.forEach((key, i) => {
+      if (present.has(key) && loc.pair?.key !== key) return;
+      const s = instructionSchema.properties[key];
+      const required = key === 'id' || key === 'patient' || key === 'record';
+      items.push({
+        label: key,
+        kind: CompletionItemKind.Property,
+        detail: required ? 'required' : 'optional',
+        documentation: { kind: MarkupKind.Markdown, value: s.description ?? '' },
+        textEdit: TextEdit.replace(range, key === 'tags' ? 'tags: []' : `${key}: `),
+        sortText: String(i).padStart(2, '0'),
+      });
+    });
+    return CompletionList.create(items, false);
+  }
+
+  if (loc.kind === 'value') {
+    const range = toRange(document, loc.span);
+    const add = (label: string, kind: CompletionItemKind, doc?: string, detail?: string) => {
+      const item: CompletionItem = { label, kind, textEdit: TextEdit.replace(range, label) };
+      if (doc) item.documentation = { kind: MarkupKind.Markdown, value: doc };
+      if (detail) item.detail = detail;
+      items.push(item);
+    };
+    switch (loc.key) {
+      case 'category':
+        for (const t of taxonomy)
+          add(t.subcategory, CompletionItemKind.EnumMember, t.description, t.category);
+        break;
+      case 'strategy': {
+        const s = instructionSchema.properties['strategy'];
+        (s.enum ?? []).forEach((v, i) =>
+          add(String(v), CompletionItemKind.EnumMember, s.enumDescriptions?.[i]),
+        );
+        break;
+      }
+      case 'context':
+        contextSizes.forEach((c) => add(c, CompletionItemKind.EnumMember, undefined, contextDetail(c)));
+        break;
+      case 'model':
+        add(
+          BASELINE_MODEL,
+          CompletionItemKind.Value,
+          'Built-in extractive baseline: no key, no network.',
+          'built in',
+        );
+        for (const e of workspace.config.endpoints) {
+          add(e.id, CompletionItemKind.Value, endpointDoc(e), `${e.kind} · ${e.model}`);
+        }
+        break;
+      case 'patient':
+        for (const id of await workspace.patientIds()) {
+          add(id, CompletionItemKind.Value, undefined, `${workspace.config.recordsFolder}/${id}.xml`);
+        }
+        break;
+      case 'record': {
+        const from = dirname(uri);
+        for (const r of await workspace.recordFiles()) add(relativePath(from, r), CompletionItemKind.File);
+        break;
+      }
+      case 'template': {
+        const from = dirname(uri);
+        for (const t of workspace.filesWithExtension(TEMPLATE_EXT))
+          add(relativePath(from, t), CompletionItemKind.File);
+        break;
+      }
+    }
+    return CompletionList.create(items, false);
+  }
+
+  // Body: section headings at the start of a line.
+  const fm = file.frontMatter;
+  if (fm && offset < fm.span.end) return CompletionList.create([], false);
+  const lineStart = file.text.lastIndexOf('\n', offset - 1) + 1;
+  const before = file.text.slice(lineStart, offset);
+  if (/^#{0,2}[ \t]*[\w ]*$/.test(before)) {
+    const present = new Set(file.sections.map((s) => s.name));
+    const range = Range.create(document.positionAt(lineStart), document.positionAt(offset));
+    KNOWN_SECTIONS.forEach((name, i) => {
+      if (present.has(name)) return;
+      items.push({
+        label: `## ${name}`,
+        kind: CompletionItemKind.Module,
+        documentation: { kind: MarkupKind.Markdown, value: SECTION_DOCS[name] ?? '' },
+        textEdit: TextEdit.replace(range, `## ${name}\n`),
+        filterText: before.startsWith('#') ? `## ${name}` : name,
+        sortText: String(i),
+      });
+    });
+  }
+  return CompletionList.create(items, false);
+}
+
+function contextDetail(c: string): string {
+  const n = Number(c.slice(0, -1)) * 1024;
+  return `${n.toLocaleString('en-US')} tokens`;
+}
+
+export function endpointDoc(e: {
+  id: string;
+  kind: string;
+  model: string;
+  baseUrl?: string;
+  contextWindow?: number;
+  encoding?: string;
+}): string {
+  const lines = [`**${e.id}** — ${e.kind}`, '', `- model: \`${e.model}\``];
+  if (e.baseUrl) lines.push(`- base URL: ${e.baseUrl}`);
+  if (e.contextWindow) lines.push(`- context window: ${e.contextWindow.toLocaleString('en-US')} tokens`);
+  if (e.encoding) lines.push(`- encoding: ${e.encoding}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,138 @@
+/** Hover in instruction files: key docs from the schema, taxonomy, models, records, sections. */
+import { MarkupKind } from 'vscode-languageserver-types';
+import type { Hover } from 'vscode-languageserver-types';
+import { instructionSchema, parseContextSize, taxonomy } from '../schema/schemas';
+import { BASELINE_MODEL } from '../workspace/config';
+import type { Workspace } from '../workspace/workspace';
+import type { EhrRecord } from '../record/model';
+import { locateInFrontMatter, toRange } from './document';
+import type { ParsedDocument } from './document';
+import { SECTION_DOCS } from './sections';
+import { endpointDoc } from './completion';
+
+export async function doHover(
+  parsed: ParsedDocument,
+  offset: number,
+  uri: string,
+  workspace: Workspace,
+): Promise<Hover | null> {
+  const { document, file } = parsed;
+  const md = (value: string, span: { start: number; end: number }): Hover => ({
+    contents: { kind: MarkupKind.Markdown, value },
+    range: toRange(document, span),
+  });
+
+  const section = file.sections.find((s) => offset >= s.heading.start && offset <= s.heading.end);
+  if (section) {
+    return md(
+      `**## ${section.name}**\n\n${SECTION_DOCS[section.name] ?? 'Unknown section: its text is ignored.'}`,
+      section.heading,
+    );
+  }
+
+  const loc = locateInFrontMatter(file, offset);
+  if (loc.kind === 'key' && loc.pair) {
+    const schema = instructionSchema.properties[loc.pair.key];
+    if (!schema) return md(`Unknown key \`${loc.pair.key}\`.`, loc.pair.keySpan);
+    const type = schema.anyOf
+      ? schema.anyOf.map((s) => (s.enum ? s.enum.join(' | ') : String(s.type))).join(' | ')
+      : schema.enum
+        ? schema.enum.join(' | ')
+        : Array.isArray(schema.type)
+          ? schema.type.join(' | ')
+          : (schema.type ?? '');
+    return md(
+      `**${loc.pair.key}**${type ? ` \`${type}\`` : ''}\n\n${schema.description ?? ''}`,
+      loc.pair.keySpan,
+    );
+  }
+  if (loc.kind !== 'value' || !loc.pair?.valueSpan) return null;
+  const pair = loc.pair;
+  const span = pair.valueSpan!;
+  const value = pair.value;
+
+  switch (pair.key) {
+    case 'category': {
+      const t = taxonomy.find((x) => x.subcategory === value);
+      if (!t) return null;
+      return md(
+        `**${t.subcategory}** — *${t.category}*\n\n${t.description}\n\n(MedAlign instruction taxonomy)`,
+        span,
+      );
+    }
+    case 'strategy': {
+      const s = instructionSchema.properties['strategy'];
+      const i = (s.enum ?? []).indexOf(String(value));
+      return i >= 0 ? md(`**strategy: ${String(value)}**\n\n${s.enumDescriptions?.[i] ?? ''}`, span) : null;
+    }
+    case 'context': {
+      const n = parseContextSize(value);
+      if (n === undefined) return null;
+      const reserve = workspace.config.defaults.generationReserve;
+      return md(
+        `**Context window: ${n.toLocaleString('en-US')} tokens**\n\nGeneration reserve: ${reserve} tokens (medalign.config.json). ` +
+          `The record gets what is left after the template and the instruction.`,
+        span,
+      );
+    }
+    case 'model': {
+      if (value === BASELINE_MODEL) {
+        return md(
+          '**baseline** — built in\n\nAn extractive answer from the record passages that best match the instruction (BM25). No key, no network.',
+          span,
+        );
+      }
+      const e = workspace.config.endpoints.find((x) => x.id === value);
+      return e ? md(endpointDoc(e), span) : null;
+    }
+    case 'patient':
+    case 'record': {
+      const resolved = workspace.resolveRecord(uri, file.data);
+      if (!resolved) return null;
+      const info = await workspace.records.get(resolved.uri);
+      const label = workspace.label(resolved.uri);
+      if (!info.exists) return md(`**Record not found**: ${label}`, span);
+      if (!info.record?.ok) return md(`**${label}** — not a valid MedAlign record.`, span);
+      return md(recordSummary(label, info.record, info.size ?? info.record.size), span);
+    }
+    case 'template': {
+      const t = workspace.resolveTemplate(uri, file.data);
+      return t ? md(`**Template** ${workspace.label(t.uri)}`, span) : null;
+    }
+    default:
+      return null;
+  }
+}
+
+export function recordSummary(label: string, r: EhrRecord, bytes: number): string {
+  const span =
+    r.firstDate && r.lastDate
+      ? `${r.firstDate.iso.slice(0, 10)} → ${r.lastDate.iso.slice(0, 10)}`
+      : 'no dates';
+  const years =
+    r.firstDate && r.lastDate
+      ? ` (${((r.lastDate.epochMs - r.firstDate.epochMs) / 31_557_600_000).toFixed(1)} years)`
+      : '';
+  const person = r.person
+    ? [r.person.gender, r.person.ageInYears !== undefined ? `${r.person.ageInYears} y` : undefined]
+        .filter(Boolean)
+        .join(', ')
+    : '';
+  return [
+    `**Record** ${label}${person ? ` — ${person}` : ''}`,
+    '',
+    `| | |`,
+    `|---|---|`,
+    `| visits | ${r.visits.length.toLocaleString('en-US')} |`,
+    `| events | ${r.eventCount.toLocaleString('en-US')} |`,
+    `| notes | ${r.noteCount.toLocaleString('en-US')} |`,
+    `| dates | ${span}${years} |`,
+    `| size | ${formatBytes(bytes)} |`,
+  ].join('\n');
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MB`;
+}

@@ -1,0 +1,257 @@
+/**
+ * Parses a `.medalign` instruction file: a YAML front matter block between `---` lines, then
+ * sections introduced by `## ` headings. Never throws; syntax problems are collected with offsets.
+ * See docs/format.md.
+ */
+import { LineCounter, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
+
+/** Half-open offset range into the file text. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export interface FrontMatter {
+  /** From the opening `---` to the end of the closing `---` line (or of the YAML when unclosed). */
+  span: Span;
+  /** The opening `---` line. */
+  open: Span;
+  /** The closing `---` line, when there is one. */
+  close?: Span;
+  /** The YAML text between the fences. Node ranges in `doc` are relative to `content.start`. */
+  content: Span;
+  doc: Document.Parsed;
+}
+
+export interface Section {
+  /** Heading text after `## `, trimmed. */
+  name: string;
+  /** The whole heading line (without its line break). */
+  heading: Span;
+  /** The heading's name text. */
+  nameSpan: Span;
+  /** From the line after the heading to the next heading (or end of file). */
+  body: Span;
+}
+
+export type ProblemCode =
+  | 'front-matter-missing'
+  | 'front-matter-unclosed'
+  | 'yaml-syntax'
+  | 'yaml-warning'
+  | 'front-matter-not-map'
+  | 'stray-text';
+
+export interface FormatProblem {
+  code: ProblemCode;
+  message: string;
+  span: Span;
+  severity: 'error' | 'warning';
+}
+
+export interface InstructionFile {
+  text: string;
+  frontMatter?: FrontMatter;
+  /** The front matter as plain data, when it is a YAML mapping. */
+  data?: Record<string, unknown>;
+  sections: Section[];
+  problems: FormatProblem[];
+}
+
+const FENCE = /^(---|\.\.\.)[ \t]*$/;
+const HEADING = /^##[ \t]+(.*?)[ \t]*#*[ \t]*$/;
+
+interface Line {
+  start: number;
+  /** End of the line's text, before `\r?\n`. */
+  end: number;
+  /** Start of the next line. */
+  next: number;
+}
+
+export function splitLines(text: string): Line[] {
+  const lines: Line[] = [];
+  let start = 0;
+  while (start <= text.length) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) {
+      lines.push({ start, end: text.length, next: text.length + 1 });
+      break;
+    }
+    const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    lines.push({ start, end, next: nl + 1 });
+    start = nl + 1;
+  }
+  return lines;
+}
+
+export function parseInstruction(text: string): InstructionFile {
+  const problems: FormatProblem[] = [];
+  const lines = splitLines(text);
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let bodyLine = 0;
+  let frontMatter: FrontMatter | undefined;
+  let data: Record<string, unknown> | undefined;
+
+  const first = lines[0];
+  if (text.slice(first.start + bom, first.end).trimEnd() === '---') {
+    const open = { start: first.start + bom, end: first.end };
+    let closeIdx = -1;
+    for (let i = 1; i < lines.length; i++) {
+      const l = lines[i];
+      const s = text.slice(l.start, l.end);
+      if (FENCE.test(s)) {
+        closeIdx = i;
+        break;
+      }
+      // An unclosed front matter ends where the first section starts, so sections still parse.
+      if (HEADING.test(s)) break;
+    }
+    let contentEnd: number;
+    let close: Span | undefined;
+    if (closeIdx >= 0) {
+      const l = lines[closeIdx];
+      close = { start: l.start, end: l.end };
+      contentEnd = l.start;
+      bodyLine = closeIdx + 1;
+    } else {
+      let i = 1;
+      while (i < lines.length && !HEADING.test(text.slice(lines[i].start, lines[i].end))) i++;
+      contentEnd = i < lines.length ? lines[i].start : text.length;
+      bodyLine = i;
+      problems.push({
+        code: 'front-matter-unclosed',
+        message: 'The front matter is not closed: add a line with `---` after the last key.',
+        span: open,
+        severity: 'error',
+      });
+    }
+    const content = { start: Math.min(first.next, text.length), end: Math.max(contentEnd, first.next) };
+    if (content.end > text.length) content.end = text.length;
+    const yamlText = text.slice(content.start, content.end);
+    const doc = parseDocument(yamlText, {
+      prettyErrors: false,
+      uniqueKeys: true,
+      lineCounter: new LineCounter(),
+      strict: true,
+    });
+    for (const e of doc.errors) {
+      problems.push({
+        code: 'yaml-syntax',
+        message: yamlMessage(e.message),
+        span: clampSpan({ start: content.start + e.pos[0], end: content.start + e.pos[1] }, content),
+        severity: 'error',
+      });
+    }
+    for (const w of doc.warnings) {
+      problems.push({
+        code: 'yaml-warning',
+        message: yamlMessage(w.message),
+        span: clampSpan({ start: content.start + w.pos[0], end: content.start + w.pos[1] }, content),
+        severity: 'warning',
+      });
+    }
+    const end = close ? close.end : content.end;
+    frontMatter = { span: { start: open.start, end }, open, content, doc };
+    if (close) frontMatter.close = close;
+    if (doc.errors.length === 0) {
+      let js: unknown;
+      try {
+        js = doc.toJS({ maxAliasCount: 50 });
+      } catch (err) {
+        problems.push({
+          code: 'yaml-syntax',
+          message: yamlMessage(err instanceof Error ? err.message : String(err)),
+          span: open,
+          severity: 'error',
+        });
+      }
+      if (js !== undefined && js !== null && typeof js === 'object' && !Array.isArray(js)) {
+        data = js as Record<string, unknown>;
+      } else if (js !== undefined) {
+        problems.push({
+          code: 'front-matter-not-map',
+          message: 'The front matter must be a set of `key: value` lines.',
+          span: js === null ? open : content,
+          severity: 'error',
+        });
+      } else if (doc.contents === null) {
+        data = {};
+      }
+    }
+  } else {
+    problems.push({
+      code: 'front-matter-missing',
+      message:
+        'An instruction file starts with a front matter block: `---`, `id: ...`, `patient: ...`, `---`.',
+      span: { start: first.start, end: first.end },
+      severity: 'error',
+    });
+  }
+
+  const sections: Section[] = [];
+  let stray: Span | undefined;
+  let inComment = false;
+  for (let i = bodyLine; i < lines.length; i++) {
+    const l = lines[i];
+    const s = text.slice(l.start, l.end);
+    if (inComment) {
+      if (s.includes('-->')) inComment = false;
+      continue;
+    }
+    const m = HEADING.exec(s);
+    if (m) {
+      const name = m[1];
+      const nameStart = l.start + s.indexOf(name, 2);
+      const prev = sections[sections.length - 1];
+      if (prev) prev.body.end = l.start;
+      sections.push({
+        name,
+        heading: { start: l.start, end: l.end },
+        nameSpan: { start: nameStart, end: nameStart + name.length },
+        body: { start: Math.min(l.next, text.length), end: text.length },
+      });
+      continue;
+    }
+    if (sections.length === 0 && s.trim() !== '') {
+      if (s.trimStart().startsWith('<!--')) {
+        if (!s.includes('-->')) inComment = true;
+        continue;
+      }
+      if (!stray) stray = { start: l.start, end: l.end };
+    }
+  }
+  if (stray) {
+    problems.push({
+      code: 'stray-text',
+      message: 'Text outside any section is ignored: put it under a `## ` heading (e.g. `## Notes`).',
+      span: stray,
+      severity: 'warning',
+    });
+  }
+
+  const result: InstructionFile = { text, sections, problems };
+  if (frontMatter) result.frontMatter = frontMatter;
+  if (data) result.data = data;
+  return result;
+}
+
+/** The text of a section's body without HTML comments, trimmed. */
+export function sectionText(file: InstructionFile, section: Section): string {
+  return file.text
+    .slice(section.body.start, section.body.end)
+    .replace(/<!--[\s\S]*?(-->|$)/g, '')
+    .trim();
+}
+
+function clampSpan(span: Span, within: Span): Span {
+  const start = Math.max(within.start, Math.min(span.start, within.end));
+  const end = Math.max(start, Math.min(span.end, within.end));
+  return { start, end };
+}
+
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return `YAML: ${first.replace(/ at line \d+, column \d+:?$/, '')}`;
+}

@@ -1,0 +1,79 @@
+/**
+ * The JSON Schemas (single source of key names, types, enums and descriptions) and their compiled
+ * validators. Validation, completion and hover all read from here.
+ */
+import Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import instructionSchemaJson from './instruction.schema.json';
+import configSchemaJson from './config.schema.json';
+import taxonomyJson from '../data/taxonomy.json';
+
+export interface PropertySchema {
+  description?: string;
+  type?: string | string[];
+  enum?: (string | number)[];
+  enumDescriptions?: string[];
+  anyOf?: PropertySchema[];
+  items?: PropertySchema;
+  minimum?: number;
+  maximum?: number;
+  pattern?: string;
+  minLength?: number;
+}
+
+export interface ObjectSchema {
+  description?: string;
+  properties: Record<string, PropertySchema>;
+  required?: string[];
+}
+
+export const instructionSchema = instructionSchemaJson as unknown as ObjectSchema;
+export const configSchema = configSchemaJson as unknown as ObjectSchema;
+
+export interface TaxonomyEntry {
+  category: string;
+  subcategory: string;
+  description: string;
+}
+export const taxonomy: readonly TaxonomyEntry[] = taxonomyJson;
+
+/** Key names in schema order. */
+export const instructionKeys: readonly string[] = Object.keys(instructionSchema.properties);
+
+/** Context sizes offered by the schema (`2k` ... `128k`). */
+export const contextSizes: readonly string[] = (instructionSchema.properties['context']?.anyOf ?? []).flatMap(
+  (s) => (s.enum ?? []).map(String),
+);
+
+export const strategies: readonly string[] = (instructionSchema.properties['strategy']?.enum ?? []).map(
+  String,
+);
+
+let ajv: Ajv | undefined;
+let instructionValidator: ValidateFunction | undefined;
+let configValidator: ValidateFunction | undefined;
+
+function getAjv(): Ajv {
+  // strict: false lets the schemas carry editor keywords such as `enumDescriptions`.
+  ajv ??= new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+  return ajv;
+}
+
+export function validateInstructionData(data: unknown): ErrorObject[] {
+  instructionValidator ??= getAjv().compile(instructionSchemaJson);
+  return instructionValidator(data) ? [] : [...(instructionValidator.errors ?? [])];
+}
+
+export function validateConfigData(data: unknown): ErrorObject[] {
+  configValidator ??= getAjv().compile(configSchemaJson);
+  return configValidator(data) ? [] : [...(configValidator.errors ?? [])];
+}
+
+/** Parses a `2k`/`32K`/`8000` context value into tokens; `undefined` when it is not one. */
+export function parseContextSize(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = /^([1-9][0-9]*)([kK]?)$/.exec(value.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * (m[2] ? 1024 : 1);
+}

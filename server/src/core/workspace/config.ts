@@ -1,0 +1,125 @@
+/**
+ * `medalign.config.json` at the workspace root: parsed, validated against config.schema.json and
+ * filled with defaults. The CLI and the server read it through the same function.
+ */
+import { validateConfigData } from '../schema/schemas';
+
+export const CONFIG_FILE_NAME = 'medalign.config.json';
+export const BASELINE_MODEL = 'baseline';
+
+export type EndpointKind = 'openai' | 'azure-openai' | 'openai-compatible';
+
+export interface EndpointConfig {
+  id: string;
+  kind: EndpointKind;
+  model: string;
+  baseUrl?: string;
+  apiVersion?: string;
+  contextWindow?: number;
+  encoding?: 'cl100k_base' | 'o200k_base';
+  apiKeyEnv?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ProjectConfig {
+  recordsFolder: string;
+  instructionsFolder?: string;
+  defaults: {
+    model: string;
+    context: string | number;
+    strategy: 'recent' | 'bm25' | 'none';
+    template?: string;
+    generationReserve: number;
+  };
+  endpoints: EndpointConfig[];
+}
+
+export interface ConfigProblem {
+  message: string;
+  path: string;
+}
+
+export interface LoadedConfig {
+  config: ProjectConfig;
+  /** Whether a config file was found at all. */
+  found: boolean;
+  problems: ConfigProblem[];
+}
+
+export function defaultConfig(): ProjectConfig {
+  return {
+    recordsFolder: 'records',
+    defaults: { model: BASELINE_MODEL, context: '32k', strategy: 'recent', generationReserve: 256 },
+    endpoints: [],
+  };
+}
+
+/** Parses the config text (`undefined`: no file). Invalid parts are reported and replaced by defaults. */
+export function parseConfig(text: string | undefined): LoadedConfig {
+  const config = defaultConfig();
+  if (text === undefined) return { config, found: false, problems: [] };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return {
+      config,
+      found: true,
+      problems: [{ message: `${CONFIG_FILE_NAME} is not valid JSON: ${(err as Error).message}`, path: '' }],
+    };
+  }
+  const problems: ConfigProblem[] = validateConfigData(raw).map((e) => ({
+    message: `${CONFIG_FILE_NAME}${e.instancePath ? ` ${e.instancePath}` : ''}: ${e.message ?? 'invalid'}`,
+    path: e.instancePath,
+  }));
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { config, found: true, problems };
+  const r = raw as Record<string, unknown>;
+  if (typeof r['recordsFolder'] === 'string' && r['recordsFolder'].trim() !== '') {
+    config.recordsFolder = r['recordsFolder'];
+  }
+  if (typeof r['instructionsFolder'] === 'string') config.instructionsFolder = r['instructionsFolder'];
+  const d = r['defaults'];
+  if (d && typeof d === 'object' && !Array.isArray(d)) {
+    const dd = d as Record<string, unknown>;
+    if (typeof dd['model'] === 'string') config.defaults.model = dd['model'];
+    if (typeof dd['context'] === 'string' || typeof dd['context'] === 'number') {
+      config.defaults.context = dd['context'];
+    }
+    if (dd['strategy'] === 'recent' || dd['strategy'] === 'bm25' || dd['strategy'] === 'none') {
+      config.defaults.strategy = dd['strategy'];
+    }
+    if (typeof dd['template'] === 'string') config.defaults.template = dd['template'];
+    if (typeof dd['generationReserve'] === 'number' && dd['generationReserve'] >= 0) {
+      config.defaults.generationReserve = Math.floor(dd['generationReserve']);
+    }
+  }
+  if (Array.isArray(r['endpoints'])) {
+    for (const e of r['endpoints']) {
+      if (!e || typeof e !== 'object') continue;
+      const ep = e as Record<string, unknown>;
+      if (typeof ep['id'] !== 'string' || typeof ep['model'] !== 'string') continue;
+      const kind = ep['kind'];
+      if (kind !== 'openai' && kind !== 'azure-openai' && kind !== 'openai-compatible') continue;
+      const out: EndpointConfig = { id: ep['id'], kind, model: ep['model'] };
+      if (typeof ep['baseUrl'] === 'string') out.baseUrl = ep['baseUrl'];
+      if (typeof ep['apiVersion'] === 'string') out.apiVersion = ep['apiVersion'];
+      if (typeof ep['contextWindow'] === 'number') out.contextWindow = ep['contextWindow'];
+      if (ep['encoding'] === 'cl100k_base' || ep['encoding'] === 'o200k_base') out.encoding = ep['encoding'];
+      if (typeof ep['apiKeyEnv'] === 'string') out.apiKeyEnv = ep['apiKeyEnv'];
+      if (ep['headers'] && typeof ep['headers'] === 'object') {
+        out.headers = Object.fromEntries(
+          Object.entries(ep['headers'] as Record<string, unknown>).filter(
+            (kv): kv is [string, string] => typeof kv[1] === 'string',
+          ),
+        );
+      }
+      config.endpoints.push(out);
+    }
+  }
+  return { config, found: true, problems };
+}
+
+/** Model ids an instruction may name: `baseline` and every endpoint id. */
+export function modelIds(config: ProjectConfig): string[] {
+  return [BASELINE_MODEL, ...config.endpoints.map((e) => e.id)];
+}

@@ -1,0 +1,181 @@
+/**
+ * One MedAlign project: a root folder, its `medalign.config.json`, the id index of its instruction
+ * files, its records and templates. Shared by the language server (one per workspace folder) and the
+ * CLI. All I/O goes through the injected FileSystem.
+ */
+import type { FileSystem } from '../host';
+import { parseInstruction } from '../format/parse';
+import { IdIndex, normalizeId } from './idIndex';
+import { RecordStore } from './records';
+import { CONFIG_FILE_NAME, parseConfig } from './config';
+import type { LoadedConfig } from './config';
+import { basename, dirname, joinPath, resolvePath } from '../util/uri';
+
+export const INSTRUCTION_EXT = '.medalign';
+export const TEMPLATE_EXT = '.prompt';
+export const RECORD_EXT = '.xml';
+
+/** Folders never scanned. */
+const SKIP_DIRS = new Set([
+  'node_modules',
+  '.git',
+  '.medalign',
+  'out',
+  'dist',
+  '.vscode-test',
+  'test-artifacts',
+]);
+const MAX_SCANNED_FILES = 50_000;
+
+export interface ResolvedRecord {
+  uri: string;
+  /** Which key named it. */
+  key: 'patient' | 'record';
+  /** The value as written. */
+  value: string;
+}
+
+export class Workspace {
+  readonly ids = new IdIndex();
+  readonly records: RecordStore;
+  loaded: LoadedConfig = parseConfig(undefined);
+  /** Every `.medalign`, `.prompt` and `.xml` file seen by the last scan (and kept current by updates). */
+  readonly files = new Set<string>();
+
+  constructor(
+    private readonly fs: FileSystem,
+    /** Folder URI, without a trailing slash. */
+    readonly root: string,
+  ) {
+    this.records = new RecordStore(fs);
+  }
+
+  get config() {
+    return this.loaded.config;
+  }
+
+  get configUri(): string {
+    return joinPath(this.root, CONFIG_FILE_NAME);
+  }
+
+  async loadConfig(): Promise<LoadedConfig> {
+    this.loaded = parseConfig(await this.fs.readFile(this.configUri));
+    return this.loaded;
+  }
+
+  recordsFolder(): string {
+    return resolvePath(this.root, this.config.recordsFolder);
+  }
+
+  /** The record an instruction points at, from its `patient` or `record` key (`record` wins if both). */
+  resolveRecord(fileUri: string, data: Record<string, unknown> | undefined): ResolvedRecord | undefined {
+    if (!data) return undefined;
+    const rec = data['record'];
+    if (typeof rec === 'string' && rec.trim() !== '') {
+      return { uri: resolvePath(dirname(fileUri), rec.trim()), key: 'record', value: rec.trim() };
+    }
+    const patient = normalizeId(data['patient']);
+    if (patient !== undefined && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(patient)) {
+      return {
+        uri: joinPath(this.recordsFolder(), `${patient}${RECORD_EXT}`),
+        key: 'patient',
+        value: patient,
+      };
+    }
+    return undefined;
+  }
+
+  /** The template an instruction uses: its own `template`, else the config's default. */
+  resolveTemplate(
+    fileUri: string,
+    data: Record<string, unknown> | undefined,
+  ): { uri: string; fromConfig: boolean } | undefined {
+    const t = data?.['template'];
+    if (typeof t === 'string' && t.trim() !== '') {
+      return { uri: resolvePath(dirname(fileUri), t.trim()), fromConfig: false };
+    }
+    const d = this.config.defaults.template;
+    if (d) return { uri: resolvePath(this.root, d), fromConfig: true };
+    return undefined;
+  }
+
+  /** Updates the index from a file's current text (`undefined`: deleted). */
+  updateInstruction(uri: string, text: string | undefined): void {
+    if (text === undefined) {
+      this.ids.delete(uri);
+      this.files.delete(uri);
+      return;
+    }
+    this.files.add(uri);
+    this.ids.set(uri, normalizeId(parseInstruction(text).data?.['id']));
+  }
+
+  /** Walks the root once: indexes every instruction file's id and remembers records and templates. */
+  async scan(): Promise<{ instructions: number; files: number }> {
+    const instructions: string[] = [];
+    const queue: string[] = [this.root];
+    let seen = 0;
+    while (queue.length > 0 && seen < MAX_SCANNED_FILES) {
+      const dirs = queue.splice(0, 16);
+      const listings = await Promise.all(dirs.map(async (d) => [d, await this.fs.readDirectory(d)] as const));
+      for (const [dir, entries] of listings) {
+        for (const [name, type] of entries) {
+          const uri = joinPath(dir, name);
+          if (type === 'directory') {
+            if (!SKIP_DIRS.has(name) && !name.startsWith('.')) queue.push(uri);
+            continue;
+          }
+          seen++;
+          if (name.endsWith(INSTRUCTION_EXT)) instructions.push(uri);
+          if (name.endsWith(INSTRUCTION_EXT) || name.endsWith(TEMPLATE_EXT) || name.endsWith(RECORD_EXT)) {
+            this.files.add(uri);
+          }
+        }
+      }
+    }
+    const BATCH = 64;
+    for (let i = 0; i < instructions.length; i += BATCH) {
+      const batch = instructions.slice(i, i + BATCH);
+      const texts = await Promise.all(batch.map((u) => this.fs.readFile(u)));
+      batch.forEach((u, j) => this.updateInstruction(u, texts[j]));
+    }
+    return { instructions: instructions.length, files: seen };
+  }
+
+  /** Patient ids available in the records folder (file names without `.xml`). */
+  async patientIds(): Promise<string[]> {
+    const entries = await this.fs.readDirectory(this.recordsFolder());
+    return entries
+      .filter(([n, t]) => t === 'file' && n.endsWith(RECORD_EXT))
+      .map(([n]) => n.slice(0, -RECORD_EXT.length))
+      .sort();
+  }
+
+  filesWithExtension(ext: string): string[] {
+    return [...this.files].filter((u) => u.endsWith(ext)).sort();
+  }
+
+  /** Record files: the records folder's plus any other `.xml` seen by the scan. */
+  async recordFiles(): Promise<string[]> {
+    const folder = this.recordsFolder();
+    const inFolder = (await this.patientIds()).map((id) => joinPath(folder, `${id}${RECORD_EXT}`));
+    return [...new Set([...inFolder, ...this.filesWithExtension(RECORD_EXT)])].sort();
+  }
+
+  label(uri: string): string {
+    return uri.startsWith(this.root + '/') ? uri.slice(this.root.length + 1) : basename(uri);
+  }
+}
+
+/** Walks up from a file's folder to the nearest folder holding `medalign.config.json`. */
+export async function findProjectRoot(fs: FileSystem, fileUri: string): Promise<string | undefined> {
+  let dir = dirname(fileUri);
+  for (let i = 0; i < 64; i++) {
+    const stat = await fs.stat(joinPath(dir, CONFIG_FILE_NAME));
+    if (stat?.type === 'file') return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+  return undefined;
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { MemFs } from './memfs';
+import { Workspace } from '../../server/src/core/workspace/workspace';
+import { getLanguageService } from '../../server/src/core/languageService';
+
+/** The repo root, from out/test/helpers or test/helpers. */
+export const repoRoot = path.resolve(
+  __dirname,
+  __dirname.includes(`${path.sep}out${path.sep}`) ? '../../..' : '../..',
+);
+
+export const publicSampleXml = readFileSync(path.join(repoRoot, 'samples/records/1234555.xml'), 'utf8');
+
+export const CONFIG = JSON.stringify({
+  recordsFolder: 'records',
+  defaults: { model: 'baseline', context: '32k', strategy: 'recent', template: 'templates/medalign.prompt' },
+  endpoints: [
+    {
+      id: 'local-vllm',
+      kind: 'openai-compatible',
+      baseUrl: 'http://127.0.0.1:8000/v1',
+      model: 'llama',
+      contextWindow: 32768,
+    },
+    { id: 'gpt-4o', kind: 'openai', model: 'gpt-4o', contextWindow: 128000, encoding: 'o200k_base' },
+  ],
+});
+
+export const TEMPLATE = '---\nname: t\n---\n## user\nEHR: {{ehr}}\n\nQuestion: {{instruction}}\n\nAnswer:\n';
+
+export function validInstruction(id: string | number = 7222697931, extra = ''): string {
+  return `---
+id: ${id}
+patient: 1234555
+category: retrieve medication information
+model: baseline
+context: 32k
+strategy: recent
+template: ../templates/medalign.prompt
+tags: [stroke]
+${extra}---
+
+## Instruction
+Which antihypertensives were given in the ED?
+
+## Gold response
+Labetalol 5 mg IV.
+`;
+}
+
+/** A workspace at file:///ws with a config, the public sample as records/1234555.xml and a template. */
+export async function makeWorkspace(extra: Record<string, string> = {}) {
+  const fs = new MemFs({
+    'medalign.config.json': CONFIG,
+    'records/1234555.xml': publicSampleXml,
+    'templates/medalign.prompt': TEMPLATE,
+    ...extra,
+  });
+  const ws = new Workspace(fs, 'file:///ws');
+  await ws.loadConfig();
+  await ws.scan();
+  const service = getLanguageService(fs);
+  let version = 1;
+  const doc = (path: string, text: string) => {
+    const uri = MemFs.uri(path);
+    ws.updateInstruction(uri, text);
+    return TextDocument.create(uri, 'medalign', version++, text);
+  };
+  return { fs, ws, service, doc };
+}
