@@ -81,7 +81,11 @@ export interface EhrRecord {
   ok: boolean;
   /** Name of the root element, when there is one. */
   rootName?: string;
+  /** Demographics: the most recent `<person>` block (records repeat it in every day; the last one
+   * carries the age at the end of the record). */
   person?: Person;
+  /** How many `<person>` blocks the record has. */
+  personCount?: number;
   visits: Visit[];
   /** Number of events in all visits (person excluded). */
   eventCount: number;
