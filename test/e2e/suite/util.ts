@@ -1,0 +1,70 @@
+/** Helpers for the e2e suite: workspace paths, polling with a deadline, and screenshot requests. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ScreenshotDone, ScreenshotRequest } from './protocol';
+import { ARTIFACTS_ENV, SCREENSHOTS_ENV } from './protocol';
+
+/** The URI of a file in the (single) workspace folder. */
+export function workspaceFile(relative: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('no workspace folder is open');
+  return vscode.Uri.joinPath(folder.uri, ...relative.split('/'));
+}
+
+/**
+ * Polls `probe` until it returns a truthy value (which is returned) or the deadline passes.
+ * Never a fixed sleep: the interval is only the polling period.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** True when a runner (code-server + Chromium) answers screenshot requests. */
+export function screenshotsAvailable(): boolean {
+  return process.env[SCREENSHOTS_ENV] === '1' && !!process.env[ARTIFACTS_ENV];
+}
+
+/**
+ * Asks the runner for a screenshot of the page once every selector in `waitFor` is visible.
+ * Resolves with the PNG's path and size.
+ */
+export async function requestScreenshot(
+  name: string,
+  request: ScreenshotRequest = {},
+): Promise<{ path: string; bytes: number }> {
+  const dir = process.env[ARTIFACTS_ENV];
+  if (!dir || !screenshotsAvailable()) throw new Error('no runner answers screenshot requests');
+  const requestFile = path.join(dir, `${name}.request`);
+  const doneFile = path.join(dir, `${name}.done`);
+  fs.rmSync(doneFile, { force: true });
+  fs.writeFileSync(requestFile + '.tmp', JSON.stringify(request));
+  fs.renameSync(requestFile + '.tmp', requestFile);
+  const perSelector = request.timeoutMs ?? 10_000;
+  const done = await waitFor(
+    `screenshot '${name}'`,
+    () => fs.existsSync(doneFile) && (JSON.parse(fs.readFileSync(doneFile, 'utf8')) as ScreenshotDone),
+    perSelector * Math.max(1, request.waitFor?.length ?? 0) + 15_000,
+  );
+  if (!done.ok || !done.path)
+    throw new Error(`screenshot '${name}' failed: ${done.error ?? 'unknown error'}`);
+  return { path: done.path, bytes: fs.statSync(done.path).size };
+}
