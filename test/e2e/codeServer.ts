@@ -95,6 +95,7 @@ export function workbenchUrl(port: number, folder: string, payload: Payload): st
 const USER_SETTINGS = {
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'workbench.enableExperiments': false,
   'telemetry.telemetryLevel': 'off',
   'update.mode': 'none',

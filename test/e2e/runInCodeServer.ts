@@ -11,6 +11,7 @@
  * Also written there: workbench.log (the browser-side log) and code-server.log.
  *
  * Environment: MEDALIGN_E2E_TIMEOUT_MS (overall, default 6 min), MEDALIGN_E2E_GREP (mocha grep),
+ * MEDALIGN_E2E_SAMPLES (the folder copied as the workspace, default samples/),
  * MEDALIGN_E2E_KEEP=1 keeps the temp workspace and state for inspection.
  */
 import * as fs from 'node:fs';
@@ -37,7 +38,7 @@ let cleanup: (() => Promise<void>) | undefined;
 
 async function main(): Promise<{ code: number; summary: string }> {
   const started = Date.now();
-  const samples = path.join(REPO_ROOT, 'samples');
+  const samples = path.resolve(process.env.MEDALIGN_E2E_SAMPLES ?? path.join(REPO_ROOT, 'samples'));
   const testsModule = path.join(REPO_ROOT, 'out', 'test', 'e2e', 'suite', 'index.js');
   for (const [p, hint] of [
     [samples, 'the samples workspace'],
