@@ -121,7 +121,7 @@ export function locateInFrontMatter(file: InstructionFile, offset: number): Fron
   const pairs = frontMatterPairs(file);
   if (colon === undefined || offset <= lineStart + keyText.length) {
     // On the key (or on a line with no colon yet).
-    const word = /[\w$-]*$/.exec(before)?.[0] ?? '';
+    const word = trailingWord(before);
     const pair = pairs.find((p) => p.keySpan.start === lineStart);
     const loc: FrontMatterLocation = {
       kind: 'key',
@@ -134,7 +134,8 @@ export function locateInFrontMatter(file: InstructionFile, offset: number): Fron
   const valueStart = lineStart + keyText.length + colon.length;
   const pair = pairs.find((p) => p.key === keyText && p.keySpan.start === lineStart);
   const raw = text.slice(valueStart, lineEnd);
-  const rawTrim = raw.replace(/\s+#.*$/, '').trimEnd();
+  const hash = raw.search(/\s#/);
+  const rawTrim = (hash >= 0 ? raw.slice(0, hash) : raw).trimEnd();
   const prefix = text.slice(valueStart, Math.max(valueStart, offset));
   const loc: FrontMatterLocation = {
     kind: 'value',
@@ -144,6 +145,13 @@ export function locateInFrontMatter(file: InstructionFile, offset: number): Fron
   };
   if (pair) loc.pair = pair;
   return loc;
+}
+
+/** The identifier-like characters at the end of `s` (a backwards scan: linear on long lines). */
+function trailingWord(s: string): string {
+  let i = s.length;
+  while (i > 0 && /[\w$-]/.test(s[i - 1])) i--;
+  return s.slice(i);
 }
 
 /** Edit distance (Damerau, optimal string alignment), case-insensitive. */

@@ -11,7 +11,7 @@ export function basename(uri: string): string {
 
 /** Resolves `path` (POSIX or Windows separators, relative or absolute) against the folder `baseDir`. */
 export function resolvePath(baseDir: string, path: string): string {
-  const p = path.replace(/\\/g, '/');
+  const p = wellFormed(path).replace(/\\/g, '/');
   const base = URI.parse(baseDir);
   if (p.startsWith('/')) return base.with({ path: p }).toString();
   if (/^[A-Za-z]:\//.test(p)) return URI.file(p).toString();
@@ -19,7 +19,12 @@ export function resolvePath(baseDir: string, path: string): string {
 }
 
 export function joinPath(baseDir: string, ...segments: string[]): string {
-  return Utils.joinPath(URI.parse(baseDir), ...segments).toString();
+  return Utils.joinPath(URI.parse(baseDir), ...segments.map(wellFormed)).toString();
+}
+
+/** Replaces lone UTF-16 surrogates (which URIs cannot encode) with U+FFFD. */
+export function wellFormed(s: string): string {
+  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 /** A relative POSIX path from folder `fromDir` to `to`. */
