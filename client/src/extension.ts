@@ -2,18 +2,22 @@
  * Extension entry: starts the language client and registers commands. Everything else lives in
  * files split by concern (languageClient.ts, commands.ts).
  */
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { MedAlignLanguageClient } from './languageClient';
 import { registerCommands } from './commands';
 
 let client: MedAlignLanguageClient | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<MedAlignApi> {
+export function activate(context: vscode.ExtensionContext): MedAlignApi {
   const started = Date.now();
   client = new MedAlignLanguageClient(context);
   registerCommands(context, client);
-  await client.start();
-  return { activationMs: Date.now() - started, client };
+  // Activation does not wait for the server: features light up when it is ready (`ready`).
+  const ready = client.start().catch((err: unknown) => {
+    client?.output.error(`The MedAlign language server failed to start: ${String(err)}`);
+    void vscode.window.showErrorMessage('MedAlign: the language server failed to start. See its output.');
+  });
+  return { activationMs: Date.now() - started, ready, client };
 }
 
 export async function deactivate(): Promise<void> {
@@ -24,5 +28,7 @@ export async function deactivate(): Promise<void> {
 /** What `activate` returns; tests read it through `extension.exports`. */
 export interface MedAlignApi {
   activationMs: number;
+  /** Settles when the language server has started (or failed to, which is logged and shown). */
+  ready: Promise<void>;
   client: MedAlignLanguageClient;
 }

@@ -1,0 +1,20 @@
+/** `npm run bench`: prints figures (medians); never a pass/fail test. */
+import { runLanguageBench } from './languageBench';
+
+async function main(): Promise<void> {
+  console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
+  await runLanguageBench();
+  try {
+    // The records/tokens/packing benchmarks (issue 3), when present.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require('./recordBench') as { runRecordBench?: () => Promise<void> };
+    if (mod.runRecordBench) await mod.runRecordBench();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
