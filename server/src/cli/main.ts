@@ -1,37 +1,59 @@
 /**
- * `medalign` command line: the same core as the editor.
- *   medalign check [paths...] [--json]   diagnostics for instruction files (exit 1 on any error)
+ * `medalign` command line: the same core as the editor. Each command lives in its own file and is
+ * listed in COMMANDS; main only dispatches.
  */
 import { runCheck } from './check';
 import { version } from '../../../package.json';
 
-const USAGE = `medalign ${version}
+export interface CliIo {
+  cwd: string;
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+}
 
-Usage:
-  medalign check [paths...] [--json]   Check .medalign files (folders are searched recursively).
-                                       Prints file:line:col severity message [code];
-                                       --json prints an array of LSP diagnostics with their file.
-                                       Exit code 1 when any error is found.
-  medalign --version | --help
-`;
+interface Command {
+  usage: string;
+  run: (args: string[], io: CliIo) => Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  check: {
+    usage: `  medalign check [paths...] [--json]
+      Check .medalign files (folders are searched recursively). Prints file:line:col severity
+      message [code]; --json prints an array of LSP diagnostics with their file.
+      Exit code 1 when any error is found.`,
+    run: (args, io) => runCheck(args, io.cwd, io.out),
+  },
+};
+
+function usage(): string {
+  return `medalign ${version}\n\nUsage:\n${Object.values(COMMANDS)
+    .map((c) => c.usage)
+    .join('\n')}\n  medalign --version | --help\n`;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(usage());
     return command ? 0 : 2;
   }
   if (command === '--version' || command === '-v') {
     process.stdout.write(`${version}\n`);
     return 0;
   }
-  switch (command) {
-    case 'check':
-      return runCheck(rest, process.cwd(), (s) => process.stdout.write(s));
-    default:
-      process.stderr.write(`medalign: unknown command '${command}'.\n\n${USAGE}`);
-      return 2;
+  const c = COMMANDS[command];
+  if (!c) {
+    process.stderr.write(`medalign: unknown command '${command}'.\n\n${usage()}`);
+    return 2;
   }
+  return c.run(rest, {
+    cwd: process.cwd(),
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    env: process.env,
+  });
 }
 
 main(process.argv.slice(2)).then(
