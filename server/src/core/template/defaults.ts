@@ -1,0 +1,52 @@
+/**
+ * The built-in template: MedAlign's own prompt (`Instruction: Answer the following question based on
+ * the EHR:\n\nEHR: {ehr}\n\nQuestion: {question}\n\nAnswer:`) with our placeholder names.
+ */
+import type { EhrRecord } from '../record/model';
+import { isoDay } from '../record/dates';
+import type { PromptTemplate, TemplateValues } from './template';
+import { parseTemplate } from './template';
+
+export const DEFAULT_TEMPLATE_SOURCE = `---
+name: medalign-default
+description: The prompt used by the MedAlign paper
+---
+## user
+Instruction: Answer the following question based on the EHR:
+
+EHR: {{ehr}}
+
+Question: {{instruction}}
+
+Answer:
+`;
+
+/** MedAlign's prompt with `{ehr}` and `{question}` filled, for checking the default reproduces it. */
+export function medalignPrompt(ehr: string, question: string): string {
+  return `Instruction: Answer the following question based on the EHR:\n\nEHR: ${ehr}\n\nQuestion: ${question}\n\nAnswer:`;
+}
+
+let defaultTemplate: PromptTemplate | undefined;
+
+export function getDefaultTemplate(): PromptTemplate {
+  return (defaultTemplate ??= parseTemplate(DEFAULT_TEMPLATE_SOURCE));
+}
+
+const DAY_MS = 86_400_000;
+
+/** `age`, `sex`, `record_start`, `record_end` for a record (`unknown` where the record says nothing). */
+export function recordTemplateValues(
+  record: EhrRecord | undefined,
+): Omit<TemplateValues, 'ehr' | 'instruction'> {
+  const p = record?.person;
+  let age = p?.ageInYears !== undefined ? String(p.ageInYears) : 'unknown';
+  if (p?.ageInYears === undefined && p?.birth !== undefined && record?.lastDate !== undefined) {
+    age = String(Math.floor((record.lastDate.epochMs - p.birth.epochMs) / (365.2425 * DAY_MS)));
+  }
+  return {
+    age,
+    sex: p?.gender !== undefined && p.gender.trim() !== '' ? p.gender.trim().toLowerCase() : 'unknown',
+    record_start: record?.firstDate !== undefined ? isoDay(record.firstDate) : 'unknown',
+    record_end: record?.lastDate !== undefined ? isoDay(record.lastDate) : 'unknown',
+  };
+}
