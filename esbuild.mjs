@@ -23,6 +23,7 @@ const entries = [
     outfile: 'dist/server.js',
     banner: { js: '#!/usr/bin/env node' },
   },
+  { entryPoints: ['server/src/node/recordWorker.ts'], outfile: 'dist/recordWorker.js' },
   {
     entryPoints: ['server/src/cli/main.ts'],
     outfile: 'dist/cli.js',

@@ -19,7 +19,9 @@ import type {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { FileSystem } from './core/host';
-import { getLanguageService } from './core/languageService';
+import { fileKind, getLanguageService } from './core/languageService';
+import type { RecordEngine } from './core/workspace/recordEngine';
+import { LocalRecordEngine } from './core/workspace/recordEngine';
 import {
   Workspace,
   findProjectRoot,
@@ -32,12 +34,17 @@ import { dirname, isInside } from './core/util/uri';
 
 export interface ServerRuntime {
   fs: FileSystem;
+  /** Where records are parsed and counted (the node entry passes a worker-thread engine). */
+  createRecordEngine?: (log: (message: string) => void) => RecordEngine;
 }
 
 export function startServer(connection: Connection, runtime: ServerRuntime): void {
   const { fs } = runtime;
   const documents = new TextDocuments(TextDocument);
   const service = getLanguageService(fs);
+  const engine = (runtime.createRecordEngine ?? (() => new LocalRecordEngine()))((m) =>
+    connection.console.log(m),
+  );
   const workspaces: Workspace[] = [];
   const loose = new Map<string, Workspace>();
   /** Closed files we published diagnostics for (duplicate ids), so they can be cleared later. */
@@ -64,7 +71,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     })() as Promise<T>;
   }
 
-  const isInstruction = (uri: string) => uri.endsWith(INSTRUCTION_EXT);
+  const isInstruction = (uri: string) => fileKind(uri) === 'instruction';
+  /** Documents the server has features for. */
+  const isOurs = (uri: string) => fileKind(uri) !== 'other';
 
   async function workspaceFor(uri: string): Promise<Workspace> {
     let best: Workspace | undefined;
@@ -74,7 +83,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     const root = (await findProjectRoot(fs, uri)) ?? dirname(dirname(uri));
     let w = loose.get(root);
     if (!w) {
-      w = new Workspace(fs, root);
+      w = new Workspace(fs, root, engine);
       loose.set(root, w);
       await w.loadConfig();
       await w.scan();
@@ -114,7 +123,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     ready = (async () => {
       const started = Date.now();
       for (const root of folders) {
-        const w = new Workspace(fs, root);
+        const w = new Workspace(fs, root, engine);
         await w.loadConfig();
         const { instructions } = await w.scan();
         // Open documents win over what is on disk.
@@ -157,7 +166,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
 
   /** Open documents, plus closed files that share an id with another file. */
   async function revalidateAll(): Promise<void> {
-    for (const d of documents.all()) if (isInstruction(d.uri)) scheduleValidation(d);
+    for (const d of documents.all()) if (isOurs(d.uri)) scheduleValidation(d);
     const dupes = new Set<string>();
     for (const w of [...workspaces, ...loose.values()]) for (const u of w.ids.duplicatedUris()) dupes.add(u);
     for (const uri of dupes) {
@@ -175,7 +184,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   }
 
   documents.onDidOpen((e) => {
-    if (!isInstruction(e.document.uri)) return;
+    if (!isInstruction(e.document.uri)) {
+      if (isOurs(e.document.uri)) void ready.then(() => scheduleValidation(e.document));
+      return;
+    }
     void (async () => {
       await ready;
       const ws = await workspaceFor(e.document.uri);
@@ -188,7 +200,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   });
 
   documents.onDidChangeContent((e) => {
-    if (!isInstruction(e.document.uri)) return;
+    if (!isInstruction(e.document.uri)) {
+      if (isOurs(e.document.uri)) void ready.then(() => scheduleValidation(e.document, 150));
+      return;
+    }
     void (async () => {
       await ready;
       const ws = await workspaceFor(e.document.uri);
@@ -200,7 +215,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   });
 
   documents.onDidClose((e) => {
-    if (!isInstruction(e.document.uri)) return;
+    if (!isInstruction(e.document.uri)) {
+      if (isOurs(e.document.uri)) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+      return;
+    }
     void (async () => {
       const ws = await workspaceFor(e.document.uri);
       ws.updateInstruction(e.document.uri, await fs.readFile(e.document.uri));
@@ -229,9 +247,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   });
 
   // --- Requests -----------------------------------------------------------------------------------
-  const instructionDoc = (uri: string) => {
+  const featureDoc = (uri: string) => {
     const d = documents.get(uri);
-    return d && isInstruction(uri) ? d : undefined;
+    return d && isOurs(uri) ? d : undefined;
   };
 
   connection.onCompletion((p, token) =>
@@ -239,7 +257,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       'completion',
       null,
       async () => {
-        const d = instructionDoc(p.textDocument.uri);
+        const d = featureDoc(p.textDocument.uri);
         return d ? service.doComplete(d, p.position, await workspaceFor(d.uri)) : null;
       },
       token,
@@ -250,7 +268,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       'hover',
       null,
       async () => {
-        const d = instructionDoc(p.textDocument.uri);
+        const d = featureDoc(p.textDocument.uri);
         return d ? service.doHover(d, p.position, await workspaceFor(d.uri)) : null;
       },
       token,
@@ -261,7 +279,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       'definition',
       [],
       async () => {
-        const d = instructionDoc(p.textDocument.uri);
+        const d = featureDoc(p.textDocument.uri);
         return d ? service.findDefinition(d, p.position, await workspaceFor(d.uri)) : [];
       },
       token,
@@ -271,9 +289,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     runSafe(
       'document symbols',
       [],
-      () => {
-        const d = instructionDoc(p.textDocument.uri);
-        return d ? service.findDocumentSymbols(d) : [];
+      async () => {
+        const d = featureDoc(p.textDocument.uri);
+        return d ? service.findDocumentSymbols(d, await workspaceFor(d.uri)) : [];
       },
       token,
     ),
@@ -283,7 +301,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       'folding',
       [],
       () => {
-        const d = instructionDoc(p.textDocument.uri);
+        const d = featureDoc(p.textDocument.uri);
         return d ? service.getFoldingRanges(d) : [];
       },
       token,
@@ -294,12 +312,14 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       'code actions',
       [],
       async () => {
-        const d = instructionDoc(p.textDocument.uri);
+        const d = featureDoc(p.textDocument.uri);
         return d ? service.getCodeActions(d, p.context.diagnostics, await workspaceFor(d.uri)) : [];
       },
       token,
     ),
   );
+
+  connection.onShutdown(() => engine.dispose());
 
   documents.listen(connection);
   connection.listen();

@@ -98,9 +98,9 @@ test('definition: patient, record and template open their files', async () => {
 
 test('document symbols and folding', async () => {
   const text = validInstruction();
-  const { service, doc } = await makeWorkspace();
+  const { service, doc, ws } = await makeWorkspace();
   const d = doc('a.medalign', text);
-  const symbols = service.findDocumentSymbols(d);
+  const symbols = await service.findDocumentSymbols(d, ws);
   assert.deepEqual(
     symbols.map((s) => s.name),
     ['id: 7222697931', 'Instruction', 'Gold response'],

@@ -44,7 +44,7 @@ test('fuzz: 3,000 mutated files through the parser and every feature, no excepti
       await service.doHover(doc, pos, ws);
       await service.findDefinition(doc, pos, ws);
     }
-    service.findDocumentSymbols(doc);
+    await service.findDocumentSymbols(doc, ws);
     service.getFoldingRanges(doc);
     await service.getCodeActions(doc, diagnostics, ws);
     checked++;

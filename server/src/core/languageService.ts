@@ -1,12 +1,13 @@
 /**
- * The pure language service for `.medalign` files: one object with every feature, over an injected
+ * The pure language service: one object with every feature, for the three kinds of files —
+ * `.medalign` instructions, `.prompt` templates and EHR `.xml` records — over an injected
  * FileSystem and a Workspace. No `vscode`, no LSP server library, no I/O of its own. The language
  * server, the CLI and the tests all call this.
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { CompletionList } from 'vscode-languageserver-types';
 import type {
   CodeAction,
-  CompletionList,
   Diagnostic,
   DocumentSymbol,
   FoldingRange,
@@ -16,6 +17,9 @@ import type {
 } from 'vscode-languageserver-types';
 import type { FileSystem } from './host';
 import { parseInstruction } from './format/parse';
+import { parseTemplate } from './template/template';
+import type { PromptTemplate } from './template/template';
+import type { EhrRecord } from './record/model';
 import type { ParsedDocument } from './features/document';
 import { doValidation } from './features/validation';
 import { doComplete } from './features/completion';
@@ -24,7 +28,26 @@ import { findDefinition } from './features/definition';
 import { findDocumentSymbols } from './features/symbols';
 import { getFoldingRanges } from './features/folding';
 import { getCodeActions } from './features/codeActions';
+import { recordDiagnostics } from './features/recordDiagnostics';
+import { recordSymbols } from './features/recordSymbols';
+import { recordHover } from './features/recordHover';
+import { promptDiagnostics } from './features/promptDiagnostics';
+import { promptCompletion } from './features/promptCompletion';
+import { promptHover } from './features/promptHover';
+import { defaultTokenizer } from './features/runSettings';
 import type { Workspace } from './workspace/workspace';
+import { INSTRUCTION_EXT, RECORD_EXT, TEMPLATE_EXT } from './workspace/workspace';
+import { isInside } from './util/uri';
+
+export type FileKind = 'instruction' | 'template' | 'record' | 'other';
+
+export function fileKind(uri: string): FileKind {
+  const path = uri.split(/[?#]/)[0];
+  if (path.endsWith(INSTRUCTION_EXT)) return 'instruction';
+  if (path.endsWith(TEMPLATE_EXT)) return 'template';
+  if (path.endsWith(RECORD_EXT)) return 'record';
+  return 'other';
+}
 
 export interface LanguageService {
   parse(document: TextDocument): ParsedDocument;
@@ -32,7 +55,7 @@ export interface LanguageService {
   doComplete(document: TextDocument, position: Position, workspace: Workspace): Promise<CompletionList>;
   doHover(document: TextDocument, position: Position, workspace: Workspace): Promise<Hover | null>;
   findDefinition(document: TextDocument, position: Position, workspace: Workspace): Promise<Location[]>;
-  findDocumentSymbols(document: TextDocument): DocumentSymbol[];
+  findDocumentSymbols(document: TextDocument, workspace: Workspace): Promise<DocumentSymbol[]>;
   getFoldingRanges(document: TextDocument): FoldingRange[];
   getCodeActions(
     document: TextDocument,
@@ -52,14 +75,89 @@ export function getLanguageService(fs: FileSystem): LanguageService {
     cache.set(document.uri, { version: document.version, parsed });
     return parsed;
   };
+  const templates = new Map<string, { version: number; template: PromptTemplate }>();
+  const template = (document: TextDocument): PromptTemplate => {
+    const hit = templates.get(document.uri);
+    if (hit?.version === document.version) return hit.template;
+    const t = parseTemplate(document.getText());
+    if (templates.size > 100) templates.clear();
+    templates.set(document.uri, { version: document.version, template: t });
+    return t;
+  };
+  /** An open record document, parsed by the workspace's engine (keyed by the editor's version). */
+  const record = async (document: TextDocument, ws: Workspace): Promise<EhrRecord | undefined> => {
+    const r = await ws.engine.load(document.uri, `doc:${document.version}`, () =>
+      Promise.resolve(document.getText()),
+    );
+    // Only MedAlign records: other XML files in the workspace (a pom.xml) are left alone.
+    if (!r || (r.rootName !== 'record' && !isInside(ws.recordsFolder(), document.uri))) return undefined;
+    return r;
+  };
+
   return {
     parse,
-    doValidation: (d, ws) => doValidation(parse(d), d.uri, ws, fs),
-    doComplete: (d, p, ws) => doComplete(parse(d), d.offsetAt(p), d.uri, ws),
-    doHover: (d, p, ws) => doHover(parse(d), d.offsetAt(p), d.uri, ws),
-    findDefinition: (d, p, ws) => findDefinition(parse(d), d.offsetAt(p), d.uri, ws, fs),
-    findDocumentSymbols: (d) => findDocumentSymbols(parse(d)),
-    getFoldingRanges: (d) => getFoldingRanges(parse(d)),
+    async doValidation(d, ws) {
+      switch (fileKind(d.uri)) {
+        case 'instruction':
+          return doValidation(parse(d), d.uri, ws, fs);
+        case 'template':
+          return promptDiagnostics(d, template(d));
+        case 'record': {
+          const r = await record(d, ws);
+          return r ? recordDiagnostics(d, r) : [];
+        }
+        default:
+          return [];
+      }
+    },
+    async doComplete(d, p, ws) {
+      switch (fileKind(d.uri)) {
+        case 'instruction':
+          return doComplete(parse(d), d.offsetAt(p), d.uri, ws);
+        case 'template':
+          return promptCompletion(d, d.offsetAt(p));
+        default:
+          return CompletionList.create([], false);
+      }
+    },
+    async doHover(d, p, ws) {
+      switch (fileKind(d.uri)) {
+        case 'instruction':
+          return doHover(parse(d), d.offsetAt(p), d.uri, ws, fs);
+        case 'template':
+          return promptHover(d, template(d), d.offsetAt(p));
+        case 'record': {
+          if (!(await record(d, ws))) return null;
+          const tokenizer = defaultTokenizer(ws);
+          const info = await ws.engine.describeAt(
+            d.uri,
+            `doc:${d.version}`,
+            d.offsetAt(p),
+            tokenizer.encoding,
+          );
+          return info ? recordHover(d, info, tokenizer) : null;
+        }
+        default:
+          return null;
+      }
+    },
+    findDefinition: (d, p, ws) =>
+      fileKind(d.uri) === 'instruction'
+        ? findDefinition(parse(d), d.offsetAt(p), d.uri, ws, fs)
+        : Promise.resolve([]),
+    async findDocumentSymbols(d, ws) {
+      switch (fileKind(d.uri)) {
+        case 'instruction':
+          return findDocumentSymbols(parse(d));
+        case 'record': {
+          const r = await record(d, ws);
+          return r ? recordSymbols(d, r) : [];
+        }
+        default:
+          return [];
+      }
+    },
+    getFoldingRanges: (d) => (fileKind(d.uri) === 'instruction' ? getFoldingRanges(parse(d)) : []),
     getCodeActions: (d, diags, ws) => getCodeActions(parse(d), d.uri, diags, ws),
   };
 }

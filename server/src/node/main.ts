@@ -5,6 +5,7 @@
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from '../server';
 import { nodeFileSystem } from './nodeFileSystem';
+import { WorkerRecordEngine } from './workerRecordEngine';
 import { version as SERVER_VERSION } from '../../../package.json';
 
 const args = process.argv.slice(2);
@@ -22,4 +23,7 @@ if (args.includes('--help') || args.includes('-h')) {
 
 // createConnection reads --stdio / --node-ipc / --socket from argv.
 const connection = createConnection(ProposedFeatures.all);
-startServer(connection, { fs: nodeFileSystem });
+startServer(connection, {
+  fs: nodeFileSystem,
+  createRecordEngine: (log) => new WorkerRecordEngine(undefined, log),
+});

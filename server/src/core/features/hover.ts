@@ -9,12 +9,17 @@ import { locateInFrontMatter, toRange } from './document';
 import type { ParsedDocument } from './document';
 import { SECTION_DOCS } from './sections';
 import { endpointDoc } from './completion';
+import type { FileSystem } from '../host';
+import { resolveRunSettings } from './runSettings';
+import { contextTokenSection, instructionTokenSection, recordTokenSection } from './tokenHover';
+import { SECTION_INSTRUCTION } from './sections';
 
 export async function doHover(
   parsed: ParsedDocument,
   offset: number,
   uri: string,
   workspace: Workspace,
+  fs: FileSystem,
 ): Promise<Hover | null> {
   const { document, file } = parsed;
   const md = (value: string, span: { start: number; end: number }): Hover => ({
@@ -23,6 +28,13 @@ export async function doHover(
   });
 
   const section = file.sections.find((s) => offset >= s.heading.start && offset <= s.heading.end);
+  const settings = () => resolveRunSettings(file, uri, workspace, fs);
+  if (section?.name === SECTION_INSTRUCTION) {
+    return md(
+      `**## ${section.name}**\n\n${SECTION_DOCS[section.name]}\n\n${await instructionTokenSection(await settings(), workspace)}`,
+      section.heading,
+    );
+  }
   if (section) {
     return md(
       `**## ${section.name}**\n\n${SECTION_DOCS[section.name] ?? 'Unknown section: its text is ignored.'}`,
@@ -68,10 +80,14 @@ export async function doHover(
     case 'context': {
       const n = parseContextSize(value);
       if (n === undefined) return null;
-      const reserve = workspace.config.defaults.generationReserve;
+      const s = await settings();
+      const resolved = workspace.resolveRecord(uri, file.data);
+      const info = resolved ? await workspace.records.get(resolved.uri) : undefined;
+      const budget = await contextTokenSection(info, s, workspace);
       return md(
-        `**Context window: ${n.toLocaleString('en-US')} tokens**\n\nGeneration reserve: ${reserve} tokens (medalign.config.json). ` +
-          `The record gets what is left after the template and the instruction.`,
+        `**Context window: ${n.toLocaleString('en-US')} tokens**\n\n` +
+          (budget ||
+            `Generation reserve: ${s.reserve} tokens. The record gets what is left after the template and the instruction.`),
         span,
       );
     }
@@ -93,7 +109,11 @@ export async function doHover(
       const label = workspace.label(resolved.uri);
       if (!info.exists) return md(`**Record not found**: ${label}`, span);
       if (!info.record?.ok) return md(`**${label}** — not a valid MedAlign record.`, span);
-      return md(recordSummary(label, info.record, info.size ?? info.record.size), span);
+      const tokens = await recordTokenSection(info, await settings(), workspace);
+      return md(
+        recordSummary(label, info.record, info.size ?? info.record.size) + (tokens ? `\n\n${tokens}` : ''),
+        span,
+      );
     }
     case 'template': {
       const t = workspace.resolveTemplate(uri, file.data);

@@ -1,34 +1,29 @@
 /**
- * Parsed records by URI, cached by (mtime, size) so an unchanged record is parsed once.
- * I/O goes through the injected FileSystem.
+ * Records by URI. Existence and the version key come from `stat` (mtime:size); parsing and every
+ * token computation go to the RecordEngine, which caches by that key, so an unchanged record is read
+ * and parsed once. I/O goes through the injected FileSystem.
  */
 import type { FileSystem } from '../host';
 import type { EhrRecord } from '../record/model';
-import { parseRecord } from '../record/parse';
+import type { RecordEngine } from './recordEngine';
 
 export interface RecordInfo {
   uri: string;
   exists: boolean;
   /** Bytes on disk. */
   size?: number;
-  /** The file's text (kept for token counts and packing). */
-  text?: string;
+  /** The version key the engine knows this content by. */
+  key?: string;
   record?: EhrRecord;
 }
 
-interface Entry {
-  mtime: number;
-  size: number;
-  info: RecordInfo;
-}
-
 export class RecordStore {
-  private readonly cache = new Map<string, Entry>();
+  private readonly cache = new Map<string, RecordInfo>();
   private readonly pending = new Map<string, Promise<RecordInfo>>();
 
   constructor(
     private readonly fs: FileSystem,
-    private readonly parse: (xml: string) => EhrRecord = parseRecord,
+    readonly engine: RecordEngine,
   ) {}
 
   async get(uri: string): Promise<RecordInfo> {
@@ -37,31 +32,27 @@ export class RecordStore {
       this.cache.delete(uri);
       return { uri, exists: false };
     }
+    const key = `${stat.mtime}:${stat.size}`;
     const hit = this.cache.get(uri);
-    if (hit && hit.mtime === stat.mtime && hit.size === stat.size) return hit.info;
-    const key = `${uri}@${stat.mtime}:${stat.size}`;
-    let p = this.pending.get(key);
+    if (hit?.key === key) return hit;
+    const pendingKey = `${uri}@${key}`;
+    let p = this.pending.get(pendingKey);
     if (!p) {
-      p = this.load(uri, stat.mtime, stat.size).finally(() => this.pending.delete(key));
-      this.pending.set(key, p);
+      p = this.load(uri, key, stat.size).finally(() => this.pending.delete(pendingKey));
+      this.pending.set(pendingKey, p);
     }
     return p;
-  }
-
-  /** Only what is already cached (no I/O); for hot paths that must not wait. */
-  peek(uri: string): RecordInfo | undefined {
-    return this.cache.get(uri)?.info;
   }
 
   invalidate(uri: string): void {
     this.cache.delete(uri);
   }
 
-  private async load(uri: string, mtime: number, size: number): Promise<RecordInfo> {
-    const text = await this.fs.readFile(uri);
-    if (text === undefined) return { uri, exists: false };
-    const info: RecordInfo = { uri, exists: true, size, text, record: this.parse(text) };
-    this.cache.set(uri, { mtime, size, info });
+  private async load(uri: string, key: string, size: number): Promise<RecordInfo> {
+    const record = await this.engine.load(uri, key, () => this.fs.readFile(uri));
+    if (!record) return { uri, exists: false };
+    const info: RecordInfo = { uri, exists: true, size, key, record };
+    this.cache.set(uri, info);
     return info;
   }
 }

@@ -7,6 +7,8 @@ import type { FileSystem } from '../host';
 import { parseInstruction } from '../format/parse';
 import { IdIndex, normalizeId } from './idIndex';
 import { RecordStore } from './records';
+import { LocalRecordEngine } from './recordEngine';
+import type { RecordEngine } from './recordEngine';
 import { CONFIG_FILE_NAME, parseConfig } from './config';
 import type { LoadedConfig } from './config';
 import { basename, dirname, joinPath, resolvePath } from '../util/uri';
@@ -46,8 +48,14 @@ export class Workspace {
     private readonly fs: FileSystem,
     /** Folder URI, without a trailing slash. */
     readonly root: string,
+    /** Where records are parsed and counted; the server passes one backed by a worker thread. */
+    engine: RecordEngine = new LocalRecordEngine(),
   ) {
-    this.records = new RecordStore(fs);
+    this.records = new RecordStore(fs, engine);
+  }
+
+  get engine(): RecordEngine {
+    return this.records.engine;
   }
 
   get config() {

@@ -1,0 +1,100 @@
+/**
+ * The token parts of hovers ("what fits"): on a record, on `context`, on the instruction. Counting
+ * big records happens in the RecordEngine (a worker in the server); while it runs these say so
+ * instead of waiting.
+ */
+import type { FitTable, PackResult } from '../packing/pack';
+import { isoDay } from '../record/dates';
+import { formatTokenCount } from '../tokens/models';
+import type { RecordInfo } from '../workspace/records';
+import type { Workspace } from '../workspace/workspace';
+import { packRequest } from './runSettings';
+import type { RunSettings } from './runSettings';
+
+export const COUNTING = '*Counting tokens… hover again in a moment.*';
+
+function sizeLabel(n: number): string {
+  return n % 1024 === 0 ? `${n / 1024}k` : n.toLocaleString('en-US');
+}
+
+function tokenizerLabel(s: RunSettings): string {
+  return `${s.tokenizer.encoding}${s.tokenizer.estimated ? ', estimated: the model’s tokenizer is unknown' : ''} · model ${s.model}`;
+}
+
+/** Markdown: total tokens and, for 2k…128k, how much of the record fits and back to which date. */
+export async function recordTokenSection(info: RecordInfo, s: RunSettings, ws: Workspace): Promise<string> {
+  if (!info.key || !info.record?.ok) return '';
+  const fit = await ws.engine.fit(info.uri, info.key, packRequest(s), false);
+  if (fit === 'pending') return COUNTING;
+  if (!fit) return '';
+  return fitMarkdown(fit, s);
+}
+
+export function fitMarkdown(fit: FitTable, s: RunSettings): string {
+  const t = (n: number) => formatTokenCount(n, fit.estimated);
+  const lines = [
+    `**${t(fit.total)} tokens** (${tokenizerLabel(s)})`,
+    '',
+    `After template ${t(fit.template)} + instruction ${t(fit.instruction)} + reserve ${fit.reserve}:`,
+    '',
+    '| context | record budget | kept (strategy recent) | back to |',
+    '|---|---:|---|---|',
+  ];
+  for (const r of fit.rows) {
+    const kept = r.fitsWhole
+      ? 'whole record'
+      : r.recordBudget <= 0
+        ? 'nothing: the prompt alone is too long'
+        : `${t(r.keptTokens)} (${(r.fraction * 100).toFixed(r.fraction < 0.1 ? 1 : 0)}%, ${r.keptVisits} visit${r.keptVisits === 1 ? '' : 's'}${r.partial ? ', one cut' : ''})`;
+    const mark = r.context === s.context ? ' ◀' : '';
+    lines.push(
+      `| ${sizeLabel(r.context)}${mark} | ${r.recordBudget > 0 ? t(r.recordBudget) : '—'} | ${kept} | ${r.keptFrom ? isoDay(r.keptFrom) : '—'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Markdown: the budget of the instruction's own context and strategy, and what is cut. */
+export async function contextTokenSection(
+  info: RecordInfo | undefined,
+  s: RunSettings,
+  ws: Workspace,
+): Promise<string> {
+  if (!info?.key || !info.record?.ok) return '';
+  const counts = await ws.engine.counts(info.uri, info.key, s.tokenizer.encoding, false);
+  if (counts === 'pending') return COUNTING;
+  const pack = await ws.engine.pack(info.uri, info.key, packRequest(s));
+  return pack ? packMarkdown(pack, s) : '';
+}
+
+export function packMarkdown(p: PackResult, s: RunSettings): string {
+  const t = (n: number) => formatTokenCount(n, p.estimated);
+  const b = p.budget;
+  const used = b.template + b.instruction + b.record + b.reserve;
+  const lines = [
+    `**Budget at ${sizeLabel(b.context)}** (${p.strategy}; ${tokenizerLabel(s)})`,
+    '',
+    `template ${t(b.template)} + instruction ${t(b.instruction)} + record ${t(b.record)} + reserve ${b.reserve} = ${t(used)} of ${t(b.context)}`,
+    '',
+  ];
+  if (!p.ok) lines.push(`**Does not fit:** ${p.error ?? 'the prompt is too long'}`, '');
+  const range = (a?: { iso: string }, z?: { iso: string }) =>
+    a && z ? ` (${a.iso.slice(0, 10)} → ${z.iso.slice(0, 10)})` : '';
+  lines.push(
+    `- kept: ${p.kept.visits} visits, ${p.kept.events} events, ${p.kept.notes} notes, ${t(p.kept.tokens)} tokens${range(p.kept.firstDate, p.kept.lastDate)}`,
+  );
+  if (p.cut.tokens > 0 || p.cut.visits > 0) {
+    lines.push(
+      `- cut: ${p.cut.visits} visits, ${p.cut.events} events, ${p.cut.notes} notes, ${t(p.cut.tokens)} tokens${range(p.cut.firstDate, p.cut.lastDate)}`,
+    );
+  } else {
+    lines.push('- cut: nothing');
+  }
+  for (const w of p.warnings) lines.push(`- ${w}`);
+  return lines.join('\n');
+}
+
+export async function instructionTokenSection(s: RunSettings, ws: Workspace): Promise<string> {
+  const n = await ws.engine.countText(s.instruction, s.tokenizer.encoding);
+  return `**${formatTokenCount(n, s.tokenizer.estimated)} tokens** (${tokenizerLabel(s)})`;
+}

@@ -1,0 +1,235 @@
+/**
+ * The heavy record work — parsing, token counts, "what fits", packing — behind one interface, so the
+ * language server can run it in a worker thread (server/src/node/workerRecordEngine.ts) while the CLI
+ * and the tests run the same code in-process (LocalRecordEngine). Records are identified by URI and
+ * a version key (mtime:size for files on disk, the document version for open editors).
+ */
+import type { EhrRecord, RecordDate, SourceRange } from '../record/model';
+import { parseRecord } from '../record/parse';
+import { TokenCounter } from '../tokens/counter';
+import type { RecordTokenCounts } from '../tokens/counter';
+import type { EncodingName } from '../tokens/encodings';
+import { fitTable, packPrompt } from '../packing/pack';
+import type { FitTable, PackResult, PackStrategy } from '../packing/pack';
+import { parseTemplate } from '../template/template';
+import { getDefaultTemplate } from '../template/defaults';
+
+export interface TokenRequest {
+  encoding: EncodingName;
+  estimated: boolean;
+  instruction: string;
+  /** Template source text; the built-in MedAlign template when absent. */
+  template?: string;
+  reserve: number;
+}
+
+export interface PackRequest extends TokenRequest {
+  context: number;
+  strategy: PackStrategy;
+}
+
+/** An element of a record under the cursor, with its token count (hover in record files). */
+export interface ElementInfo {
+  /** `visit`, `day`, `note`, `measurement`, ... */
+  kind: string;
+  type?: string;
+  start?: RecordDate;
+  range: SourceRange;
+  tokens: number;
+  /** For a visit: its days and events. */
+  days?: number;
+  events?: number;
+  /** Index of the visit it belongs to. */
+  visit: number;
+}
+
+/** Token counts without the layout (what crosses the worker boundary). */
+export type RecordTotals = Omit<RecordTokenCounts, 'layout'>;
+
+export interface RecordEngine {
+  /** Parses the record text (read with `read` only when this uri/key is new) and returns its model. */
+  load(uri: string, key: string, read: () => Promise<string | undefined>): Promise<EhrRecord | undefined>;
+  /** Whole-record token counts; `'pending'` when `wait` is false and they are still being computed. */
+  counts(
+    uri: string,
+    key: string,
+    encoding: EncodingName,
+    wait: boolean,
+  ): Promise<RecordTotals | 'pending' | undefined>;
+  /** What fits at 2k…128k; `'pending'` when `wait` is false and the record is still being counted. */
+  fit(uri: string, key: string, req: TokenRequest, wait: boolean): Promise<FitTable | 'pending' | undefined>;
+  pack(uri: string, key: string, req: PackRequest): Promise<PackResult | undefined>;
+  /** Tokens of a short text (an instruction). */
+  countText(text: string, encoding: EncodingName): Promise<number>;
+  /** The innermost visit, day or event at `offset`, with its tokens. */
+  describeAt(
+    uri: string,
+    key: string,
+    offset: number,
+    encoding: EncodingName,
+  ): Promise<ElementInfo | undefined>;
+  dispose(): void;
+}
+
+/**
+ * The record without its events (visits and days keep their ranges and dates; counts stay), and
+ * with at most 200 diagnostics: what the language server's main thread needs, cheap to copy out of
+ * a worker.
+ */
+export function lightRecord(r: EhrRecord): EhrRecord {
+  return {
+    ...r,
+    visits: r.visits.map((v) => ({ ...v, days: v.days.map((d) => ({ ...d, events: [] })) })),
+    diagnostics: r.diagnostics.slice(0, 200),
+  };
+}
+
+interface Loaded {
+  key: string;
+  text: string;
+  record: EhrRecord;
+}
+
+/**
+ * The engine's state and work, synchronous and pure. LocalRecordEngine wraps it in promises; the
+ * worker thread hosts one and answers messages with it.
+ */
+export class RecordWork {
+  readonly counter = new TokenCounter();
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly templates = new Map<string, ReturnType<typeof parseTemplate>>();
+
+  has(uri: string, key: string): boolean {
+    return this.loaded.get(uri)?.key === key;
+  }
+
+  load(uri: string, key: string, text: string): EhrRecord {
+    const hit = this.loaded.get(uri);
+    if (hit?.key === key) return hit.record;
+    const record = parseRecord(text);
+    this.loaded.set(uri, { key, text, record });
+    if (this.loaded.size > 16) this.loaded.delete(this.loaded.keys().next().value!);
+    return record;
+  }
+
+  record(uri: string, key: string): EhrRecord | undefined {
+    const l = this.loaded.get(uri);
+    return l?.key === key ? l.record : undefined;
+  }
+
+  counts(uri: string, key: string, encoding: EncodingName): RecordTokenCounts | undefined {
+    const l = this.loaded.get(uri);
+    if (!l || l.key !== key || !l.record.ok) return undefined;
+    return this.counter.countRecord(l.text, l.record, encoding);
+  }
+
+  fit(uri: string, key: string, req: TokenRequest): FitTable | undefined {
+    const l = this.loaded.get(uri);
+    if (!l || l.key !== key || !l.record.ok) return undefined;
+    return fitTable({
+      text: l.text,
+      record: l.record,
+      instruction: req.instruction,
+      template: this.template(req.template),
+      reserve: req.reserve,
+      encoding: req.encoding,
+      estimated: req.estimated,
+      counter: this.counter,
+    });
+  }
+
+  pack(uri: string, key: string, req: PackRequest): PackResult | undefined {
+    const l = this.loaded.get(uri);
+    if (!l || l.key !== key || !l.record.ok) return undefined;
+    return packPrompt({
+      text: l.text,
+      record: l.record,
+      instruction: req.instruction,
+      template: this.template(req.template),
+      context: req.context,
+      reserve: req.reserve,
+      strategy: req.strategy,
+      encoding: req.encoding,
+      estimated: req.estimated,
+      counter: this.counter,
+    });
+  }
+
+  describeAt(uri: string, key: string, offset: number, encoding: EncodingName): ElementInfo | undefined {
+    const l = this.loaded.get(uri);
+    if (!l || l.key !== key || !l.record.ok) return undefined;
+    const inside = (r: SourceRange) => offset >= r.start && offset < r.end;
+    const vi = l.record.visits.findIndex((v) => inside(v.range));
+    if (vi < 0) return undefined;
+    const visit = l.record.visits[vi];
+    const count = (r: SourceRange) => this.counter.countRange(l.text, r.start, r.end, encoding);
+    const base = (kind: string, r: SourceRange, type?: string, start?: RecordDate): ElementInfo => {
+      const e: ElementInfo = { kind, range: r, tokens: count(r), visit: vi };
+      if (type !== undefined) e.type = type;
+      if (start !== undefined) e.start = start;
+      return e;
+    };
+    const day = visit.days.find((d) => inside(d.range));
+    const event = day?.events.find((e) => inside(e.range));
+    if (event) return base(event.kind, event.range, event.type, event.start);
+    if (day && !(day.events.length === 1 && day.events[0].range.start === day.range.start)) {
+      const d = base('day', day.range, undefined, day.start);
+      d.events = day.events.length;
+      return d;
+    }
+    const v = base('visit', visit.range, visit.type, visit.start);
+    v.days = visit.days.length;
+    v.events = visit.days.reduce((n, d) => n + d.events.length, 0);
+    return v;
+  }
+
+  private template(source: string | undefined) {
+    if (source === undefined) return getDefaultTemplate();
+    let t = this.templates.get(source);
+    if (!t) {
+      t = parseTemplate(source);
+      if (this.templates.size > 32) this.templates.clear();
+      this.templates.set(source, t);
+    }
+    return t;
+  }
+}
+
+/** Runs the work in the calling thread (CLI, tests). `wait: false` still computes: nothing else would. */
+export class LocalRecordEngine implements RecordEngine {
+  readonly work = new RecordWork();
+
+  async load(
+    uri: string,
+    key: string,
+    read: () => Promise<string | undefined>,
+  ): Promise<EhrRecord | undefined> {
+    const have = this.work.record(uri, key);
+    if (have) return have;
+    const text = await read();
+    return text === undefined ? undefined : this.work.load(uri, key, text);
+  }
+  counts(uri: string, key: string, encoding: EncodingName): Promise<RecordTokenCounts | undefined> {
+    return Promise.resolve(this.work.counts(uri, key, encoding));
+  }
+  fit(uri: string, key: string, req: TokenRequest): Promise<FitTable | undefined> {
+    return Promise.resolve(this.work.fit(uri, key, req));
+  }
+  pack(uri: string, key: string, req: PackRequest): Promise<PackResult | undefined> {
+    return Promise.resolve(this.work.pack(uri, key, req));
+  }
+  countText(text: string, encoding: EncodingName): Promise<number> {
+    return Promise.resolve(this.work.counter.count(text, encoding));
+  }
+  describeAt(
+    uri: string,
+    key: string,
+    offset: number,
+    encoding: EncodingName,
+  ): Promise<ElementInfo | undefined> {
+    return Promise.resolve(this.work.describeAt(uri, key, offset, encoding));
+  }
+  dispose(): void {
+    this.work.counter.clear();
+  }
+}

@@ -1,0 +1,19 @@
+/** Messages between the language server and its record worker (one place for both sides). */
+import type { EncodingName } from '../core/tokens/encodings';
+import type { PackRequest, TokenRequest } from '../core/workspace/recordEngine';
+
+export type WorkerCall =
+  | { op: 'load'; uri: string; key: string; text: string }
+  | { op: 'counts'; uri: string; key: string; encoding: EncodingName }
+  | { op: 'fit'; uri: string; key: string; req: TokenRequest }
+  | { op: 'pack'; uri: string; key: string; req: PackRequest }
+  | { op: 'countText'; text: string; encoding: EncodingName }
+  | { op: 'describeAt'; uri: string; key: string; offset: number; encoding: EncodingName };
+
+export interface WorkerRequest {
+  id: number;
+  call: WorkerCall;
+}
+
+export type WorkerResponse =
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

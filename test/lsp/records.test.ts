@@ -1,0 +1,172 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  HoverRequest,
+  CompletionRequest,
+  DocumentSymbolRequest,
+  CodeActionRequest,
+} from 'vscode-languageserver-protocol/node';
+import type {
+  CompletionList,
+  MarkupContent,
+  DocumentSymbol,
+  CodeAction,
+  Position,
+} from 'vscode-languageserver-protocol/node';
+import { startServer } from '../helpers/lspClient';
+import type { LspSession } from '../helpers/lspClient';
+import { CONFIG, TEMPLATE, publicSampleXml, validInstruction } from '../helpers/fixtures';
+import { generateRecord } from '../fixtures/recordGenerator';
+
+let dir: string;
+let session: LspSession;
+const uriOf = (rel: string) => pathToFileURL(path.join(dir, rel)).toString();
+
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'medalign-lsp-rec-'));
+  for (const d of ['records', 'templates', 'instructions']) mkdirSync(path.join(dir, d));
+  writeFileSync(path.join(dir, 'medalign.config.json'), CONFIG);
+  writeFileSync(path.join(dir, 'records/1234555.xml'), publicSampleXml);
+  writeFileSync(path.join(dir, 'records/big.xml'), generateRecord({ seed: 5, targetChars: 2_000_000 }));
+  writeFileSync(path.join(dir, 'templates/medalign.prompt'), TEMPLATE);
+  session = await startServer(pathToFileURL(dir).toString());
+});
+
+after(async () => {
+  assert.equal(await session.close(), 0);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function hoverText(uri: string, position: Position): Promise<string> {
+  const h = await session.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position });
+  return h ? (h.contents as MarkupContent).value : '';
+}
+
+/** Hovers until the answer is no longer "counting…" (the worker finished). */
+async function settledHover(uri: string, position: Position): Promise<{ first: string; last: string }> {
+  const first = await hoverText(uri, position);
+  let last = first;
+  const deadline = Date.now() + 20_000;
+  while (/Counting tokens/.test(last) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    last = await hoverText(uri, position);
+  }
+  return { first, last };
+}
+
+test('hover on patient: total tokens and what fits at 2k…128k, back to which date', async () => {
+  const uri = uriOf('instructions/a.medalign');
+  await session.open(uri, validInstruction(1));
+  await session.diagnostics(uri);
+  const { last } = await settledHover(uri, { line: 2, character: 11 });
+  assert.match(last, /\*\*2,9\d\d tokens\*\* \(cl100k_base · model baseline\)/);
+  assert.match(last, /\| 2k \| 1,\d{3} \| 1,\d{3} \(\d+%, 2 visits, one cut\) \| 2018-10-\d\d \|/);
+  assert.match(last, /\| 32k ◀ \| 32,\d{3} \| whole record \| 2018-10-08 \|/);
+});
+
+test('a big record: the first hover says counting, a later one has the exact count', async () => {
+  const uri = uriOf('instructions/big.medalign');
+  await session.open(uri, validInstruction(2).replace('patient: 1234555', 'record: ../records/big.xml'));
+  await session.diagnostics(uri);
+  const { first, last } = await settledHover(uri, { line: 2, character: 12 });
+  assert.match(first, /Counting tokens/);
+  assert.match(last, /\*\*\d{3},\d{3} tokens\*\*/);
+  assert.match(last, /\| 128k \| 130,\d{3} \| [\d,]+ \(\d+%, \d+ visits/);
+});
+
+test('hover on context: the budget breakdown and what is cut', async () => {
+  const uri = uriOf('instructions/c.medalign');
+  await session.open(uri, validInstruction(3).replace('context: 32k', 'context: 2k'));
+  await session.diagnostics(uri);
+  const { last } = await settledHover(uri, { line: 5, character: 10 });
+  assert.match(last, /template \d+ \+ instruction \d+ \+ record 1,\d{3} \+ reserve 256 = [\d,]+ of 2,048/);
+  assert.match(last, /- kept: 2 visits, 16 events, 3 notes, 1,\d{3} tokens \(2018-10-20 → 2022-05-15\)/);
+  assert.match(last, /- cut: 2 visits, 14 events, 2 notes, 1,\d{3} tokens \(2018-10-08 → 2018-10-20\)/);
+});
+
+test('hover on the instruction heading: its token count', async () => {
+  const uri = uriOf('instructions/a.medalign');
+  const text = await hoverText(uri, { line: 11, character: 4 });
+  // Counted independently with js-tiktoken.
+  const { Tiktoken } = await import('js-tiktoken/lite');
+  const ranks = (await import('js-tiktoken/ranks/cl100k_base')).default;
+  const expected = new Tiktoken(ranks).encode('Which antihypertensives were given in the ED?').length;
+  assert.match(text, new RegExp(`\\*\\*${expected} tokens\\*\\* \\(cl100k_base`));
+});
+
+test('record files: outline of visits and days, hover on a note, diagnostics for broken XML and dates', async () => {
+  const uri = uriOf('records/1234555.xml');
+  await session.open(uri, publicSampleXml, 'xml');
+  const symbols = (await session.connection.sendRequest(DocumentSymbolRequest.type, {
+    textDocument: { uri },
+  })) as DocumentSymbol[];
+  assert.equal(symbols.length, 3);
+  assert.match(symbols[0].name, /^visit 1: 2018-10-08 20:00$/);
+  assert.equal(symbols[0].detail, 'Emergency Room Visit');
+  assert.ok((symbols[0].children?.length ?? 0) >= 1);
+  const lines = publicSampleXml.split('\n');
+  const noteLine = lines.findIndex((l) => l.includes('<note'));
+  const hover = await hoverText(uri, { line: noteLine, character: 16 });
+  assert.match(hover, /\*\*note\*\* — emergency department note/);
+  assert.match(hover, /date: 2018-10-08 20:10/);
+  assert.match(hover, /tokens: [\d,]+ \(cl100k_base\)/);
+
+  const broken = uriOf('records/broken.xml');
+  await session.open(
+    broken,
+    '<record>\n  <visit start="10/08/2018 25:99">\n  </visit>\n  <visit>\n</record>\n',
+    'xml',
+  );
+  const d = await session.diagnostics(broken, (p) => p.diagnostics.length > 0);
+  assert.ok(
+    d.diagnostics.some((x) => x.code === 'xml-malformed' && x.severity === 1),
+    JSON.stringify(d.diagnostics),
+  );
+
+  const dates = uriOf('records/dates.xml');
+  await session.open(
+    dates,
+    '<record>\n  <visit type="x" start="sometime in May">\n  </visit>\n</record>\n',
+    'xml',
+  );
+  const dd = await session.diagnostics(dates, (p) => p.diagnostics.length > 0);
+  const w = dd.diagnostics.find((x) => x.code === 'date-unparseable');
+  assert.ok(w, JSON.stringify(dd.diagnostics));
+  assert.equal(w.severity, 2);
+  assert.equal(w.range.start.line, 1);
+});
+
+test('XML that is not a MedAlign record (outside the records folder) is left alone', async () => {
+  const uri = uriOf('pom.xml');
+  await session.open(uri, '<project><modelVersion>4.0.0</modelVersion></project>', 'xml');
+  const d = await session.diagnostics(uri);
+  assert.deepEqual(d.diagnostics, []);
+});
+
+test('templates: unknown placeholder with a quick fix, placeholder completion', async () => {
+  const uri = uriOf('templates/t.prompt');
+  const text = '---\nname: t\n---\n## user\nEHR: {{ehrr}}\n\nQ: {{instruction}} {{\n';
+  await session.open(uri, text, 'medalign-prompt');
+  const p = await session.diagnostics(uri, (x) => x.diagnostics.length > 0);
+  const unknown = p.diagnostics.find((x) => x.code === 'template-unknown-placeholder');
+  assert.ok(unknown, JSON.stringify(p.diagnostics));
+  assert.equal(unknown.range.start.line, 4);
+  const actions = (await session.connection.sendRequest(CodeActionRequest.type, {
+    textDocument: { uri },
+    range: unknown.range,
+    context: { diagnostics: [unknown] },
+  })) as CodeAction[];
+  assert.equal(actions[0]?.title, "Change to '{{ehr}}'");
+  const list = (await session.connection.sendRequest(CompletionRequest.type, {
+    textDocument: { uri },
+    position: { line: 6, character: text.split('\n')[6].length },
+  })) as CompletionList;
+  assert.deepEqual(
+    list.items.map((i) => i.label),
+    ['ehr', 'instruction', 'age', 'sex', 'record_start', 'record_end'],
+  );
+});
