@@ -153,12 +153,14 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     );
   }
 
-  async function validate(document: TextDocument): Promise<void> {
+  async function validate(live: TextDocument): Promise<void> {
+    // Open documents are updated in place by later edits: validate a snapshot of this version.
+    const document = TextDocument.create(live.uri, live.languageId, live.version, live.getText());
     const diagnostics = await runSafe('validation', [], async () => {
       const ws = await workspaceFor(document.uri);
       return service.doValidation(document, ws);
     });
-    // Publish only if the document is still current (a newer edit re-validates).
+    // Publish only if the document is still at that version (a newer edit re-validates).
     const current = documents.get(document.uri);
     if (current && current.version !== document.version) return;
     await connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
