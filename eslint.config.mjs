@@ -33,9 +33,18 @@ export default tseslint.config(
             ...nodeBuiltins.map((name) => ({ name, message: 'The core does no I/O of its own: inject it.' })),
           ],
           patterns: [
-            { group: ['vscode-languageserver', 'vscode-languageserver/*'], message: 'The core must not depend on the LSP server library.' },
-            { group: ['vscode-languageclient', 'vscode-languageclient/*'], message: 'The core must not depend on the LSP client.' },
-            { group: ['**/node/**', '**/cli/**', '**/server', '**/handlers/**'], message: 'The core imports only from the core.' },
+            {
+              group: ['vscode-languageserver', 'vscode-languageserver/*'],
+              message: 'The core must not depend on the LSP server library.',
+            },
+            {
+              group: ['vscode-languageclient', 'vscode-languageclient/*'],
+              message: 'The core must not depend on the LSP client.',
+            },
+            {
+              group: ['**/node/**', '**/cli/**', '**/server', '**/handlers/**'],
+              message: 'The core imports only from the core.',
+            },
           ],
         },
       ],
@@ -56,7 +65,11 @@ export default tseslint.config(
         'error',
         {
           allowForKnownSafeCalls: [
-            { from: 'package', name: ['test', 'describe', 'it', 'suite', 'before', 'after'], package: 'node:test' },
+            {
+              from: 'package',
+              name: ['test', 'describe', 'it', 'suite', 'before', 'after'],
+              package: 'node:test',
+            },
           ],
         },
       ],
