@@ -1,0 +1,285 @@
+/**
+ * Typed run errors and how a failed model request is classified into one. The transport
+ * (server/src/run/modelClient.ts) reports *what happened* as a `Failure`; `classifyFailure` turns it
+ * into a `RunError` whose message says what to do. Messages never carry a key: server text is
+ * passed through `redactSecrets` and clipped, and for a refused key the server's text (OpenAI echoes
+ * part of the key) is not shown at all.
+ */
+
+export type RunErrorKind =
+  /** The PHI guard refused the endpoint: nothing was sent. */
+  | 'refused'
+  /** The endpoint or run is misconfigured (no baseUrl, unknown model, template missing...). */
+  | 'config'
+  /** No API key available for an endpoint that needs one. */
+  | 'no-key'
+  /** The prompt could not be packed (e.g. strategy `none` and the record does not fit). */
+  | 'pack'
+  /** HTTP 401/403: the key was refused. */
+  | 'auth'
+  /** HTTP 404: no such model or deployment. */
+  | 'not-found'
+  | 'rate-limited'
+  /** The server says the prompt is longer than the model's context. */
+  | 'context-overflow'
+  /** A content filter (Azure's, typically) refused the prompt or cut the answer. */
+  | 'content-filter'
+  | 'bad-request'
+  /** HTTP 5xx. */
+  | 'server'
+  /** Connection refused/reset, or the stream broke off before the answer was complete. */
+  | 'network'
+  | 'timeout'
+  | 'cancelled'
+  | 'internal';
+
+export interface RunError {
+  kind: RunErrorKind;
+  /** What happened and what to do, for people. */
+  message: string;
+  status?: number;
+  /** The server's error code (`context_length_exceeded`, `content_filter`, ...). */
+  code?: string;
+  /** The server asked to wait this long before retrying. */
+  retryAfterMs?: number;
+}
+
+/** What the transport saw. */
+export type Failure =
+  | {
+      type: 'http';
+      /** Absent for an error object sent inside an SSE stream. */
+      status?: number;
+      code?: string;
+      errorType?: string;
+      /** The server's message. */
+      message?: string;
+      /** The server's `error` object, as sent. */
+      body?: unknown;
+      retryAfterMs?: number;
+    }
+  | { type: 'network'; message: string; midStream: boolean }
+  | { type: 'timeout'; phase: 'headers' | 'idle' | 'total'; ms: number }
+  | { type: 'cancelled' }
+  /** The stream finished with `finish_reason: content_filter`. */
+  | { type: 'content-filter-finish' }
+  | { type: 'internal'; message: string };
+
+export interface FailureContext {
+  endpointId: string;
+  /** `azure-openai` etc.; Azure gets the note about its filter. */
+  endpointKind: string;
+  host: string;
+  /** Where the key comes from, for a refused key: e.g. "the environment variable OPENAI_API_KEY". */
+  keySource?: string;
+  promptTokens?: number;
+  context?: number;
+  /** The prompt count is an estimate (unknown tokenizer). */
+  estimated?: boolean;
+  /** Secrets to scrub from any text that is kept. */
+  secrets?: readonly string[];
+}
+
+/** Replaces each secret, and anything that looks like an API key or bearer token, with `[redacted]`. */
+export function redactSecrets(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s.length >= 4) out = out.split(s).join('[redacted]');
+  }
+  return out
+    .replace(/\b(?:sk|pk|rk|ak)-[A-Za-z0-9_*.-]{6,}/g, '[redacted]')
+    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=*-]{6,}/gi, '$1 [redacted]')
+    .replace(
+      /\b(api[-_]?key|authorization|access[-_]?token)(["']?\s*[:=]\s*["']?)[^\s"',}]{4,}/gi,
+      '$1$2[redacted]',
+    );
+}
+
+/** Server text made safe to keep: redacted, whitespace-collapsed, at most `max` characters. */
+export function safeServerText(text: string | undefined, secrets: readonly string[] = [], max = 300): string {
+  if (text === undefined) return '';
+  const t = redactSecrets(text, secrets).replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+const CONTEXT_PATTERNS = [
+  /maximum context length/i,
+  /context length/i,
+  /context[_ ]window/i,
+  /exceeds? the (available )?context/i,
+  /too many tokens/i,
+  /prompt is too long/i,
+  /input (is )?too long/i,
+  /reduce the length of the (messages|prompt)/i,
+];
+
+function obj(x: unknown): Record<string, unknown> | undefined {
+  return x !== null && typeof x === 'object' && !Array.isArray(x)
+    ? (x as Record<string, unknown>)
+    : undefined;
+}
+
+/**
+ * Azure's filter categories that tripped (`sexual (medium)`, `violence (low)`, `jailbreak`), read
+ * from `innererror.content_filter_result` of its error, or from a response's filter results.
+ */
+export function contentFilterCategories(body: unknown): string[] {
+  const b = obj(body);
+  const inner = obj(b?.['innererror']);
+  const result =
+    obj(inner?.['content_filter_result']) ??
+    obj(b?.['content_filter_result']) ??
+    obj(b?.['content_filter_results']);
+  if (!result) return [];
+  const out: string[] = [];
+  for (const [name, v] of Object.entries(result)) {
+    const r = obj(v);
+    if (!r) continue;
+    if (r['filtered'] === true || r['detected'] === true) {
+      out.push(typeof r['severity'] === 'string' ? `${name} (${r['severity']})` : name);
+    }
+  }
+  return out;
+}
+
+function isContentFilter(code: string | undefined, body: unknown, message: string | undefined): boolean {
+  if (code === 'content_filter' || code === 'content_policy_violation') return true;
+  const inner = obj(obj(body)?.['innererror']);
+  if (inner?.['code'] === 'ResponsibleAIPolicyViolation') return true;
+  return /content (management )?(policy|filter)/i.test(message ?? '');
+}
+
+function isContextOverflow(
+  code: string | undefined,
+  errorType: string | undefined,
+  message: string | undefined,
+): boolean {
+  if (code === 'context_length_exceeded' || code === 'string_above_max_length') return true;
+  if (errorType === 'exceed_context_size_error') return true; // llama.cpp's server
+  return CONTEXT_PATTERNS.some((re) => re.test(message ?? ''));
+}
+
+export const AZURE_FILTER_NOTE =
+  "Azure OpenAI's content filter is known to trip on ordinary anatomical and clinical terms in " +
+  'medical records (the MedAlign authors hit it too), so this says little about the prompt itself. ' +
+  'Use a deployment whose content filter configuration allows clinical text, or another endpoint.';
+
+function contentFilterError(
+  ctx: FailureContext,
+  body: unknown,
+  where: 'prompt' | 'answer',
+  status?: number,
+): RunError {
+  const cats = contentFilterCategories(body);
+  const azure = ctx.endpointKind === 'azure-openai' || /azure/i.test(ctx.host);
+  const what =
+    where === 'prompt'
+      ? `The content filter of '${ctx.endpointId}' refused the prompt`
+      : `The content filter of '${ctx.endpointId}' stopped the answer`;
+  const message =
+    `${what}${cats.length > 0 ? ` (flagged: ${cats.join(', ')})` : ''}. ` +
+    (azure
+      ? AZURE_FILTER_NOTE
+      : 'Content filters can trip on ordinary clinical terms in medical records; try another endpoint or model.');
+  const e: RunError = { kind: 'content-filter', message, code: 'content_filter' };
+  if (status !== undefined) e.status = status;
+  return e;
+}
+
+/** A `RunError` for a failure, with a message that says what happened and what to do. */
+export function classifyFailure(f: Failure, ctx: FailureContext): RunError {
+  const secrets = ctx.secrets ?? [];
+  switch (f.type) {
+    case 'cancelled':
+      return { kind: 'cancelled', message: 'Cancelled.' };
+    case 'timeout': {
+      const s = (f.ms / 1000).toFixed(f.ms < 10_000 ? 1 : 0);
+      const what =
+        f.phase === 'headers'
+          ? `'${ctx.endpointId}' (${ctx.host}) did not answer within ${s} s`
+          : f.phase === 'idle'
+            ? `The answer from '${ctx.endpointId}' stalled: nothing arrived for ${s} s`
+            : `The run took longer than ${s} s`;
+      return { kind: 'timeout', message: `${what}. Timed out.` };
+    }
+    case 'network':
+      return {
+        kind: 'network',
+        message: f.midStream
+          ? `The connection to '${ctx.endpointId}' (${ctx.host}) broke off in the middle of the answer; the part that arrived is kept. (${safeServerText(f.message, secrets, 120)})`
+          : `Cannot reach '${ctx.endpointId}' at ${ctx.host}: ${safeServerText(f.message, secrets, 160)}`,
+      };
+    case 'content-filter-finish':
+      return contentFilterError(ctx, undefined, 'answer');
+    case 'internal':
+      return { kind: 'internal', message: safeServerText(f.message, secrets) };
+    case 'http':
+      break;
+  }
+  const status = f.status;
+  const detail = safeServerText(f.message, secrets);
+  const withStatus = (e: RunError): RunError => {
+    if (status !== undefined) e.status = status;
+    if (f.code !== undefined) e.code = f.code;
+    if (f.retryAfterMs !== undefined) e.retryAfterMs = f.retryAfterMs;
+    return e;
+  };
+  const http = status !== undefined ? ` (HTTP ${status})` : '';
+  if (isContentFilter(f.code, f.body, f.message)) return contentFilterError(ctx, f.body, 'prompt', status);
+  if (status === 401 || status === 403) {
+    // The server's text is not shown: OpenAI's echoes part of the key.
+    const where = ctx.keySource ? ` Check the key in ${ctx.keySource}.` : '';
+    return withStatus({
+      kind: 'auth',
+      message:
+        status === 401
+          ? `'${ctx.endpointId}' refused the API key${http}.${where}`
+          : `'${ctx.endpointId}' refused access${http}: the key is not allowed to use this model or deployment.${where}`,
+    });
+  }
+  if (status === 429) {
+    const wait =
+      f.retryAfterMs !== undefined ? ` The server asks to wait ${Math.ceil(f.retryAfterMs / 1000)} s.` : '';
+    return withStatus({
+      kind: 'rate-limited',
+      message: `'${ctx.endpointId}' is rate limiting requests${http}.${wait}${detail ? ` ${detail}` : ''}`,
+    });
+  }
+  if (isContextOverflow(f.code, f.errorType, f.message)) {
+    const sent =
+      ctx.promptTokens !== undefined
+        ? ` The prompt was ${ctx.estimated ? '≈' : ''}${ctx.promptTokens.toLocaleString('en-US')} tokens${ctx.context !== undefined ? `, packed for a ${ctx.context.toLocaleString('en-US')}-token context` : ''}${ctx.estimated ? ' (counted with a stand-in tokenizer)' : ''}.`
+        : '';
+    return withStatus({
+      kind: 'context-overflow',
+      message:
+        `'${ctx.endpointId}' says the prompt is longer than the model's context${http}: ${detail || 'no details'}.${sent} ` +
+        `Choose a smaller context, or set the endpoint's contextWindow and encoding in medalign.config.json.`,
+    });
+  }
+  if (status === 404) {
+    return withStatus({
+      kind: 'not-found',
+      message: `'${ctx.endpointId}' has no such model or deployment${http}. ${detail}`.trim(),
+    });
+  }
+  if (status !== undefined && status >= 500) {
+    return withStatus({
+      kind: 'server',
+      message: `'${ctx.endpointId}' had a server error${http}. ${detail}`.trim(),
+    });
+  }
+  if (status === 408) {
+    return withStatus({ kind: 'timeout', message: `'${ctx.endpointId}' timed out${http}. ${detail}`.trim() });
+  }
+  if (status === undefined) {
+    return withStatus({
+      kind: 'server',
+      message: `'${ctx.endpointId}' sent an error in the stream: ${detail || 'no details'}`,
+    });
+  }
+  return withStatus({
+    kind: 'bad-request',
+    message: `'${ctx.endpointId}' rejected the request${http}. ${detail}`.trim(),
+  });
+}
