@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { MedAlignLanguageClient } from './languageClient';
 import { registerCommands } from './commands';
+import { registerPreview } from './preview';
 
 let client: MedAlignLanguageClient | undefined;
 
@@ -12,6 +13,7 @@ export function activate(context: vscode.ExtensionContext): MedAlignApi {
   const started = Date.now();
   client = new MedAlignLanguageClient(context);
   registerCommands(context, client);
+  registerPreview(context, client);
   // Activation does not wait for the server: features light up when it is ready (`ready`).
   const ready = client.start().catch((err: unknown) => {
     client?.output.error(`The MedAlign language server failed to start: ${String(err)}`);

@@ -12,7 +12,19 @@ export class MedAlignLanguageClient {
     context.subscriptions.push(this.output);
   }
 
-  async start(): Promise<void> {
+  private started: Promise<void> = Promise.resolve();
+
+  /** Settles when the current start has finished. */
+  get ready(): Promise<void> {
+    return this.started;
+  }
+
+  start(): Promise<void> {
+    this.started = this.doStart();
+    return this.started;
+  }
+
+  private async doStart(): Promise<void> {
     const module = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'server.js').fsPath;
     const serverOptions: ServerOptions = {
       run: { module, transport: TransportKind.ipc },

@@ -31,6 +31,9 @@ import {
 } from './core/workspace/workspace';
 import { CONFIG_FILE_NAME } from './core/workspace/config';
 import { dirname, isInside } from './core/util/uri';
+import type { PreviewOverrides } from './core/features/preview';
+import { PreviewPromptRequest } from './protocol';
+import type { PreviewPromptResult } from './protocol';
 
 export interface ServerRuntime {
   fs: FileSystem;
@@ -104,6 +107,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         documentSymbolProvider: true,
         foldingRangeProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeLensProvider: { resolveProvider: false },
       },
       serverInfo: { name: 'medalign-language-server' },
     };
@@ -239,7 +243,6 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         else if (isInstruction(uri)) {
           if (!documents.get(uri)) ws.updateInstruction(uri, deleted ? undefined : await fs.readFile(uri));
         } else {
-          if (uri.endsWith(RECORD_EXT)) ws.records.invalidate(uri);
           if (deleted) ws.files.delete(uri);
           else ws.files.add(uri);
         }
@@ -316,6 +319,75 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       async () => {
         const d = featureDoc(p.textDocument.uri);
         return d ? service.getCodeActions(d, p.context.diagnostics, await workspaceFor(d.uri)) : [];
+      },
+      token,
+    ),
+  );
+
+  connection.onCodeLens((p, token) =>
+    runSafe(
+      'code lens',
+      [],
+      () => {
+        const d = featureDoc(p.textDocument.uri);
+        return d ? service.getCodeLenses(d) : [];
+      },
+      token,
+    ),
+  );
+
+  connection.onRequest(PreviewPromptRequest.type, (p, token) =>
+    runSafe<PreviewPromptResult>(
+      'prompt preview',
+      {
+        ok: false,
+        error: 'internal error: see the server log',
+        text: '',
+        messages: [],
+        model: '',
+        context: 0,
+        strategy: '',
+        dependsOn: [],
+      },
+      async () => {
+        // The preview may be asked for a file that is not open (from the explorer or the CLI).
+        const text = documents.get(p.uri)?.getText() ?? (await fs.readFile(p.uri));
+        if (text === undefined) {
+          return {
+            ok: false,
+            error: `cannot read ${p.uri}`,
+            text: `Cannot read ${p.uri}\n`,
+            messages: [],
+            model: '',
+            context: 0,
+            strategy: '',
+            dependsOn: [p.uri],
+          };
+        }
+        const doc = TextDocument.create(p.uri, 'medalign', documents.get(p.uri)?.version ?? 0, text);
+        const ws = await workspaceFor(p.uri);
+        const overrides: PreviewOverrides = {};
+        if (p.model !== undefined) overrides.model = p.model;
+        if (p.context !== undefined) overrides.context = p.context;
+        if (p.strategy !== undefined) overrides.strategy = p.strategy;
+        const pv = await service.buildPreview(doc, ws, overrides);
+        const result: PreviewPromptResult = {
+          ok: pv.ok,
+          text: pv.text,
+          messages: pv.messages,
+          model: pv.settings.model,
+          context: pv.settings.context,
+          strategy: pv.settings.strategy,
+          dependsOn: [
+            p.uri,
+            ...(pv.settings.templateUri ? [pv.settings.templateUri] : []),
+            ...(pv.recordUri ? [pv.recordUri] : []),
+            ws.configUri,
+          ],
+        };
+        if (pv.error !== undefined) result.error = pv.error;
+        if (pv.pack) result.promptTokens = pv.pack.budget.prompt;
+        return result;
       },
       token,
     ),

@@ -114,3 +114,61 @@ test('medalign-language-server --version and --help', () => {
   const h = spawnSync(process.execPath, [server, '--help'], { encoding: 'utf8' });
   assert.match(h.stdout, /--stdio/);
 });
+
+test('medalign count: exact tokens, checked against js-tiktoken; --json fields', async () => {
+  const dir = project();
+  try {
+    const r = run(dir, 'count', 'records/1234555.xml', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { encoding: string; tokens: number; visits: number; events: number };
+    const { Tiktoken } = await import('js-tiktoken/lite');
+    const ranks = (await import('js-tiktoken/ranks/cl100k_base')).default;
+    assert.equal(j.tokens, new Tiktoken(ranks).encode(publicSampleXml).length);
+    assert.deepEqual(
+      { encoding: j.encoding, visits: j.visits, events: j.events },
+      { encoding: 'cl100k_base', visits: 3, events: 30 },
+    );
+    const o = run(dir, 'count', 'records/1234555.xml', '--encoding', 'o200k_base');
+    assert.match(
+      o.stdout,
+      /^records\/1234555\.xml: [\d,]+ tokens \(o200k_base\), 3 visits, 30 events, 5 notes, 2018-10-08 → 2022-05-15\n$/,
+    );
+    const bad = run(dir, 'count', 'records/1234555.xml', '--encoding', 'p50k');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /unknown encoding 'p50k'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('medalign pack: the exact prompt on stdout, --json with tokens, kept and cut', () => {
+  const dir = project();
+  try {
+    writeFileSync(path.join(dir, 'instructions/a.medalign'), validInstruction(1));
+    const r = run(dir, 'pack', 'instructions/a.medalign', '--context', '2k');
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.startsWith('EHR: <record>'));
+    assert.ok(r.stdout.endsWith('Question: Which antihypertensives were given in the ED?\n\nAnswer:\n'));
+    assert.match(r.stderr, /Budget at 2k/);
+    const j = JSON.parse(
+      run(dir, 'pack', 'instructions/a.medalign', '--context', '2k', '--strategy', 'bm25', '--json').stdout,
+    ) as {
+      ok: boolean;
+      strategy: string;
+      prompt: { role: string; content: string }[];
+      tokens: { total: number; limit: number; template: number; instruction: number; record: number };
+      kept: { visits: number };
+      cut: { visits: number };
+    };
+    assert.equal(j.ok, true);
+    assert.equal(j.strategy, 'bm25');
+    assert.equal(j.tokens.limit, 2048 - 256);
+    assert.ok(j.tokens.total <= j.tokens.limit);
+    assert.ok(j.kept.visits >= 1 && j.cut.visits >= 1);
+    const none = run(dir, 'pack', 'instructions/a.medalign', '--context', '2k', '--strategy', 'none');
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /does not fit|too long/i);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

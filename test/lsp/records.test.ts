@@ -9,7 +9,9 @@ import {
   CompletionRequest,
   DocumentSymbolRequest,
   CodeActionRequest,
+  CodeLensRequest,
 } from 'vscode-languageserver-protocol/node';
+import { PreviewPromptRequest } from '../../server/src/protocol';
 import type {
   CompletionList,
   MarkupContent,
@@ -169,4 +171,47 @@ test('templates: unknown placeholder with a quick fix, placeholder completion', 
     list.items.map((i) => i.label),
     ['ehr', 'instruction', 'age', 'sex', 'record_start', 'record_end'],
   );
+});
+
+test('code lens "Preview prompt" and the preview request: exact prompt within budget', async () => {
+  const uri = uriOf('instructions/p.medalign');
+  await session.open(uri, validInstruction(20).replace('context: 32k', 'context: 2k'));
+  await session.diagnostics(uri);
+  const lenses = await session.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
+  assert.deepEqual(
+    lenses?.map((l) => [l.command?.title, l.command?.command, l.range.start.line]),
+    [['Preview prompt', 'medalign.previewPrompt', 11]],
+  );
+  const result = await session.connection.sendRequest(PreviewPromptRequest.type, { uri });
+  assert.equal(result.ok, true, result.error);
+  assert.equal(result.context, 2048);
+  assert.equal(result.messages.length, 1);
+  const content = result.messages[0].content;
+  assert.ok(content.startsWith('EHR: <record>'), content.slice(0, 80));
+  assert.ok(content.endsWith('Question: Which antihypertensives were given in the ED?\n\nAnswer:'));
+  assert.ok(result.promptTokens! <= 2048 - 256, `prompt ${result.promptTokens} within context − reserve`);
+  assert.match(result.text, /^MedAlign prompt preview — instructions\/p\.medalign/);
+  assert.match(result.text, /════════ user ════════\nEHR: <record>/);
+  assert.ok(result.dependsOn.includes(uriOf('templates/medalign.prompt')));
+  assert.ok(result.dependsOn.includes(uriOf('records/1234555.xml')));
+
+  // Overrides (the run-lens's model/context pickers) and a change to the instruction.
+  await session.change(uri, 2, validInstruction(20).replace('Which antihypertensives', 'Which statins'));
+  const wide = await session.connection.sendRequest(PreviewPromptRequest.type, {
+    uri,
+    context: '128k',
+    strategy: 'none',
+  });
+  assert.equal(wide.context, 131072);
+  assert.equal(wide.strategy, 'none');
+  assert.match(wide.messages[0].content, /Question: Which statins were given/);
+  assert.ok(wide.messages[0].content.includes(publicSampleXml.trim().slice(0, 200)));
+});
+
+test('preview of a file with no record explains why', async () => {
+  const uri = uriOf('instructions/norecord.medalign');
+  await session.open(uri, validInstruction(21).replace('patient: 1234555', 'patient: 404'));
+  const result = await session.connection.sendRequest(PreviewPromptRequest.type, { uri });
+  assert.equal(result.ok, false);
+  assert.match(result.error ?? '', /record not found: records\/404\.xml/);
 });

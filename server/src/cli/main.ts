@@ -3,6 +3,10 @@
  * listed in COMMANDS; main only dispatches.
  */
 import { runCheck } from './check';
+import { runRun } from './run';
+import { runRuns } from './runs';
+import { runBatch } from './batch';
+import { runCount, runPack } from './records';
 import { version } from '../../../package.json';
 
 export interface CliIo {
@@ -24,6 +28,40 @@ const COMMANDS: Record<string, Command> = {
       message [code]; --json prints an array of LSP diagnostics with their file.
       Exit code 1 when any error is found.`,
     run: (args, io) => runCheck(args, io.cwd, io.out),
+  },
+  count: {
+    usage: `  medalign count <record.xml> [--encoding cl100k_base|o200k_base] [--json]
+      Exact token count of an EHR record, with visits, events, notes and date span.`,
+    run: runCount,
+  },
+  pack: {
+    usage: `  medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none] [--model id] [--json]
+      Prints the exact prompt (the budget goes to stderr); --json prints the messages, tokens per
+      part and in total, and what was kept and cut. Exit code 1 when the prompt cannot be built.`,
+    run: runPack,
+  },
+  run: {
+    usage: `  medalign run <paths...> [--model a,b] [--context 2k,32k] [--strategy recent|bm25|none]
+               [--concurrency N] [--resume] [--export out.jsonl|out.csv] [--allow-phi-endpoint id]
+               [--remember-approval] [--no-store-prompt] [--no-stream] [--timeout seconds] [--quiet]
+      Run instructions against models at context lengths; every run is saved in .medalign/runs/.
+      One run streams its answer to stdout; several show progress on stderr and a table. Keys come
+      from the env var named by the endpoint's apiKeyEnv. Non-local endpoints need your approval
+      (--allow-phi-endpoint, or the approvals file in your home directory). Exit code 1 when a run
+      fails or is refused.`,
+    run: runRun,
+  },
+  runs: {
+    usage: `  medalign runs [paths...] [--json]
+      List saved runs (newest first), of the given instruction files or of the workspace.`,
+    run: runRuns,
+  },
+  batch: {
+    usage: `  medalign batch export <paths...> [--model a,b] [--context 2k,32k] [--out requests.jsonl]
+  medalign batch import <results.jsonl> --requests <requests.jsonl>
+      Write runs as an OpenAI Batch API / vLLM run-batch JSONL file (plus a manifest), and bring
+      the results file back into the run store.`,
+    run: runBatch,
   },
 };
 

@@ -8,6 +8,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { CompletionList } from 'vscode-languageserver-types';
 import type {
   CodeAction,
+  CodeLens,
   Diagnostic,
   DocumentSymbol,
   FoldingRange,
@@ -28,6 +29,9 @@ import { findDefinition } from './features/definition';
 import { findDocumentSymbols } from './features/symbols';
 import { getFoldingRanges } from './features/folding';
 import { getCodeActions } from './features/codeActions';
+import { getCodeLenses } from './features/codeLens';
+import { buildPreview } from './features/preview';
+import type { PreviewOverrides, PromptPreview } from './features/preview';
 import { recordDiagnostics } from './features/recordDiagnostics';
 import { recordSymbols } from './features/recordSymbols';
 import { recordHover } from './features/recordHover';
@@ -62,6 +66,12 @@ export interface LanguageService {
     diagnostics: Diagnostic[],
     workspace: Workspace,
   ): Promise<CodeAction[]>;
+  getCodeLenses(document: TextDocument): CodeLens[];
+  buildPreview(
+    document: TextDocument,
+    workspace: Workspace,
+    overrides?: PreviewOverrides,
+  ): Promise<PromptPreview>;
 }
 
 export function getLanguageService(fs: FileSystem): LanguageService {
@@ -159,5 +169,7 @@ export function getLanguageService(fs: FileSystem): LanguageService {
     },
     getFoldingRanges: (d) => (fileKind(d.uri) === 'instruction' ? getFoldingRanges(parse(d)) : []),
     getCodeActions: (d, diags, ws) => getCodeActions(parse(d), d.uri, diags, ws),
+    getCodeLenses: (d) => (fileKind(d.uri) === 'instruction' ? getCodeLenses(parse(d)) : []),
+    buildPreview: (d, ws, overrides) => buildPreview(parse(d).file, d.uri, ws, fs, overrides),
   };
 }

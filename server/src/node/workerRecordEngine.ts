@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { EhrRecord } from '../core/record/model';
 import type { EncodingName } from '../core/tokens/encodings';
 import type { FitTable, PackResult } from '../core/packing/pack';
+import { RecordWork, entryKey } from '../core/workspace/recordEngine';
 import type {
   ElementInfo,
   PackRequest,
@@ -21,8 +22,9 @@ export class WorkerRecordEngine implements RecordEngine {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  /** uri -> key -> light record, for what the worker has loaded. */
-  private readonly loaded = new Map<string, { key: string; record: EhrRecord }>();
+  /** entryKey(uri, key) -> light record, for what the worker has loaded (fewer than it keeps). */
+  private readonly loaded = new Map<string, EhrRecord>();
+  private static readonly CAPACITY = Math.max(1, RecordWork.CAPACITY - 4);
   private readonly loading = new Map<string, Promise<EhrRecord | undefined>>();
   /** `${uri}@${key}@${encoding}` -> counting (promise) or counted (true). */
   private readonly counted = new Map<string, Promise<unknown> | true>();
@@ -74,16 +76,22 @@ export class WorkerRecordEngine implements RecordEngine {
     key: string,
     read: () => Promise<string | undefined>,
   ): Promise<EhrRecord | undefined> {
-    const have = this.loaded.get(uri);
-    if (have?.key === key) return have.record;
-    const lk = `${uri}@${key}`;
+    const lk = entryKey(uri, key);
+    const have = this.loaded.get(lk);
+    if (have) return have;
     let p = this.loading.get(lk);
     if (!p) {
       p = (async () => {
         const text = await read();
         if (text === undefined) return undefined;
         const record = await this.call<EhrRecord>({ op: 'load', uri, key, text });
-        this.loaded.set(uri, { key, record });
+        this.loaded.set(lk, record);
+        if (this.loaded.size > WorkerRecordEngine.CAPACITY) {
+          const oldest = this.loaded.keys().next().value!;
+          this.loaded.delete(oldest);
+          for (const ck of [...this.counted.keys()])
+            if (ck.startsWith(`${oldest}\n`)) this.counted.delete(ck);
+        }
         return record;
       })().finally(() => this.loading.delete(lk));
       this.loading.set(lk, p);
@@ -92,12 +100,12 @@ export class WorkerRecordEngine implements RecordEngine {
   }
 
   private isLoaded(uri: string, key: string): boolean {
-    return this.loaded.get(uri)?.key === key;
+    return this.loaded.has(entryKey(uri, key));
   }
 
   /** Starts (or joins) counting; resolves when the worker has the counts. */
   private ensureCounted(uri: string, key: string, encoding: EncodingName): Promise<unknown> | true {
-    const ck = `${uri}@${key}@${encoding}`;
+    const ck = `${entryKey(uri, key)}\n${encoding}`;
     const state = this.counted.get(ck);
     if (state) return state;
     const p = this.call<unknown>({ op: 'counts', uri, key, encoding }).then(

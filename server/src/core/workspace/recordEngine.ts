@@ -94,38 +94,51 @@ interface Loaded {
  * The engine's state and work, synchronous and pure. LocalRecordEngine wraps it in promises; the
  * worker thread hosts one and answers messages with it.
  */
+export function entryKey(uri: string, key: string): string {
+  return `${uri}\n${key}`;
+}
+
 export class RecordWork {
   readonly counter = new TokenCounter();
   private readonly loaded = new Map<string, Loaded>();
   private readonly templates = new Map<string, ReturnType<typeof parseTemplate>>();
 
+  /** Records kept (oldest loaded dropped first). The worker engine keeps fewer, so it never
+   * believes a record is here that was dropped. */
+  static readonly CAPACITY = 12;
+
   has(uri: string, key: string): boolean {
-    return this.loaded.get(uri)?.key === key;
+    return this.loaded.has(entryKey(uri, key));
   }
 
   load(uri: string, key: string, text: string): EhrRecord {
-    const hit = this.loaded.get(uri);
-    if (hit?.key === key) return hit.record;
+    const k = entryKey(uri, key);
+    const hit = this.loaded.get(k);
+    if (hit) return hit.record;
     const record = parseRecord(text);
-    this.loaded.set(uri, { key, text, record });
-    if (this.loaded.size > 16) this.loaded.delete(this.loaded.keys().next().value!);
+    this.loaded.set(k, { key, text, record });
+    if (this.loaded.size > RecordWork.CAPACITY) this.loaded.delete(this.loaded.keys().next().value!);
     return record;
   }
 
   record(uri: string, key: string): EhrRecord | undefined {
-    const l = this.loaded.get(uri);
-    return l?.key === key ? l.record : undefined;
+    return this.loaded.get(entryKey(uri, key))?.record;
+  }
+
+  private get(uri: string, key: string): Loaded | undefined {
+    const l = this.loaded.get(entryKey(uri, key));
+    return l?.record.ok ? l : undefined;
   }
 
   counts(uri: string, key: string, encoding: EncodingName): RecordTokenCounts | undefined {
-    const l = this.loaded.get(uri);
-    if (!l || l.key !== key || !l.record.ok) return undefined;
+    const l = this.get(uri, key);
+    if (!l) return undefined;
     return this.counter.countRecord(l.text, l.record, encoding);
   }
 
   fit(uri: string, key: string, req: TokenRequest): FitTable | undefined {
-    const l = this.loaded.get(uri);
-    if (!l || l.key !== key || !l.record.ok) return undefined;
+    const l = this.get(uri, key);
+    if (!l) return undefined;
     return fitTable({
       text: l.text,
       record: l.record,
@@ -139,8 +152,8 @@ export class RecordWork {
   }
 
   pack(uri: string, key: string, req: PackRequest): PackResult | undefined {
-    const l = this.loaded.get(uri);
-    if (!l || l.key !== key || !l.record.ok) return undefined;
+    const l = this.get(uri, key);
+    if (!l) return undefined;
     return packPrompt({
       text: l.text,
       record: l.record,
@@ -156,8 +169,8 @@ export class RecordWork {
   }
 
   describeAt(uri: string, key: string, offset: number, encoding: EncodingName): ElementInfo | undefined {
-    const l = this.loaded.get(uri);
-    if (!l || l.key !== key || !l.record.ok) return undefined;
+    const l = this.get(uri, key);
+    if (!l) return undefined;
     const inside = (r: SourceRange) => offset >= r.start && offset < r.end;
     const vi = l.record.visits.findIndex((v) => inside(v.range));
     if (vi < 0) return undefined;

@@ -1,0 +1,169 @@
+/**
+ * `medalign count <record.xml>` and `medalign pack <file.medalign>`: token counts and the exact
+ * prompt, from the same core as the editor (in-process RecordEngine).
+ */
+import * as path from 'node:path';
+import { URI } from 'vscode-uri';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { getLanguageService } from '../core/languageService';
+import { Workspace, findProjectRoot } from '../core/workspace/workspace';
+import { isEncodingName } from '../core/tokens/encodings';
+import { formatTokenCount } from '../core/tokens/models';
+import { parseContextSize } from '../core/schema/schemas';
+import type { PackStrategy } from '../core/packing/pack';
+import type { PreviewOverrides } from '../core/features/preview';
+import { nodeFileSystem } from '../node/nodeFileSystem';
+import type { CliIo } from './main';
+
+/** `--name value` and `--flag` options; the rest are positional. */
+export function parseArgs(
+  args: string[],
+  valued: string[],
+): { opts: Map<string, string | true>; rest: string[] } {
+  const opts = new Map<string, string | true>();
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) {
+      rest.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (eq > 0) opts.set(name, a.slice(eq + 1));
+    else if (valued.includes(name)) {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`--${name} needs a value`);
+      opts.set(name, v);
+    } else opts.set(name, true);
+  }
+  return { opts, rest };
+}
+
+async function workspaceFor(file: string, cwd: string): Promise<Workspace> {
+  const uri = URI.file(file).toString();
+  const root = (await findProjectRoot(nodeFileSystem, uri)) ?? URI.file(cwd).toString();
+  const ws = new Workspace(nodeFileSystem, root);
+  await ws.loadConfig();
+  return ws;
+}
+
+export async function runCount(args: string[], io: CliIo): Promise<number> {
+  const { opts, rest } = parseArgs(args, ['encoding']);
+  if (rest.length !== 1)
+    throw new Error('usage: medalign count <record.xml> [--encoding cl100k_base|o200k_base] [--json]');
+  const encoding = (opts.get('encoding') as string | undefined) ?? 'cl100k_base';
+  if (!isEncodingName(encoding))
+    throw new Error(`unknown encoding '${encoding}': use cl100k_base or o200k_base`);
+  const file = path.resolve(io.cwd, rest[0]);
+  const uri = URI.file(file).toString();
+  const ws = await workspaceFor(file, io.cwd);
+  const info = await ws.records.get(uri);
+  if (!info.exists || !info.key || !info.record) throw new Error(`no such record: ${rest[0]}`);
+  const r = info.record;
+  if (!r.ok) {
+    for (const d of r.diagnostics.filter((x) => x.severity === 'error')) io.err(`${rest[0]}: ${d.message}\n`);
+    return 1;
+  }
+  const counts = await ws.engine.counts(uri, info.key, encoding, true);
+  if (!counts || counts === 'pending') throw new Error('could not count the record');
+  const result = {
+    file: rest[0],
+    encoding,
+    tokens: counts.total,
+    visits: r.visits.length,
+    events: r.eventCount,
+    notes: r.noteCount,
+    firstDate: r.firstDate?.iso ?? null,
+    lastDate: r.lastDate?.iso ?? null,
+    characters: r.size,
+    perVisit: counts.visits,
+    warnings: r.diagnostics.filter((d) => d.severity === 'warning').length,
+  };
+  if (opts.has('json')) io.out(JSON.stringify(result, null, 2) + '\n');
+  else {
+    io.out(
+      `${rest[0]}: ${formatTokenCount(counts.total, false)} tokens (${encoding}), ${r.visits.length} visits, ${r.eventCount} events, ${r.noteCount} notes` +
+        (r.firstDate && r.lastDate
+          ? `, ${r.firstDate.iso.slice(0, 10)} → ${r.lastDate.iso.slice(0, 10)}`
+          : '') +
+        '\n',
+    );
+  }
+  return 0;
+}
+
+export async function runPack(args: string[], io: CliIo): Promise<number> {
+  const { opts, rest } = parseArgs(args, ['context', 'strategy', 'model']);
+  if (rest.length !== 1) {
+    throw new Error(
+      'usage: medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none] [--model id] [--json]',
+    );
+  }
+  const overrides: PreviewOverrides = {};
+  const context = opts.get('context');
+  if (typeof context === 'string') {
+    if (parseContextSize(context) === undefined)
+      throw new Error(`bad --context '${context}': use 2k…128k or a token count`);
+    overrides.context = context;
+  }
+  const strategy = opts.get('strategy');
+  if (typeof strategy === 'string') {
+    if (!['recent', 'bm25', 'none'].includes(strategy))
+      throw new Error(`bad --strategy '${strategy}': use recent, bm25 or none`);
+    overrides.strategy = strategy as PackStrategy;
+  }
+  const model = opts.get('model');
+  if (typeof model === 'string') overrides.model = model;
+
+  const file = path.resolve(io.cwd, rest[0]);
+  const uri = URI.file(file).toString();
+  const text = await nodeFileSystem.readFile(uri);
+  if (text === undefined) throw new Error(`no such file: ${rest[0]}`);
+  const ws = await workspaceFor(file, io.cwd);
+  const service = getLanguageService(nodeFileSystem);
+  const pv = await service.buildPreview(TextDocument.create(uri, 'medalign', 0, text), ws, overrides);
+  if (opts.has('json')) {
+    const p = pv.pack;
+    io.out(
+      JSON.stringify(
+        {
+          ok: pv.ok,
+          error: pv.error ?? null,
+          model: pv.settings.model,
+          encoding: pv.settings.tokenizer.encoding,
+          estimated: pv.settings.tokenizer.estimated,
+          context: pv.settings.context,
+          strategy: pv.settings.strategy,
+          prompt: pv.messages,
+          tokens: p
+            ? {
+                template: p.budget.template,
+                instruction: p.budget.instruction,
+                record: p.budget.record,
+                reserve: p.budget.reserve,
+                total: p.budget.prompt,
+                limit: p.budget.limit,
+              }
+            : null,
+          kept: p?.kept ?? null,
+          cut: p?.cut ?? null,
+          visits: p?.visits ?? null,
+          warnings: p?.warnings ?? [],
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  } else if (pv.pack) {
+    io.out(
+      pv.messages
+        .map((m) => (pv.messages.length > 1 ? `[${m.role}]\n${m.content}` : m.content))
+        .join('\n\n') + '\n',
+    );
+    io.err(pv.text.split('\n════════')[0].trimEnd() + '\n');
+  } else {
+    io.err(`medalign pack: ${pv.error ?? 'no prompt'}\n`);
+  }
+  return pv.ok ? 0 : 1;
+}

@@ -1,0 +1,355 @@
+/**
+ * `medalign run <paths...> [--model a,b] [--context 2k,32k] [--strategy s] [--concurrency N]
+ * [--resume] [--export out.jsonl|out.csv] [--allow-phi-endpoint id] [--remember-approval]
+ * [--no-store-prompt] [--timeout s]`: runs instructions (files or folders) against models at
+ * context lengths, saves every run under `.medalign/runs/`, shows progress on stderr.
+ *
+ * Keys come only from the environment variable named by each endpoint's `apiKeyEnv`. Non-local
+ * endpoints need the user's approval: `--allow-phi-endpoint <id>` (this command) or the approvals
+ * file in the home directory (`--remember-approval` adds to it).
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { URI } from 'vscode-uri';
+import type { PackStrategy } from '../core/packing/pack';
+import { PACK_STRATEGIES } from '../core/packing/pack';
+import type { EndpointConfig } from '../core/workspace/config';
+import { INSTRUCTION_EXT, findProjectRoot } from '../core/workspace/workspace';
+import type { ExportRow } from '../core/run/export';
+import { exportRow, rowsToCsv, rowsToJsonl } from '../core/run/export';
+import type { ApprovalQuery } from '../core/run/guard';
+import { approvalKey } from '../core/run/guard';
+import { FileApprovals, approvalsFilePath, cliApprovalChecker } from '../run/approvals';
+import type { JobResult, Progress } from '../run/batchRunner';
+import { runMany } from '../run/batchRunner';
+import type { RunJob } from '../run/prepare';
+import { RunPreparer } from '../run/prepare';
+import { writeFileAtomic } from '../run/store';
+import { nodeFileSystem } from '../node/nodeFileSystem';
+import type { CliIo } from './main';
+
+const SKIP = new Set(['node_modules', '.git', '.medalign', 'out', 'dist']);
+
+/** `.medalign` files under the given paths (files as given, folders searched), sorted. */
+export async function collectInstructionFiles(paths: readonly string[], cwd: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (p: string): Promise<void> => {
+    let st;
+    try {
+      st = await fsp.stat(p);
+    } catch {
+      throw new UsageError(`no such file or folder: ${path.relative(cwd, p) || p}`);
+    }
+    if (st.isFile()) {
+      out.push(p);
+      return;
+    }
+    for (const e of await fsp.readdir(p, { withFileTypes: true })) {
+      if (e.isDirectory() && !SKIP.has(e.name) && !e.name.startsWith('.')) await walk(path.join(p, e.name));
+      else if (e.isFile() && e.name.endsWith(INSTRUCTION_EXT)) out.push(path.join(p, e.name));
+    }
+  };
+  for (const p of paths) await walk(path.resolve(cwd, p));
+  return [...new Set(out)].sort();
+}
+
+export class UsageError extends Error {}
+
+export interface ParsedArgs {
+  positional: string[];
+  values: Map<string, string[]>;
+  flags: Set<string>;
+}
+
+/** `--name value`, `--name=value` (repeatable; comma lists split later), boolean `--flag`s. */
+export function parseArgs(
+  args: readonly string[],
+  valued: readonly string[],
+  booleans: readonly string[],
+): ParsedArgs {
+  const r: ParsedArgs = { positional: [], values: new Map(), flags: new Set() };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) {
+      r.positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (valued.includes(name)) {
+      const v = eq > 0 ? a.slice(eq + 1) : args[++i];
+      if (v === undefined || v === '') throw new UsageError(`--${name} needs a value`);
+      r.values.set(name, [...(r.values.get(name) ?? []), v]);
+    } else if (booleans.includes(name) && eq < 0) {
+      r.flags.add(name);
+    } else {
+      throw new UsageError(`unknown option --${name}`);
+    }
+  }
+  return r;
+}
+
+/** All values of a repeatable, comma-separated option. */
+export function listOption(p: ParsedArgs, name: string): string[] {
+  return (p.values.get(name) ?? [])
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function fmtMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function progressLine(p: Progress, elapsedMs: number): string {
+  const width = 24;
+  const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
+  const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
+  const parts = [`${p.complete} complete`];
+  if (p.skipped) parts.push(`${p.skipped} skipped`);
+  if (p.failed) parts.push(`${p.failed} failed`);
+  if (p.refused) parts.push(`${p.refused} refused`);
+  if (p.cancelled) parts.push(`${p.cancelled} cancelled`);
+  return `[${bar}] ${p.done}/${p.total} (${parts.join(', ')}) · ${p.running} running · ${fmtMs(elapsedMs)}`;
+}
+
+export function keySourceFor(e: EndpointConfig): string {
+  return e.apiKeyEnv
+    ? `the environment variable ${e.apiKeyEnv}`
+    : `no environment variable: set "apiKeyEnv" for '${e.id}' in medalign.config.json`;
+}
+
+function display(cwd: string, file: string): string {
+  const r = path.relative(cwd, file);
+  return r.startsWith('..') ? file : r;
+}
+
+export function refusedHint(q: ApprovalQuery, approvalsFile: string): string {
+  return (
+    `  To send records to '${q.endpointId}' (${q.host}) for this command: --allow-phi-endpoint ${q.endpointId}\n` +
+    `  To approve it for your user account: add --remember-approval (saved in ${approvalsFile})\n`
+  );
+}
+
+export async function runRun(args: string[], io: CliIo): Promise<number> {
+  let p: ParsedArgs;
+  try {
+    p = parseArgs(
+      args,
+      ['model', 'context', 'strategy', 'concurrency', 'export', 'allow-phi-endpoint', 'timeout'],
+      ['resume', 'remember-approval', 'no-store-prompt', 'no-stream', 'quiet'],
+    );
+  } catch (err) {
+    io.err(`medalign run: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (p.positional.length === 0) {
+    io.err('medalign run: give the instruction files or folders to run.\n');
+    return 2;
+  }
+  const models = listOption(p, 'model');
+  const contexts = listOption(p, 'context');
+  const strategy = p.values.get('strategy')?.at(-1);
+  if (strategy !== undefined && !PACK_STRATEGIES.includes(strategy as PackStrategy)) {
+    io.err(`medalign run: --strategy must be one of ${PACK_STRATEGIES.join(', ')}\n`);
+    return 2;
+  }
+  for (const c of contexts) {
+    if (!/^[1-9][0-9]*[kK]?$/.test(c)) {
+      io.err(`medalign run: --context '${c}' is not a context size (2k, 32k, 8192, ...)\n`);
+      return 2;
+    }
+  }
+  const concurrency = Number(p.values.get('concurrency')?.at(-1) ?? '4');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+    io.err('medalign run: --concurrency must be a whole number from 1 to 256\n');
+    return 2;
+  }
+  const timeoutS = p.values.get('timeout')?.at(-1);
+  const timeoutMs = timeoutS !== undefined ? Number(timeoutS) * 1000 : undefined;
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+    io.err('medalign run: --timeout must be a number of seconds\n');
+    return 2;
+  }
+  const exportPath = p.values.get('export')?.at(-1);
+  if (exportPath !== undefined && !/\.(jsonl|csv)$/i.test(exportPath)) {
+    io.err('medalign run: --export must name a .jsonl or .csv file\n');
+    return 2;
+  }
+  let files: string[];
+  try {
+    files = await collectInstructionFiles(p.positional, io.cwd);
+  } catch (err) {
+    io.err(`medalign run: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (files.length === 0) {
+    io.err('medalign run: no .medalign files found.\n');
+    return 2;
+  }
+
+  const jobs: RunJob[] = [];
+  for (const file of files) {
+    for (const model of models.length ? models : [undefined]) {
+      for (const context of contexts.length ? contexts : [undefined]) {
+        const job: RunJob = { file };
+        if (model !== undefined) job.model = model;
+        if (context !== undefined) job.context = context;
+        if (strategy !== undefined) job.strategy = strategy as PackStrategy;
+        jobs.push(job);
+      }
+    }
+  }
+
+  // Approvals: --allow-phi-endpoint for this command, else the user's file (never one in a workspace).
+  const roots = new Set<string>();
+  for (const f of files) {
+    const r = await findProjectRoot(nodeFileSystem, URI.file(f).toString());
+    roots.add(r !== undefined ? URI.parse(r).fsPath : path.dirname(path.dirname(f)));
+  }
+  const approvalsFile = new FileApprovals(approvalsFilePath(io.env), [...roots]);
+  if (!approvalsFile.trusted) {
+    io.err(`medalign: ignoring the approvals file ${approvalsFile.file}: it is inside a workspace.\n`);
+  }
+  const allow = new Set(listOption(p, 'allow-phi-endpoint'));
+  const remember = p.flags.has('remember-approval');
+  const baseChecker = cliApprovalChecker(allow, approvalsFile);
+  const approval = async (q: ApprovalQuery): Promise<boolean> => {
+    const ok = await baseChecker(q);
+    if (ok && remember && allow.has(q.endpointId) && approvalsFile.trusted) {
+      await approvalsFile.add(q);
+      io.err(
+        `medalign: approved '${q.endpointId}' at ${q.origin} for your user account (${approvalsFile.file}).\n`,
+      );
+    }
+    return ok;
+  };
+
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    io.err('\nmedalign: cancelling; runs in flight are saved as partial (Ctrl-C again to quit now).\n');
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+
+  const single = jobs.length === 1;
+  const quiet = p.flags.has('quiet');
+  const tty = process.stderr.isTTY === true;
+  const started = performance.now();
+  let lastLine = 0;
+  const preparer = new RunPreparer();
+  const refusedShown = new Set<string>();
+  let results: JobResult[];
+  try {
+    results = await runMany(jobs, {
+      preparer,
+      concurrency,
+      resume: p.flags.has('resume'),
+      approval,
+      signal: controller.signal,
+      storePrompt: !p.flags.has('no-store-prompt'),
+      stream: !p.flags.has('no-stream'),
+      ...(timeoutMs !== undefined ? { timeouts: { headersMs: timeoutMs, idleMs: timeoutMs } } : {}),
+      apiKeyFor: (e) => (e.apiKeyEnv ? io.env[e.apiKeyEnv] : undefined),
+      keySourceFor,
+      onText: (_i, delta) => {
+        if (single && !quiet) io.out(delta);
+      },
+      onProgress: (prog, r) => {
+        if (r.status === 'refused' && r.error && r.approval && !refusedShown.has(approvalKey(r.approval))) {
+          refusedShown.add(approvalKey(r.approval));
+          if (tty && !single) io.err('\r\x1b[2K');
+          io.err(`medalign: ${r.error.message}\n${refusedHint(r.approval, approvalsFile.file)}`);
+        }
+        if (single) return;
+        const elapsed = performance.now() - started;
+        if (tty) {
+          if (elapsed - lastLine > 100 || prog.done === prog.total) {
+            lastLine = elapsed;
+            io.err(`\r\x1b[2K${progressLine(prog, elapsed)}`);
+            if (prog.done === prog.total) io.err('\n');
+          }
+        } else {
+          const what = [
+            r.instructionId ?? path.basename(r.job.file),
+            r.model ?? '',
+            r.contextLabel ?? '',
+          ].join(' ');
+          io.err(
+            `[${prog.done}/${prog.total}] ${r.status.padEnd(9)} ${what}${r.run ? ` · ${fmtMs(r.run.timings.totalMs)}` : ''}${r.error && r.status !== 'refused' ? ` · ${r.error.message}` : ''}\n`,
+          );
+        }
+      },
+    });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+
+  if (single) {
+    const r = results[0];
+    if (r.run && !quiet && r.run.response !== '' && !r.run.response.endsWith('\n')) io.out('\n');
+    if (r.status === 'skipped' && r.run && !quiet)
+      io.out(r.run.response.endsWith('\n') ? r.run.response : `${r.run.response}\n`);
+    if (r.file) {
+      const t = r.run?.tokens;
+      io.err(
+        `medalign: ${r.status}${r.run?.finishReason && r.status === 'complete' ? ` (${r.run.finishReason})` : ''} · ` +
+          `${t ? `prompt ${t.prompt.toLocaleString('en-US')} tokens, completion ${t.completion.toLocaleString('en-US')} · ` : ''}` +
+          `${r.run ? `${fmtMs(r.run.timings.totalMs)} · ` : ''}${r.status === 'skipped' ? 'already ran: ' : 'saved '}${display(io.cwd, r.file)}\n`,
+      );
+    }
+    if (r.error && r.status !== 'refused' && r.status !== 'complete')
+      io.err(`medalign: ${r.error.message}\n`);
+  } else {
+    io.out(summaryTable(results, io.cwd));
+  }
+
+  if (exportPath !== undefined) {
+    const rows: ExportRow[] = [];
+    for (const r of results) {
+      if (r.run && r.file) rows.push(exportRow(r.run, display(io.cwd, r.file), r.gold ?? ''));
+    }
+    const out = path.resolve(io.cwd, exportPath);
+    await fsp.mkdir(path.dirname(out), { recursive: true });
+    await writeFileAtomic(out, /\.csv$/i.test(out) ? rowsToCsv(rows) : rowsToJsonl(rows));
+    io.err(`medalign: exported ${rows.length} run(s) to ${display(io.cwd, out)} (it holds patient data).\n`);
+  }
+
+  if (interrupted) return 130;
+  return results.every((r) => r.status === 'complete' || r.status === 'skipped') ? 0 : 1;
+}
+
+function summaryTable(results: readonly JobResult[], cwd: string): string {
+  const rows = results.map((r) => [
+    r.status,
+    r.instructionId ?? path.basename(r.job.file),
+    r.model ?? '',
+    r.contextLabel ?? '',
+    r.run ? String(r.run.tokens.prompt) : '',
+    r.run ? String(r.run.tokens.completion) : '',
+    r.run ? fmtMs(r.run.timings.totalMs) : '',
+    r.file ? display(cwd, r.file) : (r.error?.message ?? ''),
+  ]);
+  const head = [
+    'status',
+    'instruction',
+    'model',
+    'context',
+    'prompt',
+    'completion',
+    'time',
+    'run file / error',
+  ];
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (i === head.length - 1 ? 0 : r[i].length))),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...rows.map(line)].join('\n') + '\n';
+}

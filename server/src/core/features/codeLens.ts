@@ -1,0 +1,17 @@
+/** CodeLens above `## Instruction`: the prompt preview (the run-lens adds its lenses here). */
+import type { CodeLens } from 'vscode-languageserver-types';
+import { toRange } from './document';
+import type { ParsedDocument } from './document';
+import { SECTION_INSTRUCTION } from './sections';
+
+export const PREVIEW_COMMAND = 'medalign.previewPrompt';
+
+export function getCodeLenses(parsed: ParsedDocument): CodeLens[] {
+  const { document, file } = parsed;
+  const section = file.sections.find((s) => s.name === SECTION_INSTRUCTION);
+  if (!section) return [];
+  const range = toRange(document, section.heading);
+  return [
+    { range, command: { title: 'Preview prompt', command: PREVIEW_COMMAND, arguments: [document.uri] } },
+  ];
+}

@@ -1,0 +1,78 @@
+/**
+ * The exact prompt an instruction would send, with its budget: for the "Preview prompt" view, the
+ * `medalign pack` CLI and (later) the run-lens. Packing runs in the workspace's RecordEngine.
+ */
+import type { FileSystem } from '../host';
+import type { InstructionFile } from '../format/parse';
+import type { PackResult, PackStrategy } from '../packing/pack';
+import type { ChatMessage } from '../template/template';
+import { formatTokenCount } from '../tokens/models';
+import type { Workspace } from '../workspace/workspace';
+import { packRequest, resolveRunSettings } from './runSettings';
+import type { RunSettings } from './runSettings';
+import { packMarkdown } from './tokenHover';
+
+export interface PreviewOverrides {
+  model?: string;
+  context?: string | number;
+  strategy?: PackStrategy;
+}
+
+export interface PromptPreview {
+  ok: boolean;
+  /** Why there is no prompt (no record, the record does not fit with `none`, ...). */
+  error?: string;
+  settings: RunSettings;
+  recordUri?: string;
+  pack?: PackResult;
+  messages: ChatMessage[];
+  /** The whole preview as a read-only text document: budget header, then each message verbatim. */
+  text: string;
+}
+
+export async function buildPreview(
+  file: InstructionFile,
+  uri: string,
+  workspace: Workspace,
+  fs: FileSystem,
+  overrides: PreviewOverrides = {},
+): Promise<PromptPreview> {
+  const settings = await resolveRunSettings(file, uri, workspace, fs, overrides);
+  const fail = (error: string): PromptPreview => ({
+    ok: false,
+    error,
+    settings,
+    messages: [],
+    text: `MedAlign prompt preview — ${error}\n`,
+  });
+  if (!file.data) return fail('the front matter could not be read; fix its errors first.');
+  if (settings.instruction === '') return fail('the `## Instruction` section is missing or empty.');
+  if (settings.templateMissing)
+    return fail(`template not found: ${workspace.label(settings.templateUri ?? '')}.`);
+  const resolved = workspace.resolveRecord(uri, file.data);
+  if (!resolved) return fail('no record: add `patient:` or `record:` to the front matter.');
+  const info = await workspace.records.get(resolved.uri);
+  if (!info.exists || !info.key) return fail(`record not found: ${workspace.label(resolved.uri)}.`);
+  if (!info.record?.ok) return fail(`${workspace.label(resolved.uri)} is not a valid MedAlign record.`);
+  const pack = await workspace.engine.pack(resolved.uri, info.key, packRequest(settings));
+  if (!pack) return fail('the record could not be packed.');
+  const header = [
+    `MedAlign prompt preview — ${workspace.label(uri)}`,
+    `record ${workspace.label(resolved.uri)} · model ${settings.model} · context ${settings.contextLabel} · strategy ${settings.strategy}`,
+    '',
+    packMarkdown(pack, settings).replace(/\*\*/g, ''),
+    '',
+    `prompt: ${formatTokenCount(pack.budget.prompt, pack.estimated)} tokens, limit ${formatTokenCount(pack.budget.limit, false)} (context − reserve)`,
+  ];
+  const body = pack.messages.map((m) => `════════ ${m.role} ════════\n${m.content}`).join('\n');
+  const preview: PromptPreview = {
+    ok: pack.ok,
+    settings,
+    recordUri: resolved.uri,
+    pack,
+    messages: pack.messages,
+    text: `${header.join('\n')}\n\n${body}\n`,
+  };
+  if (!pack.ok) preview.error = pack.error ?? 'the prompt does not fit';
+  return preview;
+}
