@@ -31,3 +31,21 @@ export namespace PreviewPromptRequest {
   export const method = 'medalign/previewPrompt';
   export const type = new RequestType<PreviewPromptParams, PreviewPromptResult, void>(method);
 }
+
+export interface ServerStatsParams {
+  /** Start a new measurement window after answering. */
+  reset?: boolean;
+}
+
+export interface ServerStatsResult {
+  /** Event-loop delay of the server's main thread since the last reset (ms). */
+  eventLoopDelayMaxMs: number;
+  eventLoopDelayP99Ms: number;
+  rssMB: number;
+}
+
+/** Health figures of the server process (used by `npm run bench` and for diagnosing slowness). */
+export namespace ServerStatsRequest {
+  export const method = 'medalign/serverStats';
+  export const type = new RequestType<ServerStatsParams, ServerStatsResult, void>(method);
+}

@@ -32,13 +32,15 @@ import {
 import { CONFIG_FILE_NAME } from './core/workspace/config';
 import { dirname, isInside } from './core/util/uri';
 import type { PreviewOverrides } from './core/features/preview';
-import { PreviewPromptRequest } from './protocol';
-import type { PreviewPromptResult } from './protocol';
+import { PreviewPromptRequest, ServerStatsRequest } from './protocol';
+import type { PreviewPromptResult, ServerStatsResult } from './protocol';
 
 export interface ServerRuntime {
   fs: FileSystem;
   /** Where records are parsed and counted (the node entry passes a worker-thread engine). */
   createRecordEngine?: (log: (message: string) => void) => RecordEngine;
+  /** Process health figures (event-loop delay), when the runtime can measure them. */
+  stats?: (reset: boolean) => ServerStatsResult;
 }
 
 export function startServer(connection: Connection, runtime: ServerRuntime): void {
@@ -391,6 +393,12 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       },
       token,
     ),
+  );
+
+  connection.onRequest(
+    ServerStatsRequest.type,
+    (p): ServerStatsResult =>
+      runtime.stats?.(p.reset ?? false) ?? { eventLoopDelayMaxMs: -1, eventLoopDelayP99Ms: -1, rssMB: -1 },
   );
 
   connection.onShutdown(() => engine.dispose());

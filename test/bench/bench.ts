@@ -1,5 +1,6 @@
 /** `npm run bench`: prints figures (medians); never a pass/fail test. */
 import { runLanguageBench } from './languageBench';
+import { runRunBench } from './runBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
   }
+  await runRunBench();
 }
 
 main().catch((err: unknown) => {

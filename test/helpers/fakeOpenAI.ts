@@ -447,3 +447,24 @@ export class FakeOpenAI {
     };
   }
 }
+
+/**
+ * Run as a child process (`fork(thisFile)`), e.g. so a benchmark's server does not share the
+ * engine's event loop: sends `{ baseUrl }` when listening; answers `{ type: 'set', latencyMs }`
+ * with `{ ok: true }` and `{ type: 'stats' }` with `{ chatRequests }`.
+ */
+if (require.main === module && process.send !== undefined) {
+  void FakeOpenAI.start().then((fake) => {
+    process.on('message', (m: { type?: string; latencyMs?: number }) => {
+      if (m.type === 'set') {
+        fake.options.latencyMs = m.latencyMs ?? 0;
+        fake.reset();
+        process.send!({ ok: true });
+      } else if (m.type === 'stats') {
+        process.send!({ chatRequests: fake.chatRequests.length });
+      }
+    });
+    process.on('disconnect', () => void fake.close().then(() => process.exit(0)));
+    process.send!({ baseUrl: fake.baseUrl });
+  });
+}

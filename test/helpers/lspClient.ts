@@ -43,9 +43,12 @@ export interface LspSession {
   close(): Promise<number | null>;
 }
 
-export async function startServer(rootUri: string): Promise<LspSession> {
+export async function startServer(
+  rootUri: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LspSession> {
   const serverPath = path.join(repoRoot, 'dist', 'server.js');
-  const child = spawn(process.execPath, [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const connection = createProtocolConnection(

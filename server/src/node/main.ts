@@ -2,10 +2,12 @@
  * Node entry of the language server (`medalign-language-server --stdio`, or IPC when VS Code starts
  * it). It only builds the runtime (file system over node:fs) and hands the connection to startServer.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from '../server';
 import { nodeFileSystem } from './nodeFileSystem';
 import { WorkerRecordEngine } from './workerRecordEngine';
+import { LocalRecordEngine } from '../core/workspace/recordEngine';
 import { version as SERVER_VERSION } from '../../../package.json';
 
 const args = process.argv.slice(2);
@@ -21,9 +23,26 @@ if (args.includes('--help') || args.includes('-h')) {
   process.exit(0);
 }
 
+// Event-loop delay, sampled every 5 ms, reported through medalign/serverStats.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+
 // createConnection reads --stdio / --node-ipc / --socket from argv.
 const connection = createConnection(ProposedFeatures.all);
 startServer(connection, {
   fs: nodeFileSystem,
-  createRecordEngine: (log) => new WorkerRecordEngine(undefined, log),
+  // MEDALIGN_RECORD_ENGINE=local counts on the main thread (for comparison in `npm run bench`).
+  createRecordEngine: (log) =>
+    process.env['MEDALIGN_RECORD_ENGINE'] === 'local'
+      ? new LocalRecordEngine()
+      : new WorkerRecordEngine(undefined, log),
+  stats: (reset) => {
+    const result = {
+      eventLoopDelayMaxMs: loopDelay.max / 1e6,
+      eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      rssMB: process.memoryUsage.rss() / 1024 / 1024,
+    };
+    if (reset) loopDelay.reset();
+    return result;
+  },
 });

@@ -1,0 +1,172 @@
+/**
+ * Run engine benchmarks (issue 4), against the local fake OpenAI server on 127.0.0.1, in a child
+ * process of its own (as a real model server would be, so its work is not counted as ours):
+ *
+ * 1. Overhead of one run apart from the model, on a 500k-character record: prepare (read, hash,
+ *    pack at 32k with a new instruction each time; the record's token counts are warm, as after
+ *    the first hover) + guard + audit line + the HTTP request streamed from a server that answers
+ *    at once + writing the run file (with the full prompt). Median; target < 50 ms.
+ * 2. 500 runs at concurrency 16 against the server with 200 ms artificial latency (target
+ *    < 10 s). The sequential time is estimated from 20 runs at concurrency 1 (×25), not run in full.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TEMPLATE, repoRoot } from '../helpers/fixtures';
+import { generateRecord } from '../fixtures/recordGenerator';
+import { RunPreparer } from '../../server/src/run/prepare';
+import type { RunJob } from '../../server/src/run/prepare';
+import { executeRun } from '../../server/src/run/runner';
+import { runMany } from '../../server/src/run/batchRunner';
+import { fmt, median, p95, row } from './stats';
+
+const KEY = 'sk-bench-not-a-real-key';
+
+function instruction(id: number, patient: string, question: string): string {
+  return `---\nid: ${id}\npatient: ${patient}\nmodel: local\ncontext: 32k\nstrategy: recent\n---\n\n## Instruction\n${question}\n`;
+}
+
+function workspace(baseUrl: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'medalign-runbench-'));
+  mkdirSync(path.join(dir, 'records'));
+  mkdirSync(path.join(dir, 'templates'));
+  mkdirSync(path.join(dir, 'instructions'));
+  writeFileSync(
+    path.join(dir, 'medalign.config.json'),
+    JSON.stringify({
+      defaults: { model: 'local', context: '32k', template: 'templates/medalign.prompt' },
+      endpoints: [
+        { id: 'local', kind: 'openai-compatible', baseUrl, model: 'fake', encoding: 'cl100k_base' },
+      ],
+    }),
+  );
+  writeFileSync(path.join(dir, 'templates/medalign.prompt'), TEMPLATE);
+  return dir;
+}
+
+/** The fake server in a child process, and a way to talk to it. */
+async function startServer(): Promise<{
+  baseUrl: string;
+  ask: (m: object) => Promise<Record<string, unknown>>;
+  child: ChildProcess;
+}> {
+  const child = fork(path.join(__dirname, '../helpers/fakeOpenAI.js'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve) =>
+      child.once('message', (m) => resolve(m as Record<string, unknown>)),
+    );
+  const { baseUrl } = (await next()) as { baseUrl: string };
+  const ask = (m: object) => {
+    const reply = next();
+    child.send(m);
+    return reply;
+  };
+  return { baseUrl, ask, child };
+}
+
+export async function runRunBench(): Promise<void> {
+  console.log('\nRuns (issue 4) — fake OpenAI server on 127.0.0.1 (own process), medians');
+  const server = await startServer();
+  const dir = workspace(server.baseUrl);
+  const approval = () => false;
+  try {
+    // 1. Overhead apart from the model, 500k-character record.
+    await server.ask({ type: 'set', latencyMs: 0 });
+    const record = generateRecord({ seed: 42, targetChars: 500_000 });
+    writeFileSync(path.join(dir, 'records/3000001.xml'), record);
+    const file = path.join(dir, 'instructions/big.medalign');
+    writeFileSync(file, instruction(1, '3000001', 'What was the most recent hemoglobin A1c?'));
+    const preparer = new RunPreparer();
+    const total: number[] = [];
+    const packs: number[] = [];
+    const rest: number[] = [];
+    let promptTokens = 0;
+    for (let i = 0; i < 28; i++) {
+      // A new instruction each time: the rendered prompt is never a cache hit.
+      const text = instruction(
+        1,
+        '3000001',
+        `What was the most recent hemoglobin A1c, and has metformin changed? (${i})`,
+      );
+      const t0 = performance.now();
+      const prepared = await preparer.prepare({ file, text });
+      if (!prepared.ok) throw new Error(prepared.error.message);
+      const t1 = performance.now();
+      const out = await executeRun(prepared.run, { approval, apiKey: KEY });
+      const t2 = performance.now();
+      if (out.status !== 'complete') throw new Error(`run ${out.status}: ${out.error?.message ?? ''}`);
+      promptTokens = prepared.run.pack.budget.prompt;
+      if (i < 3) continue; // warm-up: tokenizer tables, first parse and count, JIT, connection
+      total.push(t2 - t0);
+      packs.push(t1 - t0);
+      rest.push(t2 - t1);
+    }
+    console.log(
+      `  ${record.length.toLocaleString('en-US')}-character record, 32k context, prompt ${promptTokens.toLocaleString('en-US')} tokens, ${total.length} runs:`,
+    );
+    row('  prepare (read, sha256, pack 32k with a new instruction)', fmt(median(packs)));
+    row('  guard + audit + streamed HTTP request + atomic store', fmt(median(rest)));
+    row('run overhead apart from the model (median)', fmt(median(total)), '< 50 ms');
+    row('run overhead, p95', fmt(p95(total)));
+
+    // 2. 500 runs at concurrency 16, 200 ms latency, over the three sample records.
+    const samples = ['1234555', '2000001', '2000002'];
+    for (const s of samples) {
+      writeFileSync(
+        path.join(dir, `records/${s}.xml`),
+        readFileSync(path.join(repoRoot, `samples/records/${s}.xml`), 'utf8'),
+      );
+    }
+    const jobs: RunJob[] = [];
+    const contexts = ['2k', '8k', '32k', '4k'];
+    for (let i = 0; i < 125; i++) {
+      const f = path.join(dir, `instructions/q${i}.medalign`);
+      writeFileSync(
+        f,
+        instruction(
+          1000 + i,
+          samples[i % 3],
+          `Question ${i}: which medications were changed at the last visit?`,
+        ),
+      );
+      for (const context of contexts) jobs.push({ file: f, context });
+    }
+    await server.ask({ type: 'set', latencyMs: 200 });
+    const batchPreparer = new RunPreparer();
+    const many = (list: RunJob[], concurrency: number) =>
+      runMany(list, { preparer: batchPreparer, concurrency, approval, apiKeyFor: () => KEY });
+    // Warm the record caches (parse, counts) the way each record's first run would.
+    await many([jobs[0], jobs[4], jobs[8]], 3);
+    const seqJobs = jobs.slice(100, 120);
+    const ts = performance.now();
+    const seq = await many(seqJobs, 1);
+    const seqMs = performance.now() - ts;
+    if (seq.some((r) => r.status !== 'complete')) throw new Error('sequential sample failed');
+    const estSequential = (seqMs / seqJobs.length) * jobs.length;
+    await server.ask({ type: 'set', latencyMs: 200 });
+    const t = performance.now();
+    const results = await many(jobs, 16);
+    const ms = performance.now() - t;
+    const ok = results.filter((r) => r.status === 'complete').length;
+    const { chatRequests } = (await server.ask({ type: 'stats' })) as { chatRequests: number };
+    row(
+      `${jobs.length} runs, concurrency 16, 200 ms latency (${ok} complete, ${chatRequests} requests)`,
+      fmt(ms),
+      '< 10,000 ms',
+    );
+    row('  floor: ceil(500 / 16) x 200 ms', fmt(Math.ceil(jobs.length / 16) * 200));
+    row(
+      `  sequential, estimated from ${seqJobs.length} runs at concurrency 1`,
+      fmt(estSequential),
+      '~100,000 ms',
+    );
+    row('  speed-up: sequential / concurrent', `${(estSequential / ms).toFixed(1)}x`);
+  } finally {
+    server.child.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
