@@ -179,8 +179,8 @@ async function eventLoopWhileCounting(dir: string): Promise<void> {
     };
     await session.close();
   }
-  const w = results['worker']!;
-  const l = results['local']!;
+  const w = results['worker'];
+  const l = results['local'];
   row('2M-char record: first count until the hover has it (worker)', fmt(w.countMs));
   row('  server event loop blocked, worst (worker, in-process monitor)', fmt(w.loopMax), '< 20 ms');
   row('  same loop with nothing counted (noise floor), worst', fmt(w.idleMax));
