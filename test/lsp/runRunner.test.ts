@@ -521,6 +521,21 @@ test('prepare: overrides, context labels, a missing record or an unknown model a
   assert.ok(a.ok && b.ok && c.ok);
   assert.equal(a.plan.key, b.plan.key);
   assert.notEqual(a.plan.key, c.plan.key);
+  // A changed medalign.config.json is read again (the editor keeps one preparer for a session).
+  const configFile = path.join(root, 'medalign.config.json');
+  const original = readFileSync(configFile, 'utf8');
+  try {
+    writeFileSync(configFile, original.replace('"generationReserve":128', '"generationReserve":1024'));
+    const d = await preparer.plan({ file: file(), context: '4k' });
+    assert.ok(d.ok);
+    assert.equal(d.plan.settings.reserve, 1024);
+    assert.notEqual(d.plan.key, a.plan.key);
+  } finally {
+    writeFileSync(configFile, original);
+  }
+  const e = await preparer.plan({ file: file(), context: '4k' });
+  assert.ok(e.ok);
+  assert.equal(e.plan.settings.reserve, 128);
 });
 
 test('runMany: a matrix at concurrency 3 really overlaps; resume skips what is done; results in job order', async () => {

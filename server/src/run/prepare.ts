@@ -21,7 +21,7 @@ import type { PackResult, PackStrategy } from '../core/packing/pack';
 import { DEFAULT_TEMPLATE_SOURCE } from '../core/template/defaults';
 import { normalizeId } from '../core/workspace/idIndex';
 import { Workspace, findProjectRoot } from '../core/workspace/workspace';
-import { BASELINE_MODEL } from '../core/workspace/config';
+import { BASELINE_MODEL, CONFIG_FILE_NAME } from '../core/workspace/config';
 import { endpointTarget } from '../core/run/guard';
 import type { RunError } from '../core/run/errors';
 import type { RunDraft } from '../core/run/runRecord';
@@ -88,30 +88,52 @@ interface CachedText {
  * across jobs, so a batch packs each record's counts once. One per process (CLI) or per window (editor).
  */
 export class RunPreparer {
-  private readonly workspaces = new Map<string, Promise<Workspace>>();
+  private readonly workspaces = new Map<
+    string,
+    { ws: Workspace; config: Promise<Workspace>; version: string }
+  >();
   private readonly texts = new Map<string, CachedText>();
+  private readonly roots = new Map<string, Promise<string>>();
 
   constructor(private readonly fs: FileSystem = nodeFileSystem) {}
 
-  /** Drops cached workspaces (e.g. after medalign.config.json changed). */
+  /** Drops every cache (workspaces with their record engines, texts, roots). The config is re-read
+   * by itself when it changes; call this when folders move or a config file appears. */
   reset(): void {
-    for (const w of this.workspaces.values())
-      void w.then(
-        (ws) => ws.engine.dispose(),
-        () => undefined,
-      );
+    for (const w of this.workspaces.values()) w.ws.engine.dispose();
     this.workspaces.clear();
     this.texts.clear();
+    this.roots.clear();
   }
 
-  private workspace(root: string): Promise<Workspace> {
+  /** The workspace at `root`, its config re-read when medalign.config.json changed on disk. */
+  private async workspace(root: string): Promise<Workspace> {
+    const st = await fsp.stat(path.join(root, CONFIG_FILE_NAME)).catch(() => undefined);
+    const version = st ? `${st.mtimeMs}:${st.size}` : 'none';
     let w = this.workspaces.get(root);
     if (w === undefined) {
       const ws = new Workspace(this.fs, URI.file(root).toString());
-      w = ws.loadConfig().then(() => ws);
+      w = { ws, config: ws.loadConfig().then(() => ws), version };
       this.workspaces.set(root, w);
+    } else if (w.version !== version) {
+      const ws = w.ws;
+      w.version = version;
+      w.config = ws.loadConfig().then(() => ws);
     }
-    return w;
+    return w.config;
+  }
+
+  /** The workspace folder of a file: the nearest folder up with medalign.config.json (cached per folder). */
+  private rootOf(file: string): Promise<string> {
+    const dir = path.dirname(file);
+    let r = this.roots.get(dir);
+    if (r === undefined) {
+      r = findProjectRoot(this.fs, URI.file(file).toString()).then((found) =>
+        found !== undefined ? URI.parse(found).fsPath : path.dirname(dir),
+      );
+      this.roots.set(dir, r);
+    }
+    return r;
   }
 
   /** A file's text and sha256, cached by mtime and size. `undefined` when it cannot be read. */
@@ -138,12 +160,7 @@ export class RunPreparer {
     const text = job.text ?? (await fsp.readFile(file, 'utf8').catch(() => undefined));
     if (text === undefined) return configError(file, `Cannot read ${file}.`);
     const uri = URI.file(file).toString();
-    const root =
-      job.workspaceRoot !== undefined
-        ? path.resolve(job.workspaceRoot)
-        : await findProjectRoot(this.fs, uri).then((r) =>
-            r !== undefined ? URI.parse(r).fsPath : path.dirname(path.dirname(file)),
-          );
+    const root = job.workspaceRoot !== undefined ? path.resolve(job.workspaceRoot) : await this.rootOf(file);
     const ws = await this.workspace(root);
     const parsed = parseInstruction(text);
     const id = normalizeId(parsed.data?.['id']);
@@ -245,14 +262,21 @@ export class RunPreparer {
     }
     const pack = await ws.engine.pack(plan.record.uri, plan.record.hash, packRequest(plan.settings));
     if (!pack) return configError(plan.instruction.file, `Could not pack ${plan.record.relFile}.`);
-    const packMs = performance.now() - t0;
-    return { ok: true, run: { ...plan, pack, packMs, draft: draftOf(plan, pack, packMs) } };
+    return { ok: true, run: withPack(plan, pack, performance.now() - t0) };
   }
 
   async prepare(job: RunJob): Promise<PrepareResult> {
     const p = await this.plan(job);
     return p.ok ? this.pack(p.plan) : p;
   }
+}
+
+/**
+ * A prepared run from a plan and a pack made elsewhere (e.g. the language server's worker already
+ * packed the prompt for the preview). The pack must come from the same record text the plan hashed.
+ */
+export function withPack(plan: RunPlan, pack: PackResult, packMs = 0): PreparedRun {
+  return { ...plan, pack, packMs, draft: draftOf(plan, pack, packMs) };
 }
 
 /** The run record's fields known before sending. */

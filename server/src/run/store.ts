@@ -64,18 +64,32 @@ export class RunStore {
     this.runsDir = path.join(root, MEDALIGN_DIR, RUNS_DIR);
   }
 
+  /** Folders known to exist (saves a mkdir per run; a deleted folder is made again on ENOENT). */
+  private readonly madeDirs = new Set<string>();
+
   /** Saves a run; returns its file. `secrets` are checked for once more and scrubbed (belt and braces). */
   async save(run: RunRecord, secrets: readonly string[] = []): Promise<string> {
-    // Every time: the user may have deleted `.medalign/` since (cheap when it exists).
-    await ensureMedalignDir(this.root);
     const dir = path.join(this.runsDir, runDirName(run.instruction.id));
-    await fsp.mkdir(dir, { recursive: true });
     let text = serializeRun(run);
     for (const s of secrets) {
       if (s.length >= 4 && text.includes(s)) text = text.split(s).join('[redacted]');
     }
     const file = path.join(dir, runFileName(run));
-    await writeFileAtomic(file, text);
+    const make = async () => {
+      // `.medalign/` with its .gitignore first, so runs never exist without it.
+      await ensureMedalignDir(this.root);
+      await fsp.mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    };
+    if (!this.madeDirs.has(dir)) await make();
+    try {
+      await writeFileAtomic(file, text);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.madeDirs.delete(dir);
+      await make();
+      await writeFileAtomic(file, text);
+    }
     return file;
   }
 
