@@ -172,3 +172,28 @@ test('medalign pack: the exact prompt on stdout, --json with tokens, kept and cu
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('medalign check covers records and templates too', () => {
+  const dir = project();
+  try {
+    writeFileSync(
+      path.join(dir, 'records/broken.xml'),
+      '<record>\n  <visit start="10/08/2018 20:00">\n</record>\n',
+    );
+    writeFileSync(
+      path.join(dir, 'records/dates.xml'),
+      '<record>\n  <visit start="someday">\n  </visit>\n</record>\n',
+    );
+    writeFileSync(path.join(dir, 'templates/bad.prompt'), '## user\nEHR: {{ehr}} {{instructoin}}\n');
+    writeFileSync(path.join(dir, 'pom.xml'), '<project/>');
+    const r = run(dir, 'check', '.');
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /records\/broken\.xml:\d+:\d+ error .*\[xml-malformed\]/);
+    assert.match(r.stdout, /records\/dates\.xml:2:\d+ warning .*\[date-unparseable\]/);
+    assert.match(r.stdout, /templates\/bad\.prompt:2:\d+ error .*\[template-unknown-placeholder\]/);
+    assert.doesNotMatch(r.stdout, /pom\.xml/);
+    assert.doesNotMatch(r.stdout, /1234555\.xml/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

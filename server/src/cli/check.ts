@@ -4,11 +4,20 @@ import { URI } from 'vscode-uri';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { getLanguageService } from '../core/languageService';
-import { Workspace, findProjectRoot, INSTRUCTION_EXT } from '../core/workspace/workspace';
+import {
+  Workspace,
+  findProjectRoot,
+  INSTRUCTION_EXT,
+  RECORD_EXT,
+  TEMPLATE_EXT,
+} from '../core/workspace/workspace';
+import { fileKind } from '../core/languageService';
 import { nodeFileSystem } from '../node/nodeFileSystem';
 
 const SEVERITY = ['', 'error', 'warning', 'info', 'hint'] as const;
 const SKIP = new Set(['node_modules', '.git', '.medalign', 'out', 'dist']);
+/** Instructions, templates and records (XML files that are not MedAlign records are skipped by the core). */
+const CHECKED = [INSTRUCTION_EXT, TEMPLATE_EXT, RECORD_EXT];
 
 export interface FileDiagnostic extends Diagnostic {
   file: string;
@@ -28,7 +37,7 @@ async function collect(p: string, out: string[]): Promise<void> {
   for (const e of await fsp.readdir(p, { withFileTypes: true })) {
     if (e.isDirectory() && !SKIP.has(e.name) && !e.name.startsWith('.'))
       await collect(path.join(p, e.name), out);
-    else if (e.isFile() && e.name.endsWith(INSTRUCTION_EXT)) out.push(path.join(p, e.name));
+    else if (e.isFile() && CHECKED.some((ext) => e.name.endsWith(ext))) out.push(path.join(p, e.name));
   }
 }
 
@@ -53,8 +62,11 @@ export async function checkFiles(paths: string[], cwd: string): Promise<FileDiag
     }
     const text = await fs.readFile(uri);
     if (text === undefined) throw new Error(`cannot read ${file}`);
-    ws.updateInstruction(uri, text);
-    const diags = await service.doValidation(TextDocument.create(uri, 'medalign', 0, text), ws);
+    if (fileKind(uri) === 'instruction') ws.updateInstruction(uri, text);
+    const diags = await service.doValidation(TextDocument.create(uri, fileKind(uri), 0, text), ws);
+    diags.sort(
+      (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
+    );
     for (const d of diags) out.push({ ...d, file: path.relative(cwd, file) || file });
   }
   return out;

@@ -24,7 +24,8 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   check: {
     usage: `  medalign check [paths...] [--json]
-      Check .medalign files (folders are searched recursively). Prints file:line:col severity
+      Check .medalign instructions, .prompt templates and .xml records (folders are searched
+      recursively; XML that is not a MedAlign record is skipped). Prints file:line:col severity
       message [code]; --json prints an array of LSP diagnostics with their file.
       Exit code 1 when any error is found.`,
     run: (args, io) => runCheck(args, io.cwd, io.out),

@@ -290,9 +290,12 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
 
   if (single) {
     const r = results[0];
-    if (r.run && !quiet && r.run.response !== '' && !r.run.response.endsWith('\n')) io.out('\n');
-    if (r.status === 'skipped' && r.run && !quiet)
-      io.out(r.run.response.endsWith('\n') ? r.run.response : `${r.run.response}\n`);
+    if (r.status === 'skipped') {
+      // Nothing was streamed: show the earlier answer.
+      if (r.run && !quiet) io.out(r.run.response.endsWith('\n') ? r.run.response : `${r.run.response}\n`);
+    } else if (r.run && !quiet && r.run.response !== '' && !r.run.response.endsWith('\n')) {
+      io.out('\n');
+    }
     if (r.file) {
       const t = r.run?.tokens;
       io.err(

@@ -277,7 +277,7 @@ async function semanticDiagnostics(
           rootProblem && !xmlProblem ? 'record-root' : 'record-malformed',
           rootProblem && !xmlProblem
             ? `${where} is not a MedAlign record: its root element is <${info.record.rootName ?? '?'}>, expected <record>.`
-            : `${where} is not well-formed XML: ${xmlProblem?.message ?? 'it could not be parsed'}.`,
+            : `${where} is not well-formed XML: ${(xmlProblem?.message ?? 'it could not be parsed').replace(/^Malformed XML:\s*/i, '').replace(/\.+$/, '')}.`,
         ),
       );
     }
