@@ -238,6 +238,13 @@ test('one run against the local server streams the answer to stdout; a missing k
   const r = await runCli(dir, ['run', ED, '--model', 'local'], { FAKE_KEY: KEY });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'Labetalol 5 mg IV.\n');
+  // --resume with a complete run: nothing is sent, the earlier answer is shown.
+  fake.reset();
+  const skipped = await runCli(dir, ['run', ED, '--model', 'local', '--resume'], { FAKE_KEY: KEY });
+  assert.equal(skipped.status, 0, skipped.stderr);
+  assert.equal(skipped.stdout, 'Labetalol 5 mg IV.\n');
+  assert.match(skipped.stderr, /skipped · .* · already ran: \.medalign\/runs\/7222697931\//);
+  assert.equal(fake.requests.length, 0);
   fake.reset();
   const nokey = await runCli(dir, ['run', ED, '--model', 'local']);
   assert.equal(nokey.status, 1);
