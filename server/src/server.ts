@@ -12,6 +12,20 @@ import {
 } from 'vscode-languageserver';
 import type {
   CancellationToken,
+  CodeAction,
+  CodeActionParams,
+  CodeLens,
+  CodeLensParams,
+  CompletionList,
+  CompletionParams,
+  DefinitionParams,
+  DocumentSymbol,
+  DocumentSymbolParams,
+  FoldingRange,
+  FoldingRangeParams,
+  Hover,
+  HoverParams,
+  Location,
   Connection,
   InitializeParams,
   InitializeResult,
@@ -259,83 +273,55 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     return d && isOurs(uri) ? d : undefined;
   };
 
-  connection.onCompletion((p, token) =>
-    runSafe(
-      'completion',
-      null,
-      async () => {
-        const d = featureDoc(p.textDocument.uri);
-        return d ? service.doComplete(d, p.position, await workspaceFor(d.uri)) : null;
-      },
-      token,
-    ),
-  );
-  connection.onHover((p, token) =>
-    runSafe(
-      'hover',
-      null,
-      async () => {
-        const d = featureDoc(p.textDocument.uri);
-        return d ? service.doHover(d, p.position, await workspaceFor(d.uri)) : null;
-      },
-      token,
-    ),
-  );
-  connection.onDefinition((p, token) =>
-    runSafe(
-      'definition',
-      [],
-      async () => {
-        const d = featureDoc(p.textDocument.uri);
-        return d ? service.findDefinition(d, p.position, await workspaceFor(d.uri)) : [];
-      },
-      token,
-    ),
-  );
-  connection.onDocumentSymbol((p, token) =>
-    runSafe(
-      'document symbols',
-      [],
-      async () => {
-        const d = featureDoc(p.textDocument.uri);
-        return d ? service.findDocumentSymbols(d, await workspaceFor(d.uri)) : [];
-      },
-      token,
-    ),
-  );
-  connection.onFoldingRanges((p, token) =>
-    runSafe(
-      'folding',
-      [],
-      () => {
-        const d = featureDoc(p.textDocument.uri);
-        return d ? service.getFoldingRanges(d) : [];
-      },
-      token,
-    ),
-  );
-  connection.onCodeAction((p, token) =>
-    runSafe(
-      'code actions',
-      [],
-      async () => {
-        const d = featureDoc(p.textDocument.uri);
-        return d ? service.getCodeActions(d, p.context.diagnostics, await workspaceFor(d.uri)) : [];
-      },
-      token,
-    ),
-  );
+  /**
+   * A request handler about one open document: finds it (only the kinds we serve) and its
+   * workspace, then delegates to the language service, inside runSafe.
+   */
+  function forDocument<P extends { textDocument: { uri: string } }, R>(
+    what: string,
+    empty: R,
+    fn: (document: TextDocument, workspace: Workspace, params: P) => R | Promise<R>,
+  ) {
+    return (params: P, token: CancellationToken): Promise<R> =>
+      runSafe(
+        what,
+        empty,
+        async () => {
+          const d = featureDoc(params.textDocument.uri);
+          return d ? fn(d, await workspaceFor(d.uri), params) : empty;
+        },
+        token,
+      );
+  }
 
-  connection.onCodeLens((p, token) =>
-    runSafe(
-      'code lens',
-      [],
-      () => {
-        const d = featureDoc(p.textDocument.uri);
-        return d ? service.getCodeLenses(d) : [];
-      },
-      token,
+  connection.onCompletion(
+    forDocument<CompletionParams, CompletionList | null>('completion', null, (d, ws, p) =>
+      service.doComplete(d, p.position, ws),
     ),
+  );
+  connection.onHover(
+    forDocument<HoverParams, Hover | null>('hover', null, (d, ws, p) => service.doHover(d, p.position, ws)),
+  );
+  connection.onDefinition(
+    forDocument<DefinitionParams, Location[]>('definition', [], (d, ws, p) =>
+      service.findDefinition(d, p.position, ws),
+    ),
+  );
+  connection.onDocumentSymbol(
+    forDocument<DocumentSymbolParams, DocumentSymbol[]>('document symbols', [], (d, ws) =>
+      service.findDocumentSymbols(d, ws),
+    ),
+  );
+  connection.onFoldingRanges(
+    forDocument<FoldingRangeParams, FoldingRange[]>('folding', [], (d) => service.getFoldingRanges(d)),
+  );
+  connection.onCodeAction(
+    forDocument<CodeActionParams, CodeAction[]>('code actions', [], (d, ws, p) =>
+      service.getCodeActions(d, p.context.diagnostics, ws),
+    ),
+  );
+  connection.onCodeLens(
+    forDocument<CodeLensParams, CodeLens[]>('code lens', [], (d) => service.getCodeLenses(d)),
   );
 
   connection.onRequest(PreviewPromptRequest.type, (p, token) =>

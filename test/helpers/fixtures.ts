@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { MemFs } from './memfs';
@@ -69,4 +70,24 @@ export async function makeWorkspace(extra: Record<string, string> = {}) {
     return TextDocument.create(uri, 'medalign', version++, text);
   };
   return { fs, ws, service, doc };
+}
+
+/**
+ * A project on disk for process-level tests: a temp folder with the config, the public sample as
+ * records/1234555.xml, templates/medalign.prompt, an instructions/ folder, and `extra` files.
+ */
+export function makeProjectDir(prefix: string, extra: Record<string, string> = {}): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `medalign-${prefix}-`));
+  const files: Record<string, string> = {
+    'medalign.config.json': CONFIG,
+    'records/1234555.xml': publicSampleXml,
+    'templates/medalign.prompt': TEMPLATE,
+    ...extra,
+  };
+  mkdirSync(path.join(dir, 'instructions'));
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), text);
+  }
+  return dir;
 }

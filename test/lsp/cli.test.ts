@@ -1,23 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
+import { writeFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { CONFIG, TEMPLATE, publicSampleXml, repoRoot, validInstruction } from '../helpers/fixtures';
+import { makeProjectDir, publicSampleXml, repoRoot, validInstruction } from '../helpers/fixtures';
 
 const cli = path.join(repoRoot, 'dist', 'cli.js');
 
-function project(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'medalign-cli-'));
-  mkdirSync(path.join(dir, 'records'));
-  mkdirSync(path.join(dir, 'templates'));
-  mkdirSync(path.join(dir, 'instructions'));
-  writeFileSync(path.join(dir, 'medalign.config.json'), CONFIG);
-  writeFileSync(path.join(dir, 'records/1234555.xml'), publicSampleXml);
-  writeFileSync(path.join(dir, 'templates/medalign.prompt'), TEMPLATE);
-  return dir;
-}
+const project = () => makeProjectDir('cli');
 
 const run = (cwd: string, ...args: string[]) =>
   spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });

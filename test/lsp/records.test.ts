@@ -1,7 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -21,7 +20,7 @@ import type {
 } from 'vscode-languageserver-protocol/node';
 import { startServer } from '../helpers/lspClient';
 import type { LspSession } from '../helpers/lspClient';
-import { CONFIG, TEMPLATE, publicSampleXml, validInstruction } from '../helpers/fixtures';
+import { makeProjectDir, publicSampleXml, validInstruction } from '../helpers/fixtures';
 import { generateRecord } from '../fixtures/recordGenerator';
 
 let dir: string;
@@ -29,12 +28,7 @@ let session: LspSession;
 const uriOf = (rel: string) => pathToFileURL(path.join(dir, rel)).toString();
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'medalign-lsp-rec-'));
-  for (const d of ['records', 'templates', 'instructions']) mkdirSync(path.join(dir, d));
-  writeFileSync(path.join(dir, 'medalign.config.json'), CONFIG);
-  writeFileSync(path.join(dir, 'records/1234555.xml'), publicSampleXml);
-  writeFileSync(path.join(dir, 'records/big.xml'), generateRecord({ seed: 5, targetChars: 2_000_000 }));
-  writeFileSync(path.join(dir, 'templates/medalign.prompt'), TEMPLATE);
+  dir = makeProjectDir('lsp-rec', { 'records/big.xml': generateRecord({ seed: 5, targetChars: 2_000_000 }) });
   session = await startServer(pathToFileURL(dir).toString());
 });
 

@@ -1,7 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
+import { writeFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -23,21 +22,14 @@ import type {
 } from 'vscode-languageserver-protocol/node';
 import { startServer } from '../helpers/lspClient';
 import type { LspSession } from '../helpers/lspClient';
-import { CONFIG, TEMPLATE, publicSampleXml, validInstruction } from '../helpers/fixtures';
+import { makeProjectDir, publicSampleXml, validInstruction } from '../helpers/fixtures';
 
 let dir: string;
 let session: LspSession;
 const uriOf = (rel: string) => pathToFileURL(path.join(dir, rel)).toString();
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'medalign-lsp-'));
-  mkdirSync(path.join(dir, 'records'));
-  mkdirSync(path.join(dir, 'templates'));
-  mkdirSync(path.join(dir, 'instructions'));
-  writeFileSync(path.join(dir, 'medalign.config.json'), CONFIG);
-  writeFileSync(path.join(dir, 'records/1234555.xml'), publicSampleXml);
-  writeFileSync(path.join(dir, 'templates/medalign.prompt'), TEMPLATE);
-  writeFileSync(path.join(dir, 'instructions/on-disk.medalign'), validInstruction(100));
+  dir = makeProjectDir('lsp', { 'instructions/on-disk.medalign': validInstruction(100) });
   session = await startServer(pathToFileURL(dir).toString());
 });
 
