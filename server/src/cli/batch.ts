@@ -27,12 +27,12 @@ import {
 } from '../core/run/batch';
 import { compactStamp, newRunId } from '../core/run/runRecord';
 import { getTokenizer } from '../core/tokens/encodings';
-import type { RunJob } from '../run/prepare';
 import { RunPreparer } from '../run/prepare';
 import { RunStore, ensureMedalignDir, writeFileAtomic } from '../run/store';
 import { nodeFileSystem } from '../node/nodeFileSystem';
 import type { CliIo } from './main';
-import { collectInstructionFiles, listOption, parseArgs } from './run';
+import { collectInstructionFiles } from './run';
+import { jobMatrix, listOption, parseArgs } from './args';
 
 /** `requests.jsonl` → `requests.manifest.json`. */
 export function manifestPathFor(requestsFile: string): string {
@@ -62,18 +62,7 @@ async function exportBatch(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const files = await collectInstructionFiles(p.positional, io.cwd);
-  const jobs: RunJob[] = [];
-  for (const file of files) {
-    for (const model of models.length ? models : [undefined]) {
-      for (const context of contexts.length ? contexts : [undefined]) {
-        const job: RunJob = { file };
-        if (model !== undefined) job.model = model;
-        if (context !== undefined) job.context = context;
-        if (strategy !== undefined) job.strategy = strategy as PackStrategy;
-        jobs.push(job);
-      }
-    }
-  }
+  const jobs = jobMatrix(files, models, contexts, strategy as PackStrategy | undefined);
   const preparer = new RunPreparer();
   const lines: string[] = [];
   const entries: BatchManifest['entries'] = {};

@@ -14,31 +14,7 @@ import type { PackStrategy } from '../core/packing/pack';
 import type { PreviewOverrides } from '../core/features/preview';
 import { nodeFileSystem } from '../node/nodeFileSystem';
 import type { CliIo } from './main';
-
-/** `--name value` and `--flag` options; the rest are positional. */
-export function parseArgs(
-  args: string[],
-  valued: string[],
-): { opts: Map<string, string | true>; rest: string[] } {
-  const opts = new Map<string, string | true>();
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) {
-      rest.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (eq > 0) opts.set(name, a.slice(eq + 1));
-    else if (valued.includes(name)) {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`--${name} needs a value`);
-      opts.set(name, v);
-    } else opts.set(name, true);
-  }
-  return { opts, rest };
-}
+import { parseArgs } from './args';
 
 async function workspaceFor(file: string, cwd: string): Promise<Workspace> {
   const uri = URI.file(file).toString();
@@ -49,10 +25,11 @@ async function workspaceFor(file: string, cwd: string): Promise<Workspace> {
 }
 
 export async function runCount(args: string[], io: CliIo): Promise<number> {
-  const { opts, rest } = parseArgs(args, ['encoding']);
+  const p = parseArgs(args, ['encoding'], ['json']);
+  const rest = p.positional;
   if (rest.length !== 1)
     throw new Error('usage: medalign count <record.xml> [--encoding cl100k_base|o200k_base] [--json]');
-  const encoding = (opts.get('encoding') as string | undefined) ?? 'cl100k_base';
+  const encoding = p.values.get('encoding')?.at(-1) ?? 'cl100k_base';
   if (!isEncodingName(encoding))
     throw new Error(`unknown encoding '${encoding}': use cl100k_base or o200k_base`);
   const file = path.resolve(io.cwd, rest[0]);
@@ -80,7 +57,7 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
     perVisit: counts.visits,
     warnings: r.diagnostics.filter((d) => d.severity === 'warning').length,
   };
-  if (opts.has('json')) io.out(JSON.stringify(result, null, 2) + '\n');
+  if (p.flags.has('json')) io.out(JSON.stringify(result, null, 2) + '\n');
   else {
     io.out(
       `${rest[0]}: ${formatTokenCount(counts.total, false)} tokens (${encoding}), ${r.visits.length} visits, ${r.eventCount} events, ${r.noteCount} notes` +
@@ -94,27 +71,29 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
 }
 
 export async function runPack(args: string[], io: CliIo): Promise<number> {
-  const { opts, rest } = parseArgs(args, ['context', 'strategy', 'model']);
+  const p = parseArgs(args, ['context', 'strategy', 'model'], ['json']);
+  const rest = p.positional;
+  const opt = (name: string) => p.values.get(name)?.at(-1);
   if (rest.length !== 1) {
     throw new Error(
       'usage: medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none] [--model id] [--json]',
     );
   }
   const overrides: PreviewOverrides = {};
-  const context = opts.get('context');
-  if (typeof context === 'string') {
+  const context = opt('context');
+  if (context !== undefined) {
     if (parseContextSize(context) === undefined)
       throw new Error(`bad --context '${context}': use 2k…128k or a token count`);
     overrides.context = context;
   }
-  const strategy = opts.get('strategy');
-  if (typeof strategy === 'string') {
+  const strategy = opt('strategy');
+  if (strategy !== undefined) {
     if (!['recent', 'bm25', 'none'].includes(strategy))
       throw new Error(`bad --strategy '${strategy}': use recent, bm25 or none`);
     overrides.strategy = strategy as PackStrategy;
   }
-  const model = opts.get('model');
-  if (typeof model === 'string') overrides.model = model;
+  const model = opt('model');
+  if (model !== undefined) overrides.model = model;
 
   const file = path.resolve(io.cwd, rest[0]);
   const uri = URI.file(file).toString();
@@ -123,8 +102,8 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
   const ws = await workspaceFor(file, io.cwd);
   const service = getLanguageService(nodeFileSystem);
   const pv = await service.buildPreview(TextDocument.create(uri, 'medalign', 0, text), ws, overrides);
-  if (opts.has('json')) {
-    const p = pv.pack;
+  if (p.flags.has('json')) {
+    const pk = pv.pack;
     io.out(
       JSON.stringify(
         {
@@ -136,20 +115,20 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
           context: pv.settings.context,
           strategy: pv.settings.strategy,
           prompt: pv.messages,
-          tokens: p
+          tokens: pk
             ? {
-                template: p.budget.template,
-                instruction: p.budget.instruction,
-                record: p.budget.record,
-                reserve: p.budget.reserve,
-                total: p.budget.prompt,
-                limit: p.budget.limit,
+                template: pk.budget.template,
+                instruction: pk.budget.instruction,
+                record: pk.budget.record,
+                reserve: pk.budget.reserve,
+                total: pk.budget.prompt,
+                limit: pk.budget.limit,
               }
             : null,
-          kept: p?.kept ?? null,
-          cut: p?.cut ?? null,
-          visits: p?.visits ?? null,
-          warnings: p?.warnings ?? [],
+          kept: pk?.kept ?? null,
+          cut: pk?.cut ?? null,
+          visits: pk?.visits ?? null,
+          warnings: pk?.warnings ?? [],
         },
         null,
         2,

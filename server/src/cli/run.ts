@@ -22,11 +22,12 @@ import { approvalKey } from '../core/run/guard';
 import { FileApprovals, approvalsFilePath, cliApprovalChecker } from '../run/approvals';
 import type { JobResult, Progress } from '../run/batchRunner';
 import { runMany } from '../run/batchRunner';
-import type { RunJob } from '../run/prepare';
 import { RunPreparer } from '../run/prepare';
 import { writeFileAtomic } from '../run/store';
 import { nodeFileSystem } from '../node/nodeFileSystem';
 import type { CliIo } from './main';
+import { UsageError, jobMatrix, listOption, parseArgs } from './args';
+import type { ParsedArgs } from './args';
 
 const SKIP = new Set(['node_modules', '.git', '.medalign', 'out', 'dist']);
 
@@ -51,50 +52,6 @@ export async function collectInstructionFiles(paths: readonly string[], cwd: str
   };
   for (const p of paths) await walk(path.resolve(cwd, p));
   return [...new Set(out)].sort();
-}
-
-export class UsageError extends Error {}
-
-export interface ParsedArgs {
-  positional: string[];
-  values: Map<string, string[]>;
-  flags: Set<string>;
-}
-
-/** `--name value`, `--name=value` (repeatable; comma lists split later), boolean `--flag`s. */
-export function parseArgs(
-  args: readonly string[],
-  valued: readonly string[],
-  booleans: readonly string[],
-): ParsedArgs {
-  const r: ParsedArgs = { positional: [], values: new Map(), flags: new Set() };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) {
-      r.positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (valued.includes(name)) {
-      const v = eq > 0 ? a.slice(eq + 1) : args[++i];
-      if (v === undefined || v === '') throw new UsageError(`--${name} needs a value`);
-      r.values.set(name, [...(r.values.get(name) ?? []), v]);
-    } else if (booleans.includes(name) && eq < 0) {
-      r.flags.add(name);
-    } else {
-      throw new UsageError(`unknown option --${name}`);
-    }
-  }
-  return r;
-}
-
-/** All values of a repeatable, comma-separated option. */
-export function listOption(p: ParsedArgs, name: string): string[] {
-  return (p.values.get(name) ?? [])
-    .flatMap((v) => v.split(','))
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 }
 
 function fmtMs(ms: number): string {
@@ -188,18 +145,7 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
-  const jobs: RunJob[] = [];
-  for (const file of files) {
-    for (const model of models.length ? models : [undefined]) {
-      for (const context of contexts.length ? contexts : [undefined]) {
-        const job: RunJob = { file };
-        if (model !== undefined) job.model = model;
-        if (context !== undefined) job.context = context;
-        if (strategy !== undefined) job.strategy = strategy as PackStrategy;
-        jobs.push(job);
-      }
-    }
-  }
+  const jobs = jobMatrix(files, models, contexts, strategy as PackStrategy | undefined);
 
   // Approvals: --allow-phi-endpoint for this command, else the user's file (never one in a workspace).
   const roots = new Set<string>();

@@ -12,7 +12,7 @@ import { RunStore } from '../run/store';
 import type { StoredSummary } from '../run/store';
 import { nodeFileSystem } from '../node/nodeFileSystem';
 import type { CliIo } from './main';
-import { parseArgs } from './run';
+import { parseArgs } from './args';
 
 async function rootOf(p: string, isFile: boolean): Promise<string> {
   const probe = isFile ? p : path.join(p, '_');
