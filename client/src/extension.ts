@@ -1,11 +1,13 @@
 /**
  * Extension entry: starts the language client and registers commands. Everything else lives in
- * files split by concern (languageClient.ts, commands.ts).
+ * files split by concern (languageClient.ts, commands.ts, preview.ts, run/).
  */
 import * as vscode from 'vscode';
 import { MedAlignLanguageClient } from './languageClient';
 import { registerCommands } from './commands';
 import { registerPreview } from './preview';
+import { registerRun } from './run';
+import type { RunApi } from './run';
 
 let client: MedAlignLanguageClient | undefined;
 
@@ -14,12 +16,13 @@ export function activate(context: vscode.ExtensionContext): MedAlignApi {
   client = new MedAlignLanguageClient(context);
   registerCommands(context, client);
   registerPreview(context, client);
+  const run = registerRun(context);
   // Activation does not wait for the server: features light up when it is ready (`ready`).
   const ready = client.start().catch((err: unknown) => {
     client?.output.error(`The MedAlign language server failed to start: ${String(err)}`);
     void vscode.window.showErrorMessage('MedAlign: the language server failed to start. See its output.');
   });
-  return { activationMs: Date.now() - started, ready, client };
+  return { activationMs: Date.now() - started, ready, client, run };
 }
 
 export async function deactivate(): Promise<void> {
@@ -33,4 +36,6 @@ export interface MedAlignApi {
   /** Settles when the language server has started (or failed to, which is logged and shown). */
   ready: Promise<void>;
   client: MedAlignLanguageClient;
+  /** The run-lens (test hooks only when the extension runs its tests). */
+  run: RunApi;
 }

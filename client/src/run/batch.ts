@@ -1,0 +1,273 @@
+/**
+ * Batch: every instruction in the workspace (or the selected folder) for the chosen models and
+ * contexts, with progress and Cancel, resuming by default (a run whose instruction, record,
+ * template and settings did not change since a complete run is skipped). Results go to the run
+ * store; the Runs view shows them.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { JobResult, Progress, RunJob } from '../../../server/src/run';
+import { approvalKey } from '../../../server/src/core/run/guard';
+import { contextSizes, parseContextSize } from '../../../server/src/core/schema/schemas';
+import { BASELINE_MODEL, endpointOrigin, projectConfig, projectRootOf } from './project';
+import { validContext } from './pickers';
+import { ApiKeys } from './secrets';
+import { offerFix } from './runCommands';
+import type { RunServices } from './services';
+import { cancellable, concurrencySetting, loadEngine, storePromptSetting } from './services';
+import { RUNS_VIEW_ID } from './runsView';
+
+export const BATCH_COMMAND = 'medalign.runBatch';
+const EXCLUDE = '{**/node_modules/**,**/.medalign/**,**/.git/**,**/out/**,**/dist/**}';
+
+export interface BatchOptions {
+  /** Endpoint ids or `baseline`; none: as each file says. */
+  models?: string[];
+  contexts?: string[];
+  /** Skip runs that already completed with the same inputs (default true). */
+  resume?: boolean;
+}
+
+export interface BatchSummary extends Omit<Progress, 'running'> {
+  results: {
+    file: string;
+    status: JobResult['status'];
+    model?: string;
+    context?: string;
+    runFile?: string;
+    error?: string;
+  }[];
+}
+
+function parseBatchOptions(x: unknown): BatchOptions | undefined {
+  if (x === null || typeof x !== 'object' || Array.isArray(x) || x instanceof vscode.Uri) return undefined;
+  const r = x as Record<string, unknown>;
+  const list = (v: unknown) =>
+    Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string' && s !== '') : undefined;
+  const o: BatchOptions = {};
+  const m = list(r['models']);
+  const c = list(r['contexts']);
+  if (m) o.models = m;
+  if (c) o.contexts = c;
+  if (typeof r['resume'] === 'boolean') o.resume = r['resume'];
+  return o;
+}
+
+async function instructionFiles(folders: vscode.Uri[]): Promise<vscode.Uri[]> {
+  const found: vscode.Uri[] = [];
+  if (folders.length === 0) found.push(...(await vscode.workspace.findFiles('**/*.medalign', EXCLUDE)));
+  for (const f of folders) {
+    if (f.path.endsWith('.medalign')) found.push(f);
+    else
+      found.push(
+        ...(await vscode.workspace.findFiles(new vscode.RelativePattern(f, '**/*.medalign'), EXCLUDE)),
+      );
+  }
+  const unique = new Map(found.filter((u) => u.scheme === 'file').map((u) => [u.fsPath, u] as const));
+  return [...unique.values()].sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+async function askOptions(files: vscode.Uri[]): Promise<BatchOptions | undefined> {
+  const root = await projectRootOf(files[0].fsPath);
+  const config = await projectConfig(root);
+  type Item = vscode.QuickPickItem & { value?: string };
+  const modelItems: Item[] = [
+    {
+      label: 'As written in each file',
+      description: `or the default, ${config.defaults.model}`,
+      picked: true,
+    },
+    { label: BASELINE_MODEL, value: BASELINE_MODEL, description: 'built in · no network, no key' },
+    ...config.endpoints.map((e) => ({
+      label: e.id,
+      value: e.id,
+      description: `${e.model} · ${endpointOrigin(e)?.host ?? e.kind}`,
+    })),
+  ];
+  const models = await vscode.window.showQuickPick(modelItems, {
+    title: `MedAlign: run ${files.length} instruction(s) — models`,
+    canPickMany: true,
+  });
+  if (!models || models.length === 0) return undefined;
+  const ctxItems: Item[] = [
+    {
+      label: 'As written in each file',
+      description: `or the default, ${String(config.defaults.context)}`,
+      picked: true,
+    },
+    ...contextSizes.map((c) => ({
+      label: c,
+      value: c,
+      description: `${(parseContextSize(c) ?? 0).toLocaleString('en-US')} tokens`,
+    })),
+  ];
+  const contexts = await vscode.window.showQuickPick(ctxItems, {
+    title: `MedAlign: run ${files.length} instruction(s) — context lengths`,
+    canPickMany: true,
+  });
+  if (!contexts || contexts.length === 0) return undefined;
+  const resume = await vscode.window.showQuickPick(
+    [
+      {
+        label: 'Skip what already ran',
+        description: 'resume: runs with unchanged inputs are kept',
+        resume: true,
+      },
+      { label: 'Run everything again', description: 'new runs for every instruction', resume: false },
+    ],
+    { title: 'MedAlign: batch' },
+  );
+  if (!resume) return undefined;
+  const o: BatchOptions = { resume: resume.resume };
+  // "As written" (no value) alongside explicit choices means: also run with the file's own setting.
+  const mv = models.map((m) => m.value ?? '');
+  const cv = contexts.map((c) => c.value ?? '');
+  if (!(mv.length === 1 && mv[0] === '')) o.models = mv;
+  if (!(cv.length === 1 && cv[0] === '')) o.contexts = cv;
+  return o;
+}
+
+export async function runBatch(
+  s: RunServices,
+  folders: vscode.Uri[],
+  given?: BatchOptions,
+): Promise<BatchSummary | undefined> {
+  const files = await instructionFiles(folders);
+  if (files.length === 0) {
+    void vscode.window.showInformationMessage('MedAlign: no .medalign files to run here.');
+    return undefined;
+  }
+  const opts = given ?? (await askOptions(files));
+  if (!opts) return undefined;
+  const bad = (opts.contexts ?? []).find((c) => c !== '' && !validContext(c));
+  if (bad !== undefined) {
+    void vscode.window.showErrorMessage(
+      `MedAlign: '${bad}' is not a context size (2k … 128k, or a token count ≥ 256).`,
+    );
+    return undefined;
+  }
+  const models = opts.models && opts.models.length > 0 ? opts.models : [''];
+  const contexts = opts.contexts && opts.contexts.length > 0 ? opts.contexts : [''];
+  const jobs: RunJob[] = [];
+  for (const f of files) {
+    for (const model of models) {
+      for (const context of contexts) {
+        const job: RunJob = { file: f.fsPath };
+        if (model !== '') job.model = model;
+        if (context !== '') job.context = context;
+        // Unsaved edits run as they are in the editor.
+        const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === f.toString());
+        if (open?.isDirty) job.text = open.getText();
+        jobs.push(job);
+      }
+    }
+  }
+  const engine = await loadEngine();
+  const preparer = await s.preparer();
+  const resume = opts.resume !== false;
+  let last: Progress | undefined;
+  const results = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `MedAlign: batch of ${jobs.length} runs`,
+      cancellable: true,
+    },
+    async (progress, token) => {
+      const { controller, done } = cancellable(s, token);
+      try {
+        progress.report({ message: `0/${jobs.length}${resume ? ' (resuming)' : ''}` });
+        return await engine.runMany(jobs, {
+          preparer,
+          concurrency: concurrencySetting(),
+          resume,
+          approval: s.approvals.checker,
+          signal: controller.signal,
+          storePrompt: storePromptSetting(),
+          apiKeyFor: (e) => s.keys.get(e),
+          keySourceFor: (e) => ApiKeys.keySource(e),
+          onProgress: (p) => {
+            last = p;
+            const parts = [`${p.done}/${p.total}`, `${p.complete} complete`];
+            if (p.skipped) parts.push(`${p.skipped} skipped`);
+            if (p.failed) parts.push(`${p.failed} failed`);
+            if (p.refused) parts.push(`${p.refused} refused`);
+            if (p.cancelled) parts.push(`${p.cancelled} cancelled`);
+            progress.report({ increment: 100 / p.total, message: parts.join(' · ') });
+          },
+        });
+      } finally {
+        done();
+      }
+    },
+  );
+  s.runs.notifyChanged();
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+  const relOf = (f: string) => (root ? path.relative(root, f).split(path.sep).join('/') : f);
+  const summary: BatchSummary = {
+    total: jobs.length,
+    done: last?.done ?? results.length,
+    complete: 0,
+    skipped: 0,
+    failed: 0,
+    refused: 0,
+    cancelled: 0,
+    results: [],
+  };
+  for (const r of results) {
+    if (r.status === 'complete') summary.complete++;
+    else if (r.status === 'skipped') summary.skipped++;
+    else if (r.status === 'refused') summary.refused++;
+    else if (r.status === 'cancelled') summary.cancelled++;
+    else summary.failed++;
+    const row: BatchSummary['results'][number] = { file: r.job.file, status: r.status };
+    if (r.model !== undefined) row.model = r.model;
+    if (r.contextLabel !== undefined) row.context = r.contextLabel;
+    if (r.file) row.runFile = r.file;
+    if (r.error) row.error = r.error.message;
+    summary.results.push(row);
+    if (r.status !== 'complete' && r.status !== 'skipped') {
+      s.log.warn(
+        `batch: ${relOf(r.job.file)} ${r.model ?? ''} ${r.contextLabel ?? ''}: ${r.status}${r.error ? ` — ${r.error.message}` : ''}`,
+      );
+    }
+  }
+  s.log.info(
+    `batch of ${summary.total}: ${summary.complete} complete, ${summary.skipped} skipped, ${summary.failed} failed, ${summary.refused} refused, ${summary.cancelled} cancelled`,
+  );
+  const offered = new Set<string>();
+  const rerun = () => runBatch(s, folders, { ...opts, resume: true });
+  for (const r of results) {
+    if (r.status !== 'refused' || !r.approval || !r.error) continue;
+    const k = approvalKey(r.approval);
+    if (offered.has(k)) continue;
+    offered.add(k);
+    offerFix(s, r.error, { approval: r.approval, rerun });
+  }
+  const text =
+    `MedAlign: batch finished — ${summary.complete} complete, ${summary.skipped} already ran` +
+    `${summary.failed ? `, ${summary.failed} failed` : ''}${summary.refused ? `, ${summary.refused} refused` : ''}` +
+    `${summary.cancelled ? `, ${summary.cancelled} cancelled` : ''} (of ${summary.total}).`;
+  const actions = ['Show runs', ...(summary.failed ? ['Show log'] : [])];
+  void vscode.window.showInformationMessage(text, ...actions).then((a) => {
+    if (a === 'Show runs') void vscode.commands.executeCommand(`${RUNS_VIEW_ID}.focus`);
+    if (a === 'Show log') s.log.show(true);
+  });
+  return summary;
+}
+
+export function registerBatch(s: RunServices): vscode.Disposable[] {
+  return [
+    /**
+     * `medalign.runBatch(folder?, opts?)`; from the explorer: `(clicked, selected[])`. With
+     * `{ models?, contexts?, resume? }` nothing is asked.
+     */
+    vscode.commands.registerCommand(BATCH_COMMAND, (a?: unknown, b?: unknown, c?: unknown) => {
+      const folders: vscode.Uri[] = [];
+      if (Array.isArray(b) && b.every((u) => u instanceof vscode.Uri)) folders.push(...b);
+      else if (a instanceof vscode.Uri) folders.push(a);
+      else if (typeof a === 'string' && a !== '') folders.push(vscode.Uri.file(a));
+      const opts = parseBatchOptions(b) ?? parseBatchOptions(c);
+      return runBatch(s, folders, opts);
+    }),
+  ];
+}

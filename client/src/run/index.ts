@@ -1,0 +1,120 @@
+/**
+ * The run-lens in the editor (issue 4): registers the CodeLens, status bar, pickers, key and
+ * approval commands, run / matrix / batch commands, the response panel, the gold diff and the Runs
+ * view. The run engine (server/src/run) runs in the extension host; the language server is not
+ * involved. Returns what `exports.run` offers (test hooks only in the extension's test mode).
+ */
+import * as vscode from 'vscode';
+import type { RunPreparer } from '../../../server/src/run';
+import type { ApprovalEntry } from '../../../server/src/core/run/approvals';
+import { Approvals, registerApprovalCommands } from './approvals';
+import { ApiKeys, registerKeyCommands } from './secrets';
+import { RunSelection } from './selection';
+import { ResponsePanel } from './responsePanel';
+import type { PanelSnapshot } from './responsePanel';
+import type { PanelState } from './panelMessages';
+import { RunsIndex } from './runsIndex';
+import type { RunServices } from './services';
+import { loadEngine } from './services';
+import { registerPickers } from './pickers';
+import { registerRunCommands } from './runCommands';
+import { registerMatrix } from './matrix';
+import { registerBatch } from './batch';
+import { registerGoldDiff } from './goldDiff';
+import { registerRunsView } from './runsView';
+import type { RunsTree } from './runsView';
+import { registerRunLens } from './runLens';
+import { RunStatusBar } from './statusBar';
+import { COMPARE_COMMAND } from './goldDiff';
+
+/** Only present when the extension runs its own tests (`ExtensionMode.Test`). */
+export interface RunTestHooks {
+  /** What the response panel's webview shows, read from its DOM (`undefined`: not loaded). */
+  panelSnapshot(timeoutMs?: number): Promise<PanelSnapshot | undefined>;
+  /** The state last sent to the panel. */
+  panelState(): PanelState;
+  panelVisible(): boolean;
+  statusBarText(): string | undefined;
+  runsTree: RunsTree;
+  /** The user-level approvals (globalState). */
+  approvals(): ApprovalEntry[];
+  /** This extension's log folder (tests check no log holds a key). */
+  logUri: vscode.Uri;
+}
+
+export interface RunApi {
+  test?: RunTestHooks;
+}
+
+export function registerRun(context: vscode.ExtensionContext): RunApi {
+  const testMode = context.extensionMode === vscode.ExtensionMode.Test;
+  const log = vscode.window.createOutputChannel('MedAlign Runs', { log: true });
+  const keys = new ApiKeys(context.secrets);
+  const approvals = new Approvals(context.globalState, testMode);
+  const selection = new RunSelection();
+  const runs = new RunsIndex();
+  let preparer: Promise<RunPreparer> | undefined;
+  const inFlight = new Set<AbortController>();
+  // The panel's buttons act through the commands (so they behave like the lens and the palette).
+  const panel = new ResponsePanel((action, column, ctx) => {
+    if (action === 'cancel') ctx.cancel?.();
+    else if (action === 'openRunFile' && column.runFile) {
+      void vscode.window.showTextDocument(vscode.Uri.file(column.runFile), {
+        preview: true,
+        viewColumn: vscode.ViewColumn.One,
+      });
+    } else if (action === 'compareWithGold' && ctx.instruction && column.runFile) {
+      void vscode.commands.executeCommand(COMPARE_COMMAND, ctx.instruction, column.runFile);
+    }
+  });
+  const s: RunServices = {
+    keys,
+    approvals,
+    selection,
+    panel,
+    runs,
+    log,
+    inFlight,
+    preparer: () => {
+      preparer ??= loadEngine().then((e) => new e.RunPreparer());
+      return preparer;
+    },
+  };
+  const view = registerRunsView(s, testMode);
+  const statusBar = new RunStatusBar(s);
+  context.subscriptions.push(
+    log,
+    keys,
+    selection,
+    runs,
+    panel,
+    statusBar,
+    ...registerKeyCommands(keys),
+    ...registerApprovalCommands(approvals),
+    ...registerPickers(s),
+    ...registerRunCommands(s),
+    ...registerMatrix(s),
+    ...registerBatch(s),
+    ...registerGoldDiff(s),
+    ...view.disposables,
+    ...registerRunLens(s),
+    {
+      dispose: () => {
+        for (const c of inFlight) c.abort();
+        void preparer?.then((p) => p.reset());
+      },
+    },
+  );
+  if (!testMode) return {};
+  return {
+    test: {
+      panelSnapshot: (timeoutMs) => panel.snapshot(timeoutMs),
+      panelState: () => panel.lastState(),
+      panelVisible: () => panel.visible,
+      statusBarText: () => statusBar.text,
+      runsTree: view.tree,
+      approvals: () => approvals.entries(),
+      logUri: context.logUri,
+    },
+  };
+}

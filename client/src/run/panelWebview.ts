@@ -1,0 +1,235 @@
+/**
+ * The response panel's HTML: a strict CSP (nothing remote, no inline code but the nonce'd script and
+ * style below), theme colours from `--vscode-*` variables, and a script that renders the columns
+ * with `textContent` only, so no string from a record, a prompt or a model is ever parsed as HTML.
+ *
+ * The script is `webviewMain` below, type-checked here against the few DOM members it uses and
+ * inlined as source text (it must stay self-contained: no imports or outer variables inside it).
+ */
+import { randomBytes } from 'node:crypto';
+import type {
+  ColumnStatus,
+  FromWebview,
+  PanelAction,
+  PanelColumn,
+  PanelState,
+  RenderedColumn,
+  ToWebview,
+} from './panelMessages';
+
+/** The DOM members the script uses (the extension's tsconfig has no DOM library). */
+interface El {
+  className: string;
+  textContent: string | null;
+  title: string;
+  hidden: boolean;
+  scrollTop: number;
+  readonly scrollHeight: number;
+  readonly clientHeight: number;
+  appendChild(child: El): El;
+  replaceChildren(...children: El[]): void;
+  setAttribute(name: string, value: string): void;
+  addEventListener(type: 'click', listener: () => void): void;
+}
+interface Doc {
+  getElementById(id: string): El | null;
+  createElement(tag: string): El;
+}
+interface Win {
+  addEventListener(type: 'message', listener: (e: { data: unknown }) => void): void;
+}
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+}
+
+export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
+  const LABELS: Record<ColumnStatus, string> = {
+    queued: 'queued',
+    packing: 'packing…',
+    sending: 'sending…',
+    streaming: 'streaming…',
+    complete: 'complete',
+    cancelled: 'cancelled',
+    error: 'error',
+    refused: 'refused',
+    skipped: 'already ran',
+  };
+  interface ColumnView {
+    root: El;
+    title: El;
+    status: El;
+    message: El;
+    text: El;
+    meta: El;
+    compare: El;
+    open: El;
+    stop: El;
+  }
+  const heading = doc.getElementById('heading')!;
+  const detail = doc.getElementById('detail')!;
+  const columnsEl = doc.getElementById('columns')!;
+  const empty = doc.getElementById('empty')!;
+  let session = -1;
+  let views: ColumnView[] = [];
+
+  const el = (tag: string, cls: string, parent?: El): El => {
+    const e = doc.createElement(tag);
+    e.className = cls;
+    if (parent) parent.appendChild(e);
+    return e;
+  };
+
+  const button = (parent: El, label: string, action: PanelAction, index: number): El => {
+    const b = el('button', 'action', parent);
+    b.textContent = label;
+    b.setAttribute('type', 'button');
+    b.addEventListener('click', () => api.postMessage({ type: 'action', action, session, index }));
+    return b;
+  };
+
+  const makeColumn = (index: number): ColumnView => {
+    const root = el('section', 'column');
+    const head = el('header', 'column-head', root);
+    const title = el('span', 'title', head);
+    const status = el('span', 'status', head);
+    const message = el('div', 'message', root);
+    const text = el('pre', 'text', root);
+    text.setAttribute('tabindex', '0');
+    const foot = el('footer', 'column-foot', root);
+    const meta = el('span', 'meta', foot);
+    const actions = el('span', 'actions', foot);
+    const compare = button(actions, 'Compare with gold', 'compareWithGold', index);
+    const open = button(actions, 'Open run file', 'openRunFile', index);
+    const stop = button(actions, 'Stop', 'cancel', index);
+    return { root, title, status, message, text, meta, compare, open, stop };
+  };
+
+  const RUNNING: readonly ColumnStatus[] = ['queued', 'packing', 'sending', 'streaming'];
+
+  const fill = (v: ColumnView, c: PanelColumn): void => {
+    v.root.className = `column status-${c.status}`;
+    v.title.textContent = c.title;
+    v.status.textContent = LABELS[c.status];
+    v.message.textContent = c.message ?? '';
+    v.message.hidden = !c.message;
+    const atEnd = v.text.scrollTop + v.text.clientHeight >= v.text.scrollHeight - 4;
+    if (v.text.textContent !== c.text) {
+      v.text.textContent = c.text;
+      if (atEnd) v.text.scrollTop = v.text.scrollHeight;
+    }
+    v.text.hidden = c.text === '' && !!c.message;
+    v.meta.textContent = c.meta ?? '';
+    v.compare.hidden = !(c.runFile && c.hasGold);
+    v.open.hidden = !c.runFile;
+    v.stop.hidden = !RUNNING.includes(c.status);
+  };
+
+  const render = (s: PanelState): void => {
+    session = s.session;
+    heading.textContent = s.heading;
+    detail.textContent = s.detail;
+    views = s.columns.map((_c, i) => makeColumn(i));
+    columnsEl.replaceChildren(...views.map((v) => v.root));
+    s.columns.forEach((c, i) => fill(views[i], c));
+    empty.hidden = s.columns.length > 0;
+  };
+
+  const snapshot = (requestId: number): void => {
+    const columns: RenderedColumn[] = views.map((v) => ({
+      title: v.title.textContent ?? '',
+      status: v.status.textContent ?? '',
+      text: v.text.textContent ?? '',
+      message: v.message.hidden ? '' : (v.message.textContent ?? ''),
+      meta: v.meta.textContent ?? '',
+    }));
+    api.postMessage({ type: 'snapshot', requestId, session, heading: heading.textContent ?? '', columns });
+  };
+
+  win.addEventListener('message', (e) => {
+    const m = e.data as ToWebview;
+    if (m.type === 'state') render(m.state);
+    else if (m.type === 'column') {
+      if (m.session === session && views[m.index]) fill(views[m.index], m.column);
+    } else if (m.type === 'snapshot') snapshot(m.requestId);
+  });
+  api.postMessage({ type: 'ready' });
+}
+
+const STYLE = `
+:root { color-scheme: light dark; }
+body {
+  margin: 0; padding: 0; height: 100vh; display: flex; flex-direction: column; overflow: hidden;
+  color: var(--vscode-foreground); background: var(--vscode-editor-background);
+  font-family: var(--vscode-font-family); font-size: var(--vscode-font-size);
+}
+#top { padding: 8px 12px 6px; border-bottom: 1px solid var(--vscode-panel-border, transparent); }
+#heading { font-weight: 600; }
+#detail { color: var(--vscode-descriptionForeground); margin-top: 2px; }
+#empty { padding: 16px 12px; color: var(--vscode-descriptionForeground); }
+#columns { flex: 1; display: flex; gap: 0; overflow-x: auto; min-height: 0; }
+.column {
+  flex: 1 1 0; min-width: 260px; display: flex; flex-direction: column; min-height: 0;
+  border-right: 1px solid var(--vscode-panel-border, transparent);
+}
+.column:last-child { border-right: none; }
+.column-head { display: flex; align-items: center; gap: 8px; padding: 6px 12px; }
+.title { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.status {
+  margin-left: auto; padding: 1px 7px; border-radius: 9px; font-size: 0.85em; white-space: nowrap;
+  background: var(--vscode-badge-background); color: var(--vscode-badge-foreground);
+}
+.status-complete .status { background: var(--vscode-testing-iconPassed, var(--vscode-badge-background)); color: var(--vscode-editor-background); }
+.status-error .status, .status-refused .status { background: var(--vscode-errorForeground); color: var(--vscode-editor-background); }
+.status-cancelled .status { background: var(--vscode-editorWarning-foreground); color: var(--vscode-editor-background); }
+.message {
+  margin: 0 12px 6px; padding: 6px 8px; white-space: pre-wrap;
+  border-left: 3px solid var(--vscode-editorWarning-foreground);
+  background: var(--vscode-textBlockQuote-background);
+}
+.status-error .message, .status-refused .message { border-left-color: var(--vscode-errorForeground); }
+.text {
+  flex: 1; min-height: 0; overflow: auto; margin: 0; padding: 4px 12px 12px;
+  white-space: pre-wrap; word-wrap: break-word;
+  font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size);
+  color: var(--vscode-editor-foreground);
+}
+.text:focus { outline: 1px solid var(--vscode-focusBorder); outline-offset: -1px; }
+.column-foot {
+  display: flex; flex-wrap: wrap; align-items: center; gap: 6px; padding: 6px 12px;
+  border-top: 1px solid var(--vscode-panel-border, transparent); color: var(--vscode-descriptionForeground);
+}
+.actions { margin-left: auto; display: flex; gap: 6px; }
+.action {
+  font: inherit; padding: 2px 8px; border: none; border-radius: 2px; cursor: pointer;
+  color: var(--vscode-button-secondaryForeground); background: var(--vscode-button-secondaryBackground);
+}
+.action:hover { background: var(--vscode-button-secondaryHoverBackground); }
+.action:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
+[hidden] { display: none !important; }
+`;
+
+/** A fresh nonce for the CSP (128 random bits, hex). */
+export function makeNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** The panel's whole document. Nothing in it comes from a record, a prompt or a model. */
+export function panelHtml(nonce: string): string {
+  const csp = `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src 'none'; font-src 'none'; connect-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>MedAlign response</title>
+<style nonce="${nonce}">${STYLE}</style>
+</head>
+<body>
+<div id="top"><div id="heading">MedAlign response</div><div id="detail"></div></div>
+<div id="empty">Run an instruction (▶ Run above its “## Instruction”) to see the answer stream in here.</div>
+<main id="columns"></main>
+<script nonce="${nonce}">(${webviewMain.toString()})(window, document, acquireVsCodeApi());</script>
+</body>
+</html>`;
+}

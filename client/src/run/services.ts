@@ -1,0 +1,72 @@
+/**
+ * What every run-lens piece shares: the run engine (server/src/run, loaded on first use so
+ * activation stays fast), one RunPreparer per window (it caches parsed records and token counts),
+ * keys, approvals, the per-window selection, the response panel, the runs index and a log channel
+ * (events only: never a key, a prompt or a response).
+ */
+import * as vscode from 'vscode';
+import type * as EngineModule from '../../../server/src/run';
+import type { RunPreparer } from '../../../server/src/run';
+import type { EndpointConfig } from '../../../server/src/core/workspace/config';
+import type { ApiKeys } from './secrets';
+import type { Approvals } from './approvals';
+import type { RunSelection } from './selection';
+import type { ResponsePanel } from './responsePanel';
+import type { RunsIndex } from './runsIndex';
+
+export type Engine = typeof EngineModule;
+
+let engine: Promise<Engine> | undefined;
+
+/** The run engine, loaded once on first use. */
+export function loadEngine(): Promise<Engine> {
+  engine ??= import('../../../server/src/run/index.js');
+  return engine;
+}
+
+export interface RunServices {
+  readonly keys: ApiKeys;
+  readonly approvals: Approvals;
+  readonly selection: RunSelection;
+  readonly panel: ResponsePanel;
+  readonly runs: RunsIndex;
+  readonly log: vscode.LogOutputChannel;
+  preparer(): Promise<RunPreparer>;
+  /** Runs in progress (single, matrix, batch): cancelled by `MedAlign: Cancel Runs`. */
+  readonly inFlight: Set<AbortController>;
+}
+
+export function storePromptSetting(): boolean {
+  return vscode.workspace.getConfiguration('medalign.run').get<boolean>('storePrompt', true);
+}
+
+export function concurrencySetting(): number {
+  const n = vscode.workspace.getConfiguration('medalign.run').get<number>('concurrency', 4);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 32) : 4;
+}
+
+/** The key for an endpoint, from secret storage (`undefined`: none). */
+export function keyFor(s: RunServices, e: EndpointConfig): Promise<string | undefined> {
+  return s.keys.get(e);
+}
+
+/** An AbortController tied to a progress notification's Cancel and to `MedAlign: Cancel Runs`. */
+export function cancellable(
+  s: RunServices,
+  token?: vscode.CancellationToken,
+): { controller: AbortController; done: () => void } {
+  const controller = new AbortController();
+  s.inFlight.add(controller);
+  const sub = token?.onCancellationRequested(() => controller.abort());
+  return {
+    controller,
+    done: () => {
+      sub?.dispose();
+      s.inFlight.delete(controller);
+    },
+  };
+}
+
+export function fmtMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
