@@ -64,6 +64,8 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     compare: El;
     open: El;
     stop: El;
+    /** When the answer started streaming in. */
+    streamStart?: number;
   }
   const heading = doc.getElementById('heading')!;
   const detail = doc.getElementById('detail')!;
@@ -112,10 +114,18 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     v.status.textContent = LABELS[c.status];
     v.message.textContent = c.message ?? '';
     v.message.hidden = !c.message;
-    const atEnd = v.text.scrollTop + v.text.clientHeight >= v.text.scrollHeight - 4;
+    // While an answer streams, follow its end unless the user scrolled up; otherwise start at the top.
+    const follow =
+      c.status === 'streaming' && v.text.scrollTop + v.text.clientHeight >= v.text.scrollHeight - 4;
     if (v.text.textContent !== c.text) {
       v.text.textContent = c.text;
-      if (atEnd) v.text.scrollTop = v.text.scrollHeight;
+      if (follow) v.text.scrollTop = v.text.scrollHeight;
+    }
+    if (c.status === 'streaming') v.streamStart ??= Date.now();
+    else if (v.streamStart !== undefined && !RUNNING.includes(c.status)) {
+      // An answer that arrived in a burst (the baseline, a fast server) is read from its start.
+      if (Date.now() - v.streamStart < 1500) v.text.scrollTop = 0;
+      v.streamStart = undefined;
     }
     v.text.hidden = c.text === '' && !!c.message;
     v.meta.textContent = c.meta ?? '';
@@ -168,7 +178,7 @@ body {
 #empty { padding: 16px 12px; color: var(--vscode-descriptionForeground); }
 #columns { flex: 1; display: flex; gap: 0; overflow-x: auto; min-height: 0; }
 .column {
-  flex: 1 1 0; min-width: 260px; display: flex; flex-direction: column; min-height: 0;
+  flex: 1 1 0; min-width: 260px; display: flex; flex-direction: column; min-height: 0; overflow: hidden;
   border-right: 1px solid var(--vscode-panel-border, transparent);
 }
 .column:last-child { border-right: none; }
@@ -198,9 +208,10 @@ body {
   display: flex; flex-wrap: wrap; align-items: center; gap: 6px; padding: 6px 12px;
   border-top: 1px solid var(--vscode-panel-border, transparent); color: var(--vscode-descriptionForeground);
 }
-.actions { margin-left: auto; display: flex; gap: 6px; }
+.meta { flex: 1 1 14em; min-width: 0; overflow-wrap: anywhere; }
+.actions { margin-left: auto; display: flex; flex-wrap: wrap; gap: 6px; }
 .action {
-  font: inherit; padding: 2px 8px; border: none; border-radius: 2px; cursor: pointer;
+  font: inherit; padding: 2px 8px; border: none; border-radius: 2px; cursor: pointer; white-space: nowrap;
   color: var(--vscode-button-secondaryForeground); background: var(--vscode-button-secondaryBackground);
 }
 .action:hover { background: var(--vscode-button-secondaryHoverBackground); }

@@ -72,7 +72,6 @@ export function runMeta(run: RunRecord, file: string | undefined, root: string):
   ];
   if (run.timings.firstTokenMs !== undefined) parts.push(`first text ${fmtMs(run.timings.firstTokenMs)}`);
   parts.push(`total ${fmtMs(run.timings.totalMs)}`);
-  if (run.baseline) parts.push(run.baseline.label);
   parts.push(new Date(run.createdAt).toLocaleString());
   if (file) parts.push(rel(root, file));
   return parts.join(' · ');

@@ -429,6 +429,10 @@ describe('MedAlign run-lens', function () {
     );
     assert.ok(snap.columns.every((c) => c.text.length > 0));
     assert.match(snap.columns[2].text, /^Answer \d+: you asked/);
+    if (screenshotsAvailable()) {
+      const shot = await requestScreenshot('run-matrix-panel', { waitFor: ['iframe.webview.ready'] });
+      assert.ok(shot.bytes > 20_000);
+    }
   });
 
   it('lists runs per instruction in the Runs view; opens one and deletes one', async () => {
