@@ -82,10 +82,17 @@ function isQuery(x: unknown): x is ApprovalQuery {
   );
 }
 
-/** What to approve for an endpoint id of the current project(s); `undefined` when it needs no approval. */
-async function queryFor(endpointId: string): Promise<ApprovalQuery | undefined> {
-  const e = (await knownEndpoints()).find((x) => x.endpoint.id === endpointId)?.endpoint;
-  return e ? approvalQuery(e.id, e) : undefined;
+/**
+ * What to approve for an endpoint id of the current project(s) (at `origin`, when given: the
+ * endpoint a refused run named); `undefined` when it needs no approval or is not configured.
+ */
+async function queryFor(endpointId: string, origin?: string): Promise<ApprovalQuery | undefined> {
+  for (const { endpoint } of await knownEndpoints()) {
+    if (endpoint.id !== endpointId) continue;
+    const q = approvalQuery(endpoint.id, endpoint);
+    if (q && (origin === undefined || q.origin === origin)) return q;
+  }
+  return undefined;
 }
 
 export function registerApprovalCommands(approvals: Approvals): vscode.Disposable[] {
@@ -102,9 +109,8 @@ export function registerApprovalCommands(approvals: Approvals): vscode.Disposabl
         (opts as { skipConfirmation?: unknown }).skipConfirmation === true;
       let q: ApprovalQuery | undefined;
       if (isQuery(arg)) {
-        // Re-derive from the config, so a caller cannot approve an origin the endpoint does not use.
-        const fromConfig = await queryFor(arg.endpointId);
-        q = fromConfig && fromConfig.origin === arg.origin ? fromConfig : undefined;
+        // Re-derived from the config, so a caller cannot approve an origin the endpoint does not use.
+        q = await queryFor(arg.endpointId, arg.origin);
       } else if (typeof arg === 'string') {
         q = await queryFor(arg);
       } else {

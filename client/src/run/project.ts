@@ -154,13 +154,15 @@ export async function workspaceProjects(): Promise<string[]> {
     .map((f) => f.uri.fsPath);
 }
 
-/** The endpoints of the active instruction's project, else of every project in the window (first id wins). */
+/** The endpoints of the active instruction's project first, then of every other project in the window. */
 export async function knownEndpoints(): Promise<{ root: string; endpoint: EndpointConfig }[]> {
   const active = vscode.window.activeTextEditor?.document;
-  const roots =
-    active && active.uri.scheme === 'file' && active.uri.path.endsWith('.medalign')
+  const roots = [
+    ...(active && active.uri.scheme === 'file' && active.uri.path.endsWith('.medalign')
       ? [await projectRootOf(active.uri.fsPath)]
-      : await workspaceProjects();
+      : []),
+    ...(await workspaceProjects()),
+  ];
   const out: { root: string; endpoint: EndpointConfig }[] = [];
   const seen = new Set<string>();
   for (const root of roots) {

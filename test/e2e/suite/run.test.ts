@@ -177,6 +177,26 @@ describe('MedAlign run-lens', function () {
       const d = vscode.workspace.textDocuments.find((x) => x.uri.toString() === other.toString());
       if (d) await waitFor('the editor to reload the file', () => d.getText() === before);
     }
+
+    // A key the front matter does not have yet is added before the closing fence.
+    const bare = workspaceFile('instructions/zz-e2e-bare.medalign');
+    fs.writeFileSync(bare.fsPath, '---\nid: e2e-bare-1\npatient: 2000002\n---\n\n## Instruction\nAny BP?\n');
+    try {
+      assert.equal(
+        await vscode.commands.executeCommand('medalign.pickModel', bare, 'fake-local', 'file'),
+        true,
+      );
+      assert.equal(
+        fs.readFileSync(bare.fsPath, 'utf8'),
+        '---\nid: e2e-bare-1\npatient: 2000002\nmodel: fake-local\n---\n\n## Instruction\nAny BP?\n',
+      );
+    } finally {
+      const tabs = vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .filter((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === bare.toString());
+      await vscode.window.tabGroups.close(tabs);
+      fs.rmSync(bare.fsPath, { force: true });
+    }
   });
 
   it('keeps an API key set with "Set API Key" in secret storage and sends it', async () => {
@@ -186,6 +206,10 @@ describe('MedAlign run-lens', function () {
   });
 
   it('streams the answer into the response panel beside the editor and saves the full run', async () => {
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), {
+      viewColumn: vscode.ViewColumn.One,
+      preview: false,
+    });
     fake.reset();
     // Slow enough that the panel (a new webview) is up while the answer still streams.
     fake.script({ kind: 'ok', chunks: chunkText(ANSWER, 4), chunkDelayMs: 200 });
@@ -231,8 +255,10 @@ describe('MedAlign run-lens', function () {
     assert.ok(body.messages.some((m) => m.content.includes(QUESTION)));
     assert.equal(req.headers['authorization'], `Bearer ${KEY}`);
 
-    // The panel is a webview beside the editor.
-    const editorColumn = vscode.window.activeTextEditor?.viewColumn;
+    // The panel is a webview beside the editor, which stays visible (and keeps the focus).
+    const editorColumn = editor.viewColumn;
+    assert.ok(vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === uri.toString()));
+    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), uri.toString());
     const panelTab = vscode.window.tabGroups.all
       .flatMap((g) => g.tabs.map((t) => ({ t, g })))
       .find(
