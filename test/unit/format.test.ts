@@ -75,3 +75,14 @@ test('sectionText drops HTML comments', () => {
   const f = parseInstruction('---\nid: 1\n---\n## Instruction\n<!-- todo -->\n');
   assert.equal(sectionText(f, f.sections[0]), '');
 });
+
+test('a front matter that is a YAML-typed value (!!binary, !!set) is not a mapping', () => {
+  for (const fm of ['!!binary aGVsbG8gd29ybGQ=', '!!set {a, b}', '!!omap [a: 1]']) {
+    const f = parseInstruction(`---\n${fm}\n---\n## Instruction\nQ\n`);
+    assert.equal(f.data, undefined, fm);
+    assert.ok(
+      f.problems.some((p) => p.code === 'front-matter-not-map' || p.code === 'yaml-syntax'),
+      fm,
+    );
+  }
+});

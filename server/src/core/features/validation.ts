@@ -16,6 +16,8 @@ import { DiagnosticSeverity, didYouMean, makeDiagnostic, pairFor, spanAtPath } f
 import type { ParsedDocument } from './document';
 import { KNOWN_SECTIONS, SECTION_GOLD, SECTION_INSTRUCTION } from './sections';
 
+const MAX_SCHEMA_ERRORS = 100;
+
 /** What a quick fix needs, carried on the diagnostic. */
 export interface FixData {
   /** Replace the diagnostic's range with this text. */
@@ -83,7 +85,8 @@ function schemaDiagnostics(parsed: ParsedDocument, errors: ErrorObject[]): Diagn
   const props = instructionSchema.properties;
   const valueSpan = (path: string): Span => spanAtPath(file, path) ?? spanAtPath(file, path, true) ?? fm.open;
 
-  for (const e of errors) {
+  // A pathological front matter can produce thousands of errors: report the first ones.
+  for (const e of errors.slice(0, MAX_SCHEMA_ERRORS)) {
     if (e.schemaPath.startsWith('#/oneOf/')) continue; // branch details; reported via `oneOf` below
     const top = e.instancePath.split('/')[1] ?? '';
     const propSchema = top ? props[top] : undefined;

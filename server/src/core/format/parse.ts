@@ -135,6 +135,8 @@ export function parseInstruction(text: string): InstructionFile {
       uniqueKeys: true,
       lineCounter: new LineCounter(),
       strict: true,
+      // Problems come back as data; nothing is printed (it would go to the server's stderr).
+      logLevel: 'error',
     });
     for (const e of doc.errors) {
       problems.push({
@@ -167,7 +169,8 @@ export function parseInstruction(text: string): InstructionFile {
           severity: 'error',
         });
       }
-      if (js !== undefined && js !== null && typeof js === 'object' && !Array.isArray(js)) {
+      // Only a plain mapping is front matter (`!!binary`, `!!set` ... give typed arrays and sets).
+      if (js !== null && typeof js === 'object' && Object.getPrototypeOf(js) === Object.prototype) {
         data = js as Record<string, unknown>;
       } else if (js !== undefined) {
         problems.push({
