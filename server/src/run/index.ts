@@ -9,7 +9,7 @@
  * const p = await preparer.prepare({ file, text: doc.getText(), model, context, workspaceRoot });
  * if (!p.ok) return show(p.error.message);
  * const out = await executeRun(p.run, {
- *   apiKey: await secrets.get(`medalign.key.${p.run.settings.endpoint?.id}`),
+ *   apiKey: await secrets.get(keyName(endpoint)),              // the editor's: `medalign.key.<id>@<origin>`
  *   keySource: "the key set with 'MedAlign: Set API Key'",
  *   approval: (q) => userApproved(q),                         // user-level state only, never the workspace
  *   signal, onText: (delta) => view.append(delta),
