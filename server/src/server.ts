@@ -205,36 +205,27 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     }
   }
 
-  documents.onDidOpen((e) => {
-    if (!isInstruction(e.document.uri)) {
-      if (isOurs(e.document.uri)) void ready.then(() => scheduleValidation(e.document));
+  /** An open document's text changed (or it was opened): re-index its id and validate. */
+  function onDocumentText(document: TextDocument, opened: boolean): void {
+    if (!isInstruction(document.uri)) {
+      // Records and templates: validation only (a record being typed waits for a pause).
+      if (isOurs(document.uri)) void ready.then(() => scheduleValidation(document, opened ? 0 : 150));
       return;
     }
     void (async () => {
       await ready;
-      const ws = await workspaceFor(e.document.uri);
-      const before = ws.ids.idFor(e.document.uri);
-      ws.updateInstruction(e.document.uri, e.document.getText());
-      publishedClosed.delete(e.document.uri);
-      if (before !== ws.ids.idFor(e.document.uri)) await revalidateAll();
-      else scheduleValidation(e.document);
+      const ws = await workspaceFor(document.uri);
+      const before = ws.ids.idFor(document.uri);
+      ws.updateInstruction(document.uri, document.getText());
+      if (opened) publishedClosed.delete(document.uri);
+      // A changed id can create or clear duplicates in other files.
+      if (before !== ws.ids.idFor(document.uri)) await revalidateAll();
+      else scheduleValidation(document);
     })();
-  });
+  }
 
-  documents.onDidChangeContent((e) => {
-    if (!isInstruction(e.document.uri)) {
-      if (isOurs(e.document.uri)) void ready.then(() => scheduleValidation(e.document, 150));
-      return;
-    }
-    void (async () => {
-      await ready;
-      const ws = await workspaceFor(e.document.uri);
-      const before = ws.ids.idFor(e.document.uri);
-      ws.updateInstruction(e.document.uri, e.document.getText());
-      if (before !== ws.ids.idFor(e.document.uri)) await revalidateAll();
-      else scheduleValidation(e.document);
-    })();
-  });
+  documents.onDidOpen((e) => onDocumentText(e.document, true));
+  documents.onDidChangeContent((e) => onDocumentText(e.document, false));
 
   documents.onDidClose((e) => {
     if (!isInstruction(e.document.uri)) {
