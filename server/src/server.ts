@@ -99,13 +99,17 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     for (const w of workspaces)
       if (isInside(w.root, uri) && (!best || w.root.length > best.root.length)) best = w;
     if (best) return best;
-    const root = (await findProjectRoot(fs, uri)) ?? dirname(dirname(uri));
+    // Outside every workspace folder: the nearest folder with medalign.config.json, else the
+    // file's grandparent (instructions/x.medalign next to records/), which is not scanned: it may
+    // be a home directory.
+    const configRoot = await findProjectRoot(fs, uri);
+    const root = configRoot ?? dirname(dirname(uri));
     let w = loose.get(root);
     if (!w) {
       w = new Workspace(fs, root, engine);
       loose.set(root, w);
       await w.loadConfig();
-      await w.scan();
+      if (configRoot) await w.scan();
     }
     return w;
   }

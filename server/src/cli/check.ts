@@ -52,12 +52,15 @@ export async function checkFiles(paths: string[], cwd: string): Promise<FileDiag
   const out: FileDiagnostic[] = [];
   for (const file of files) {
     const uri = URI.file(file).toString();
-    const root = (await findProjectRoot(fs, uri)) ?? URI.file(path.dirname(path.dirname(file))).toString();
+    // The project's root (medalign.config.json) is scanned for duplicate ids; without one, the
+    // file's grandparent resolves records but is not scanned (it may be a home directory).
+    const configRoot = await findProjectRoot(fs, uri);
+    const root = configRoot ?? URI.file(path.dirname(path.dirname(file))).toString();
     let ws = workspaces.get(root);
     if (!ws) {
       ws = new Workspace(fs, root);
       await ws.loadConfig();
-      await ws.scan();
+      if (configRoot) await ws.scan();
       workspaces.set(root, ws);
     }
     const text = await fs.readFile(uri);
