@@ -28,6 +28,7 @@ import { nodeFileSystem } from '../node/nodeFileSystem';
 import type { CliIo } from './main';
 import { UsageError, jobMatrix, listOption, parseArgs } from './args';
 import type { ParsedArgs } from './args';
+import { formatInt } from '../core/util/format';
 
 const SKIP = new Set(['node_modules', '.git', '.medalign', 'out', 'dist']);
 
@@ -246,7 +247,7 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
       const t = r.run?.tokens;
       io.err(
         `medalign: ${r.status}${r.run?.finishReason && r.status === 'complete' ? ` (${r.run.finishReason})` : ''} · ` +
-          `${t ? `prompt ${t.prompt.toLocaleString('en-US')} tokens, completion ${t.completion.toLocaleString('en-US')} · ` : ''}` +
+          `${t ? `prompt ${formatInt(t.prompt)} tokens, completion ${formatInt(t.completion)} · ` : ''}` +
           `${r.run ? `${fmtMs(r.run.timings.totalMs)} · ` : ''}${r.status === 'skipped' ? 'already ran: ' : 'saved '}${display(io.cwd, r.file)}\n`,
       );
     }

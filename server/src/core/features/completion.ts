@@ -9,6 +9,7 @@ import { dirname, relativePath } from '../util/uri';
 import { frontMatterPairs, locateInFrontMatter, toRange } from './document';
 import type { ParsedDocument } from './document';
 import { KNOWN_SECTIONS, SECTION_DOCS } from './sections';
+import { formatInt } from '../util/format';
 
 export async function doComplete(
   parsed: ParsedDocument,
@@ -118,7 +119,7 @@ export async function doComplete(
 
 function contextDetail(c: string): string {
   const n = Number(c.slice(0, -1)) * 1024;
-  return `${n.toLocaleString('en-US')} tokens`;
+  return `${formatInt(n)} tokens`;
 }
 
 export function endpointDoc(e: {
@@ -131,7 +132,7 @@ export function endpointDoc(e: {
 }): string {
   const lines = [`**${e.id}** — ${e.kind}`, '', `- model: \`${e.model}\``];
   if (e.baseUrl) lines.push(`- base URL: ${e.baseUrl}`);
-  if (e.contextWindow) lines.push(`- context window: ${e.contextWindow.toLocaleString('en-US')} tokens`);
+  if (e.contextWindow) lines.push(`- context window: ${formatInt(e.contextWindow)} tokens`);
   if (e.encoding) lines.push(`- encoding: ${e.encoding}`);
   return lines.join('\n');
 }

@@ -13,6 +13,7 @@ import type { FileSystem } from '../host';
 import { resolveRunSettings } from './runSettings';
 import { contextTokenSection, instructionTokenSection, recordTokenSection } from './tokenHover';
 import { SECTION_INSTRUCTION } from './sections';
+import { formatInt } from '../util/format';
 
 export async function doHover(
   parsed: ParsedDocument,
@@ -85,7 +86,7 @@ export async function doHover(
       const info = resolved ? await workspace.records.get(resolved.uri) : undefined;
       const budget = await contextTokenSection(info, s, workspace);
       return md(
-        `**Context window: ${n.toLocaleString('en-US')} tokens**\n\n` +
+        `**Context window: ${formatInt(n)} tokens**\n\n` +
           (budget ||
             `Generation reserve: ${s.reserve} tokens. The record gets what is left after the template and the instruction.`),
         span,
@@ -143,9 +144,9 @@ export function recordSummary(label: string, r: EhrRecord, bytes: number): strin
     '',
     `| | |`,
     `|---|---|`,
-    `| visits | ${r.visits.length.toLocaleString('en-US')} |`,
-    `| events | ${r.eventCount.toLocaleString('en-US')} |`,
-    `| notes | ${r.noteCount.toLocaleString('en-US')} |`,
+    `| visits | ${formatInt(r.visits.length)} |`,
+    `| events | ${formatInt(r.eventCount)} |`,
+    `| notes | ${formatInt(r.noteCount)} |`,
     `| dates | ${span}${years} |`,
     `| size | ${formatBytes(bytes)} |`,
   ].join('\n');

@@ -10,11 +10,12 @@ import type { RecordInfo } from '../workspace/records';
 import type { Workspace } from '../workspace/workspace';
 import { packRequest } from './runSettings';
 import type { RunSettings } from './runSettings';
+import { formatInt } from '../util/format';
 
 export const COUNTING = '*Counting tokens… hover again in a moment.*';
 
 function sizeLabel(n: number): string {
-  return n % 1024 === 0 ? `${n / 1024}k` : n.toLocaleString('en-US');
+  return n % 1024 === 0 ? `${n / 1024}k` : formatInt(n);
 }
 
 function tokenizerLabel(s: RunSettings): string {

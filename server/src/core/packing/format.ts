@@ -2,10 +2,11 @@
 import { isoDay } from '../record/dates';
 import { formatTokenCount } from '../tokens/models';
 import type { BudgetBreakdown, FitRow, FitTable, PackResult } from './pack';
+import { formatInt } from '../util/format';
 
 /** `2k`, `32k`, `128k` for multiples of 1024; the plain number otherwise. */
 export function formatContext(tokens: number): string {
-  return tokens % 1024 === 0 ? `${tokens / 1024}k` : tokens.toLocaleString('en-US');
+  return tokens % 1024 === 0 ? `${tokens / 1024}k` : formatInt(tokens);
 }
 
 /**
@@ -45,7 +46,7 @@ export function formatKeptCut(r: PackResult): string {
   const total = r.visits.length;
   const partial = r.visits.filter((v) => v.state === 'partial').length;
   const events = r.kept.events + r.cut.events;
-  const kept = `kept ${r.kept.visits} of ${total} visits${partial > 0 ? ` (${partial} in part)` : ''}, ${r.kept.events.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} events${span(r.kept.firstDate, r.kept.lastDate)}`;
+  const kept = `kept ${r.kept.visits} of ${total} visits${partial > 0 ? ` (${partial} in part)` : ''}, ${formatInt(r.kept.events)} of ${formatInt(events)} events${span(r.kept.firstDate, r.kept.lastDate)}`;
   if (r.cut.events === 0 && r.cut.visits === 0) return kept;
   const cutVisits = r.visits.filter((v) => v.state === 'cut').length;
   return `${kept}; cut ${cutVisits} visits${partial > 0 ? ` and part of ${partial}` : ''}, ${formatTokenCount(r.cut.tokens, r.estimated)} tokens${span(r.cut.firstDate, r.cut.lastDate)}`;

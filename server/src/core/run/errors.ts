@@ -32,6 +32,7 @@ export type RunErrorKind =
   | 'timeout'
   | 'cancelled'
   | 'internal';
+import { formatInt } from '../util/format';
 
 export interface RunError {
   kind: RunErrorKind;
@@ -248,7 +249,7 @@ export function classifyFailure(f: Failure, ctx: FailureContext): RunError {
   if (isContextOverflow(f.code, f.errorType, f.message)) {
     const sent =
       ctx.promptTokens !== undefined
-        ? ` The prompt was ${ctx.estimated ? '≈' : ''}${ctx.promptTokens.toLocaleString('en-US')} tokens${ctx.context !== undefined ? `, packed for a ${ctx.context.toLocaleString('en-US')}-token context` : ''}${ctx.estimated ? ' (counted with a stand-in tokenizer)' : ''}.`
+        ? ` The prompt was ${ctx.estimated ? '≈' : ''}${formatInt(ctx.promptTokens)} tokens${ctx.context !== undefined ? `, packed for a ${formatInt(ctx.context)}-token context` : ''}${ctx.estimated ? ' (counted with a stand-in tokenizer)' : ''}.`
         : '';
     return withStatus({
       kind: 'context-overflow',

@@ -6,6 +6,7 @@
  */
 import type { EncodingName } from './encodings';
 import { isEncodingName } from './encodings';
+import { formatInt } from '../util/format';
 
 export interface TokenizerChoice {
   /** Encoding used to count. */
@@ -59,8 +60,8 @@ export function tokenizerForModel(model: string | undefined, endpointEncoding?: 
  * never looks exact.
  */
 export function formatTokenCount(count: number, estimated: boolean): string {
-  if (!estimated) return count.toLocaleString('en-US');
+  if (!estimated) return formatInt(count);
   const digits = Math.max(0, String(Math.round(count)).length - 3);
   const rounded = Math.round(count / 10 ** digits) * 10 ** digits;
-  return '≈' + rounded.toLocaleString('en-US');
+  return '≈' + formatInt(rounded);
 }
