@@ -138,20 +138,16 @@ export function parseInstruction(text: string): InstructionFile {
       // Problems come back as data; nothing is printed (it would go to the server's stderr).
       logLevel: 'error',
     });
-    for (const e of doc.errors) {
+    const yamlProblems = [
+      ...doc.errors.map((e) => ({ e, code: 'yaml-syntax' as const, severity: 'error' as const })),
+      ...doc.warnings.map((e) => ({ e, code: 'yaml-warning' as const, severity: 'warning' as const })),
+    ];
+    for (const { e, code, severity } of yamlProblems) {
       problems.push({
-        code: 'yaml-syntax',
+        code,
         message: yamlMessage(e.message),
         span: clampSpan({ start: content.start + e.pos[0], end: content.start + e.pos[1] }, content),
-        severity: 'error',
-      });
-    }
-    for (const w of doc.warnings) {
-      problems.push({
-        code: 'yaml-warning',
-        message: yamlMessage(w.message),
-        span: clampSpan({ start: content.start + w.pos[0], end: content.start + w.pos[1] }, content),
-        severity: 'warning',
+        severity,
       });
     }
     const end = close ? close.end : content.end;
