@@ -311,20 +311,22 @@ export function formatAuditLine(e: AuditEntry): string {
 }
 
 /** Everything about a run that is known before it is sent (and what a batch manifest keeps). */
-export interface RunDraft {
-  key: string;
-  instruction: RunRecord['instruction'];
-  record: RunRecord['record'];
-  template: RunRecord['template'];
-  endpoint: RunRecord['endpoint'];
-  context: number;
-  contextLabel: string;
-  strategy: PackStrategy;
-  reserve: number;
-  encoding: EncodingName;
-  estimated: boolean;
+export interface RunDraft extends Pick<
+  RunRecord,
+  | 'key'
+  | 'instruction'
+  | 'record'
+  | 'template'
+  | 'endpoint'
+  | 'context'
+  | 'contextLabel'
+  | 'strategy'
+  | 'reserve'
+  | 'encoding'
+  | 'estimated'
+  | 'promptHash'
+> {
   tokens: Omit<RunRecord['tokens'], 'completion' | 'completionSource' | 'serverPrompt'>;
-  promptHash: string;
   packMs?: number;
 }
 
