@@ -4,6 +4,15 @@
 #  - code-server 4.139.1 (VS Code 1.139.1), installed with a Node 24 from the npm package `node@24`
 # Everything comes from Debian's packages and the npm registry; nothing else is downloaded.
 set -euo pipefail
+# Run from `npm test` / `npm start`, this script inherits the outer npm's environment
+# (npm_config_user_agent = "npm/… node/v20…", npm_config_prefix, npm_lifecycle_*, …). A nested
+# `npm install` would take those as its own settings: code-server's postinstall reads the Node major
+# version from npm_config_user_agent and refuses to install under the Node 24 we give it. The nested
+# installs below must see only the user's own npm configuration, so drop every npm_* variable
+# except the download cache (the same bytes wherever they come from).
+for v in $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p'); do
+  case "$v" in npm_config_cache) ;; *) unset "$v" ;; esac
+done
 CS_VERSION=4.139.1
 NODE_PKG=node@24
 PREFIX="${MEDALIGN_E2E_HOME:-$HOME/.cache/medalign-studio/e2e}"
