@@ -25,7 +25,7 @@ const entries = [
   },
   { entryPoints: ['server/src/node/recordWorker.ts'], outfile: 'dist/recordWorker.js' },
   {
-    entryPoints: ['server/src/cli/main.ts'],
+    entryPoints: ['engine/src/cli/main.ts'],
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
   },

@@ -1,5 +1,5 @@
 // One flat config. The pure core's boundary is enforced here: no `vscode`, no LSP server library,
-// no Node built-ins (all I/O is injected through the host interfaces in server/src/core/host.ts).
+// no Node built-ins (all I/O is injected through the host interfaces in engine/src/core/host.ts).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['server/src/core/**/*.ts'],
+    files: ['engine/src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -52,8 +52,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['server/src/**/*.ts'],
-    ignores: ['server/src/cli/**'],
+    files: ['server/src/**/*.ts', 'engine/src/**/*.ts'],
+    ignores: ['engine/src/cli/**'],
     rules: { 'no-console': 'error' },
   },
   {

@@ -32,20 +32,20 @@ import type {
   ResponseError,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { FileSystem } from './core/host';
-import { fileKind, getLanguageService } from './core/languageService';
-import type { RecordEngine } from './core/workspace/recordEngine';
-import { LocalRecordEngine } from './core/workspace/recordEngine';
+import type { FileSystem } from '../../engine/src/core/host';
+import { fileKind, getLanguageService } from '../../engine/src/core/languageService';
+import type { RecordEngine } from '../../engine/src/core/workspace/recordEngine';
+import { LocalRecordEngine } from '../../engine/src/core/workspace/recordEngine';
 import {
   Workspace,
   findProjectRoot,
   INSTRUCTION_EXT,
   RECORD_EXT,
   TEMPLATE_EXT,
-} from './core/workspace/workspace';
-import { CONFIG_FILE_NAME } from './core/workspace/config';
-import { dirname, isInside } from './core/util/uri';
-import type { PreviewOverrides } from './core/features/preview';
+} from '../../engine/src/core/workspace/workspace';
+import { CONFIG_FILE_NAME } from '../../engine/src/core/workspace/config';
+import { dirname, isInside } from '../../engine/src/core/util/uri';
+import type { PreviewOverrides } from '../../engine/src/core/features/preview';
 import { PreviewPromptRequest, ServerStatsRequest } from './protocol';
 import type { PreviewPromptResult, ServerStatsResult } from './protocol';
 

@@ -4,11 +4,11 @@
  * warm hover (cache hit), an edit in one visit, pack at 32k and 128k, and the naive way
  * (re-tokenize the whole record per request) as a ratio. Medians.
  */
-import { fitTable, packPrompt } from '../../server/src/core/packing/pack';
-import { parseRecord } from '../../server/src/core/record/parse';
-import { TokenCounter } from '../../server/src/core/tokens/counter';
-import type { EncodingName } from '../../server/src/core/tokens/encodings';
-import { clearTokenizerCaches, getTokenizer } from '../../server/src/core/tokens/encodings';
+import { fitTable, packPrompt } from '../../engine/src/core/packing/pack';
+import { parseRecord } from '../../engine/src/core/record/parse';
+import { TokenCounter } from '../../engine/src/core/tokens/counter';
+import type { EncodingName } from '../../engine/src/core/tokens/encodings';
+import { clearTokenizerCaches, getTokenizer } from '../../engine/src/core/tokens/encodings';
 import { generateRecord } from '../fixtures/recordGenerator';
 import { fmt, median, row } from './stats';
 

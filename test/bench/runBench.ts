@@ -16,10 +16,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TEMPLATE, repoRoot } from '../helpers/fixtures';
 import { generateRecord } from '../fixtures/recordGenerator';
-import { RunPreparer } from '../../server/src/run/prepare';
-import type { RunJob } from '../../server/src/run/prepare';
-import { executeRun } from '../../server/src/run/runner';
-import { runMany } from '../../server/src/run/batchRunner';
+import { RunPreparer } from '../../engine/src/run/prepare';
+import type { RunJob } from '../../engine/src/run/prepare';
+import { executeRun } from '../../engine/src/run/runner';
+import { runMany } from '../../engine/src/run/runMany';
 import { fmt, median, p95, row } from './stats';
 
 const KEY = 'sk-bench-not-a-real-key';

@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { MemFs } from './memfs';
-import { Workspace } from '../../server/src/core/workspace/workspace';
-import { getLanguageService } from '../../server/src/core/languageService';
+import { Workspace } from '../../engine/src/core/workspace/workspace';
+import { getLanguageService } from '../../engine/src/core/languageService';
 
 /** The repo root, from out/test/helpers or test/helpers. */
 export const repoRoot = path.resolve(

@@ -1,5 +1,5 @@
 /** An in-memory FileSystem for unit tests: paths are `file:///ws/...` URIs. */
-import type { FileStat, FileSystem, FileType } from '../../server/src/core/host';
+import type { FileStat, FileSystem, FileType } from '../../engine/src/core/host';
 
 export class MemFs implements FileSystem {
   readonly files = new Map<string, { text: string; mtime: number }>();

@@ -12,9 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FakeOpenAI } from '../helpers/fakeOpenAI';
 import { repoRoot } from '../helpers/fixtures';
-import { parseRunRecord } from '../../server/src/core/run/runRecord';
-import { parseCsv, EXPORT_COLUMNS } from '../../server/src/core/run/export';
-import { BASELINE_LABEL } from '../../server/src/core/run/baseline';
+import { parseRunRecord } from '../../engine/src/core/run/runRecord';
+import { parseCsv, EXPORT_COLUMNS } from '../../engine/src/core/run/export';
+import { BASELINE_LABEL } from '../../engine/src/core/run/baseline';
 
 const cli = path.join(repoRoot, 'dist', 'cli.js');
 const KEY = 'sk-test-CLI-0a1b2c3d4e5f-not-for-files';

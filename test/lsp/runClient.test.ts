@@ -4,12 +4,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeOpenAI, chunkText, urlOf } from '../helpers/fakeOpenAI';
-import type { ChatCall } from '../../server/src/run/modelClient';
-import { ModelCallError, callChat, guardedFetch } from '../../server/src/run/modelClient';
-import { endpointTarget } from '../../server/src/core/run/guard';
-import type { EndpointTarget } from '../../server/src/core/run/guard';
-import type { EndpointConfig } from '../../server/src/core/workspace/config';
-import { classifyFailure } from '../../server/src/core/run/errors';
+import type { ChatCall } from '../../engine/src/run/modelClient';
+import { ModelCallError, callChat, guardedFetch } from '../../engine/src/run/modelClient';
+import { endpointTarget } from '../../engine/src/core/run/guard';
+import type { EndpointTarget } from '../../engine/src/core/run/guard';
+import type { EndpointConfig } from '../../engine/src/core/workspace/config';
+import { classifyFailure } from '../../engine/src/core/run/errors';
 
 const KEY = 'sk-test-CLIENT-7f3a9c1e55d0-do-not-leak';
 let fake: FakeOpenAI;

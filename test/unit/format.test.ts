@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseInstruction, sectionText } from '../../server/src/core/format/parse';
+import { parseInstruction, sectionText } from '../../engine/src/core/format/parse';
 
 test('parses front matter and sections with exact offsets', () => {
   const text = '---\nid: 12\npatient: 1234555\n---\n\n## Instruction\nWhat is the BP?\n\n## Notes\nnone\n';

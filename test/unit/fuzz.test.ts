@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { parseInstruction } from '../../server/src/core/format/parse';
+import { parseInstruction } from '../../engine/src/core/format/parse';
 import { makeWorkspace, validInstruction } from '../helpers/fixtures';
 import { MemFs } from '../helpers/memfs';
 import { mulberry32, mutate } from '../helpers/mutate';

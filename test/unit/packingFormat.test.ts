@@ -6,10 +6,10 @@ import {
   formatFitRow,
   formatFitTable,
   formatKeptCut,
-} from '../../server/src/core/packing/format';
-import { fitTable, packPrompt } from '../../server/src/core/packing/pack';
-import { parseRecord } from '../../server/src/core/record/parse';
-import { TokenCounter } from '../../server/src/core/tokens/counter';
+} from '../../engine/src/core/packing/format';
+import { fitTable, packPrompt } from '../../engine/src/core/packing/pack';
+import { parseRecord } from '../../engine/src/core/record/parse';
+import { TokenCounter } from '../../engine/src/core/tokens/counter';
 import { generateRecord } from '../fixtures/recordGenerator';
 
 const text = generateRecord({ seed: 21, targetChars: 150_000 });

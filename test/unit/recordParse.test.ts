@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseRecordDate } from '../../server/src/core/record/dates';
-import type { EhrRecord } from '../../server/src/core/record/model';
-import { offsetAt, parseRecord } from '../../server/src/core/record/parse';
+import { parseRecordDate } from '../../engine/src/core/record/dates';
+import type { EhrRecord } from '../../engine/src/core/record/model';
+import { offsetAt, parseRecord } from '../../engine/src/core/record/parse';
 import { rng, synthRecord } from '../fixtures/records/synth';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'records');

@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseRecord } from '../../server/src/core/record/parse';
-import { dayLabel, locate, visitEventCounts, visitLabel } from '../../server/src/core/record/query';
+import { parseRecord } from '../../engine/src/core/record/parse';
+import { dayLabel, locate, visitEventCounts, visitLabel } from '../../engine/src/core/record/query';
 import { generateRecord } from '../fixtures/recordGenerator';
 
 const sample = readFileSync(

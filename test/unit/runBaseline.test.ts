@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASELINE_LABEL, baselineAnswer } from '../../server/src/core/run/baseline';
-import { packPrompt } from '../../server/src/core/packing/pack';
-import { parseRecord } from '../../server/src/core/record/parse';
-import { TokenCounter } from '../../server/src/core/tokens/counter';
+import { BASELINE_LABEL, baselineAnswer } from '../../engine/src/core/run/baseline';
+import { packPrompt } from '../../engine/src/core/packing/pack';
+import { parseRecord } from '../../engine/src/core/record/parse';
+import { TokenCounter } from '../../engine/src/core/tokens/counter';
 import { publicSampleXml } from '../helpers/fixtures';
 import { generateRecord } from '../fixtures/recordGenerator';
 

@@ -10,7 +10,7 @@ import {
   runFromBatchResult,
   serializeManifest,
   BATCH_MANIFEST_FORMAT,
-} from '../../server/src/core/run/batch';
+} from '../../engine/src/core/run/batch';
 import {
   EXPORT_COLUMNS,
   csvField,
@@ -18,15 +18,15 @@ import {
   parseCsv,
   rowsToCsv,
   rowsToJsonl,
-} from '../../server/src/core/run/export';
+} from '../../engine/src/core/run/export';
 import {
   buildRunRecord,
   promptHash,
   serializeRun,
   parseRunRecord,
-} from '../../server/src/core/run/runRecord';
-import type { RunDraft } from '../../server/src/core/run/runRecord';
-import type { BatchManifest } from '../../server/src/core/run/batch';
+} from '../../engine/src/core/run/runRecord';
+import type { RunDraft } from '../../engine/src/core/run/runRecord';
+import type { BatchManifest } from '../../engine/src/core/run/batch';
 
 const messages = [
   { role: 'system' as const, content: 'You are a clinician.' },

@@ -6,8 +6,8 @@ import {
   contentFilterCategories,
   redactSecrets,
   safeServerText,
-} from '../../server/src/core/run/errors';
-import type { FailureContext } from '../../server/src/core/run/errors';
+} from '../../engine/src/core/run/errors';
+import type { FailureContext } from '../../engine/src/core/run/errors';
 
 const KEY = 'sk-proj-Zq81mTESTKEYdoNotLeak0042';
 const ctx: FailureContext = {

@@ -7,14 +7,14 @@ import {
   guardEndpoint,
   isLoopbackHost,
   normalizeHost,
-} from '../../server/src/core/run/guard';
+} from '../../engine/src/core/run/guard';
 import {
   isApprovedBy,
   parseApprovals,
   serializeApprovals,
   withApproval,
-} from '../../server/src/core/run/approvals';
-import type { EndpointConfig } from '../../server/src/core/workspace/config';
+} from '../../engine/src/core/run/approvals';
+import type { EndpointConfig } from '../../engine/src/core/workspace/config';
 
 test('loopback: localhost, 127.0.0.0/8, ::1 and IPv4-mapped 127.x, in every spelling a URL accepts', () => {
   for (const h of [

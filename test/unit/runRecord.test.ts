@@ -13,8 +13,8 @@ import {
   safeSegment,
   serializeRun,
   summarizeRun,
-} from '../../server/src/core/run/runRecord';
-import type { RunDraft, RunKeyParts } from '../../server/src/core/run/runRecord';
+} from '../../engine/src/core/run/runRecord';
+import type { RunDraft, RunKeyParts } from '../../engine/src/core/run/runRecord';
 
 function sampleDraft(over: Partial<RunDraft> = {}): RunDraft {
   return {

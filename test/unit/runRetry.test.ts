@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDecision } from '../../server/src/core/run/retry';
-import type { RunErrorKind } from '../../server/src/core/run/errors';
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDecision } from '../../engine/src/core/run/retry';
+import type { RunErrorKind } from '../../engine/src/core/run/errors';
 
 const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
 

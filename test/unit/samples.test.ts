@@ -11,12 +11,12 @@ import { test } from 'node:test';
 import Ajv from 'ajv';
 import { XMLValidator } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
-import { checkFiles } from '../../server/src/cli/check';
-import type { FileDiagnostic } from '../../server/src/cli/check';
-import { KNOWN_SECTIONS } from '../../server/src/core/features/sections';
-import { parseRecord } from '../../server/src/core/record/parse';
-import { DEFAULT_TEMPLATE_SOURCE } from '../../server/src/core/template/defaults';
-import { PLACEHOLDERS, parseTemplate } from '../../server/src/core/template/template';
+import { checkFiles } from '../../engine/src/cli/check';
+import type { FileDiagnostic } from '../../engine/src/cli/check';
+import { KNOWN_SECTIONS } from '../../engine/src/core/features/sections';
+import { parseRecord } from '../../engine/src/core/record/parse';
+import { DEFAULT_TEMPLATE_SOURCE } from '../../engine/src/core/template/defaults';
+import { PLACEHOLDERS, parseTemplate } from '../../engine/src/core/template/template';
 import { SAMPLE_RECORDS, repoRoot } from '../fixtures/generateSamples';
 import { generateRecord } from '../fixtures/recordGenerator';
 
@@ -147,13 +147,13 @@ test('medalign.config.json follows its schema and declares the two example endpo
     defaults: Record<string, unknown>;
     endpoints: { id: string; kind: string; contextWindow: number; encoding: string; baseUrl?: string }[];
   };
-  const schema = JSON.parse(read(ROOT, 'server', 'src', 'core', 'schema', 'config.schema.json')) as object;
+  const schema = JSON.parse(read(ROOT, 'engine', 'src', 'core', 'schema', 'config.schema.json')) as object;
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validate = ajv.compile(schema);
   assert.equal(validate(config), true, JSON.stringify(validate.errors));
   assert.equal(
     path.resolve(SAMPLES, config.$schema),
-    path.join(ROOT, 'server/src/core/schema/config.schema.json'),
+    path.join(ROOT, 'engine/src/core/schema/config.schema.json'),
   );
   assert.ok(existsSync(path.join(SAMPLES, config.recordsFolder)));
   assert.deepEqual(config.defaults, {
@@ -210,7 +210,7 @@ test('every instruction id is unique except the intended duplicate in mistakes.m
 });
 
 test('every category of the valid files is a subcategory of the MedAlign taxonomy', () => {
-  const [header, ...rows] = parseCsv(read(ROOT, 'server', 'src', 'core', 'data', 'instruction-taxonomy.csv'));
+  const [header, ...rows] = parseCsv(read(ROOT, 'engine', 'src', 'core', 'data', 'instruction-taxonomy.csv'));
   const col = header.indexOf('subcategory');
   assert.ok(col >= 0);
   const subcategories = new Set(rows.map((r) => r[col]));

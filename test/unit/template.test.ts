@@ -2,14 +2,14 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseRecord } from '../../server/src/core/record/parse';
+import { parseRecord } from '../../engine/src/core/record/parse';
 import {
   DEFAULT_TEMPLATE_SOURCE,
   getDefaultTemplate,
   medalignPrompt,
   recordTemplateValues,
-} from '../../server/src/core/template/defaults';
-import type { TemplateValues } from '../../server/src/core/template/template';
+} from '../../engine/src/core/template/defaults';
+import type { TemplateValues } from '../../engine/src/core/template/template';
 import {
   PLACEHOLDERS,
   completePlaceholder,
@@ -17,7 +17,7 @@ import {
   placeholderAt,
   renderTemplate,
   suggestPlaceholder,
-} from '../../server/src/core/template/template';
+} from '../../engine/src/core/template/template';
 
 const sample = readFileSync(
   join(__dirname, '..', '..', '..', 'test', 'fixtures', 'records', 'sample-ehr-clean.xml'),

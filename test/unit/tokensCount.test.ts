@@ -2,17 +2,17 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cutBetween, recordLayout } from '../../server/src/core/record/layout';
-import { parseRecord } from '../../server/src/core/record/parse';
-import { TokenCounter } from '../../server/src/core/tokens/counter';
-import type { EncodingName } from '../../server/src/core/tokens/encodings';
-import { ENCODINGS, getTokenizer } from '../../server/src/core/tokens/encodings';
+import { cutBetween, recordLayout } from '../../engine/src/core/record/layout';
+import { parseRecord } from '../../engine/src/core/record/parse';
+import { TokenCounter } from '../../engine/src/core/tokens/counter';
+import type { EncodingName } from '../../engine/src/core/tokens/encodings';
+import { ENCODINGS, getTokenizer } from '../../engine/src/core/tokens/encodings';
 import {
   formatTokenCount,
   knownEncodingForModel,
   normaliseModelName,
   tokenizerForModel,
-} from '../../server/src/core/tokens/models';
+} from '../../engine/src/core/tokens/models';
 import { synthRecord } from '../fixtures/records/synth';
 
 const sample = readFileSync(

@@ -6,8 +6,8 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { EncodingName } from '../../server/src/core/tokens/encodings';
-import { ENCODINGS, getTokenizer } from '../../server/src/core/tokens/encodings';
+import type { EncodingName } from '../../engine/src/core/tokens/encodings';
+import { ENCODINGS, getTokenizer } from '../../engine/src/core/tokens/encodings';
 import { rng, synthRecord } from '../fixtures/records/synth';
 
 const sample = readFileSync(

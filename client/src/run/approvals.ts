@@ -5,10 +5,10 @@
  * given only through a modal confirmation that names the endpoint id and host.
  */
 import * as vscode from 'vscode';
-import type { ApprovalEntry } from '../../../server/src/core/run/approvals';
-import { isApprovedBy, withApproval } from '../../../server/src/core/run/approvals';
-import type { ApprovalQuery } from '../../../server/src/core/run/guard';
-import { approvalQuery } from '../../../server/src/core/run/guard';
+import type { ApprovalEntry } from '../../../engine/src/core/run/approvals';
+import { isApprovedBy, withApproval } from '../../../engine/src/core/run/approvals';
+import type { ApprovalQuery } from '../../../engine/src/core/run/guard';
+import { approvalQuery } from '../../../engine/src/core/run/guard';
 import { knownEndpoints } from './project';
 
 export const APPROVE_COMMAND = 'medalign.approveEndpoint';

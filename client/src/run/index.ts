@@ -1,12 +1,12 @@
 /**
  * The run-lens in the editor (issue 4): registers the CodeLens, status bar, pickers, key and
  * approval commands, run / matrix / batch commands, the response panel, the gold diff and the Runs
- * view. The run engine (server/src/run) runs in the extension host; the language server is not
+ * view. The run engine (engine/src/run) runs in the extension host; the language server is not
  * involved. Returns what `exports.run` offers (test hooks only in the extension's test mode).
  */
 import * as vscode from 'vscode';
-import type { RunPreparer } from '../../../server/src/run';
-import type { ApprovalEntry } from '../../../server/src/core/run/approvals';
+import type { RunPreparer } from '../../../engine/src';
+import type { ApprovalEntry } from '../../../engine/src/core/run/approvals';
 import { Approvals, registerApprovalCommands } from './approvals';
 import { ApiKeys, registerKeyCommands } from './secrets';
 import { RunSelection } from './selection';
@@ -19,7 +19,7 @@ import { loadEngine } from './services';
 import { registerPickers } from './pickers';
 import { registerRunCommands } from './runCommands';
 import { registerMatrix } from './matrix';
-import { registerBatch } from './batch';
+import { registerBatch } from './runAll';
 import { registerGoldDiff } from './goldDiff';
 import { registerRunsView } from './runsView';
 import type { RunsTree } from './runsView';

@@ -4,8 +4,8 @@
  * Uses the engine's runMany (concurrency-limited, one approval question per endpoint).
  */
 import * as vscode from 'vscode';
-import type { JobResult, RunJob } from '../../../server/src/run';
-import { approvalKey } from '../../../server/src/core/run/guard';
+import type { JobResult, RunJob } from '../../../engine/src';
+import { approvalKey } from '../../../engine/src/core/run/guard';
 import type { PanelColumn } from './panelMessages';
 import type { ColumnContext } from './responsePanel';
 import { instructionDocument, instructionInfo } from './project';

@@ -4,9 +4,9 @@
  */
 import * as vscode from 'vscode';
 import { isMap, isScalar } from 'yaml';
-import type { InstructionFile } from '../../../server/src/core/format/parse';
-import { contextSizes, parseContextSize } from '../../../server/src/core/schema/schemas';
-import { approvalQuery, endpointNeedsKey } from '../../../server/src/core/run/guard';
+import type { InstructionFile } from '../../../engine/src/core/format/parse';
+import { contextSizes, parseContextSize } from '../../../engine/src/core/schema/schemas';
+import { approvalQuery, endpointNeedsKey } from '../../../engine/src/core/run/guard';
 import type { InstructionInfo } from './project';
 import { BASELINE_MODEL, endpointOrigin, instructionDocument, instructionInfo } from './project';
 import type { RunServices } from './services';

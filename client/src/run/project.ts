@@ -7,15 +7,15 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseInstruction, sectionText } from '../../../server/src/core/format/parse';
-import type { InstructionFile } from '../../../server/src/core/format/parse';
-import { SECTION_GOLD, SECTION_INSTRUCTION } from '../../../server/src/core/features/sections';
-import { normalizeId } from '../../../server/src/core/workspace/idIndex';
-import { findProjectRoot } from '../../../server/src/core/workspace/workspace';
-import { BASELINE_MODEL, CONFIG_FILE_NAME, parseConfig } from '../../../server/src/core/workspace/config';
-import type { EndpointConfig, ProjectConfig } from '../../../server/src/core/workspace/config';
-import { endpointTarget } from '../../../server/src/core/run/guard';
-import { nodeFileSystem } from '../../../server/src/node/nodeFileSystem';
+import { parseInstruction, sectionText } from '../../../engine/src/core/format/parse';
+import type { InstructionFile } from '../../../engine/src/core/format/parse';
+import { SECTION_GOLD, SECTION_INSTRUCTION } from '../../../engine/src/core/features/sections';
+import { normalizeId } from '../../../engine/src/core/workspace/idIndex';
+import { findProjectRoot } from '../../../engine/src/core/workspace/workspace';
+import { BASELINE_MODEL, CONFIG_FILE_NAME, parseConfig } from '../../../engine/src/core/workspace/config';
+import type { EndpointConfig, ProjectConfig } from '../../../engine/src/core/workspace/config';
+import { endpointTarget } from '../../../engine/src/core/run/guard';
+import { nodeFileSystem } from '../../../engine/src/node/nodeFileSystem';
 
 export { BASELINE_MODEL };
 

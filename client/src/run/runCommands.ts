@@ -6,10 +6,10 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunJob, RunOutcome, RunRecord } from '../../../server/src/run';
-import type { ApprovalQuery } from '../../../server/src/core/run/guard';
-import type { RunError } from '../../../server/src/core/run/errors';
-import type { PackStrategy } from '../../../server/src/core/packing/pack';
+import type { RunJob, RunOutcome, RunRecord } from '../../../engine/src';
+import type { ApprovalQuery } from '../../../engine/src/core/run/guard';
+import type { RunError } from '../../../engine/src/core/run/errors';
+import type { PackStrategy } from '../../../engine/src/core/packing/pack';
 import type { PanelColumn } from './panelMessages';
 import type { ColumnContext, PanelSession } from './responsePanel';
 import { instructionDocument, instructionInfo } from './project';

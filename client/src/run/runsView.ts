@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { StoredSummary } from '../../../server/src/run';
+import type { StoredSummary } from '../../../engine/src';
 import { workspaceProjects } from './project';
 import { runInstruction, showRunFile } from './runCommands';
 import { COMPARE_COMMAND } from './goldDiff';

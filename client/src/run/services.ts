@@ -1,13 +1,13 @@
 /**
- * What every run-lens piece shares: the run engine (server/src/run, loaded on first use so
+ * What every run-lens piece shares: the run engine (engine/src/run, loaded on first use so
  * activation stays fast), one RunPreparer per window (it caches parsed records and token counts),
  * keys, approvals, the per-window selection, the response panel, the runs index and a log channel
  * (events only: never a key, a prompt or a response).
  */
 import * as vscode from 'vscode';
-import type * as EngineModule from '../../../server/src/run';
-import type { RunPreparer } from '../../../server/src/run';
-import type { EndpointConfig } from '../../../server/src/core/workspace/config';
+import type * as EngineModule from '../../../engine/src';
+import type { RunPreparer } from '../../../engine/src';
+import type { EndpointConfig } from '../../../engine/src/core/workspace/config';
 import type { ApiKeys } from './secrets';
 import type { Approvals } from './approvals';
 import type { RunSelection } from './selection';
@@ -20,7 +20,7 @@ let engine: Promise<Engine> | undefined;
 
 /** The run engine, loaded once on first use. */
 export function loadEngine(): Promise<Engine> {
-  engine ??= import('../../../server/src/run/index.js');
+  engine ??= import('../../../engine/src/index.js');
   return engine;
 }
 

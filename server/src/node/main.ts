@@ -5,9 +5,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from '../server';
-import { nodeFileSystem } from './nodeFileSystem';
+import { nodeFileSystem } from '../../../engine/src/node/nodeFileSystem';
 import { WorkerRecordEngine } from './workerRecordEngine';
-import { LocalRecordEngine } from '../core/workspace/recordEngine';
+import { LocalRecordEngine } from '../../../engine/src/core/workspace/recordEngine';
 import { version as SERVER_VERSION } from '../../../package.json';
 
 const args = process.argv.slice(2);

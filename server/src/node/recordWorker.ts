@@ -3,7 +3,7 @@
  * language server's event loop. It hosts one RecordWork and answers WorkerRequests in order.
  */
 import { parentPort } from 'node:worker_threads';
-import { RecordWork, lightRecord } from '../core/workspace/recordEngine';
+import { RecordWork, lightRecord } from '../../../engine/src/core/workspace/recordEngine';
 import type { WorkerRequest, WorkerResponse } from './recordWorkerProtocol';
 
 const work = new RecordWork();

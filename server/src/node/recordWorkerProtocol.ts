@@ -1,6 +1,6 @@
 /** Messages between the language server and its record worker (one place for both sides). */
-import type { EncodingName } from '../core/tokens/encodings';
-import type { PackRequest, TokenRequest } from '../core/workspace/recordEngine';
+import type { EncodingName } from '../../../engine/src/core/tokens/encodings';
+import type { PackRequest, TokenRequest } from '../../../engine/src/core/workspace/recordEngine';
 
 export type WorkerCall =
   | { op: 'load'; uri: string; key: string; text: string }

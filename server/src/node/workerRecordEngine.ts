@@ -5,17 +5,17 @@
  */
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import type { EhrRecord } from '../core/record/model';
-import type { EncodingName } from '../core/tokens/encodings';
-import type { FitTable, PackResult } from '../core/packing/pack';
-import { RecordWork, entryKey } from '../core/workspace/recordEngine';
+import type { EhrRecord } from '../../../engine/src/core/record/model';
+import type { EncodingName } from '../../../engine/src/core/tokens/encodings';
+import type { FitTable, PackResult } from '../../../engine/src/core/packing/pack';
+import { RecordWork, entryKey } from '../../../engine/src/core/workspace/recordEngine';
 import type {
   ElementInfo,
   PackRequest,
   RecordEngine,
   RecordTotals,
   TokenRequest,
-} from '../core/workspace/recordEngine';
+} from '../../../engine/src/core/workspace/recordEngine';
 import type { WorkerCall, WorkerRequest, WorkerResponse } from './recordWorkerProtocol';
 
 export class WorkerRecordEngine implements RecordEngine {

@@ -15,7 +15,7 @@ import { FakeOpenAI, chunkText } from '../../helpers/fakeOpenAI';
 import type { MedAlignApi } from '../../../client/src/extension';
 import type { RunTestHooks } from '../../../client/src/run';
 import type { RunResult } from '../../../client/src/run/runCommands';
-import type { BatchSummary } from '../../../client/src/run/batch';
+import type { BatchSummary } from '../../../client/src/run/runAll';
 import type { InstructionNode, RunNode } from '../../../client/src/run/runsView';
 import { ARTIFACTS_ENV } from './protocol';
 import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';

@@ -6,9 +6,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { JobResult, Progress, RunJob } from '../../../server/src/run';
-import { approvalKey } from '../../../server/src/core/run/guard';
-import { contextSizes, parseContextSize } from '../../../server/src/core/schema/schemas';
+import type { JobResult, Progress, RunJob } from '../../../engine/src';
+import { approvalKey } from '../../../engine/src/core/run/guard';
+import { contextSizes, parseContextSize } from '../../../engine/src/core/schema/schemas';
 import { BASELINE_MODEL, endpointOrigin, projectConfig, projectRootOf } from './project';
 import { validContext } from './pickers';
 import { ApiKeys } from './secrets';

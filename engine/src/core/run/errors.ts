@@ -1,6 +1,6 @@
 /**
  * Typed run errors and how a failed model request is classified into one. The transport
- * (server/src/run/modelClient.ts) reports *what happened* as a `Failure`; `classifyFailure` turns it
+ * (engine/src/run/modelClient.ts) reports *what happened* as a `Failure`; `classifyFailure` turns it
  * into a `RunError` whose message says what to do. Messages never carry a key: server text is
  * passed through `redactSecrets` and clipped, and for a refused key the server's text (OpenAI echoes
  * part of the key) is not shown at all.

@@ -1,7 +1,7 @@
 /**
  * The user-level approvals file (CLI): which endpoint ids the user approved for patient records,
  * each at one origin. Parsing is tolerant (a damaged file approves nothing); the file lives in the
- * user's home directory, never in a workspace (see server/src/run/approvals.ts).
+ * user's home directory, never in a workspace (see engine/src/run/approvals.ts).
  *
  * ```json
  * { "format": "medalign-phi-approvals", "version": 1,
