@@ -52,6 +52,28 @@ export default tseslint.config(
     },
   },
   {
+    // The client (extension host UI) reaches the engine only through its public module, and the
+    // language server only through the requests in server/src/protocol.ts.
+    files: ['client/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/engine/src/*', '**/engine/src/**', '!**/engine/src/index.js'],
+              message: "The client imports the engine only through its public module ('../../engine/src').",
+            },
+            {
+              group: ['**/server/src/*', '**/server/src/**', '!**/server/src/protocol'],
+              message: 'The client talks to the language server only through server/src/protocol.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['server/src/**/*.ts', 'engine/src/**/*.ts'],
     ignores: ['engine/src/cli/**'],
     rules: { 'no-console': 'error' },

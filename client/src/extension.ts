@@ -16,7 +16,7 @@ export function activate(context: vscode.ExtensionContext): MedAlignApi {
   client = new MedAlignLanguageClient(context);
   registerCommands(context, client);
   registerPreview(context, client);
-  const run = registerRun(context);
+  const run = registerRun(context, client);
   // Activation does not wait for the server: features light up when it is ready (`ready`).
   const ready = client.start().catch((err: unknown) => {
     client?.output.error(`The MedAlign language server failed to start: ${String(err)}`);

@@ -1,24 +1,36 @@
 /**
- * The run engine's public API, for the VS Code extension (bundled into dist/client.js and called
- * in-process) and any other host. See docs/runs.md.
+ * The engine's public module: everything the VS Code extension host executes, and the only engine
+ * module the client may import (ESLint enforces it, with server/src/protocol.ts for the requests).
+ * It holds what must live in the extension host: the model client (HTTP), the runner (guard, audit,
+ * retries, streaming, the run store), the matrix/"Run All" queue, and the pure pieces the UI needs
+ * (approval queries, endpoint targets, run records). It carries no tokenizer and no record parser:
+ * the language server resolves and packs every run (`medalign/prepareRun`) and counts tokens
+ * (`medalign/countTokens`). The CLI uses the same modules in-process, with host/prepare.ts for
+ * the resolution. See docs/runs.md.
  *
- * Typical editor flow:
+ * Editor flow:
  *
  * ```ts
- * const preparer = new RunPreparer();                        // one per window: caches records and counts
- * const p = await preparer.prepare({ file, text: doc.getText(), model, context, workspaceRoot });
+ * const p = await server.sendRequest(PrepareRunRequest.type, { uri, text: doc.getText(), overrides });
  * if (!p.ok) return show(p.error.message);
  * const out = await executeRun(p.run, {
- *   apiKey: await secrets.get(keyName(endpoint)),              // the editor's: `medalign.key.<id>@<origin>`
- *   keySource: "the key set with 'MedAlign: Set API Key'",
+ *   apiKey: await secrets.get(keyName(endpoint)),              // `medalign.key.<id>@<origin>`
  *   approval: (q) => userApproved(q),                         // user-level state only, never the workspace
+ *   countTokens: (text, encoding) => server.sendRequest(CountTokensRequest.type, { text, encoding }),
  *   signal, onText: (delta) => view.append(delta),
  * });
  * if (out.status === 'refused') offerApproval(out.approval!, out.error!.message);
  * ```
  */
-export type { RunJob, RunPlan, PreparedRun, PlanResult, PrepareResult } from './run/prepare';
-export { RunPreparer, sha256, draftOf, withPack } from './run/prepare';
+export type {
+  RunJob,
+  RunPlan,
+  PreparedRun,
+  PlanResult,
+  PrepareResult,
+  RunPreparation,
+} from './core/run/prepared';
+export { draftOf, withPack } from './core/run/prepared';
 export type { ExecuteOptions, RunOutcome, OutcomeStatus, RunEvent } from './run/runner';
 export { executeRun } from './run/runner';
 export type { RunManyOptions, JobResult, JobStatus, Progress } from './run/runMany';
@@ -38,6 +50,14 @@ export type { RetryPolicy } from './core/run/retry';
 export { DEFAULT_RETRY_POLICY } from './core/run/retry';
 export type { RunRecord, RunStatus, RunSummary, AuditEntry } from './core/run/runRecord';
 export { MEDALIGN_DIR, RUNS_DIR, AUDIT_LOG, parseRunRecord, summarizeRun } from './core/run/runRecord';
-export { BASELINE_LABEL, baselineAnswer } from './core/run/baseline';
+export { BASELINE_LABEL } from './core/run/baseline';
+export type { ApprovalEntry } from './core/run/approvals';
+export { isApprovedBy, withApproval } from './core/run/approvals';
+export { endpointNeedsKey } from './core/run/guard';
+export { runDirName } from './core/run/runRecord';
+export type { EndpointConfig, ProjectConfig } from './core/workspace/config';
+export { BASELINE_MODEL, CONFIG_FILE_NAME } from './core/workspace/config';
+export type { PackStrategy } from './core/packing/pack';
+export type { EncodingName } from './core/tokens/encodings';
 export type { ExportRow } from './core/run/export';
 export { exportRow, rowsToCsv, rowsToJsonl } from './core/run/export';

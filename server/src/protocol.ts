@@ -4,12 +4,19 @@
  * place (both sides import this file).
  */
 import { RequestType } from 'vscode-languageserver-protocol';
+import type { EndpointConfig, ProjectConfig } from '../../engine/src/core/workspace/config';
+import type { EncodingName } from '../../engine/src/core/tokens/encodings';
+import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
 
-export interface PreviewPromptParams {
-  uri: string;
+/** A window's choice (picker) or a command's argument, over the front matter. */
+export interface RunOverridesParam {
   model?: string;
   context?: string | number;
-  strategy?: 'recent' | 'bm25' | 'none';
+  strategy?: string;
+}
+
+export interface PreviewPromptParams extends RunOverridesParam {
+  uri: string;
 }
 
 export interface PreviewPromptResult {
@@ -48,4 +55,118 @@ export interface ServerStatsResult {
 export namespace ServerStatsRequest {
   export const method = 'medalign/serverStats';
   export const type = new RequestType<ServerStatsParams, ServerStatsResult, void>(method);
+}
+
+export interface PrepareRunParams {
+  /** The instruction (a `file:` URI); `text` is the editor's unsaved buffer, if any. */
+  uri: string;
+  text?: string;
+  overrides?: RunOverridesParam;
+}
+
+/**
+ * The one resolution of a run, done by the server (settings, files and hashes, resume key) and,
+ * for `medalign/prepareRun`, the prompt packed by its worker. The extension host only sends it.
+ */
+export namespace PlanRunRequest {
+  export const method = 'medalign/planRun';
+  export const type = new RequestType<PrepareRunParams, PlanResult, void>(method);
+}
+
+export namespace PrepareRunRequest {
+  export const method = 'medalign/prepareRun';
+  export const type = new RequestType<PrepareRunParams | { plan: RunPlan }, PrepareResult, void>(method);
+}
+
+export interface CountTokensParams {
+  text: string;
+  encoding: EncodingName;
+}
+
+/** Exact tokens of a text (an answer without server usage): the extension host has no tokenizer. */
+export namespace CountTokensRequest {
+  export const method = 'medalign/countTokens';
+  export const type = new RequestType<CountTokensParams, number, void>(method);
+}
+
+/** An endpoint as the UI shows it: the config's entry and where its requests would go. */
+export interface EndpointInfo {
+  endpoint: EndpointConfig;
+  /** `undefined` when its baseUrl is unusable (`problem` says why). */
+  origin?: string;
+  host?: string;
+  loopback: boolean;
+  needsKey: boolean;
+  problem?: string;
+}
+
+export interface ProjectInfo {
+  /** The project folder (a file-system path): where its config is read and `.medalign/` goes. */
+  root: string;
+  hasConfig: boolean;
+  defaults: ProjectConfig['defaults'];
+  endpoints: EndpointInfo[];
+  /** Problems of medalign.config.json against its schema (a run refuses while there are any). */
+  configProblems: string[];
+}
+
+export interface InstructionInfoResult {
+  project: ProjectInfo;
+  id?: string;
+  /** As resolved: the override, else the front matter, else the config's default. */
+  model: string;
+  context: string;
+  strategy: string;
+  from: {
+    model: 'override' | 'file' | 'default';
+    context: 'override' | 'file' | 'default';
+    strategy: 'override' | 'file' | 'default';
+  };
+  /** Why this instruction cannot run as resolved (the same messages preview and run give). */
+  problems: string[];
+  /** Line of the `## Instruction` heading. */
+  instructionLine?: number;
+  gold: string;
+  /** What the schema offers, for pickers. */
+  contextSizes: string[];
+  strategies: string[];
+}
+
+export namespace InstructionInfoRequest {
+  export const method = 'medalign/instructionInfo';
+  export const type = new RequestType<PrepareRunParams, InstructionInfoResult | null, void>(method);
+}
+
+/** Whether the schema accepts a context or strategy value (`null`), else the message every feature gives. */
+export namespace CheckSettingRequest {
+  export const method = 'medalign/checkSetting';
+  export const type = new RequestType<{ key: 'context' | 'strategy'; value: string }, string | null, void>(
+    method,
+  );
+}
+
+/** A project folder's config, as the key and approval commands list it. */
+export namespace ProjectInfoRequest {
+  export const method = 'medalign/projectInfo';
+  export const type = new RequestType<{ root: string }, ProjectInfo, void>(method);
+}
+
+export interface FrontMatterEditParams {
+  uri: string;
+  text?: string;
+  key: 'model' | 'context' | 'strategy';
+  value: string;
+}
+
+/** The edit that writes `key: value` into an instruction's front matter (null: no closed front matter). */
+export namespace FrontMatterEditRequest {
+  export const method = 'medalign/frontMatterEdit';
+  export const type = new RequestType<
+    FrontMatterEditParams,
+    {
+      range: { start: { line: number; character: number }; end: { line: number; character: number } };
+      newText: string;
+    } | null,
+    void
+  >(method);
 }

@@ -32,22 +32,44 @@ import type {
   ResponseError,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { URI } from 'vscode-uri';
 import type { FileSystem } from '../../engine/src/core/host';
 import { fileKind, getLanguageService } from '../../engine/src/core/languageService';
 import type { RecordEngine } from '../../engine/src/core/workspace/recordEngine';
 import { LocalRecordEngine } from '../../engine/src/core/workspace/recordEngine';
 import {
   Workspace,
-  findProjectRoot,
+  resolveProjectRoot,
   INSTRUCTION_EXT,
   RECORD_EXT,
   TEMPLATE_EXT,
 } from '../../engine/src/core/workspace/workspace';
 import { CONFIG_FILE_NAME } from '../../engine/src/core/workspace/config';
-import { dirname, isInside } from '../../engine/src/core/util/uri';
+import { dirname, fsPathOf, isInside, joinPath } from '../../engine/src/core/util/uri';
 import type { PreviewOverrides } from '../../engine/src/core/features/preview';
-import { PreviewPromptRequest, ServerStatsRequest } from './protocol';
-import type { PreviewPromptResult, ServerStatsResult } from './protocol';
+import type { RunOverrides } from '../../engine/src/core/features/runSettings';
+import type { ProjectSummary } from '../../engine/src/core/features/runInfo';
+import type { RunJob, RunPreparation } from '../../engine/src/core/run/prepared';
+import { getTokenizer } from '../../engine/src/core/tokens/encodings';
+import { checkContext, checkStrategy } from '../../engine/src/core/schema/schemas';
+import {
+  CheckSettingRequest,
+  CountTokensRequest,
+  FrontMatterEditRequest,
+  InstructionInfoRequest,
+  PlanRunRequest,
+  PrepareRunRequest,
+  PreviewPromptRequest,
+  ProjectInfoRequest,
+  ServerStatsRequest,
+} from './protocol';
+import type {
+  InstructionInfoResult,
+  PrepareRunParams,
+  PreviewPromptResult,
+  ProjectInfo,
+  ServerStatsResult,
+} from './protocol';
 
 export interface ServerRuntime {
   fs: FileSystem;
@@ -55,6 +77,12 @@ export interface ServerRuntime {
   createRecordEngine?: (log: (message: string) => void) => RecordEngine;
   /** Process health figures (event-loop delay), when the runtime can measure them. */
   stats?: (reset: boolean) => ServerStatsResult;
+  /**
+   * Resolves and packs runs (`medalign/planRun`, `medalign/prepareRun`) with the server's own
+   * workspaces, so a run is packed by the same record engine and caches as hovers and the preview.
+   * The node entry passes the engine's RunPreparer (it hashes files with node:crypto).
+   */
+  createRunPreparation?: (workspaceFor: (uri: string) => Promise<Workspace>) => RunPreparation;
 }
 
 export function startServer(connection: Connection, runtime: ServerRuntime): void {
@@ -94,22 +122,28 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   /** Documents the server has features for. */
   const isOurs = (uri: string) => fileKind(uri) !== 'other';
 
+  /** Project roots by folder (one stat walk per folder; dropped when a config file appears or goes). */
+  const roots = new Map<string, Promise<{ root: string; hasConfig: boolean }>>();
+
+  /** The project of a file: core/workspace resolveProjectRoot, the rule the CLI and runs use too. */
   async function workspaceFor(uri: string): Promise<Workspace> {
-    let best: Workspace | undefined;
-    for (const w of workspaces)
-      if (isInside(w.root, uri) && (!best || w.root.length > best.root.length)) best = w;
-    if (best) return best;
-    // Outside every workspace folder: the nearest folder with medalign.config.json, else the
-    // file's grandparent (instructions/x.medalign next to records/), which is not scanned: it may
-    // be a home directory.
-    const configRoot = await findProjectRoot(fs, uri);
-    const root = configRoot ?? dirname(dirname(uri));
+    const dir = dirname(uri);
+    let r = roots.get(dir);
+    if (r === undefined) {
+      r = resolveProjectRoot(fs, uri, folders);
+      roots.set(dir, r);
+    }
+    const { root, hasConfig } = await r;
+    const scanned = workspaces.find((w) => w.root === root);
+    if (scanned) return scanned;
     let w = loose.get(root);
     if (!w) {
+      // A project that is not a workspace folder (a config deeper down, or a file outside every
+      // folder). Without a config it is not scanned: the file's grandparent may be a home directory.
       w = new Workspace(fs, root, engine);
       loose.set(root, w);
       await w.loadConfig();
-      if (configRoot) await w.scan();
+      if (hasConfig) await w.scan();
     }
     return w;
   }
@@ -250,8 +284,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         const uri = change.uri;
         const ws = await workspaceFor(uri);
         const deleted = change.type === FileChangeType.Deleted;
-        if (uri.endsWith('/' + CONFIG_FILE_NAME)) await ws.loadConfig();
-        else if (isInstruction(uri)) {
+        if (uri.endsWith('/' + CONFIG_FILE_NAME)) {
+          roots.clear();
+          await ws.loadConfig();
+        } else if (isInstruction(uri)) {
           if (!documents.get(uri)) ws.updateInstruction(uri, deleted ? undefined : await fs.readFile(uri));
         } else {
           if (deleted) ws.files.delete(uri);
@@ -374,6 +410,109 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       },
       token,
     ),
+  );
+
+  // --- Runs: the one resolution, for the extension host (which only sends) --------------------------
+  const preparation = runtime.createRunPreparation?.(workspaceFor);
+  const overridesOf = (o: PrepareRunParams['overrides']): RunOverrides => {
+    const out: RunOverrides = {};
+    if (o?.model !== undefined) out.model = o.model;
+    if (o?.context !== undefined) out.context = o.context;
+    if (o?.strategy !== undefined) out.strategy = o.strategy;
+    return out;
+  };
+  /** The instruction's text: the caller's, else the open document's, else the file on disk. */
+  async function instructionDoc(uri: string, text?: string): Promise<TextDocument | undefined> {
+    const open = documents.get(uri);
+    if (text === undefined && open) return open;
+    const t = text ?? (await fs.readFile(uri));
+    return t === undefined ? undefined : TextDocument.create(uri, 'medalign', open?.version ?? 0, t);
+  }
+  function jobOf(p: PrepareRunParams, text: string | undefined): RunJob {
+    const job: RunJob = { file: fsPathOf(p.uri), ...overridesOf(p.overrides) };
+    if (text !== undefined) job.text = text;
+    return job;
+  }
+  const noPreparation = {
+    ok: false as const,
+    file: '',
+    error: { kind: 'internal' as const, message: 'This server cannot prepare runs.' },
+  };
+  const projectOf = (ws: Workspace): ProjectInfo => {
+    const p: ProjectSummary = service.projectInfo(ws);
+    return { ...p, root: fsPathOf(p.root) };
+  };
+
+  connection.onRequest(PlanRunRequest.type, (p, token) =>
+    runSafe(
+      'plan run',
+      noPreparation,
+      async () => {
+        if (!preparation) return noPreparation;
+        return preparation.plan(jobOf(p, p.text ?? documents.get(p.uri)?.getText()));
+      },
+      token,
+    ),
+  );
+  connection.onRequest(PrepareRunRequest.type, (p, token) =>
+    runSafe(
+      'prepare run',
+      noPreparation,
+      async () => {
+        if (!preparation) return noPreparation;
+        if ('plan' in p) return preparation.pack(p.plan);
+        const planned = await preparation.plan(jobOf(p, p.text ?? documents.get(p.uri)?.getText()));
+        return planned.ok ? preparation.pack(planned.plan) : planned;
+      },
+      token,
+    ),
+  );
+  connection.onRequest(CheckSettingRequest.type, (p) =>
+    runSafe<string | null>('check setting', null, () => {
+      const r = p.key === 'context' ? checkContext(p.value) : checkStrategy(p.value);
+      return r.ok ? null : r.message;
+    }),
+  );
+  connection.onRequest(CountTokensRequest.type, (p) =>
+    runSafe('count tokens', -1, () => getTokenizer(p.encoding).count(p.text)),
+  );
+  connection.onRequest(InstructionInfoRequest.type, (p, token) =>
+    runSafe<InstructionInfoResult | null>(
+      'instruction info',
+      null,
+      async () => {
+        const d = await instructionDoc(p.uri, p.text);
+        if (!d) return null;
+        const ws = await workspaceFor(p.uri);
+        const info = await service.runInfo(d, ws, overridesOf(p.overrides));
+        const { instructionOffset, ...rest } = info;
+        const out: InstructionInfoResult = { ...rest, project: projectOf(ws) };
+        if (instructionOffset !== undefined) out.instructionLine = d.positionAt(instructionOffset).line;
+        return out;
+      },
+      token,
+    ),
+  );
+  connection.onRequest(ProjectInfoRequest.type, (p) =>
+    runSafe<ProjectInfo>(
+      'project info',
+      {
+        root: p.root,
+        hasConfig: false,
+        defaults: { model: 'baseline', context: '32k', strategy: 'recent', generationReserve: 256 },
+        endpoints: [],
+        configProblems: [],
+      },
+      async () => projectOf(await workspaceFor(joinPath(URI.file(p.root).toString(), CONFIG_FILE_NAME))),
+    ),
+  );
+  connection.onRequest(FrontMatterEditRequest.type, (p) =>
+    runSafe('front matter edit', null, async () => {
+      const d = await instructionDoc(p.uri, p.text);
+      const e = d && service.frontMatterEdit(d, p.key, p.value);
+      if (!d || !e) return null;
+      return { range: { start: d.positionAt(e.start), end: d.positionAt(e.end) }, newText: e.newText };
+    }),
   );
 
   connection.onRequest(

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { getLanguageService } from '../../engine/src/core/languageService';
 import { Workspace } from '../../engine/src/core/workspace/workspace';
-import { nodeFileSystem } from '../../engine/src/node/nodeFileSystem';
+import { nodeFileSystem } from '../../engine/src/host/nodeFileSystem';
 import { CONFIG, TEMPLATE, publicSampleXml, repoRoot, validInstruction } from '../helpers/fixtures';
 import { startServer } from '../helpers/lspClient';
 import { fmt, median, p95, row, timeMs } from './stats';

@@ -16,11 +16,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TEMPLATE, repoRoot } from '../helpers/fixtures';
 import { generateRecord } from '../fixtures/recordGenerator';
-import { RunPreparer } from '../../engine/src/run/prepare';
-import type { RunJob } from '../../engine/src/run/prepare';
+import { RunPreparer } from '../../engine/src/host/prepare';
+import type { RunJob } from '../../engine/src/host/prepare';
 import { executeRun } from '../../engine/src/run/runner';
 import { runMany } from '../../engine/src/run/runMany';
 import { fmt, median, p95, row } from './stats';
+import { countTokens } from '../../engine/src/host/countTokens';
 
 const KEY = 'sk-bench-not-a-real-key';
 
@@ -96,7 +97,7 @@ export async function runRunBench(): Promise<void> {
       const prepared = await preparer.prepare({ file, text });
       if (!prepared.ok) throw new Error(prepared.error.message);
       const t1 = performance.now();
-      const out = await executeRun(prepared.run, { approval, apiKey: KEY });
+      const out = await executeRun(prepared.run, { countTokens, approval, apiKey: KEY });
       const t2 = performance.now();
       if (out.status !== 'complete') throw new Error(`run ${out.status}: ${out.error?.message ?? ''}`);
       promptTokens = prepared.run.pack.budget.prompt;
@@ -138,7 +139,7 @@ export async function runRunBench(): Promise<void> {
     await server.ask({ type: 'set', latencyMs: 200 });
     const batchPreparer = new RunPreparer();
     const many = (list: RunJob[], concurrency: number) =>
-      runMany(list, { preparer: batchPreparer, concurrency, approval, apiKeyFor: () => KEY });
+      runMany(list, { countTokens, preparer: batchPreparer, concurrency, approval, apiKeyFor: () => KEY });
     // Warm the record caches (parse, counts) the way each record's first run would.
     await many([jobs[0], jobs[4], jobs[8]], 3);
     const seqJobs = jobs.slice(100, 120);

@@ -20,8 +20,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FakeOpenAI, chunkText, urlOf } from '../helpers/fakeOpenAI';
 import { TEMPLATE, publicSampleXml, validInstruction } from '../helpers/fixtures';
-import { RunPreparer } from '../../engine/src/run/prepare';
-import type { PreparedRun, RunJob } from '../../engine/src/run/prepare';
+import { RunPreparer } from '../../engine/src/host/prepare';
+import type { PreparedRun, RunJob } from '../../engine/src/host/prepare';
 import type { ExecuteOptions, RunEvent } from '../../engine/src/run/runner';
 import { executeRun } from '../../engine/src/run/runner';
 import { runMany } from '../../engine/src/run/runMany';
@@ -32,6 +32,7 @@ import type { ApprovalQuery } from '../../engine/src/core/run/guard';
 import { parseRunRecord } from '../../engine/src/core/run/runRecord';
 import { BASELINE_LABEL } from '../../engine/src/core/run/baseline';
 import { parseRecord } from '../../engine/src/core/record/parse';
+import { countTokens } from '../../engine/src/host/countTokens';
 
 const KEY = 'sk-test-RUNNER-91b2c3d4e5f6-never-in-a-file';
 const REMOTE = 'https://phi-test.invalid/v1';
@@ -113,6 +114,7 @@ function opts(over: Partial<ExecuteOptions> = {}): ExecuteOptions {
   return {
     apiKey: KEY,
     approval: never,
+    countTokens,
     retry: { baseDelayMs: 20 },
     timeouts: { headersMs: 2000, idleMs: 2000 },
     onEvent: (e) => {
@@ -474,7 +476,7 @@ test('baseline: no key, no network, a labelled extractive answer, saved like any
   fake.reset();
   const p = await prepare({ model: 'baseline' });
   const deltas: string[] = [];
-  const out = await executeRun(p, { approval: never, onText: (d) => deltas.push(d) });
+  const out = await executeRun(p, { countTokens, approval: never, onText: (d) => deltas.push(d) });
   assert.equal(out.status, 'complete');
   assert.equal(fake.requests.length, 0);
   const run = savedRun(out.file!);
@@ -550,6 +552,7 @@ test('runMany: a matrix at concurrency 3 really overlaps; resume skips what is d
     const progress: number[] = [];
     const t0 = Date.now();
     const results = await runMany(jobs, {
+      countTokens,
       preparer,
       concurrency: 3,
       approval: never,
@@ -578,6 +581,7 @@ test('runMany: a matrix at concurrency 3 really overlaps; resume skips what is d
 
     fake.reset();
     const again = await runMany(jobs, {
+      countTokens,
       preparer,
       concurrency: 3,
       resume: true,
@@ -597,6 +601,7 @@ test('runMany: a matrix at concurrency 3 really overlaps; resume skips what is d
     // A changed instruction file is a new job: resume runs it again.
     writeFileSync(file(2), validInstruction(1002, 'author: someone\n').replace('model: baseline\n', ''));
     const changed = await runMany(jobs.slice(0, 2), {
+      countTokens,
       preparer,
       resume: true,
       approval: never,
@@ -618,6 +623,7 @@ test('runMany: cancel saves runs in flight as partial and does not start the res
     const ac = new AbortController();
     const jobs: RunJob[] = [1, 2, 3, 4, 5, 6].map((i) => ({ file: file(i), model: 'local' }));
     const results = await runMany(jobs, {
+      countTokens,
       preparer,
       concurrency: 2,
       approval: never,
@@ -640,7 +646,7 @@ test('runMany: cancel saves runs in flight as partial and does not start the res
   let asked = 0;
   const refused = await runMany(
     [1, 2, 3].map((i) => ({ file: file(i), model: 'cloud' })),
-    { preparer, concurrency: 3, approval: () => (asked++, false), apiKeyFor: () => KEY },
+    { countTokens, preparer, concurrency: 3, approval: () => (asked++, false), apiKeyFor: () => KEY },
   );
   assert.deepEqual(
     refused.map((r) => r.status),

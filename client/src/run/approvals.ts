@@ -5,10 +5,8 @@
  * given only through a modal confirmation that names the endpoint id and host.
  */
 import * as vscode from 'vscode';
-import type { ApprovalEntry } from '../../../engine/src/core/run/approvals';
-import { isApprovedBy, withApproval } from '../../../engine/src/core/run/approvals';
-import type { ApprovalQuery } from '../../../engine/src/core/run/guard';
-import { approvalQuery } from '../../../engine/src/core/run/guard';
+import type { ApprovalEntry, ApprovalQuery } from '../../../engine/src';
+import { approvalQuery, isApprovedBy, withApproval } from '../../../engine/src';
 import { knownEndpoints } from './project';
 
 export const APPROVE_COMMAND = 'medalign.approveEndpoint';

@@ -1,12 +1,13 @@
 /**
  * The run-lens in the editor (issue 4): registers the CodeLens, status bar, pickers, key and
  * approval commands, run / matrix / batch commands, the response panel, the gold diff and the Runs
- * view. The run engine (engine/src/run) runs in the extension host; the language server is not
- * involved. Returns what `exports.run` offers (test hooks only in the extension's test mode).
+ * view. The language server resolves and packs each run; the engine (engine/src) sends it from the
+ * extension host, which holds the keys and the approvals. Returns what `exports.run` offers (test hooks only in the extension's test mode).
  */
 import * as vscode from 'vscode';
-import type { RunPreparer } from '../../../engine/src';
-import type { ApprovalEntry } from '../../../engine/src/core/run/approvals';
+import type { ApprovalEntry } from '../../../engine/src';
+import type { MedAlignLanguageClient } from '../languageClient';
+import { bindServer, serverPreparation } from './project';
 import { Approvals, registerApprovalCommands } from './approvals';
 import { ApiKeys, registerKeyCommands } from './secrets';
 import { RunSelection } from './selection';
@@ -15,7 +16,6 @@ import type { PanelSnapshot } from './responsePanel';
 import type { PanelState } from './panelMessages';
 import { RunsIndex } from './runsIndex';
 import type { RunServices } from './services';
-import { loadEngine } from './services';
 import { registerPickers } from './pickers';
 import { registerRunCommands } from './runCommands';
 import { registerMatrix } from './matrix';
@@ -46,14 +46,14 @@ export interface RunApi {
   test?: RunTestHooks;
 }
 
-export function registerRun(context: vscode.ExtensionContext): RunApi {
+export function registerRun(context: vscode.ExtensionContext, client: MedAlignLanguageClient): RunApi {
+  bindServer(client);
   const testMode = context.extensionMode === vscode.ExtensionMode.Test;
   const log = vscode.window.createOutputChannel('MedAlign Runs', { log: true });
   const keys = new ApiKeys(context.secrets);
   const approvals = new Approvals(context.globalState, testMode);
   const selection = new RunSelection();
   const runs = new RunsIndex();
-  let preparer: Promise<RunPreparer> | undefined;
   const inFlight = new Set<AbortController>();
   // The panel's buttons act through the commands (so they behave like the lens and the palette).
   const panel = new ResponsePanel((action, column, ctx) => {
@@ -75,10 +75,7 @@ export function registerRun(context: vscode.ExtensionContext): RunApi {
     runs,
     log,
     inFlight,
-    preparer: () => {
-      preparer ??= loadEngine().then((e) => new e.RunPreparer());
-      return preparer;
-    },
+    preparer: serverPreparation,
   };
   const view = registerRunsView(s, testMode);
   const statusBar = new RunStatusBar(s);
@@ -101,7 +98,6 @@ export function registerRun(context: vscode.ExtensionContext): RunApi {
     {
       dispose: () => {
         for (const c of inFlight) c.abort();
-        void preparer?.then((p) => p.reset());
       },
     },
   );

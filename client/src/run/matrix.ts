@@ -5,12 +5,12 @@
  */
 import * as vscode from 'vscode';
 import type { JobResult, RunJob } from '../../../engine/src';
-import { approvalKey } from '../../../engine/src/core/run/guard';
+import { approvalKey } from '../../../engine/src';
 import type { PanelColumn } from './panelMessages';
 import type { ColumnContext } from './responsePanel';
-import { instructionDocument, instructionInfo } from './project';
+import { contextProblem, countTokens, instructionDocument, instructionInfo } from './project';
 import type { InstructionInfo } from './project';
-import { pickContexts, pickModels, validContext } from './pickers';
+import { pickContexts, pickModels } from './pickers';
 import { ApiKeys } from './secrets';
 import type { RunOptions, RunResult } from './runCommands';
 import { columnOfRun, offerFix, panelHeading, parseRunOptions } from './runCommands';
@@ -80,19 +80,19 @@ export async function runMatrix(
       `MedAlign: run matrix for ${info.id ?? 'this instruction'} — context lengths`,
     ));
   if (!contexts) return [];
-  const bad = contexts.find((c) => !validContext(c));
-  if (bad !== undefined) {
-    void vscode.window.showErrorMessage(
-      `MedAlign: '${bad}' is not a context size (2k … 128k, or a token count ≥ 256).`,
-    );
-    return [];
+  for (const c of contexts) {
+    const problem = await contextProblem(c);
+    if (problem !== undefined) {
+      void vscode.window.showErrorMessage(`MedAlign: ${problem}`);
+      return [];
+    }
   }
   const text = doc.getText();
   const jobs: RunJob[] = [];
   const titles: string[] = [];
   for (const model of models) {
     for (const context of contexts) {
-      const job: RunJob = { file: doc.uri.fsPath, text, model, context, workspaceRoot: info.root };
+      const job: RunJob = { file: doc.uri.fsPath, text, model, context };
       if (opts.strategy) job.strategy = opts.strategy;
       jobs.push(job);
       titles.push(`${model} · ${context}`);
@@ -106,7 +106,6 @@ export async function runMatrix(
     contextsOf,
   );
   const engine = await loadEngine();
-  const preparer = await s.preparer();
 
   const results = await vscode.window.withProgress(
     {
@@ -119,7 +118,8 @@ export async function runMatrix(
       for (const c of contextsOf) c.cancel = () => controller.abort();
       try {
         return await engine.runMany(jobs, {
-          preparer,
+          preparer: s.preparer,
+          countTokens,
           concurrency: concurrencySetting(),
           resume: opts.resume === true,
           approval: s.approvals.checker,

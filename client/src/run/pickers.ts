@@ -3,12 +3,17 @@
  * custom size), and where to keep the choice: for this window, or written into the front matter.
  */
 import * as vscode from 'vscode';
-import { isMap, isScalar } from 'yaml';
-import type { InstructionFile } from '../../../engine/src/core/format/parse';
-import { contextSizes, parseContextSize } from '../../../engine/src/core/schema/schemas';
-import { approvalQuery, endpointNeedsKey } from '../../../engine/src/core/run/guard';
+import { approvalQuery, endpointNeedsKey } from '../../../engine/src';
 import type { InstructionInfo } from './project';
-import { BASELINE_MODEL, endpointOrigin, instructionDocument, instructionInfo } from './project';
+import {
+  BASELINE_MODEL,
+  labelTokens,
+  contextProblem,
+  endpointOrigin,
+  frontMatterEdit,
+  instructionDocument,
+  instructionInfo,
+} from './project';
 import type { RunServices } from './services';
 
 export const PICK_MODEL_COMMAND = 'medalign.pickModel';
@@ -16,14 +21,6 @@ export const PICK_CONTEXT_COMMAND = 'medalign.pickContext';
 export const RUN_SETTINGS_COMMAND = 'medalign.runSettings';
 
 export type Scope = 'window' | 'file';
-
-/** The smallest context the schema accepts. */
-const MIN_CONTEXT = 256;
-
-export function validContext(value: string): boolean {
-  const n = parseContextSize(value.trim());
-  return n !== undefined && n >= MIN_CONTEXT;
-}
 
 export async function pickModels(
   s: RunServices,
@@ -78,8 +75,9 @@ export async function pickModels(
 async function customContext(): Promise<string | undefined> {
   const v = await vscode.window.showInputBox({
     title: 'MedAlign: custom context size',
-    prompt: `Tokens (at least ${MIN_CONTEXT}), or k = 1,024 tokens: e.g. 24k or 20000`,
-    validateInput: (x) => (validContext(x) ? undefined : `A whole number ≥ ${MIN_CONTEXT}, or like 24k.`),
+    prompt: 'A number of tokens, e.g. 20000',
+    // The server checks it against the schema: the same message as diagnostics, preview and runs.
+    validateInput: async (x) => (await contextProblem(x.trim())) ?? null,
   });
   return v?.trim();
 }
@@ -90,12 +88,12 @@ export async function pickContexts(
   title: string,
 ): Promise<string[] | undefined> {
   type Item = vscode.QuickPickItem & { value?: string };
-  const sizes = [...contextSizes];
+  const sizes = [...info.contextSizes];
   if (!sizes.includes(info.context)) sizes.push(info.context);
   const items: Item[] = sizes.map((c) => ({
     label: c,
     value: c,
-    description: `${(parseContextSize(c) ?? 0).toLocaleString('en-US')} tokens${c === info.context ? ' · current' : ''}`,
+    description: `${labelTokens(c).toLocaleString('en-US')} tokens${c === info.context ? ' · current' : ''}`,
     picked: c === info.context,
   }));
   items.push({ label: '$(edit) Custom…', description: 'another size' });
@@ -130,51 +128,6 @@ async function pickScope(key: 'model' | 'context', value: string): Promise<Scope
   return (await vscode.window.showQuickPick(items, { title: `MedAlign: use ${key} ${value}` }))?.scope;
 }
 
-/** YAML text for a value: plain when it stays a string (or a number, for contexts), else quoted. */
-function yamlValue(key: 'model' | 'context', value: string): string {
-  if (key === 'context' && /^[1-9][0-9]*[kK]?$/.test(value)) return value;
-  const plain =
-    /^[A-Za-z_][A-Za-z0-9._/-]*$/.test(value) && !/^(true|false|yes|no|on|off|null|y|n)$/i.test(value);
-  return plain ? value : JSON.stringify(value);
-}
-
-/** The edit that sets `key: value` in the front matter (replacing the value, or adding the key). */
-export function frontMatterEdit(
-  doc: vscode.TextDocument,
-  parsed: InstructionFile,
-  key: 'model' | 'context',
-  value: string,
-): vscode.TextEdit | undefined {
-  const fm = parsed.frontMatter;
-  if (!fm || !fm.close) return undefined;
-  const text = yamlValue(key, value);
-  const contents = fm.doc.contents;
-  if (isMap(contents)) {
-    for (const pair of contents.items) {
-      if (!isScalar(pair.key) || pair.key.value !== key) continue;
-      const range = (pair.value as { range?: [number, number, number] } | null)?.range;
-      if (range) {
-        return vscode.TextEdit.replace(
-          new vscode.Range(
-            doc.positionAt(fm.content.start + range[0]),
-            doc.positionAt(fm.content.start + range[1]),
-          ),
-          text,
-        );
-      }
-      // `key:` with no value: put it after the colon.
-      const kr = pair.key.range;
-      if (kr) {
-        const end = doc.positionAt(fm.content.start + kr[1]);
-        const line = doc.lineAt(end.line);
-        return vscode.TextEdit.replace(line.range, `${key}: ${text}`);
-      }
-    }
-  }
-  const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
-  return vscode.TextEdit.insert(doc.positionAt(fm.close.start), `${key}: ${text}${eol}`);
-}
-
 /** Sets the model or context for an instruction: in this window, or in its front matter. */
 export async function applyChoice(
   s: RunServices,
@@ -187,8 +140,7 @@ export async function applyChoice(
     s.selection.set(doc.uri, key, value);
     return true;
   }
-  const info = await instructionInfo(doc);
-  const edit = frontMatterEdit(doc, info.parsed, key, value);
+  const edit = await frontMatterEdit(doc, key, value);
   if (!edit) {
     void vscode.window.showErrorMessage(
       `MedAlign: ${vscode.workspace.asRelativePath(doc.uri)} has no closed front matter to write '${key}' into.`,
@@ -230,10 +182,9 @@ export function registerPickers(s: RunServices): vscode.Disposable[] {
       v = picked?.[0];
     }
     if (v === undefined) return false;
-    if (key === 'context' && !validContext(v)) {
-      void vscode.window.showErrorMessage(
-        `MedAlign: '${v}' is not a context size (2k … 128k, or a token count ≥ 256).`,
-      );
+    const problem = key === 'context' ? await contextProblem(v) : undefined;
+    if (problem !== undefined) {
+      void vscode.window.showErrorMessage(`MedAlign: ${problem}`);
       return false;
     }
     if (key === 'model' && v !== BASELINE_MODEL && !info.config.endpoints.some((e) => e.id === v)) {

@@ -1,49 +1,52 @@
 /**
- * What the run-lens needs to know about an instruction without packing anything: its project root
- * (where `.medalign/runs/` goes, found the same way as the run engine), the project's config
- * (endpoints, defaults), and the instruction's id, model, context and gold response from its text.
- * Cheap enough for CodeLens and the status bar: the config is re-read only when it changes on disk.
+ * What the run-lens knows about an instruction and its project, asked of the language server (the
+ * one resolution of model, context, strategy, template and project root lives there:
+ * `medalign/instructionInfo`, `medalign/projectInfo`, `medalign/planRun`, `medalign/prepareRun`).
+ * The extension host parses no front matter and reads no config of its own.
  */
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseInstruction, sectionText } from '../../../engine/src/core/format/parse';
-import type { InstructionFile } from '../../../engine/src/core/format/parse';
-import { SECTION_GOLD, SECTION_INSTRUCTION } from '../../../engine/src/core/features/sections';
-import { normalizeId } from '../../../engine/src/core/workspace/idIndex';
-import { findProjectRoot } from '../../../engine/src/core/workspace/workspace';
-import { BASELINE_MODEL, CONFIG_FILE_NAME, parseConfig } from '../../../engine/src/core/workspace/config';
-import type { EndpointConfig, ProjectConfig } from '../../../engine/src/core/workspace/config';
-import { endpointTarget } from '../../../engine/src/core/run/guard';
-import { nodeFileSystem } from '../../../engine/src/node/nodeFileSystem';
+import type {
+  EndpointConfig,
+  PlanResult,
+  PrepareResult,
+  RunJob,
+  RunPlan,
+  RunPreparation,
+} from '../../../engine/src';
+import { BASELINE_MODEL, CONFIG_FILE_NAME, endpointTarget } from '../../../engine/src';
+import {
+  CheckSettingRequest,
+  CountTokensRequest,
+  FrontMatterEditRequest,
+  InstructionInfoRequest,
+  PlanRunRequest,
+  PrepareRunRequest,
+  ProjectInfoRequest,
+} from '../../../server/src/protocol';
+import type {
+  EndpointInfo,
+  InstructionInfoResult,
+  ProjectInfo,
+  RunOverridesParam,
+} from '../../../server/src/protocol';
+import type { MedAlignLanguageClient } from '../languageClient';
 
 export { BASELINE_MODEL };
 
-/** The project folder of an instruction file: the nearest folder up holding medalign.config.json,
- * else the file's parent's parent (the engine's rule, so runs are looked up where they are saved). */
-export async function projectRootOf(file: string): Promise<string> {
-  const found = await findProjectRoot(nodeFileSystem, vscode.Uri.file(file).toString());
-  return found !== undefined ? vscode.Uri.parse(found).fsPath : path.dirname(path.dirname(file));
+let server: MedAlignLanguageClient | undefined;
+
+/** Binds the run-lens to the language client (once, at activation). */
+export function bindServer(client: MedAlignLanguageClient): void {
+  server = client;
 }
 
-interface CachedConfig {
-  version: string;
-  config: ProjectConfig;
-}
-
-const configs = new Map<string, CachedConfig>();
-
-/** The project's config (defaults filled in), re-read when the file changed. */
-export async function projectConfig(root: string): Promise<ProjectConfig> {
-  const file = path.join(root, CONFIG_FILE_NAME);
-  const st = await fsp.stat(file).catch(() => undefined);
-  const version = st ? `${st.mtimeMs}:${st.size}` : 'none';
-  const hit = configs.get(root);
-  if (hit && hit.version === version) return hit.config;
-  const text = st ? await fsp.readFile(file, 'utf8').catch(() => undefined) : undefined;
-  const config = parseConfig(text).config;
-  configs.set(root, { version, config });
-  return config;
+async function request<P, R>(type: { method: string }, params: P): Promise<R> {
+  if (!server) throw new Error('The MedAlign language server is not running.');
+  await server.ready;
+  const c = server.languageClient;
+  if (!c) throw new Error('The MedAlign language server is not running.');
+  return c.sendRequest<R>(type.method, params);
 }
 
 /** Where an endpoint's requests go (`undefined` when its baseUrl is unusable). */
@@ -63,70 +66,132 @@ export interface Overrides {
 export interface InstructionInfo {
   uri: vscode.Uri;
   file: string;
+  /** The project folder (where `.medalign/runs/` is). */
   root: string;
-  config: ProjectConfig;
-  parsed: InstructionFile;
+  project: ProjectInfo;
+  config: { endpoints: EndpointConfig[]; defaults: ProjectInfo['defaults'] };
   /** `undefined` when the front matter has no usable id. */
   id?: string;
   /** The effective model and context label (override, else front matter, else config defaults). */
   model: string;
   context: string;
+  strategy: string;
   /** Where each came from, for the status bar's tooltip. */
   modelFrom: 'window' | 'file' | 'default';
   contextFrom: 'window' | 'file' | 'default';
+  /** Why it cannot run as resolved (the server's messages, the same preview and run give). */
+  problems: string[];
   /** Line of the `## Instruction` heading, if any. */
   instructionLine?: number;
   gold: string;
+  contextSizes: string[];
 }
 
-const parses = new Map<string, { version: number; parsed: InstructionFile }>();
+const fromOf = (f: 'override' | 'file' | 'default') => (f === 'override' ? 'window' : f);
 
-function parseCached(doc: vscode.TextDocument): InstructionFile {
-  const key = doc.uri.toString();
-  const hit = parses.get(key);
-  if (hit && hit.version === doc.version) return hit.parsed;
-  const parsed = parseInstruction(doc.getText());
-  parses.set(key, { version: doc.version, parsed });
-  if (parses.size > 32) parses.delete(parses.keys().next().value!);
-  return parsed;
-}
-
-/** Everything the lens and the status bar show for an instruction document. */
+/** Everything the lens, the status bar and the pickers show for an instruction document. */
 export async function instructionInfo(
   doc: vscode.TextDocument,
   overrides: Overrides = {},
 ): Promise<InstructionInfo> {
-  const file = doc.uri.fsPath;
-  const root = await projectRootOf(file);
-  const config = await projectConfig(root);
-  const parsed = parseCached(doc);
-  const data = parsed.data ?? {};
-  const fmModel = typeof data['model'] === 'string' && data['model'] !== '' ? data['model'] : undefined;
-  const rawContext = data['context'];
-  const fmContext =
-    typeof rawContext === 'string' && rawContext.trim() !== ''
-      ? rawContext.trim()
-      : typeof rawContext === 'number'
-        ? String(rawContext)
-        : undefined;
-  const section = parsed.sections.find((s) => s.name === SECTION_INSTRUCTION);
-  const gold = parsed.sections.find((s) => s.name === SECTION_GOLD);
+  const params: { uri: string; text: string; overrides: RunOverridesParam } = {
+    uri: doc.uri.toString(),
+    text: doc.getText(),
+    overrides,
+  };
+  const r = await request<typeof params, InstructionInfoResult | null>(InstructionInfoRequest.type, params);
+  if (!r) throw new Error(`The language server could not read ${doc.uri.fsPath}.`);
   const info: InstructionInfo = {
     uri: doc.uri,
-    file,
-    root,
-    config,
-    parsed,
-    model: overrides.model ?? fmModel ?? config.defaults.model,
-    context: overrides.context ?? fmContext ?? String(config.defaults.context),
-    modelFrom: overrides.model !== undefined ? 'window' : fmModel !== undefined ? 'file' : 'default',
-    contextFrom: overrides.context !== undefined ? 'window' : fmContext !== undefined ? 'file' : 'default',
-    gold: gold ? sectionText(parsed, gold).trim() : '',
+    file: doc.uri.fsPath,
+    root: r.project.root,
+    project: r.project,
+    config: { endpoints: r.project.endpoints.map((e) => e.endpoint), defaults: r.project.defaults },
+    model: r.model,
+    context: r.context,
+    strategy: r.strategy,
+    modelFrom: fromOf(r.from.model),
+    contextFrom: fromOf(r.from.context),
+    problems: r.problems,
+    gold: r.gold,
+    contextSizes: r.contextSizes,
   };
-  const id = normalizeId(data['id']);
-  if (id !== undefined) info.id = id;
-  if (section) info.instructionLine = doc.positionAt(section.heading.start).line;
+  if (r.id !== undefined) info.id = r.id;
+  if (r.instructionLine !== undefined) info.instructionLine = r.instructionLine;
   return info;
+}
+
+/** A project folder's config (endpoints with their origins), from the server. */
+export function projectInfo(root: string): Promise<ProjectInfo> {
+  return request<{ root: string }, ProjectInfo>(ProjectInfoRequest.type, { root });
+}
+
+/** The project folder of an instruction file, as the server resolves it. */
+export async function projectRootOf(file: string): Promise<string> {
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+  return (await instructionInfo(doc)).root;
+}
+
+/** The edit writing `key: value` into the front matter (undefined: no closed front matter). */
+export async function frontMatterEdit(
+  doc: vscode.TextDocument,
+  key: 'model' | 'context' | 'strategy',
+  value: string,
+): Promise<vscode.TextEdit | undefined> {
+  const e = await request<object, { range: vscode.Range; newText: string } | null>(
+    FrontMatterEditRequest.type,
+    {
+      uri: doc.uri.toString(),
+      text: doc.getText(),
+      key,
+      value,
+    },
+  );
+  if (!e) return undefined;
+  const r = e.range as unknown as {
+    start: { line: number; character: number };
+    end: { line: number; character: number };
+  };
+  return vscode.TextEdit.replace(
+    new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character),
+    e.newText,
+  );
+}
+
+/** Runs resolved and packed by the language server; the extension host only sends them. */
+export const serverPreparation: RunPreparation & { prepare(job: RunJob): Promise<PrepareResult> } = {
+  plan: (job) => request<object, PlanResult>(PlanRunRequest.type, jobParams(job)),
+  pack: (plan: RunPlan) => request<object, PrepareResult>(PrepareRunRequest.type, { plan }),
+  prepare: (job) => request<object, PrepareResult>(PrepareRunRequest.type, jobParams(job)),
+};
+
+function jobParams(job: RunJob): object {
+  const overrides: RunOverridesParam = {};
+  if (job.model !== undefined) overrides.model = job.model;
+  if (job.context !== undefined) overrides.context = job.context;
+  if (job.strategy !== undefined) overrides.strategy = job.strategy;
+  return {
+    uri: vscode.Uri.file(job.file).toString(),
+    ...(job.text !== undefined ? { text: job.text } : {}),
+    overrides,
+  };
+}
+
+/** `undefined` when the schema accepts the context, else the message every feature gives. */
+export async function contextProblem(value: string): Promise<string | undefined> {
+  return (
+    (await request<object, string | null>(CheckSettingRequest.type, { key: 'context', value })) ?? undefined
+  );
+}
+
+/** Tokens of one of the schema's context labels (`2k` = 2,048), for the pickers' descriptions. */
+export function labelTokens(label: string): number {
+  return /k$/i.test(label) ? Number(label.slice(0, -1)) * 1024 : Number(label);
+}
+
+/** Exact tokens, counted by the server (the extension host carries no tokenizer). */
+export function countTokens(text: string, encoding: string): Promise<number> {
+  return request<object, number>(CountTokensRequest.type, { text, encoding });
 }
 
 /** The instruction document for a command argument (a URI, its string, or the active editor). */
@@ -155,22 +220,24 @@ export async function workspaceProjects(): Promise<string[]> {
 }
 
 /** The endpoints of the active instruction's project first, then of every other project in the window. */
-export async function knownEndpoints(): Promise<{ root: string; endpoint: EndpointConfig }[]> {
+export async function knownEndpoints(): Promise<
+  { root: string; endpoint: EndpointConfig; info: EndpointInfo }[]
+> {
   const active = vscode.window.activeTextEditor?.document;
   const roots = [
     ...(active && active.uri.scheme === 'file' && active.uri.path.endsWith('.medalign')
-      ? [await projectRootOf(active.uri.fsPath)]
+      ? [(await instructionInfo(active)).root]
       : []),
     ...(await workspaceProjects()),
   ];
-  const out: { root: string; endpoint: EndpointConfig }[] = [];
+  const out: { root: string; endpoint: EndpointConfig; info: EndpointInfo }[] = [];
   const seen = new Set<string>();
   for (const root of roots) {
-    for (const endpoint of (await projectConfig(root)).endpoints) {
-      const k = `${endpoint.id} ${endpointOrigin(endpoint)?.origin ?? ''}`;
+    for (const info of (await projectInfo(root)).endpoints) {
+      const k = `${info.endpoint.id} ${info.origin ?? ''}`;
       if (seen.has(k)) continue;
       seen.add(k);
-      out.push({ root, endpoint });
+      out.push({ root, endpoint: info.endpoint, info });
     }
   }
   return out;

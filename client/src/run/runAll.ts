@@ -7,10 +7,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { JobResult, Progress, RunJob } from '../../../engine/src';
-import { approvalKey } from '../../../engine/src/core/run/guard';
-import { contextSizes, parseContextSize } from '../../../engine/src/core/schema/schemas';
-import { BASELINE_MODEL, endpointOrigin, projectConfig, projectRootOf } from './project';
-import { validContext } from './pickers';
+import { approvalKey } from '../../../engine/src';
+import { BASELINE_MODEL, contextProblem, countTokens, instructionInfo, labelTokens } from './project';
 import { ApiKeys } from './secrets';
 import { offerFix } from './runCommands';
 import type { RunServices } from './services';
@@ -68,8 +66,8 @@ async function instructionFiles(folders: vscode.Uri[]): Promise<vscode.Uri[]> {
 }
 
 async function askOptions(files: vscode.Uri[]): Promise<BatchOptions | undefined> {
-  const root = await projectRootOf(files[0].fsPath);
-  const config = await projectConfig(root);
+  const first = await instructionInfo(await vscode.workspace.openTextDocument(files[0]));
+  const config = first.config;
   type Item = vscode.QuickPickItem & { value?: string };
   const modelItems: Item[] = [
     {
@@ -78,10 +76,10 @@ async function askOptions(files: vscode.Uri[]): Promise<BatchOptions | undefined
       picked: true,
     },
     { label: BASELINE_MODEL, value: BASELINE_MODEL, description: 'built in · no network, no key' },
-    ...config.endpoints.map((e) => ({
-      label: e.id,
-      value: e.id,
-      description: `${e.model} · ${endpointOrigin(e)?.host ?? e.kind}`,
+    ...first.project.endpoints.map((e) => ({
+      label: e.endpoint.id,
+      value: e.endpoint.id,
+      description: `${e.endpoint.model} · ${e.host ?? e.endpoint.kind}`,
     })),
   ];
   const models = await vscode.window.showQuickPick(modelItems, {
@@ -95,10 +93,10 @@ async function askOptions(files: vscode.Uri[]): Promise<BatchOptions | undefined
       description: `or the default, ${String(config.defaults.context)}`,
       picked: true,
     },
-    ...contextSizes.map((c) => ({
+    ...first.contextSizes.map((c) => ({
       label: c,
       value: c,
-      description: `${(parseContextSize(c) ?? 0).toLocaleString('en-US')} tokens`,
+      description: `${labelTokens(c).toLocaleString('en-US')} tokens`,
     })),
   ];
   const contexts = await vscode.window.showQuickPick(ctxItems, {
@@ -139,12 +137,12 @@ export async function runBatch(
   }
   const opts = given ?? (await askOptions(files));
   if (!opts) return undefined;
-  const bad = (opts.contexts ?? []).find((c) => c !== '' && !validContext(c));
-  if (bad !== undefined) {
-    void vscode.window.showErrorMessage(
-      `MedAlign: '${bad}' is not a context size (2k … 128k, or a token count ≥ 256).`,
-    );
-    return undefined;
+  for (const c of opts.contexts ?? []) {
+    const problem = c === '' ? undefined : await contextProblem(c);
+    if (problem !== undefined) {
+      void vscode.window.showErrorMessage(`MedAlign: ${problem}`);
+      return undefined;
+    }
   }
   const models = opts.models && opts.models.length > 0 ? opts.models : [''];
   const contexts = opts.contexts && opts.contexts.length > 0 ? opts.contexts : [''];
@@ -163,7 +161,6 @@ export async function runBatch(
     }
   }
   const engine = await loadEngine();
-  const preparer = await s.preparer();
   const resume = opts.resume !== false;
   let last: Progress | undefined;
   const results = await vscode.window.withProgress(
@@ -177,7 +174,8 @@ export async function runBatch(
       try {
         progress.report({ message: `0/${jobs.length}${resume ? ' (resuming)' : ''}` });
         return await engine.runMany(jobs, {
-          preparer,
+          preparer: s.preparer,
+          countTokens,
           concurrency: concurrencySetting(),
           resume,
           approval: s.approvals.checker,

@@ -6,17 +6,21 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunJob, RunOutcome, RunRecord } from '../../../engine/src';
-import type { ApprovalQuery } from '../../../engine/src/core/run/guard';
-import type { RunError } from '../../../engine/src/core/run/errors';
-import type { PackStrategy } from '../../../engine/src/core/packing/pack';
+import type {
+  ApprovalQuery,
+  PackStrategy,
+  RunError,
+  RunJob,
+  RunOutcome,
+  RunRecord,
+} from '../../../engine/src';
 import type { PanelColumn } from './panelMessages';
 import type { ColumnContext, PanelSession } from './responsePanel';
-import { instructionDocument, instructionInfo } from './project';
+import { countTokens, instructionDocument, instructionInfo } from './project';
 import type { InstructionInfo } from './project';
 import { APPROVE_COMMAND } from './approvals';
 import { ApiKeys, SET_KEY_COMMAND } from './secrets';
-import { PICK_CONTEXT_COMMAND, PICK_MODEL_COMMAND, validContext } from './pickers';
+import { PICK_CONTEXT_COMMAND, PICK_MODEL_COMMAND } from './pickers';
 import type { RunServices } from './services';
 import { cancellable, fmtMs, loadEngine, storePromptSetting } from './services';
 
@@ -153,15 +157,7 @@ export async function runInstruction(
   const context = opts.context !== undefined ? String(opts.context) : info.context;
   const result: RunResult = { status: 'not-run', model, context };
   if (info.id !== undefined) result.instructionId = info.id;
-  if (!validContext(context)) {
-    result.error = {
-      kind: 'config',
-      message: `'${context}' is not a context size (2k … 128k, or a token count ≥ 256).`,
-    };
-    void vscode.window.showErrorMessage(`MedAlign: ${result.error.message}`);
-    return result;
-  }
-  const job: RunJob = { file: doc.uri.fsPath, text: doc.getText(), model, context, workspaceRoot: info.root };
+  const job: RunJob = { file: doc.uri.fsPath, text: doc.getText(), model, context };
   if (opts.strategy) job.strategy = opts.strategy;
   const heading = panelHeading(info);
   const colContext: ColumnContext = { instruction: doc.uri };
@@ -185,8 +181,7 @@ export async function runInstruction(
       try {
         progress.report({ message: 'packing the record…' });
         const engine = await loadEngine();
-        const preparer = await s.preparer();
-        const prepared = await preparer.prepare(job);
+        const prepared = await s.preparer.prepare(job);
         if (!prepared.ok) {
           result.status = 'error';
           result.error = prepared.error;
@@ -214,6 +209,7 @@ export async function runInstruction(
           ...(apiKey !== undefined ? { apiKey } : {}),
           ...(endpoint ? { keySource: ApiKeys.keySource(endpoint) } : {}),
           approval: s.approvals.checker,
+          countTokens,
           signal: controller.signal,
           storePrompt: storePromptSetting(),
           onText: (_delta, text) => session.update(0, { status: 'streaming', text }),

@@ -4,7 +4,7 @@
  * server adds `Preview prompt` on the same line.)
  */
 import * as vscode from 'vscode';
-import { CONFIG_FILE_NAME } from '../../../engine/src/core/workspace/config';
+import { CONFIG_FILE_NAME } from '../../../engine/src';
 import { instructionInfo } from './project';
 import { PICK_CONTEXT_COMMAND, PICK_MODEL_COMMAND } from './pickers';
 import { LAST_RUN_COMMAND, RUN_COMMAND } from './runCommands';

@@ -5,8 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { MEDALIGN_DIR, RUNS_DIR, runDirName } from '../../../engine/src/core/run/runRecord';
-import { RunStore } from '../../../engine/src/run/store';
+import { MEDALIGN_DIR, RUNS_DIR, RunStore, runDirName } from '../../../engine/src';
 
 export class RunsIndex implements vscode.Disposable {
   private readonly exists = new Map<string, Promise<boolean>>();

@@ -4,8 +4,8 @@
  * workspace that re-points an endpoint id at another address does not inherit the key.
  */
 import * as vscode from 'vscode';
-import type { EndpointConfig } from '../../../engine/src/core/workspace/config';
-import { endpointNeedsKey } from '../../../engine/src/core/run/guard';
+import type { EndpointConfig } from '../../../engine/src';
+import { endpointNeedsKey } from '../../../engine/src';
 import { endpointOrigin, knownEndpoints } from './project';
 
 export const SET_KEY_COMMAND = 'medalign.setApiKey';

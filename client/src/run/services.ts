@@ -1,18 +1,18 @@
 /**
- * What every run-lens piece shares: the run engine (engine/src/run, loaded on first use so
- * activation stays fast), one RunPreparer per window (it caches parsed records and token counts),
+ * What every run-lens piece shares: the run engine (engine/src, loaded on first use so
+ * activation stays fast), the language server that prepares runs,
  * keys, approvals, the per-window selection, the response panel, the runs index and a log channel
  * (events only: never a key, a prompt or a response).
  */
 import * as vscode from 'vscode';
 import type * as EngineModule from '../../../engine/src';
-import type { RunPreparer } from '../../../engine/src';
-import type { EndpointConfig } from '../../../engine/src/core/workspace/config';
+import type { EndpointConfig } from '../../../engine/src';
 import type { ApiKeys } from './secrets';
 import type { Approvals } from './approvals';
 import type { RunSelection } from './selection';
 import type { ResponsePanel } from './responsePanel';
 import type { RunsIndex } from './runsIndex';
+import type { serverPreparation } from './project';
 
 export type Engine = typeof EngineModule;
 
@@ -31,7 +31,8 @@ export interface RunServices {
   readonly panel: ResponsePanel;
   readonly runs: RunsIndex;
   readonly log: vscode.LogOutputChannel;
-  preparer(): Promise<RunPreparer>;
+  /** Resolves and packs runs: the language server (`medalign/planRun`, `medalign/prepareRun`). */
+  readonly preparer: typeof serverPreparation;
   /** Runs in progress (single, matrix, batch): cancelled by `MedAlign: Cancel Runs`. */
   readonly inFlight: Set<AbortController>;
 }

@@ -1,6 +1,6 @@
 /** The status bar item: the active instruction's model and context; a click offers run and the pickers. */
 import * as vscode from 'vscode';
-import { CONFIG_FILE_NAME } from '../../../engine/src/core/workspace/config';
+import { CONFIG_FILE_NAME } from '../../../engine/src';
 import { instructionInfo } from './project';
 import { RUN_SETTINGS_COMMAND } from './pickers';
 import type { RunServices } from './services';

@@ -1,6 +1,5 @@
 /** Command-line parsing shared by the `medalign` commands. */
-import type { PackStrategy } from '../core/packing/pack';
-import type { RunJob } from '../run/prepare';
+import type { RunJob } from '../host/prepare';
 
 export class UsageError extends Error {}
 
@@ -51,7 +50,7 @@ export function jobMatrix(
   files: readonly string[],
   models: readonly string[],
   contexts: readonly string[],
-  strategy: PackStrategy | undefined,
+  strategy: string | undefined,
 ): RunJob[] {
   const jobs: RunJob[] = [];
   for (const file of files) {

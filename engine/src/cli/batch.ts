@@ -9,11 +9,9 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { URI } from 'vscode-uri';
 import type { PackStrategy } from '../core/packing/pack';
 import { PACK_STRATEGIES } from '../core/packing/pack';
 import { BASELINE_MODEL } from '../core/workspace/config';
-import { findProjectRoot } from '../core/workspace/workspace';
 import type { BatchManifest } from '../core/run/batch';
 import {
   BATCH_MANIFEST_FORMAT,
@@ -27,9 +25,9 @@ import {
 } from '../core/run/batch';
 import { compactStamp, newRunId } from '../core/run/runRecord';
 import { getTokenizer } from '../core/tokens/encodings';
-import { RunPreparer } from '../run/prepare';
+import { RunPreparer } from '../host/prepare';
 import { RunStore, ensureMedalignDir, writeFileAtomic } from '../run/store';
-import { nodeFileSystem } from '../node/nodeFileSystem';
+import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './main';
 import { collectInstructionFiles } from './run';
 import { jobMatrix, listOption, parseArgs } from './args';
@@ -62,8 +60,8 @@ async function exportBatch(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const files = await collectInstructionFiles(p.positional, io.cwd);
-  const jobs = jobMatrix(files, models, contexts, strategy as PackStrategy | undefined);
-  const preparer = new RunPreparer();
+  const jobs = jobMatrix(files, models, contexts, strategy);
+  const preparer = new RunPreparer(undefined, { folders: [io.cwd] });
   const lines: string[] = [];
   const entries: BatchManifest['entries'] = {};
   const hosts = new Set<string>();
@@ -167,8 +165,7 @@ async function importBatch(args: string[], io: CliIo): Promise<number> {
     for (const r of parseBatchRequests(requestsText).items) messages.set(r.customId, r.messages);
   const parsed = parseBatchResults(resultsText);
   for (const problem of parsed.problems) io.err(`medalign batch import: ${resultsArg} ${problem}\n`);
-  const found = await findProjectRoot(nodeFileSystem, URI.file(path.join(io.cwd, '_')).toString());
-  const root = found !== undefined ? URI.parse(found).fsPath : path.dirname(path.dirname(requestsFile));
+  const { root } = await projectRootOf(path.join(io.cwd, '_'), [io.cwd]);
   const store = new RunStore(root);
   let complete = 0;
   let errors = 0;

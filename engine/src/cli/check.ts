@@ -12,7 +12,7 @@ import {
   TEMPLATE_EXT,
 } from '../core/workspace/workspace';
 import { fileKind } from '../core/languageService';
-import { nodeFileSystem } from '../node/nodeFileSystem';
+import { nodeFileSystem } from '../host/nodeFileSystem';
 
 const SEVERITY = ['', 'error', 'warning', 'info', 'hint'] as const;
 const SKIP = new Set(['node_modules', '.git', '.medalign', 'out', 'dist']);

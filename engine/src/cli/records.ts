@@ -6,20 +6,19 @@ import * as path from 'node:path';
 import { URI } from 'vscode-uri';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { getLanguageService } from '../core/languageService';
-import { Workspace, findProjectRoot } from '../core/workspace/workspace';
+import { Workspace } from '../core/workspace/workspace';
 import { isEncodingName } from '../core/tokens/encodings';
 import { formatTokenCount } from '../core/tokens/models';
-import { parseContextSize } from '../core/schema/schemas';
-import type { PackStrategy } from '../core/packing/pack';
+import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { PreviewOverrides } from '../core/features/preview';
-import { nodeFileSystem } from '../node/nodeFileSystem';
+import { nodeFileSystem } from '../host/nodeFileSystem';
+import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './main';
 import { parseArgs } from './args';
 
 async function workspaceFor(file: string, cwd: string): Promise<Workspace> {
-  const uri = URI.file(file).toString();
-  const root = (await findProjectRoot(nodeFileSystem, uri)) ?? URI.file(cwd).toString();
-  const ws = new Workspace(nodeFileSystem, root);
+  const { root } = await projectRootOf(file, [cwd]);
+  const ws = new Workspace(nodeFileSystem, URI.file(root).toString());
   await ws.loadConfig();
   return ws;
 }
@@ -82,15 +81,15 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
   const overrides: PreviewOverrides = {};
   const context = opt('context');
   if (context !== undefined) {
-    if (parseContextSize(context) === undefined)
-      throw new Error(`bad --context '${context}': use 2k…128k or a token count`);
+    const c = checkContext(context);
+    if (!c.ok) throw new Error(`--context ${c.message}`);
     overrides.context = context;
   }
   const strategy = opt('strategy');
   if (strategy !== undefined) {
-    if (!['recent', 'bm25', 'none'].includes(strategy))
-      throw new Error(`bad --strategy '${strategy}': use recent, bm25 or none`);
-    overrides.strategy = strategy as PackStrategy;
+    const st = checkStrategy(strategy);
+    if (!st.ok) throw new Error(`--strategy ${st.message}`);
+    overrides.strategy = strategy;
   }
   const model = opt('model');
   if (model !== undefined) overrides.model = model;

@@ -10,11 +10,9 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { URI } from 'vscode-uri';
-import type { PackStrategy } from '../core/packing/pack';
-import { PACK_STRATEGIES } from '../core/packing/pack';
+import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { EndpointConfig } from '../core/workspace/config';
-import { INSTRUCTION_EXT, findProjectRoot } from '../core/workspace/workspace';
+import { INSTRUCTION_EXT } from '../core/workspace/workspace';
 import type { ExportRow } from '../core/run/export';
 import { exportRow, rowsToCsv, rowsToJsonl } from '../core/run/export';
 import type { ApprovalQuery } from '../core/run/guard';
@@ -22,13 +20,14 @@ import { approvalKey } from '../core/run/guard';
 import { FileApprovals, approvalsFilePath, cliApprovalChecker } from '../run/approvals';
 import type { JobResult, Progress } from '../run/runMany';
 import { runMany } from '../run/runMany';
-import { RunPreparer } from '../run/prepare';
+import { RunPreparer } from '../host/prepare';
 import { writeFileAtomic } from '../run/store';
-import { nodeFileSystem } from '../node/nodeFileSystem';
+import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './main';
 import { UsageError, jobMatrix, listOption, parseArgs } from './args';
 import type { ParsedArgs } from './args';
 import { formatInt } from '../core/util/format';
+import { countTokens } from '../host/countTokens';
 
 const SKIP = new Set(['node_modules', '.git', '.medalign', 'out', 'dist']);
 
@@ -108,13 +107,15 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   const models = listOption(p, 'model');
   const contexts = listOption(p, 'context');
   const strategy = p.values.get('strategy')?.at(-1);
-  if (strategy !== undefined && !PACK_STRATEGIES.includes(strategy as PackStrategy)) {
-    io.err(`medalign run: --strategy must be one of ${PACK_STRATEGIES.join(', ')}\n`);
+  const badStrategy = strategy !== undefined ? checkStrategy(strategy) : undefined;
+  if (badStrategy !== undefined && !badStrategy.ok) {
+    io.err(`medalign run: --strategy ${badStrategy.message}\n`);
     return 2;
   }
   for (const c of contexts) {
-    if (!/^[1-9][0-9]*[kK]?$/.test(c)) {
-      io.err(`medalign run: --context '${c}' is not a context size (2k, 32k, 8192, ...)\n`);
+    const r = checkContext(c);
+    if (!r.ok) {
+      io.err(`medalign run: --context ${r.message}\n`);
       return 2;
     }
   }
@@ -146,14 +147,11 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
-  const jobs = jobMatrix(files, models, contexts, strategy as PackStrategy | undefined);
+  const jobs = jobMatrix(files, models, contexts, strategy);
 
   // Approvals: --allow-phi-endpoint for this command, else the user's file (never one in a workspace).
   const roots = new Set<string>();
-  for (const f of files) {
-    const r = await findProjectRoot(nodeFileSystem, URI.file(f).toString());
-    roots.add(r !== undefined ? URI.parse(r).fsPath : path.dirname(path.dirname(f)));
-  }
+  for (const f of files) roots.add((await projectRootOf(f, [io.cwd])).root);
   const approvalsFile = new FileApprovals(approvalsFilePath(io.env), [...roots]);
   if (!approvalsFile.trusted) {
     io.err(`medalign: ignoring the approvals file ${approvalsFile.file}: it is inside a workspace.\n`);
@@ -187,11 +185,12 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
   let lastLine = 0;
-  const preparer = new RunPreparer();
+  const preparer = new RunPreparer(undefined, { folders: [io.cwd] });
   const refusedShown = new Set<string>();
   let results: JobResult[];
   try {
     results = await runMany(jobs, {
+      countTokens,
       preparer,
       concurrency,
       resume: p.flags.has('resume'),

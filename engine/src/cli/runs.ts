@@ -4,20 +4,17 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { URI } from 'vscode-uri';
 import { parseInstruction } from '../core/format/parse';
 import { normalizeId } from '../core/workspace/idIndex';
-import { findProjectRoot } from '../core/workspace/workspace';
 import { RunStore } from '../run/store';
 import type { StoredSummary } from '../run/store';
-import { nodeFileSystem } from '../node/nodeFileSystem';
+import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './main';
 import { parseArgs } from './args';
 
-async function rootOf(p: string, isFile: boolean): Promise<string> {
-  const probe = isFile ? p : path.join(p, '_');
-  const r = await findProjectRoot(nodeFileSystem, URI.file(probe).toString());
-  return r !== undefined ? URI.parse(r).fsPath : isFile ? path.dirname(path.dirname(p)) : p;
+/** A file's project, or a folder's (the folder itself when no config is found above it). */
+async function rootOf(p: string, isFile: boolean, cwd: string): Promise<string> {
+  return (await projectRootOf(isFile ? p : path.join(p, '_'), isFile ? [cwd] : [p])).root;
 }
 
 function fmtMs(ms: number): string {
@@ -51,9 +48,9 @@ export async function runRuns(args: string[], io: CliIo): Promise<number> {
         io.err(`medalign runs: ${raw} has no id.\n`);
         return 2;
       }
-      wanted.push({ root: await rootOf(p, true), instructionId: id });
+      wanted.push({ root: await rootOf(p, true, io.cwd), instructionId: id });
     } else {
-      wanted.push({ root: await rootOf(p, false) });
+      wanted.push({ root: await rootOf(p, false, io.cwd) });
     }
   }
   const seen = new Set<string>();

@@ -31,6 +31,11 @@ import { getFoldingRanges } from './features/folding';
 import { getCodeActions } from './features/codeActions';
 import { getCodeLenses } from './features/codeLens';
 import { buildPreview } from './features/preview';
+import { instructionRunInfo, summarizeProject } from './features/runInfo';
+import type { InstructionRunInfo, ProjectSummary } from './features/runInfo';
+import type { RunOverrides } from './features/runSettings';
+import { frontMatterEdit } from './features/frontMatterEdit';
+import type { TextReplace } from './features/frontMatterEdit';
 import type { PreviewOverrides, PromptPreview } from './features/preview';
 import { recordDiagnostics } from './features/recordDiagnostics';
 import { recordSymbols } from './features/recordSymbols';
@@ -67,6 +72,15 @@ export interface LanguageService {
     workspace: Workspace,
   ): Promise<CodeAction[]>;
   getCodeLenses(document: TextDocument): CodeLens[];
+  /** What the run-lens, status bar and pickers show about an instruction (one resolution). */
+  runInfo(
+    document: TextDocument,
+    workspace: Workspace,
+    overrides?: RunOverrides,
+  ): Promise<InstructionRunInfo>;
+  projectInfo(workspace: Workspace): ProjectSummary;
+  /** The edit that writes `key: value` into the front matter (`undefined`: none is closed). */
+  frontMatterEdit(document: TextDocument, key: string, value: string): TextReplace | undefined;
   buildPreview(
     document: TextDocument,
     workspace: Workspace,
@@ -171,5 +185,8 @@ export function getLanguageService(fs: FileSystem): LanguageService {
     getCodeActions: (d, diags, ws) => getCodeActions(parse(d), d.uri, diags, ws),
     getCodeLenses: (d) => (fileKind(d.uri) === 'instruction' ? getCodeLenses(parse(d)) : []),
     buildPreview: (d, ws, overrides) => buildPreview(parse(d).file, d.uri, ws, fs, overrides),
+    runInfo: (d, ws, overrides) => instructionRunInfo(parse(d).file, d.uri, ws, fs, overrides),
+    projectInfo: (ws) => summarizeProject(ws),
+    frontMatterEdit: (d, key, value) => frontMatterEdit(d.getText(), parse(d).file, key, value),
   };
 }

@@ -10,7 +10,7 @@ import type { ApprovalQuery } from '../core/run/guard';
 import type { RunError } from '../core/run/errors';
 import type { RunRecord } from '../core/run/runRecord';
 import type { ApprovalChecker } from './approvals';
-import type { PreparedRun, RunJob, RunPreparer } from './prepare';
+import type { PreparedRun, RunJob, RunPreparation } from '../core/run/prepared';
 import type { ExecuteOptions, OutcomeStatus, RunEvent } from './runner';
 import { executeRun } from './runner';
 import { RunStore } from './store';
@@ -50,7 +50,8 @@ export interface RunManyOptions extends Omit<
   ExecuteOptions,
   'apiKey' | 'keySource' | 'onText' | 'onEvent' | 'store' | 'approval'
 > {
-  preparer: RunPreparer;
+  /** Resolves and packs: the CLI's in-process RunPreparer, or the language server in the editor. */
+  preparer: RunPreparation;
   /** Runs in flight at once (default 4). */
   concurrency?: number;
   /** Skip jobs that already have a complete run with the same hashes. */

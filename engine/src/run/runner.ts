@@ -19,13 +19,13 @@ import type { RetryPolicy } from '../core/run/retry';
 import { DEFAULT_RETRY_POLICY, retryDecision } from '../core/run/retry';
 import type { RunRecord, RunStatus } from '../core/run/runRecord';
 import { buildRunRecord, newRunId } from '../core/run/runRecord';
-import { BASELINE_LABEL, baselineAnswer } from '../core/run/baseline';
-import { getTokenizer } from '../core/tokens/encodings';
+import { BASELINE_LABEL } from '../core/run/baseline';
+import type { EncodingName } from '../core/tokens/encodings';
 import type { ClientTimeouts, FetchLike } from './modelClient';
 import { ModelCallError, callChat } from './modelClient';
 import type { ApprovalChecker } from './approvals';
 import { appendAudit } from './audit';
-import type { PreparedRun } from './prepare';
+import type { PreparedRun } from '../core/run/prepared';
 import { RunStore } from './store';
 
 export type RunEvent =
@@ -58,6 +58,12 @@ export interface ExecuteOptions {
   fetch?: FetchLike;
   /** Clock (tests). */
   now?: () => Date;
+  /**
+   * Exact tokens of the answer when the server reports no usage (and of the baseline's answer): the
+   * CLI counts in-process (host/countTokens.ts); the editor asks the language server, so the
+   * extension host carries no tokenizer.
+   */
+  countTokens: (text: string, encoding: EncodingName) => number | Promise<number>;
 }
 
 export type OutcomeStatus = RunStatus | 'refused';
@@ -136,7 +142,7 @@ export async function executeRun(p: PreparedRun, o: ExecuteOptions): Promise<Run
   const store = o.store ?? new RunStore(p.workspaceRoot);
   const id = newRunId(startedAt, rand);
   const prompt: ChatMessage[] | undefined = o.storePrompt === false ? undefined : p.pack.messages;
-  const countText = (t: string) => getTokenizer(p.pack.encoding).count(t);
+  const countText = (t: string) => o.countTokens(t, p.pack.encoding);
 
   const save = async (run: RunRecord): Promise<RunOutcome> => {
     const file = await store.save(run, secrets);
@@ -147,7 +153,13 @@ export async function executeRun(p: PreparedRun, o: ExecuteOptions): Promise<Run
   };
 
   if (decision.reason === 'baseline' || settings.model === BASELINE_MODEL) {
-    const answer = baselineAnswer(p.pack.ehr, settings.instruction);
+    const answer = p.baseline;
+    if (answer === undefined) {
+      return {
+        status: 'error',
+        error: { kind: 'internal', message: 'The baseline answer was not prepared.' },
+      };
+    }
     let text = '';
     // Delivered line by line, like a stream, so the response view works the same way.
     for (const line of answer.text.split(/(?<=\n)/)) {
@@ -166,11 +178,11 @@ export async function executeRun(p: PreparedRun, o: ExecuteOptions): Promise<Run
         finishReason: cancelled ? null : 'stop',
         ...(cancelled ? { error: { kind: 'cancelled', message: 'Cancelled.' } } : {}),
         response: text,
-        completionTokens: countText(text),
+        completionTokens: await countText(text),
         completionSource: 'counted',
         attempts: 0,
         retryWaitMs: 0,
-        baseline: { label: BASELINE_LABEL, passages: answer.passages.length },
+        baseline: { label: BASELINE_LABEL, passages: answer.passages },
         ...(prompt !== undefined ? { prompt } : {}),
       }),
     );
@@ -315,7 +327,7 @@ export async function executeRun(p: PreparedRun, o: ExecuteOptions): Promise<Run
       finishReason,
       ...(error !== undefined ? { error } : {}),
       response: text,
-      completionTokens: completion ?? countText(text),
+      completionTokens: completion ?? (await countText(text)),
       completionSource: completion !== undefined ? 'server' : 'counted',
       ...(usage?.prompt !== undefined ? { serverPromptTokens: usage.prompt } : {}),
       ...(firstTokenMs !== undefined ? { firstTokenMs } : {}),

@@ -1,13 +1,15 @@
 /**
  * Node entry of the language server (`medalign-language-server --stdio`, or IPC when VS Code starts
- * it). It only builds the runtime (file system over node:fs) and hands the connection to startServer.
+ * it). It only builds the runtime (file system over node:fs, the record worker, the run preparer) and
+ * hands the connection to startServer.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from '../server';
-import { nodeFileSystem } from '../../../engine/src/node/nodeFileSystem';
+import { nodeFileSystem } from '../../../engine/src/host/nodeFileSystem';
 import { WorkerRecordEngine } from './workerRecordEngine';
 import { LocalRecordEngine } from '../../../engine/src/core/workspace/recordEngine';
+import { RunPreparer } from '../../../engine/src/host/prepare';
 import { version as SERVER_VERSION } from '../../../package.json';
 
 const args = process.argv.slice(2);
@@ -36,6 +38,7 @@ startServer(connection, {
     process.env['MEDALIGN_RECORD_ENGINE'] === 'local'
       ? new LocalRecordEngine()
       : new WorkerRecordEngine(undefined, log),
+  createRunPreparation: (workspaceFor) => new RunPreparer(nodeFileSystem, { workspaceFor }),
   stats: (reset) => {
     const result = {
       eventLoopDelayMaxMs: loopDelay.max / 1e6,

@@ -1,7 +1,7 @@
 /** Hover in instruction files: key docs from the schema, taxonomy, models, records, sections. */
 import { MarkupKind } from 'vscode-languageserver-types';
 import type { Hover } from 'vscode-languageserver-types';
-import { instructionSchema, parseContextSize, taxonomy } from '../schema/schemas';
+import { checkContext, instructionSchema, taxonomy } from '../schema/schemas';
 import { BASELINE_MODEL } from '../workspace/config';
 import type { Workspace } from '../workspace/workspace';
 import type { EhrRecord } from '../record/model';
@@ -79,8 +79,9 @@ export async function doHover(
       return i >= 0 ? md(`**strategy: ${String(value)}**\n\n${s.enumDescriptions?.[i] ?? ''}`, span) : null;
     }
     case 'context': {
-      const n = parseContextSize(value);
-      if (n === undefined) return null;
+      const c = checkContext(value);
+      if (!c.ok) return md(`**context**\n\n${c.message}`, span);
+      const n = c.tokens;
       const s = await settings();
       const resolved = workspace.resolveRecord(uri, file.data);
       const info = resolved ? await workspace.records.get(resolved.uri) : undefined;

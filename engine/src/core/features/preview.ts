@@ -4,19 +4,15 @@
  */
 import type { FileSystem } from '../host';
 import type { InstructionFile } from '../format/parse';
-import type { PackResult, PackStrategy } from '../packing/pack';
+import type { PackResult } from '../packing/pack';
 import type { ChatMessage } from '../template/template';
 import { formatTokenCount } from '../tokens/models';
 import type { Workspace } from '../workspace/workspace';
-import { packRequest, resolveRunSettings } from './runSettings';
-import type { RunSettings } from './runSettings';
+import { packRequest, resolveRunSettings, settingsError } from './runSettings';
+import type { RunOverrides, RunSettings } from './runSettings';
 import { packMarkdown } from './tokenHover';
 
-export interface PreviewOverrides {
-  model?: string;
-  context?: string | number;
-  strategy?: PackStrategy;
-}
+export type PreviewOverrides = RunOverrides;
 
 export interface PromptPreview {
   ok: boolean;
@@ -46,9 +42,8 @@ export async function buildPreview(
     text: `MedAlign prompt preview — ${error}\n`,
   });
   if (!file.data) return fail('the front matter could not be read; fix its errors first.');
-  if (settings.instruction === '') return fail('the `## Instruction` section is missing or empty.');
-  if (settings.templateMissing)
-    return fail(`template not found: ${workspace.label(settings.templateUri ?? '')}.`);
+  const problem = settingsError(settings);
+  if (problem !== undefined) return fail(problem);
   const resolved = workspace.resolveRecord(uri, file.data);
   if (!resolved) return fail('no record: add `patient:` or `record:` to the front matter.');
   const info = await workspace.records.get(resolved.uri);

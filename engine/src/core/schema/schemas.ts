@@ -69,6 +69,50 @@ export function validateConfigData(data: unknown): ErrorObject[] {
   return configValidator(data) ? [] : [...(configValidator.errors ?? [])];
 }
 
+/** The integer bounds of a context written as a token count, from the schema. */
+export const contextBounds: { min: number; max: number } = (() => {
+  const int = (instructionSchema.properties['context']?.anyOf ?? []).find((s) => s.type === 'integer');
+  return { min: int?.minimum ?? 1, max: int?.maximum ?? Number.MAX_SAFE_INTEGER };
+})();
+
+/** What the schema accepts for `context`, in words (every message about a bad context says this). */
+export function contextSizeHint(): string {
+  return `${contextSizes.join(', ')}, or a token count from ${contextBounds.min} to ${contextBounds.max}`;
+}
+
+/**
+ * A context value as the schema accepts it: one of its labels (`2k` … `128k`) or a whole number of
+ * tokens within its bounds (a number, or digits in a string, as a CLI flag or picker gives it).
+ * Everything that takes a context (front matter, config defaults, pickers, CLI flags) checks it
+ * here, so an invalid value is refused the same way everywhere.
+ */
+export function checkContext(
+  value: unknown,
+): { ok: true; tokens: number; label: string } | { ok: false; message: string } {
+  const text =
+    typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : undefined;
+  if (text !== undefined && contextSizes.includes(text)) {
+    return { ok: true, tokens: parseContextSize(text)!, label: text };
+  }
+  if (text !== undefined && /^[0-9]+$/.test(text)) {
+    const n = Number(text);
+    if (n >= contextBounds.min && n <= contextBounds.max) return { ok: true, tokens: n, label: text };
+  }
+  const shown = text !== undefined ? `'${text}'` : (JSON.stringify(value) ?? String(value));
+  return { ok: false, message: `${shown} is not a context size: use ${contextSizeHint()}.` };
+}
+
+/** A strategy the schema knows, or a message that lists them. */
+export function checkStrategy(
+  value: unknown,
+): { ok: true; strategy: string } | { ok: false; message: string } {
+  if (typeof value === 'string' && strategies.includes(value)) return { ok: true, strategy: value };
+  return {
+    ok: false,
+    message: `${typeof value === 'string' ? `'${value}'` : String(value)} is not a strategy: use ${strategies.join(', ')}.`,
+  };
+}
+
 /** Parses a `2k`/`32K`/`8000` context value into tokens; `undefined` when it is not one. */
 export function parseContextSize(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;

@@ -11,7 +11,7 @@ import { LocalRecordEngine } from './recordEngine';
 import type { RecordEngine } from './recordEngine';
 import { CONFIG_FILE_NAME, parseConfig } from './config';
 import type { LoadedConfig } from './config';
-import { basename, dirname, joinPath, resolvePath } from '../util/uri';
+import { basename, dirname, isInside, joinPath, resolvePath } from '../util/uri';
 
 export const INSTRUCTION_EXT = '.medalign';
 export const TEMPLATE_EXT = '.prompt';
@@ -173,6 +173,25 @@ export class Workspace {
   label(uri: string): string {
     return uri.startsWith(this.root + '/') ? uri.slice(this.root.length + 1) : basename(uri);
   }
+}
+
+/**
+ * The project a file belongs to: where its config is read, its records folder is, and its runs are
+ * kept. The nearest folder up holding `medalign.config.json`; else the innermost of `folders` (the
+ * editor's workspace folders, the CLI's current directory) that holds the file; else the file's
+ * folder's parent (`instructions/x.medalign` beside `records/`). The server, the editor's runs and
+ * every CLI command resolve it here.
+ */
+export async function resolveProjectRoot(
+  fs: FileSystem,
+  fileUri: string,
+  folders: readonly string[] = [],
+): Promise<{ root: string; hasConfig: boolean }> {
+  const found = await findProjectRoot(fs, fileUri);
+  if (found !== undefined) return { root: found, hasConfig: true };
+  let best: string | undefined;
+  for (const f of folders) if (isInside(f, fileUri) && (!best || f.length > best.length)) best = f;
+  return { root: best ?? dirname(dirname(fileUri)), hasConfig: false };
 }
 
 /** Walks up from a file's folder to the nearest folder holding `medalign.config.json`. */

@@ -15,54 +15,40 @@ import { URI } from 'vscode-uri';
 import type { FileSystem } from '../core/host';
 import { parseInstruction, sectionText } from '../core/format/parse';
 import { SECTION_GOLD } from '../core/features/sections';
-import { packRequest, resolveRunSettings } from '../core/features/runSettings';
-import type { RunSettings } from '../core/features/runSettings';
-import type { PackResult, PackStrategy } from '../core/packing/pack';
+import { packRequest, resolveRunSettings, settingsError } from '../core/features/runSettings';
+import type { RunOverrides } from '../core/features/runSettings';
 import { DEFAULT_TEMPLATE_SOURCE } from '../core/template/defaults';
 import { normalizeId } from '../core/workspace/idIndex';
-import { Workspace, findProjectRoot } from '../core/workspace/workspace';
+import { Workspace, resolveProjectRoot } from '../core/workspace/workspace';
 import { BASELINE_MODEL, CONFIG_FILE_NAME } from '../core/workspace/config';
 import { endpointTarget } from '../core/run/guard';
+import { baselineAnswer } from '../core/run/baseline';
 import type { RunError } from '../core/run/errors';
-import type { RunDraft } from '../core/run/runRecord';
-import { promptHash, runKey } from '../core/run/runRecord';
-import { nodeFileSystem } from '../node/nodeFileSystem';
+import type { PlanResult, PrepareResult, RunJob, RunPlan, RunPreparation } from '../core/run/prepared';
+import { withPack } from '../core/run/prepared';
+import { runKey } from '../core/run/runRecord';
+import { nodeFileSystem } from './nodeFileSystem';
 
-export interface RunJob {
-  /** The `.medalign` file (absolute path, or relative to the process's cwd). */
-  file: string;
-  /** The file's current text (an unsaved editor buffer); read from disk when absent. */
-  text?: string;
-  /** Overrides of the front matter: an endpoint id or `baseline`, a context (`32k`, 8192), a strategy. */
-  model?: string;
-  context?: string | number;
-  strategy?: PackStrategy;
-  /** The workspace folder; default: the nearest folder up with medalign.config.json, else the file's parent's parent. */
-  workspaceRoot?: string;
+export type {
+  PlanResult,
+  PrepareResult,
+  RunJob,
+  RunPlan,
+  PreparedRun,
+  RunPreparation,
+} from '../core/run/prepared';
+export { draftOf, withPack } from '../core/run/prepared';
+
+export interface RunPreparerOptions {
+  /**
+   * The project (config, record engine with its caches) of a file. The language server passes its
+   * own, so a run is packed by the same worker and caches as the hovers and the preview; the CLI
+   * leaves it out and gets one workspace per project root.
+   */
+  workspaceFor?: (fileUri: string) => Promise<Workspace>;
+  /** Folders that count as projects when no config is found (the CLI's current directory). */
+  folders?: readonly string[];
 }
-
-export interface RunPlan {
-  job: RunJob;
-  /** Absolute path of the workspace folder (where `.medalign/` goes). */
-  workspaceRoot: string;
-  instruction: { id: string; file: string; relFile: string; hash: string; gold: string };
-  record: { file: string; relFile: string; hash: string; chars: number; uri: string };
-  template: { file?: string; relFile?: string; hash: string; builtin: boolean };
-  settings: RunSettings;
-  /** Origin requests go to (endpoints only). */
-  origin?: string;
-  key: string;
-}
-
-export interface PreparedRun extends RunPlan {
-  pack: PackResult;
-  packMs: number;
-  /** What the run record will say about this run before it is sent. */
-  draft: RunDraft;
-}
-
-export type PlanResult = { ok: true; plan: RunPlan } | { ok: false; file: string; error: RunError };
-export type PrepareResult = { ok: true; run: PreparedRun } | { ok: false; file: string; error: RunError };
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
@@ -87,7 +73,7 @@ interface CachedText {
  * Keeps workspaces (config, record engine with its parse and token caches) and hashed record texts
  * across jobs, so a batch packs each record's counts once. One per process (CLI) or per window (editor).
  */
-export class RunPreparer {
+export class RunPreparer implements RunPreparation {
   private readonly workspaces = new Map<
     string,
     { ws: Workspace; config: Promise<Workspace>; version: string }
@@ -95,7 +81,10 @@ export class RunPreparer {
   private readonly texts = new Map<string, CachedText>();
   private readonly roots = new Map<string, Promise<string>>();
 
-  constructor(private readonly fs: FileSystem = nodeFileSystem) {}
+  constructor(
+    private readonly fs: FileSystem = nodeFileSystem,
+    private readonly options: RunPreparerOptions = {},
+  ) {}
 
   /** Drops every cache (workspaces with their record engines, texts, roots). The config is re-read
    * by itself when it changes; call this when folders move or a config file appears. */
@@ -123,13 +112,14 @@ export class RunPreparer {
     return w.config;
   }
 
-  /** The workspace folder of a file: the nearest folder up with medalign.config.json (cached per folder). */
+  /** The project folder of a file (core/workspace resolveProjectRoot; cached per folder). */
   private rootOf(file: string): Promise<string> {
     const dir = path.dirname(file);
     let r = this.roots.get(dir);
     if (r === undefined) {
-      r = findProjectRoot(this.fs, URI.file(file).toString()).then((found) =>
-        found !== undefined ? URI.parse(found).fsPath : path.dirname(dir),
+      const folders = (this.options.folders ?? []).map((f) => URI.file(path.resolve(f)).toString());
+      r = resolveProjectRoot(this.fs, URI.file(file).toString(), folders).then(
+        (p) => URI.parse(p.root).fsPath,
       );
       this.roots.set(dir, r);
     }
@@ -160,31 +150,25 @@ export class RunPreparer {
     const text = job.text ?? (await fsp.readFile(file, 'utf8').catch(() => undefined));
     if (text === undefined) return configError(file, `Cannot read ${file}.`);
     const uri = URI.file(file).toString();
-    const root = job.workspaceRoot !== undefined ? path.resolve(job.workspaceRoot) : await this.rootOf(file);
-    const ws = await this.workspace(root);
+    let ws: Workspace;
+    let root: string;
+    if (this.options.workspaceFor !== undefined) {
+      ws = await this.options.workspaceFor(uri);
+      root = URI.parse(ws.root).fsPath;
+    } else {
+      root = await this.rootOf(file);
+      ws = await this.workspace(root);
+    }
     const parsed = parseInstruction(text);
     const id = normalizeId(parsed.data?.['id']);
     if (id === undefined) return configError(file, `${path.basename(file)} has no id in its front matter.`);
-    const overrides: { model?: string; context?: string | number; strategy?: PackStrategy } = {};
+    const overrides: RunOverrides = {};
     if (job.model !== undefined) overrides.model = job.model;
     if (job.context !== undefined) overrides.context = job.context;
     if (job.strategy !== undefined) overrides.strategy = job.strategy;
     const settings = await resolveRunSettings(parsed, uri, ws, this.fs, overrides);
-    if (settings.instruction.trim() === '') {
-      return configError(file, `${path.basename(file)} has no text under '## Instruction'.`);
-    }
-    if (settings.model !== BASELINE_MODEL && settings.endpoint === undefined) {
-      return configError(
-        file,
-        `Model '${settings.model}' is neither '${BASELINE_MODEL}' nor an endpoint id in medalign.config.json.`,
-      );
-    }
-    if (settings.templateMissing) {
-      return configError(
-        file,
-        `The template ${settings.templateUri ? URI.parse(settings.templateUri).fsPath : ''} does not exist.`,
-      );
-    }
+    const problem = settingsError(settings);
+    if (problem !== undefined) return configError(file, `${path.basename(file)}: ${problem}`);
     const resolved = ws.resolveRecord(uri, parsed.data);
     if (!resolved) return configError(file, `${path.basename(file)} names no patient or record.`);
     const recordFile = URI.parse(resolved.uri).fsPath;
@@ -245,7 +229,10 @@ export class RunPreparer {
   /** Packs a plan's prompt (CPU: parse once per record content, counts cached, then the packing). */
   async pack(plan: RunPlan): Promise<PrepareResult> {
     const t0 = performance.now();
-    const ws = await this.workspace(plan.workspaceRoot);
+    const ws =
+      this.options.workspaceFor !== undefined
+        ? await this.options.workspaceFor(URI.file(plan.instruction.file).toString())
+        : await this.workspace(plan.workspaceRoot);
     const cached = await this.hashedText(plan.record.file);
     const text = cached?.hash === plan.record.hash ? cached.text : undefined;
     const record = await ws.engine.load(plan.record.uri, plan.record.hash, () => Promise.resolve(text));
@@ -262,57 +249,16 @@ export class RunPreparer {
     }
     const pack = await ws.engine.pack(plan.record.uri, plan.record.hash, packRequest(plan.settings));
     if (!pack) return configError(plan.instruction.file, `Could not pack ${plan.record.relFile}.`);
-    return { ok: true, run: withPack(plan, pack, performance.now() - t0) };
+    let baseline: { text: string; passages: number } | undefined;
+    if (plan.settings.model === BASELINE_MODEL && pack.ok) {
+      const a = baselineAnswer(pack.ehr, plan.settings.instruction);
+      baseline = { text: a.text, passages: a.passages.length };
+    }
+    return { ok: true, run: withPack(plan, pack, performance.now() - t0, baseline) };
   }
 
   async prepare(job: RunJob): Promise<PrepareResult> {
     const p = await this.plan(job);
     return p.ok ? this.pack(p.plan) : p;
   }
-}
-
-/**
- * A prepared run from a plan and a pack made elsewhere (e.g. the language server's worker already
- * packed the prompt for the preview). The pack must come from the same record text the plan hashed.
- */
-export function withPack(plan: RunPlan, pack: PackResult, packMs = 0): PreparedRun {
-  return { ...plan, pack, packMs, draft: draftOf(plan, pack, packMs) };
-}
-
-/** The run record's fields known before sending. */
-export function draftOf(plan: RunPlan, pack: PackResult, packMs?: number): RunDraft {
-  const s = plan.settings;
-  const d: RunDraft = {
-    key: plan.key,
-    instruction: { id: plan.instruction.id, file: plan.instruction.relFile, hash: plan.instruction.hash },
-    record: { file: plan.record.relFile, hash: plan.record.hash, chars: plan.record.chars },
-    template: {
-      hash: plan.template.hash,
-      builtin: plan.template.builtin,
-      ...(plan.template.relFile !== undefined ? { file: plan.template.relFile } : {}),
-    },
-    endpoint: {
-      id: s.model,
-      kind: s.endpoint?.kind ?? 'baseline',
-      model: s.endpoint?.model ?? BASELINE_MODEL,
-      ...(plan.origin !== undefined ? { origin: plan.origin } : {}),
-    },
-    context: s.context,
-    contextLabel: s.contextLabel,
-    strategy: s.strategy,
-    reserve: s.reserve,
-    encoding: pack.encoding,
-    estimated: pack.estimated,
-    tokens: {
-      prompt: pack.budget.prompt,
-      recordKept: pack.kept.tokens,
-      recordCut: pack.cut.tokens,
-      recordBudget: pack.budget.recordBudget,
-      visitsKept: pack.kept.visits,
-      visitsCut: pack.cut.visits,
-    },
-    promptHash: promptHash(pack.messages),
-  };
-  if (packMs !== undefined) d.packMs = packMs;
-  return d;
 }
