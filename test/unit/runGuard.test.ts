@@ -20,8 +20,10 @@ test('loopback: localhost, 127.0.0.0/8, ::1 and IPv4-mapped 127.x, in every spel
   for (const h of [
     'localhost',
     'LOCALHOST',
-    'localhost.',
+    'localhost:8000',
     '127.0.0.1',
+    '127.0.0.1:8000',
+    '127.0.0.1.',
     '127.1',
     '127.255.255.254',
     '0x7f000001',
@@ -31,6 +33,11 @@ test('loopback: localhost, 127.0.0.0/8, ::1 and IPv4-mapped 127.x, in every spel
     '0:0:0:0:0:0:0:1',
     '::ffff:127.0.0.1',
     '[::ffff:7f00:1]',
+    '[::1]:8080',
+    '[0:0:0:0:0:0:0:1]',
+    '[0:0:0:0:0:0:0:1]:80',
+    '[::ffff:127.0.0.1]',
+    '[::ffff:127.0.0.1]:8000',
   ]) {
     assert.equal(isLoopbackHost(h), true, h);
   }
@@ -39,7 +46,19 @@ test('loopback: localhost, 127.0.0.0/8, ::1 and IPv4-mapped 127.x, in every spel
 test('not loopback: names that only look local, other private or special addresses, junk', () => {
   for (const h of [
     '127.0.0.1.nip.io',
+    // A trailing dot makes a DNS name: it is looked up, so it is not loopback.
+    'localhost.',
+    'LocalHost.',
+    'localhost.:8000',
+    'localhost..',
     'localhost.example.com',
+    'localhost.localdomain',
+    '[::2]',
+    '[::2]:8080',
+    '[::ffff:10.0.0.1]:80',
+    '[::1',
+    'user@127.0.0.1',
+    '127.0.0.1/x',
     'mylocalhost',
     '128.0.0.1',
     '10.0.0.1',
@@ -58,6 +77,38 @@ test('not loopback: names that only look local, other private or special address
   }
   assert.equal(normalizeHost('127.1'), '127.0.0.1');
   assert.equal(normalizeHost('[::1]'), '::1');
+  assert.equal(normalizeHost('[0:0:0:0:0:0:0:1]:8080'), '::1');
+  assert.equal(normalizeHost('LocalHost.:80'), 'localhost.');
+});
+
+test('endpointTarget: loopback is judged from the URL as the connection uses it', () => {
+  const target = (baseUrl: string) => {
+    const t = endpointTarget(ep({ id: 'v', kind: 'openai-compatible', baseUrl }));
+    assert.ok(t.ok, baseUrl);
+    return t.target;
+  };
+  const v6 = target('http://[::1]:8080/v1');
+  assert.equal(v6.loopback, true);
+  assert.equal(v6.hostname, '::1');
+  assert.equal(v6.host, '[::1]:8080');
+  assert.equal(target('http://[0:0:0:0:0:0:0:1]:8080/v1').loopback, true);
+  assert.equal(target('http://[::ffff:127.0.0.1]:8080/v1').loopback, true);
+  assert.equal(target('http://[::2]:8080/v1').loopback, false);
+  const lh = target('http://LocalHost:8000/v1');
+  assert.equal(lh.loopback, true);
+  assert.equal(lh.hostname, 'localhost');
+  for (const url of [
+    'http://localhost.:8000/v1',
+    'http://LocalHost.:8000/v1',
+    'https://localhost.example.com/v1',
+  ]) {
+    const t = target(url);
+    assert.equal(t.loopback, false, url);
+    assert.notEqual(t.hostname, 'localhost', url);
+    const d = guardEndpoint('v', ep({ id: 'v', kind: 'openai-compatible', baseUrl: url }), false);
+    assert.equal(d.allowed, false, url);
+    assert.equal(d.reason, 'not-approved', url);
+  }
 });
 
 const ep = (e: Partial<EndpointConfig> & Pick<EndpointConfig, 'id' | 'kind'>): EndpointConfig => ({
@@ -130,7 +181,10 @@ test('guardEndpoint: baseline and loopback pass; remote needs the user; unknown 
     host: 'api.openai.com',
   });
   assert.match(refused.message, /Nothing was sent/);
-  assert.match(refused.message, /api\.openai\.com/);
+  assert.match(
+    refused.message,
+    /not approved it for patient records \(PHI\) at https:\/\/api\.openai\.com\./,
+  );
   assert.deepEqual(approvalQuery('gpt', remote), refused.approval);
 
   const ok = guardEndpoint('gpt', remote, true);
