@@ -15,6 +15,9 @@ import {
   withApproval,
 } from '../../server/src/core/run/approvals';
 import type { EndpointConfig } from '../../server/src/core/workspace/config';
+import { classifyFailure } from '../../server/src/core/run/errors';
+import { DEFAULT_RETRY_POLICY, retryDecision } from '../../server/src/core/run/retry';
+import { UsageError, parseAllowPhiEndpoint } from '../../server/src/cli/args';
 
 test('loopback: localhost, 127.0.0.0/8, ::1 and IPv4-mapped 127.x, in every spelling a URL accepts', () => {
   for (const h of [
@@ -231,4 +234,51 @@ test('approvals: an approval is for an endpoint id at an origin; re-pointing the
     [],
   );
   assert.deepEqual(parseApprovals(undefined), []);
+});
+
+test('--allow-phi-endpoint: <id>@<origin>, the origin normalised; a bare id has no origin; anything else is a usage error', () => {
+  assert.deepEqual(parseAllowPhiEndpoint('gpt-4o@https://api.openai.com'), {
+    endpointId: 'gpt-4o',
+    origin: 'https://api.openai.com',
+  });
+  assert.deepEqual(parseAllowPhiEndpoint('gpt-4o@HTTPS://API.OpenAI.com:443/'), {
+    endpointId: 'gpt-4o',
+    origin: 'https://api.openai.com',
+  });
+  assert.deepEqual(parseAllowPhiEndpoint('v6@http://[0:0::1]:8000'), {
+    endpointId: 'v6',
+    origin: 'http://[::1]:8000',
+  });
+  // An id may hold '@'; the origin is after the last '@' that starts a URL.
+  assert.deepEqual(parseAllowPhiEndpoint('team@lab@http://10.0.0.5:8000'), {
+    endpointId: 'team@lab',
+    origin: 'http://10.0.0.5:8000',
+  });
+  assert.deepEqual(parseAllowPhiEndpoint('gpt-4o'), { endpointId: 'gpt-4o' });
+  for (const bad of [
+    'gpt-4o@',
+    '@https://api.openai.com',
+    'gpt-4o@api.openai.com',
+    'gpt-4o@ftp://api.openai.com',
+    'gpt-4o@https://api.openai.com/v1',
+    'gpt-4o@https://api.openai.com/?x=1',
+    'gpt-4o@https://user@api.openai.com',
+    'gpt-4o@https://',
+  ]) {
+    assert.throws(() => parseAllowPhiEndpoint(bad), UsageError, bad);
+    assert.throws(() => parseAllowPhiEndpoint(bad), /<endpoint id>@<origin>/, bad);
+  }
+});
+
+test('a redirect is its own error kind: says the server redirected and where, and is never retried', () => {
+  const ctx = { endpointId: 'local', endpointKind: 'openai-compatible', host: '127.0.0.1:8000' };
+  const e = classifyFailure({ type: 'redirect', status: 307, location: 'https://elsewhere.example' }, ctx);
+  assert.equal(e.kind, 'redirect');
+  assert.equal(e.status, 307);
+  assert.match(e.message, /^The server redirected; redirects are not followed for patient data\./);
+  assert.match(e.message, /'local' \(127\.0\.0\.1:8000\) answered HTTP 307 to https:\/\/elsewhere\.example;/);
+  const unknown = classifyFailure({ type: 'redirect', status: 302 }, ctx);
+  assert.match(unknown.message, /answered HTTP 302; nothing was sent there/);
+  const d = retryDecision(DEFAULT_RETRY_POLICY, 1, { kind: e.kind, receivedText: false });
+  assert.equal(d.retry, false);
 });
