@@ -419,10 +419,7 @@ test('a workspace file claiming approval is ignored', async () => {
   const userFile = new FileApprovals(path.join(approvalsDir, 'phi-approvals.json'), [root]);
   const calls: string[] = [];
   const spy = (input: string | URL | Request) => (calls.push(urlOf(input)), Promise.reject(new Error('no')));
-  for (const checker of [
-    cliApprovalChecker([], inWorkspace),
-    cliApprovalChecker([], userFile),
-  ]) {
+  for (const checker of [cliApprovalChecker([], inWorkspace), cliApprovalChecker([], userFile)]) {
     const out = await executeRun(await prepare({ model: 'cloud' }), opts({ fetch: spy, approval: checker }));
     assert.equal(out.status, 'refused');
   }
