@@ -21,6 +21,9 @@ import { repoRoot } from '../helpers/fixtures';
 import dns from 'node:dns';
 import { parseRunRecord } from '../../server/src/core/run/runRecord';
 import { localhostFetch, localhostLookup } from '../../server/src/run/localhostFetch';
+import { ModelCallError, callChat } from '../../server/src/run/modelClient';
+import { endpointTarget } from '../../server/src/core/run/guard';
+import type { EndpointConfig } from '../../server/src/core/workspace/config';
 import type { LookupAddress } from 'node:dns';
 
 const cli = path.join(repoRoot, 'dist', 'cli.js');
@@ -190,6 +193,53 @@ test('item 2: the localhost transport answers `localhost` with loopback itself a
     (dns as { lookup: unknown }).lookup = real;
   }
   assert.deepEqual(asked, []);
+});
+
+test('item 2: the model client over the localhost transport streams answers, times out a stall and honours a cancel', async () => {
+  const endpoint: EndpointConfig = {
+    id: 'local',
+    kind: 'openai-compatible',
+    baseUrl: `http://localhost:${fake.port}/v1`,
+    model: 'fake-llama',
+  };
+  const t = endpointTarget(endpoint);
+  assert.ok(t.ok && t.target.loopback && t.target.hostname === 'localhost');
+  const base = {
+    endpoint,
+    target: t.target,
+    messages: [{ role: 'user' as const, content: 'Question: which drug?' }],
+    maxTokens: 32,
+  };
+  fake.reset();
+  fake.script({ kind: 'ok', chunks: ['Labetalol ', '5 mg ', 'IV.'] });
+  const deltas: string[] = [];
+  const ok = await callChat({ ...base, onText: (d) => deltas.push(d) });
+  assert.equal(ok.text, 'Labetalol 5 mg IV.');
+  assert.deepEqual(deltas, ['Labetalol ', '5 mg ', 'IV.']);
+  assert.equal(fake.chatRequests[0].headers['authorization'], undefined, 'no key, no Authorization header');
+
+  const fails = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (err) {
+      assert.ok(err instanceof ModelCallError, String(err));
+      return err;
+    }
+    return assert.fail('expected the call to fail');
+  };
+  fake.script({ kind: 'stall', afterChunks: 2 });
+  const stalled = await fails(callChat({ ...base, timeouts: { idleMs: 300 } }));
+  assert.deepEqual(stalled.failure, { type: 'timeout', phase: 'idle', ms: 300 });
+  assert.ok(stalled.text.length > 0, 'the partial is kept');
+
+  fake.script({ kind: 'stall' });
+  const ac = new AbortController();
+  const cancelled = callChat({ ...base, signal: ac.signal });
+  // Cancel once the request is in flight (bounded: a request that never arrives fails the test).
+  for (let i = 0; i < 2000 && fake.chatRequests.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(fake.chatRequests.length, 3, 'the stalled request reached the server');
+  ac.abort();
+  assert.deepEqual((await fails(cancelled)).failure, { type: 'cancelled' });
 });
 
 test('item 4: --allow-phi-endpoint approves an id at one origin; a workspace that re-points the id cannot ride on the flag', async () => {
