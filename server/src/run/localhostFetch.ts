@@ -52,6 +52,13 @@ function bodyBytes(body: RequestInit['body']): string | Buffer | undefined {
 
 const NULL_BODY = new Set([204, 205, 304]);
 
+/** Own connection pools: a kept-alive socket another caller opened to `localhost` (through DNS, on
+ * the shared global agent) is never reused for a record. */
+const agents = {
+  http: new http.Agent({ keepAlive: true }),
+  https: new https.Agent({ keepAlive: true }),
+};
+
 /** `fetch` to `http(s)://localhost[:port]/…`, connecting to loopback without DNS. */
 export function localhostFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
@@ -90,6 +97,7 @@ export function localhostFetch(input: string | URL | Request, init: RequestInit 
       method,
       headers,
       lookup: localhostLookup,
+      agent: url.protocol === 'https:' ? agents.https : agents.http,
       ...(url.port !== '' ? { port: Number(url.port) } : {}),
       ...(signal !== undefined ? { signal } : {}),
     };
