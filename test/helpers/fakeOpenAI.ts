@@ -8,8 +8,9 @@
  * decides per request, otherwise the answer is `ok`. Behaviours: an answer (chunks, delays, finish
  * reason), any status with a body and headers, 429 with Retry-After, 500, dropping the connection
  * mid-stream (or before any response), stalling (before or after some chunks), Azure's content
- * filter error, a finish with `content_filter`, OpenAI's context-length error, and 401 (which, like
- * OpenAI, echoes the key it was given: a test can check it never reaches a file).
+ * filter error, a finish with `content_filter`, OpenAI's context-length error, a redirect (3xx with
+ * a Location), and 401 (which, like OpenAI, echoes the key it was given: a test can check it never
+ * reaches a file). It listens on 127.0.0.1, or on ::1 with `host: '::1'`.
  *
  * `requests` logs every request received (headers and parsed body), so a test can assert what was
  * (not) sent. The log is in memory only.
@@ -38,7 +39,9 @@ export type Behaviour =
   | { kind: 'content-filter' }
   | { kind: 'content-filter-finish'; text?: string }
   | { kind: 'context-length'; limit?: number }
-  | { kind: 'auth' };
+  | { kind: 'auth' }
+  /** An HTTP redirect (301, 302, 303, 307, 308) to `location`, with no body. */
+  | { kind: 'redirect'; status: number; location: string };
 
 export interface LoggedRequest {
   n: number;
@@ -61,6 +64,8 @@ export interface FakeOpenAIOptions {
   chunkDelayMs?: number;
   respond?: (req: LoggedRequest) => Behaviour | undefined;
   models?: string[];
+  /** The loopback address to listen on: `127.0.0.1` (default) or `::1`. */
+  host?: '127.0.0.1' | '::1';
 }
 
 interface ChatBody {
@@ -122,7 +127,13 @@ export class FakeOpenAI {
       self.sockets.add(s);
       s.on('close', () => self.sockets.delete(s));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
     return self;
   }
 
@@ -131,10 +142,10 @@ export class FakeOpenAI {
   }
 
   get origin(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.options.host === '::1' ? `http://[::1]:${this.port}` : `http://127.0.0.1:${this.port}`;
   }
 
-  /** `http://127.0.0.1:<port>/v1` */
+  /** `http://127.0.0.1:<port>/v1` (`http://[::1]:<port>/v1` on ::1) */
   get baseUrl(): string {
     return `${this.origin}/v1`;
   }
@@ -252,6 +263,10 @@ export class FakeOpenAI {
           b.body ?? { error: { message: `HTTP ${b.status}`, type: 'server_error', code: null } },
           b.headers,
         );
+        return;
+      case 'redirect':
+        res.writeHead(b.status, { location: b.location, 'content-length': 0 });
+        res.end();
         return;
       case 'rate-limit': {
         const h: Record<string, string> = {};

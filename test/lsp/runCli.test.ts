@@ -267,7 +267,7 @@ test('a non-loopback endpoint is refused without approval; --allow-phi-endpoint,
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /Endpoint 'lan' \(0\.0\.0\.0:\d+\) is not on this machine/);
   assert.match(refused.stderr, /Nothing was sent/);
-  assert.match(refused.stderr, /--allow-phi-endpoint lan/);
+  assert.ok(refused.stderr.includes(`--allow-phi-endpoint lan@http://0.0.0.0:${fake.port}`), refused.stderr);
   assert.ok(refused.stderr.includes(approvals));
   assert.equal(fake.requests.length, 0);
   assert.deepEqual(runFiles(dir), []);
@@ -291,7 +291,15 @@ test('a non-loopback endpoint is refused without approval; --allow-phi-endpoint,
 
   const allowed = await runCli(
     dir,
-    ['run', ED, '--model', 'lan', '--allow-phi-endpoint', 'lan', '--remember-approval'],
+    [
+      'run',
+      ED,
+      '--model',
+      'lan',
+      '--allow-phi-endpoint',
+      `lan@http://0.0.0.0:${fake.port}`,
+      '--remember-approval',
+    ],
     { FAKE_KEY: KEY, MEDALIGN_APPROVALS_FILE: approvals },
   );
   assert.equal(allowed.status, 0, allowed.stderr);

@@ -5,7 +5,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeOpenAI, chunkText, urlOf } from '../helpers/fakeOpenAI';
 import type { ChatCall } from '../../engine/src/run/modelClient';
-import { ModelCallError, callChat, guardedFetch } from '../../engine/src/run/modelClient';
+import {
+  ModelCallError,
+  RedirectRefusedError,
+  callChat,
+  guardedFetch,
+} from '../../engine/src/run/modelClient';
 import { endpointTarget } from '../../engine/src/core/run/guard';
 import type { EndpointTarget } from '../../engine/src/core/run/guard';
 import type { EndpointConfig } from '../../engine/src/core/workspace/config';
@@ -282,7 +287,17 @@ test('guardedFetch: only the approved origin, never a redirect', async () => {
   await assert.rejects(f('http://127.0.0.1:8001/v1/chat/completions'), /outside the approved origin/);
   await assert.rejects(f('https://api.openai.com/v1/chat/completions'), /outside the approved origin/);
   await assert.rejects(f('not a url'), /invalid request URL/);
-  assert.deepEqual(seen, [{ url: 'http://127.0.0.1:8000/v1/chat/completions', redirect: 'error' }]);
+  assert.deepEqual(seen, [{ url: 'http://127.0.0.1:8000/v1/chat/completions', redirect: 'manual' }]);
+  // A redirect handed back by the transport is refused, naming the origin it pointed to.
+  const redirecting = guardedFetch('http://127.0.0.1:8000', () =>
+    Promise.resolve(new Response(null, { status: 308, headers: { location: 'https://x.invalid/a?b=c' } })),
+  );
+  await assert.rejects(redirecting('http://127.0.0.1:8000/v1/chat/completions'), (err: unknown) => {
+    assert.ok(err instanceof RedirectRefusedError);
+    assert.equal(err.status, 308);
+    assert.equal(err.location, 'https://x.invalid');
+    return true;
+  });
 });
 
 test('a redirect from a local server to another origin is not followed', async () => {
@@ -296,7 +311,8 @@ test('a redirect from a local server to another origin is not followed', async (
       body: {},
     });
     const e = await failure(call());
-    assert.equal(e.failure.type, 'network');
+    assert.deepEqual(e.failure, { type: 'redirect', status: 307, location: other.origin });
+    assert.equal(fake.chatRequests.length, 1);
     assert.equal(other.requests.length, 0);
   } finally {
     await other.close();

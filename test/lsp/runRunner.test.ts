@@ -421,10 +421,7 @@ test('a workspace file claiming approval is ignored', async () => {
   const userFile = new FileApprovals(path.join(approvalsDir, 'phi-approvals.json'), [root]);
   const calls: string[] = [];
   const spy = (input: string | URL | Request) => (calls.push(urlOf(input)), Promise.reject(new Error('no')));
-  for (const checker of [
-    cliApprovalChecker(new Set(), inWorkspace),
-    cliApprovalChecker(new Set(), userFile),
-  ]) {
+  for (const checker of [cliApprovalChecker([], inWorkspace), cliApprovalChecker([], userFile)]) {
     const out = await executeRun(await prepare({ model: 'cloud' }), opts({ fetch: spy, approval: checker }));
     assert.equal(out.status, 'refused');
   }
@@ -453,7 +450,7 @@ test("the user's approval lets a remote run through (transport redirected to the
   };
   const out = await executeRun(
     await prepare({ model: 'cloud' }),
-    opts({ fetch: toLocal, approval: cliApprovalChecker(new Set(), userFile) }),
+    opts({ fetch: toLocal, approval: cliApprovalChecker([], userFile) }),
   );
   assert.equal(out.status, 'complete', out.error?.message);
   assert.deepEqual(seen, ['https://phi-test.invalid']);
@@ -462,14 +459,16 @@ test("the user's approval lets a remote run through (transport redirected to the
   const audit = await readAudit(root);
   assert.equal(audit.at(-1)!.host, 'phi-test.invalid');
   assert.equal(savedRun(out.file!).endpoint.origin, 'https://phi-test.invalid');
-  // --allow-phi-endpoint for one command works the same; another id is still refused.
+  // --allow-phi-endpoint for one command works the same (id at origin); another id, or the same id
+  // at another origin, is still refused.
   fake.reset();
   const allow = cliApprovalChecker(
-    new Set(['cloud']),
+    [{ endpointId: 'cloud', origin: 'https://phi-test.invalid' }],
     new FileApprovals(path.join(approvalsDir, 'none.json')),
   );
   assert.equal(await allow(out0()), true);
   assert.equal(await allow({ ...out0(), endpointId: 'other' }), false);
+  assert.equal(await allow({ ...out0(), origin: 'https://elsewhere.invalid' }), false);
 });
 
 test('baseline: no key, no network, a labelled extractive answer, saved like any run', async () => {

@@ -2,7 +2,7 @@
  * The user's approvals of endpoints for patient records (PHI), kept in VS Code's **user-level**
  * state (`ExtensionContext.globalState`, not synced), never in the workspace or settings. An approval
  * is for an endpoint id at one origin (a workspace cannot re-point an approved id elsewhere), and is
- * given only through a modal confirmation that names the endpoint id and host.
+ * given only through a modal confirmation that names the endpoint id and origin.
  */
 import * as vscode from 'vscode';
 import type { ApprovalEntry, ApprovalQuery } from '../../../engine/src';
@@ -39,15 +39,15 @@ export class Approvals {
   readonly checker = (q: ApprovalQuery): boolean => this.isApproved(q);
 
   /**
-   * Asks the user (modal, naming the endpoint id and host) and stores the approval when given.
+   * Asks the user (modal, naming the endpoint id and origin) and stores the approval when given.
    * `skipConfirmation` is honoured only when the extension runs its tests.
    */
   async confirm(q: ApprovalQuery, skipConfirmation = false): Promise<boolean> {
     if (this.isApproved(q)) return true;
     if (!(skipConfirmation && this.testMode)) {
-      const approve = `Approve '${q.endpointId}' at ${q.host}`;
+      const approve = `Approve '${q.endpointId}' at ${q.origin}`;
       const answer = await vscode.window.showWarningMessage(
-        `Send patient records (PHI) to '${q.endpointId}' at ${q.host}?`,
+        `Send patient records (PHI) to '${q.endpointId}' at ${q.origin}?`,
         {
           modal: true,
           detail:
@@ -118,7 +118,7 @@ export function registerApprovalCommands(approvals: Approvals): vscode.Disposabl
           if (!eq) continue;
           items.push({
             label: endpoint.id,
-            description: eq.host,
+            description: eq.origin,
             detail: approvals.isApproved(eq) ? 'approved for patient data' : 'not approved',
             q: eq,
           });

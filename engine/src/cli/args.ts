@@ -66,3 +66,45 @@ export function jobMatrix(
   }
   return jobs;
 }
+
+/** One `--allow-phi-endpoint` value: an endpoint id at an origin, or a bare id (`origin` absent). */
+export interface AllowPhiEndpoint {
+  endpointId: string;
+  origin?: string;
+}
+
+/**
+ * Reads `--allow-phi-endpoint <id>@<origin>` (`gpt-4o@https://api.openai.com`). The origin is
+ * normalised as a URL parser does (`HTTPS://API.openai.com:443/` → `https://api.openai.com`); a path,
+ * credentials, a query or a scheme other than http(s) is a usage error. A value without `@` is a
+ * bare id, which the caller refuses (naming the id@origin to pass).
+ */
+export function parseAllowPhiEndpoint(value: string): AllowPhiEndpoint {
+  const v = value.trim();
+  if (!v.includes('@')) return { endpointId: v };
+  const usage = (why: string) =>
+    new UsageError(
+      `--allow-phi-endpoint '${v}' ${why}; give <endpoint id>@<origin>, e.g. gpt-4o@https://api.openai.com`,
+    );
+  // The last `@` followed by a scheme: ids may hold `@`, origins may not.
+  const m = /^(.+)@([a-z][a-z0-9+.-]*:.*)$/i.exec(v);
+  if (!m) throw usage('is not an endpoint id at an origin');
+  let url: URL;
+  try {
+    url = new URL(m[2]);
+  } catch {
+    throw usage('does not end in an origin (scheme://host[:port])');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw usage('must name an http:// or https:// origin');
+  if (
+    url.username !== '' ||
+    url.password !== '' ||
+    url.pathname !== '/' ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    throw usage('must name an origin only (scheme://host[:port], no path)');
+  }
+  return { endpointId: m[1], origin: url.origin };
+}

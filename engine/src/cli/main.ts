@@ -43,13 +43,13 @@ const COMMANDS: Record<string, Command> = {
   },
   run: {
     usage: `  medalign run <paths...> [--model a,b] [--context 2k,32k] [--strategy recent|bm25|none]
-               [--concurrency N] [--resume] [--export out.jsonl|out.csv] [--allow-phi-endpoint id]
+               [--concurrency N] [--resume] [--export out.jsonl|out.csv] [--allow-phi-endpoint id@origin]
                [--remember-approval] [--no-store-prompt] [--no-stream] [--timeout seconds] [--quiet]
       Run instructions against models at context lengths; every run is saved in .medalign/runs/.
       One run streams its answer to stdout; several show progress on stderr and a table. Keys come
       from the env var named by the endpoint's apiKeyEnv. Non-local endpoints need your approval
-      (--allow-phi-endpoint, or the approvals file in your home directory). Exit code 1 when a run
-      fails or is refused.`,
+      (--allow-phi-endpoint <id>@<origin>, e.g. gpt-4o@https://api.openai.com, or the approvals
+      file in your home directory). Exit code 1 when a run fails or is refused.`,
     run: runRun,
   },
   runs: {

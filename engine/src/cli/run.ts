@@ -1,22 +1,25 @@
 /**
  * `medalign run <paths...> [--model a,b] [--context 2k,32k] [--strategy s] [--concurrency N]
- * [--resume] [--export out.jsonl|out.csv] [--allow-phi-endpoint id] [--remember-approval]
+ * [--resume] [--export out.jsonl|out.csv] [--allow-phi-endpoint id@origin] [--remember-approval]
  * [--no-store-prompt] [--timeout s]`: runs instructions (files or folders) against models at
  * context lengths, saves every run under `.medalign/runs/`, shows progress on stderr.
  *
  * Keys come only from the environment variable named by each endpoint's `apiKeyEnv`. Non-local
- * endpoints need the user's approval: `--allow-phi-endpoint <id>` (this command) or the approvals
- * file in the home directory (`--remember-approval` adds to it).
+ * endpoints need the user's approval, always of an endpoint id at an origin:
+ * `--allow-phi-endpoint <id>@<origin>` (this command) or the approvals file in the home directory
+ * (`--remember-approval` adds to it). A bare id is refused with the exact `id@origin` to pass, read
+ * from the config, so a workspace cannot re-point an id the user habitually approves.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { EndpointConfig } from '../core/workspace/config';
+import { CONFIG_FILE_NAME, parseConfig } from '../core/workspace/config';
 import { INSTRUCTION_EXT } from '../core/workspace/workspace';
 import type { ExportRow } from '../core/run/export';
 import { exportRow, rowsToCsv, rowsToJsonl } from '../core/run/export';
 import type { ApprovalQuery } from '../core/run/guard';
-import { approvalKey } from '../core/run/guard';
+import { approvalKey, approvalQuery, endpointTarget } from '../core/run/guard';
 import { FileApprovals, approvalsFilePath, cliApprovalChecker } from '../run/approvals';
 import type { JobResult, Progress } from '../run/runMany';
 import { runMany } from '../run/runMany';
@@ -24,8 +27,8 @@ import { RunPreparer } from '../host/prepare';
 import { writeFileAtomic } from '../run/store';
 import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './main';
-import { UsageError, jobMatrix, listOption, parseArgs } from './args';
-import type { ParsedArgs } from './args';
+import { UsageError, jobMatrix, listOption, parseAllowPhiEndpoint, parseArgs } from './args';
+import type { AllowPhiEndpoint, ParsedArgs } from './args';
 import { formatInt } from '../core/util/format';
 import { countTokens } from '../host/countTokens';
 
@@ -83,9 +86,38 @@ function display(cwd: string, file: string): string {
 
 export function refusedHint(q: ApprovalQuery, approvalsFile: string): string {
   return (
-    `  To send records to '${q.endpointId}' (${q.host}) for this command: --allow-phi-endpoint ${q.endpointId}\n` +
+    `  To send records to '${q.endpointId}' at ${q.origin} for this command: --allow-phi-endpoint ${q.endpointId}@${q.origin}\n` +
     `  To approve it for your user account: add --remember-approval (saved in ${approvalsFile})\n`
   );
+}
+
+/**
+ * Why a bare `--allow-phi-endpoint <id>` is refused, with the exact `id@origin` to pass for each
+ * origin the workspaces' configs give that id.
+ */
+async function bareIdMessage(id: string, roots: readonly string[]): Promise<string> {
+  const lines: string[] = [];
+  for (const root of roots) {
+    const text = await fsp.readFile(path.join(root, CONFIG_FILE_NAME), 'utf8').catch(() => undefined);
+    for (const endpoint of parseConfig(text).config.endpoints) {
+      if (endpoint.id !== id) continue;
+      const q = approvalQuery(id, endpoint);
+      const t = endpointTarget(endpoint);
+      const line =
+        q !== undefined
+          ? `  --allow-phi-endpoint ${id}@${q.origin}`
+          : t.ok
+            ? `  ('${id}' is at ${t.target.origin}, on this machine: it needs no approval)`
+            : `  ('${id}': ${t.message})`;
+      if (!lines.includes(line)) lines.push(line);
+    }
+  }
+  const head =
+    `--allow-phi-endpoint needs the endpoint id and the origin you approve sending patient records to ` +
+    `(<id>@<origin>), so that a workspace cannot re-point '${id}' elsewhere.`;
+  return lines.length > 0
+    ? `${head} Check where the workspace sends '${id}', then pass:\n${lines.join('\n')}`
+    : `${head} No ${CONFIG_FILE_NAME} of these files has an endpoint '${id}'.`;
 }
 
 export async function runRun(args: string[], io: CliIo): Promise<number> {
@@ -156,12 +188,25 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   if (!approvalsFile.trusted) {
     io.err(`medalign: ignoring the approvals file ${approvalsFile.file}: it is inside a workspace.\n`);
   }
-  const allow = new Set(listOption(p, 'allow-phi-endpoint'));
+  let allowGiven: AllowPhiEndpoint[];
+  try {
+    allowGiven = listOption(p, 'allow-phi-endpoint').map(parseAllowPhiEndpoint);
+  } catch (err) {
+    io.err(`medalign run: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const bare = allowGiven.find((a) => a.origin === undefined);
+  if (bare !== undefined) {
+    io.err(`medalign run: ${await bareIdMessage(bare.endpointId, [...roots])}\n`);
+    return 2;
+  }
+  const allow = allowGiven.map((a) => ({ endpointId: a.endpointId, origin: a.origin ?? '' }));
   const remember = p.flags.has('remember-approval');
   const baseChecker = cliApprovalChecker(allow, approvalsFile);
   const approval = async (q: ApprovalQuery): Promise<boolean> => {
     const ok = await baseChecker(q);
-    if (ok && remember && allow.has(q.endpointId) && approvalsFile.trusted) {
+    const flagged = allow.some((a) => a.endpointId === q.endpointId && a.origin === q.origin);
+    if (ok && remember && flagged && approvalsFile.trusted) {
       await approvalsFile.add(q);
       io.err(
         `medalign: approved '${q.endpointId}' at ${q.origin} for your user account (${approvalsFile.file}).\n`,

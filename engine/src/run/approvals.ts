@@ -2,7 +2,7 @@
  * User-level approvals of endpoints for patient records, for the CLI: a file in the user's home
  * directory (`$XDG_CONFIG_HOME/medalign-studio/phi-approvals.json`, by default
  * `~/.config/medalign-studio/phi-approvals.json`; `MEDALIGN_APPROVALS_FILE` overrides the path), plus
- * `--allow-phi-endpoint <id>` for one command. A workspace can never approve: a file inside the
+ * `--allow-phi-endpoint <id>@<origin>` for one command. A workspace can never approve: a file inside the
  * workspace is ignored even when the path points there. (The editor keeps its approvals in VS Code's
  * user-level state and passes its own checker.)
  */
@@ -64,9 +64,13 @@ export class FileApprovals {
 }
 
 /**
- * The CLI's checker: approved when the endpoint id was given with `--allow-phi-endpoint`, or the
- * user's approvals file has this id at this origin.
+ * The CLI's checker: approved when this endpoint id **at this origin** was given with
+ * `--allow-phi-endpoint <id>@<origin>`, or the user's approvals file has this id at this origin.
  */
-export function cliApprovalChecker(allowIds: ReadonlySet<string>, file: FileApprovals): ApprovalChecker {
-  return async (q) => allowIds.has(q.endpointId) || (await file.isApproved(q));
+export function cliApprovalChecker(
+  allowed: readonly Pick<ApprovalQuery, 'endpointId' | 'origin'>[],
+  file: FileApprovals,
+): ApprovalChecker {
+  return async (q) =>
+    allowed.some((a) => a.endpointId === q.endpointId && a.origin === q.origin) || (await file.isApproved(q));
 }

@@ -9,7 +9,10 @@
  *   OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_LOG, AZURE_OPENAI_*) is passed
  *   explicitly, so only the guarded endpoint and the key the caller gives are used; its logging is off.
  * - Every request goes through a fetch wrapper that refuses any URL outside the guarded origin and
- *   never follows redirects (a local proxy must not bounce a record elsewhere).
+ *   never follows redirects (a local proxy must not bounce a record elsewhere): a redirect fails the
+ *   request at once as a `redirect` failure naming where it pointed (not retried).
+ * - An endpoint at the name `localhost` (which the guard lets through as loopback) goes over
+ *   localhostFetch.ts, which connects to 127.0.0.1 / ::1 without asking DNS.
  * - No retries here (`maxRetries: 0`): the runner retries with core/run/retry.ts.
  */
 import OpenAI, { AzureOpenAI } from 'openai';
@@ -20,6 +23,7 @@ import { AZURE_DEFAULT_API_VERSION } from '../core/run/guard';
 import type { Failure } from '../core/run/errors';
 import { parseRetryAfter } from '../core/run/retry';
 import { chatRequestBody } from '../core/run/batch';
+import { localhostFetch } from './localhostFetch';
 
 export interface ClientTimeouts {
   /** Until the response headers arrive (the server accepted the request). */
@@ -74,22 +78,51 @@ export class ModelCallError extends Error {
 
 const silentLogger = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
 
-/** A fetch that only talks to `origin` and never follows a redirect. */
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** The server answered with a redirect, which is not followed. */
+export class RedirectRefusedError extends Error {
+  constructor(
+    readonly status: number,
+    /** The origin the redirect pointed to, when it named one. */
+    readonly location: string | undefined,
+  ) {
+    super(`blocked: HTTP ${status} redirect${location ? ` to ${location}` : ''} not followed`);
+    this.name = 'RedirectRefusedError';
+  }
+}
+
+/** The origin of a Location header (relative to `base`), or `undefined` when it has none. */
+function locationOrigin(location: string | null, base: string): string | undefined {
+  if (location === null) return undefined;
+  try {
+    const origin = new URL(location, base).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A fetch that only talks to `origin` and never follows a redirect (it fails with `RedirectRefusedError`). */
 export function guardedFetch(origin: string, inner: FetchLike = fetch): FetchLike {
-  return (input, init) => {
+  return async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     let target: string;
     try {
       target = new URL(url).origin;
     } catch {
-      return Promise.reject(new Error('blocked: invalid request URL'));
+      throw new Error('blocked: invalid request URL');
     }
     if (target !== origin) {
-      return Promise.reject(
-        new Error(`blocked: a request to ${target} is outside the approved origin ${origin}`),
-      );
+      throw new Error(`blocked: a request to ${target} is outside the approved origin ${origin}`);
     }
-    return inner(input, { ...init, redirect: 'error' });
+    // `manual`: the redirect comes back as the response (not followed), so its Location can be named.
+    const res = await inner(input, { ...init, redirect: 'manual' });
+    if (REDIRECT_STATUSES.has(res.status) || res.type === 'opaqueredirect') {
+      await res.body?.cancel().catch(() => {});
+      throw new RedirectRefusedError(res.status, locationOrigin(res.headers.get('location'), url));
+    }
+    return res;
   };
 }
 
@@ -110,7 +143,10 @@ function makeClient(call: ChatCall): OpenAI {
     logLevel: 'off' as const,
     logger: silentLogger,
     defaultHeaders: headers,
-    fetch: guardedFetch(target.origin, call.fetch),
+    fetch: guardedFetch(
+      target.origin,
+      call.fetch ?? (target.hostname === 'localhost' ? localhostFetch : undefined),
+    ),
   };
   if (endpoint.kind === 'azure-openai') {
     return new AzureOpenAI({
@@ -167,6 +203,15 @@ function causeMessage(err: unknown): string {
     e = (e as { cause?: unknown }).cause;
   }
   return [...new Set(parts)].join(': ') || String(err);
+}
+
+function redirectIn(err: unknown): RedirectRefusedError | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e instanceof Error; i++) {
+    if (e instanceof RedirectRefusedError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /**
@@ -248,6 +293,12 @@ export async function callChat(call: ChatCall): Promise<ChatSuccess> {
     }
   } catch (err) {
     if (stopped !== undefined) throw new ModelCallError(stopped, text, firstTokenMs);
+    const redirect = redirectIn(err);
+    if (redirect !== undefined) {
+      const failure: Failure = { type: 'redirect', status: redirect.status };
+      if (redirect.location !== undefined) failure.location = redirect.location;
+      throw new ModelCallError(failure, text, firstTokenMs);
+    }
     if (
       err instanceof OpenAI.APIError &&
       !(err instanceof OpenAI.APIConnectionError) &&

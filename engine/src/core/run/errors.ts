@@ -29,6 +29,8 @@ export type RunErrorKind =
   | 'server'
   /** Connection refused/reset, or the stream broke off before the answer was complete. */
   | 'network'
+  /** The server answered with a redirect: not followed for patient data, not retried. */
+  | 'redirect'
   | 'timeout'
   | 'cancelled'
   | 'internal';
@@ -60,6 +62,8 @@ export type Failure =
       retryAfterMs?: number;
     }
   | { type: 'network'; message: string; midStream: boolean }
+  /** An HTTP redirect, not followed; `location` is the origin it pointed to, when known. */
+  | { type: 'redirect'; status: number; location?: string }
   | { type: 'timeout'; phase: 'headers' | 'idle' | 'total'; ms: number }
   | { type: 'cancelled' }
   /** The stream finished with `finish_reason: content_filter`. */
@@ -210,6 +214,17 @@ export function classifyFailure(f: Failure, ctx: FailureContext): RunError {
           ? `The connection to '${ctx.endpointId}' (${ctx.host}) broke off in the middle of the answer; the part that arrived is kept. (${safeServerText(f.message, secrets, 120)})`
           : `Cannot reach '${ctx.endpointId}' at ${ctx.host}: ${safeServerText(f.message, secrets, 160)}`,
       };
+    case 'redirect': {
+      const to = f.location !== undefined ? ` to ${safeServerText(f.location, secrets, 200)}` : '';
+      return {
+        kind: 'redirect',
+        status: f.status,
+        message:
+          `The server redirected; redirects are not followed for patient data. '${ctx.endpointId}' ` +
+          `(${ctx.host}) answered HTTP ${f.status}${to}; nothing was sent there and the request is not ` +
+          `retried. If the model really is at that address and you trust it, put it in the endpoint's baseUrl.`,
+      };
+    }
     case 'content-filter-finish':
       return contentFilterError(ctx, undefined, 'answer');
     case 'internal':

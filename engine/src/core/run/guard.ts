@@ -3,13 +3,16 @@
  * (which carries a patient record) to an endpoint.
  *
  * - `baseline` sends nothing and is always allowed.
- * - A loopback endpoint (127.0.0.0/8, ::1, `localhost`) is allowed.
+ * - A loopback endpoint is allowed: a literal loopback address (127.0.0.0/8, ::1, IPv4-mapped
+ *   127.x) or exactly the name `localhost` (any case, no trailing dot), which the model client
+ *   connects to a loopback address itself, without asking DNS (server/src/run/localhostFetch.ts).
  * - Any other endpoint must be approved by the **user** (VS Code user-level state, the CLI's
  *   `--allow-phi-endpoint` or the approvals file in the home directory). The caller asks its
  *   approval source with the `ApprovalQuery` this module builds; nothing in the workspace counts.
  *
- * Pure: hosts are judged from the URL text only (no DNS), so a name that merely *looks* local
- * (`127.0.0.1.nip.io`, `localhost.example.com`) is remote.
+ * Pure: hosts are judged from the URL text only (no DNS), and only by what the connection will use:
+ * any name other than `localhost` goes to DNS, so a name that merely *looks* local
+ * (`localhost.`, `127.0.0.1.nip.io`, `localhost.example.com`) is remote.
  */
 import { BASELINE_MODEL } from '../workspace/config';
 import type { EndpointConfig, EndpointKind } from '../workspace/config';
@@ -26,7 +29,7 @@ export interface EndpointTarget {
   origin: string;
   /** `host[:port]` as in the URL (IPv6 in brackets): what the audit log and messages show. */
   host: string;
-  /** The host name without brackets or port, lower-case. */
+  /** The host name without brackets or port, lower-case (a trailing dot kept). */
   hostname: string;
   loopback: boolean;
 }
@@ -84,29 +87,34 @@ function parseIpv6(host: string): number[] | undefined {
 }
 
 /**
- * Normalises a host the way a URL parser does (`127.1` → `127.0.0.1`, `0x7f000001` → `127.0.0.1`,
- * upper case → lower case), without brackets, port or trailing dot.
+ * Normalises a host (`host` or `host:port`, IPv6 with or without brackets) the way a URL parser does
+ * (`127.1` → `127.0.0.1`, `0x7f000001` → `127.0.0.1`, `[0:0::1]:8080` → `::1`, upper case → lower
+ * case), without brackets or port. A trailing dot is kept on names (`localhost.` is another name
+ * than `localhost`: it is looked up in DNS); `undefined` when it is not a host.
  */
 export function normalizeHost(host: string): string | undefined {
   let h = host.trim();
   if (h === '') return undefined;
-  const bracketed = h.startsWith('[') && h.endsWith(']');
-  if (!bracketed && h.includes(':') && h.split(':').length > 2) h = `[${h}]`;
+  // A bare IPv6 address (more than one colon, no brackets) gets its brackets.
+  if (!h.startsWith('[') && h.split(':').length > 2) h = `[${h}]`;
   let parsed: URL;
   try {
     parsed = new URL(`http://${h}/`);
   } catch {
     return undefined;
   }
+  // Anything after the host (a path, credentials) means this was not a host.
+  if (parsed.username !== '' || parsed.password !== '' || parsed.pathname !== '/') return undefined;
   let name = parsed.hostname.toLowerCase();
   if (name.startsWith('[') && name.endsWith(']')) name = name.slice(1, -1);
-  if (name.endsWith('.')) name = name.slice(0, -1);
   return name;
 }
 
 /**
- * True for `localhost`, 127.0.0.0/8, `::1` and IPv4-mapped 127.x addresses. Decided from the text
- * alone: any other name (even one that resolves to 127.0.0.1) is not loopback.
+ * True for a literal loopback address (127.0.0.0/8, `::1`, IPv4-mapped 127.x; with or without
+ * brackets and port) and for exactly the name `localhost` (any case, no trailing dot). Decided from
+ * the text alone, as the connection will use it: any other name (`localhost.`, one that resolves to
+ * 127.0.0.1) is looked up in DNS and is not loopback.
  */
 export function isLoopbackHost(host: string): boolean {
   const name = normalizeHost(host);
@@ -114,7 +122,7 @@ export function isLoopbackHost(host: string): boolean {
   if (name === 'localhost') return true;
   const v4 = parseIpv4(name);
   if (v4) return v4[0] === 127;
-  const v6 = parseIpv6(name.replace(/%.*$/, ''));
+  const v6 = parseIpv6(name);
   if (!v6) return false;
   // ::1
   if (v6.slice(0, 7).every((g) => g === 0) && v6[7] === 1) return true;
@@ -164,7 +172,7 @@ export function endpointTarget(endpoint: EndpointConfig): TargetResult {
       origin: url.origin,
       host: url.host,
       hostname,
-      loopback: isLoopbackHost(url.host),
+      loopback: isLoopbackHost(hostname),
     },
   };
 }
@@ -213,8 +221,8 @@ export function guardEndpoint(
     approval: { endpointId: endpoint.id, kind: endpoint.kind, origin: t.target.origin, host: t.target.host },
     message:
       `Endpoint '${endpoint.id}' (${t.target.host}) is not on this machine and you have not approved it for ` +
-      `patient records (PHI). Nothing was sent. Approve it only if your data use agreement allows sending ` +
-      `records to ${t.target.host}; a workspace file cannot approve it.`,
+      `patient records (PHI) at ${t.target.origin}. Nothing was sent. Approve it only if your data use ` +
+      `agreement allows sending records to ${t.target.origin}; a workspace file cannot approve it.`,
   };
 }
 
