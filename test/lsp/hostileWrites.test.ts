@@ -211,7 +211,7 @@ test('item 5: a shipped .medalign/.gitignore that un-ignores everything is resto
     if (git.status === 0) {
       const add = spawnSync('git', ['add', '-A', '--dry-run'], { cwd: dir, encoding: 'utf8' });
       assert.equal(add.status, 0, add.stderr);
-      assert.doesNotMatch(add.stdout, /\.medalign/);
+      assert.doesNotMatch(add.stdout, /\.medalign\//);
     }
     // Once restored, a second run says nothing about it.
     const again = await runCli(dir, ['run', ED, '--model', 'baseline']);

@@ -14,6 +14,8 @@ import { URI } from 'vscode-uri';
 import type { PackStrategy } from '../core/packing/pack';
 import { PACK_STRATEGIES } from '../core/packing/pack';
 import type { EndpointConfig } from '../core/workspace/config';
+import { CONFIG_FILE_NAME, parseConfig } from '../core/workspace/config';
+import { redactDeep, redactSecrets } from '../core/run/redact';
 import { INSTRUCTION_EXT, findProjectRoot } from '../core/workspace/workspace';
 import type { ExportRow } from '../core/run/export';
 import { exportRow, rowsToCsv, rowsToJsonl } from '../core/run/export';
@@ -80,6 +82,42 @@ export function keySourceFor(e: EndpointConfig): string {
 function display(cwd: string, file: string): string {
   const r = path.relative(cwd, file);
   return r.startsWith('..') ? file : r;
+}
+
+/**
+ * The keys this command can hold: the environment variables named by `apiKeyEnv` in the configs of
+ * `roots`. Everything the CLI prints or exports is redacted of them (and of fragments of them).
+ */
+export async function knownKeys(roots: Iterable<string>, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const keys = new Set<string>();
+  for (const root of roots) {
+    const text = await fsp.readFile(path.join(root, CONFIG_FILE_NAME), 'utf8').catch(() => undefined);
+    for (const e of parseConfig(text).config.endpoints) {
+      const k = e.apiKeyEnv !== undefined ? env[e.apiKeyEnv] : undefined;
+      if (k !== undefined && k !== '') keys.add(k);
+    }
+  }
+  return [...keys];
+}
+
+/** `io` whose stdout and stderr are redacted of `secrets`. */
+export function redactingIo(io: CliIo, secrets: readonly string[]): CliIo {
+  if (secrets.length === 0) return io;
+  return {
+    ...io,
+    out: (s) => io.out(redactSecrets(s, secrets, { shapes: false })),
+    err: (s) => io.err(redactSecrets(s, secrets, { shapes: false })),
+  };
+}
+
+/** Prints each engine notice once (e.g. a restored `.medalign/.gitignore`). */
+export function noticePrinter(io: CliIo): (message: string) => void {
+  const shown = new Set<string>();
+  return (message) => {
+    if (shown.has(message)) return;
+    shown.add(message);
+    io.err(`medalign: ${message}\n`);
+  };
 }
 
 export function refusedHint(q: ApprovalQuery, approvalsFile: string): string {
@@ -154,6 +192,9 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
     const r = await findProjectRoot(nodeFileSystem, URI.file(f).toString());
     roots.add(r !== undefined ? URI.parse(r).fsPath : path.dirname(path.dirname(f)));
   }
+  const secrets = await knownKeys(roots, io.env);
+  io = redactingIo(io, secrets);
+  const notice = noticePrinter(io);
   const approvalsFile = new FileApprovals(approvalsFilePath(io.env), [...roots]);
   if (!approvalsFile.trusted) {
     io.err(`medalign: ignoring the approvals file ${approvalsFile.file}: it is inside a workspace.\n`);
@@ -204,6 +245,9 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
       keySourceFor,
       onText: (_i, delta) => {
         if (single && !quiet) io.out(delta);
+      },
+      onEvent: (_i, e) => {
+        if (e.type === 'notice') notice(e.message);
       },
       onProgress: (prog, r) => {
         if (r.status === 'refused' && r.error && r.approval && !refusedShown.has(approvalKey(r.approval))) {
@@ -260,7 +304,8 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   if (exportPath !== undefined) {
     const rows: ExportRow[] = [];
     for (const r of results) {
-      if (r.run && r.file) rows.push(exportRow(r.run, display(io.cwd, r.file), r.gold ?? ''));
+      if (r.run && r.file)
+        rows.push(redactDeep(exportRow(r.run, display(io.cwd, r.file), r.gold ?? ''), secrets));
     }
     const out = path.resolve(io.cwd, exportPath);
     await fsp.mkdir(path.dirname(out), { recursive: true });

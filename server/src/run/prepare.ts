@@ -21,12 +21,13 @@ import type { PackResult, PackStrategy } from '../core/packing/pack';
 import { DEFAULT_TEMPLATE_SOURCE } from '../core/template/defaults';
 import { normalizeId } from '../core/workspace/idIndex';
 import { Workspace, findProjectRoot } from '../core/workspace/workspace';
-import { BASELINE_MODEL, CONFIG_FILE_NAME } from '../core/workspace/config';
+import { BASELINE_MODEL, CONFIG_FILE_NAME, configProblemsMessage } from '../core/workspace/config';
 import { endpointTarget } from '../core/run/guard';
 import type { RunError } from '../core/run/errors';
 import type { RunDraft } from '../core/run/runRecord';
 import { promptHash, runKey } from '../core/run/runRecord';
 import { nodeFileSystem } from '../node/nodeFileSystem';
+import { checkWritePaths } from './store';
 
 export interface RunJob {
   /** The `.medalign` file (absolute path, or relative to the process's cwd). */
@@ -162,9 +163,14 @@ export class RunPreparer {
     const uri = URI.file(file).toString();
     const root = job.workspaceRoot !== undefined ? path.resolve(job.workspaceRoot) : await this.rootOf(file);
     const ws = await this.workspace(root);
+    // The whole config, as its schema says, before anything runs (the CLI and the editor alike).
+    if (ws.loaded.problems.length > 0) return configError(file, configProblemsMessage(ws.loaded.problems));
     const parsed = parseInstruction(text);
     const id = normalizeId(parsed.data?.['id']);
     if (id === undefined) return configError(file, `${path.basename(file)} has no id in its front matter.`);
+    // Where the run will write (`.medalign`, `runs`, `runs/<id>`, the audit log): no links.
+    const unsafe = await checkWritePaths(root, id);
+    if (unsafe !== undefined) return configError(file, unsafe);
     const overrides: { model?: string; context?: string | number; strategy?: PackStrategy } = {};
     if (job.model !== undefined) overrides.model = job.model;
     if (job.context !== undefined) overrides.context = job.context;
