@@ -28,6 +28,8 @@ import { repoRoot } from '../helpers/fixtures';
 import { parseRunRecord, MEDALIGN_GITIGNORE } from '../../server/src/core/run/runRecord';
 import { RunPreparer } from '../../server/src/run/prepare';
 import { runMany } from '../../server/src/run/batchRunner';
+import { RunStore } from '../../server/src/run/store';
+import { FileApprovals } from '../../server/src/run/approvals';
 
 const cli = path.join(repoRoot, 'dist', 'cli.js');
 /** Azure-style: no `sk-` prefix, so only knowing the key (not its shape) can redact it. */
@@ -319,6 +321,41 @@ test('item 8: a key (and fragments of it) echoed in answers and in a 500 body re
     .map((f) => parseRunRecord(readFileSync(f, 'utf8'))!)
     .find((r) => r.source === 'batch-import');
   assert.match(imported?.response ?? '', /^echo \[redacted\]/);
+});
+
+test('item 1: approvals, batch files and deletions do not go through links either', async () => {
+  const { home, bashrc, before: original } = fakeHome();
+  // The approvals file as a link to a file of the user's: replaced by a file, the target untouched.
+  const approvals = path.join(home, 'phi-approvals.json');
+  symlinkSync(bashrc, approvals);
+  await new FileApprovals(approvals).add({
+    endpointId: 'gpt-4o',
+    kind: 'openai',
+    origin: 'https://api.openai.com',
+    host: 'api.openai.com',
+  });
+  assert.equal(lstatSync(approvals).isFile(), true);
+  assert.match(readFileSync(approvals, 'utf8'), /gpt-4o/);
+  assert.equal(readFileSync(bashrc, 'utf8'), original);
+
+  // `batch export` into a linked .medalign/batch: refused, named, nothing written outside.
+  const outside = tempDir('medalign-outside-');
+  const dir = workspace();
+  mkdirSync(path.join(dir, '.medalign'));
+  symlinkSync(outside, path.join(dir, '.medalign', 'batch'));
+  const exp = await runCli(dir, ['batch', 'export', ED, '--model', 'local']);
+  assert.equal(exp.status, 2);
+  assert.match(exp.stderr, /\.medalign\/batch is a symbolic link/);
+  assert.deepEqual(walk(outside), []);
+
+  // Deleting a run through a linked runs/<id> folder: refused, the file behind the link kept.
+  const victim = tempDir('medalign-victim-');
+  writeFileSync(path.join(victim, 'notes.json'), '{}');
+  mkdirSync(path.join(dir, '.medalign', 'runs'));
+  symlinkSync(victim, path.join(dir, '.medalign', 'runs', '7222697931'));
+  const store = new RunStore(dir);
+  assert.equal(await store.delete(path.join(store.runsDir, '7222697931', 'notes.json')), false);
+  assert.equal(existsSync(path.join(victim, 'notes.json')), true);
 });
 
 /** `n` copies of the ED instruction with distinct ids, in a fresh workspace. */

@@ -156,6 +156,10 @@ export class RunStore {
     const resolved = path.resolve(file);
     if (!resolved.startsWith(this.runsDir + path.sep) || !resolved.endsWith('.json')) return false;
     try {
+      // Only in real folders: not through a linked `.medalign`, `runs` or `runs/<id>`.
+      const parts = path.relative(this.root, path.dirname(resolved)).split(path.sep);
+      await checkDirs(this.root, parts);
+      if ((await fsp.lstat(resolved)).isSymbolicLink()) return false;
       await fsp.rm(resolved);
       return true;
     } catch {
