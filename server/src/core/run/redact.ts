@@ -20,18 +20,20 @@ function usable(secrets: readonly string[]): string[] {
   return secrets.filter((s) => typeof s === 'string' && s.length >= 4);
 }
 
-/** Sorted, merged `[start, end)` ranges of `text` covered by a secret or a fragment of one. */
-export function secretRanges(text: string, secrets: readonly string[]): [number, number][] {
-  const ranges: [number, number][] = [];
+/** The strings to look for: each secret shorter than a fragment, else all its fragments of `MIN_FRAGMENT`. */
+function gramsOf(secrets: readonly string[]): string[] {
+  const grams = new Set<string>();
   for (const s of usable(secrets)) {
-    // Shorter than a fragment: only the whole secret.
-    const grams = new Set<string>();
     if (s.length < MIN_FRAGMENT) grams.add(s);
     else for (let i = 0; i + MIN_FRAGMENT <= s.length; i++) grams.add(s.slice(i, i + MIN_FRAGMENT));
-    for (const g of grams) {
-      for (let at = text.indexOf(g); at !== -1; at = text.indexOf(g, at + 1))
-        ranges.push([at, at + g.length]);
-    }
+  }
+  return [...grams];
+}
+
+function rangesOf(text: string, grams: readonly string[]): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (const g of grams) {
+    for (let at = text.indexOf(g); at !== -1; at = text.indexOf(g, at + 1)) ranges.push([at, at + g.length]);
   }
   if (ranges.length === 0) return ranges;
   ranges.sort((a, b) => a[0] - b[0]);
@@ -42,6 +44,11 @@ export function secretRanges(text: string, secrets: readonly string[]): [number,
     else merged.push(r);
   }
   return merged;
+}
+
+/** Sorted, merged `[start, end)` ranges of `text` covered by a secret or a fragment of one. */
+export function secretRanges(text: string, secrets: readonly string[]): [number, number][] {
+  return rangesOf(text, gramsOf(secrets));
 }
 
 function cut(text: string, ranges: readonly [number, number][]): string {
@@ -94,10 +101,12 @@ export function redactDeep<T>(value: T, secrets: readonly string[]): T {
 export class StreamRedactor {
   private pending = '';
   private readonly secrets: string[];
+  private readonly grams: string[];
   private readonly hold: number;
 
   constructor(secrets: readonly string[]) {
     this.secrets = usable(secrets);
+    this.grams = gramsOf(this.secrets);
     this.hold = Math.max(0, ...this.secrets.map((s) => s.length - 1));
   }
 
@@ -119,7 +128,7 @@ export class StreamRedactor {
     if (!this.active) return piece;
     this.pending += piece;
     let end = this.pending.length - this.openTail(this.pending);
-    const ranges = secretRanges(this.pending, this.secrets);
+    const ranges = rangesOf(this.pending, this.grams);
     // A redacted run that reaches the cut may grow with the next piece: keep it whole.
     for (const [a, b] of ranges) if (a < end && b >= end) end = a;
     if (end <= 0) return '';
@@ -132,7 +141,7 @@ export class StreamRedactor {
   }
 
   flush(): string {
-    const out = cut(this.pending, secretRanges(this.pending, this.secrets));
+    const out = cut(this.pending, rangesOf(this.pending, this.grams));
     this.pending = '';
     return out;
   }
