@@ -28,6 +28,7 @@ import { repoRoot } from '../helpers/fixtures';
 import { parseRunRecord, MEDALIGN_GITIGNORE } from '../../server/src/core/run/runRecord';
 import { RunPreparer } from '../../server/src/run/prepare';
 import { runMany } from '../../server/src/run/batchRunner';
+import { executeRun } from '../../server/src/run/runner';
 import { RunStore } from '../../server/src/run/store';
 import { FileApprovals } from '../../server/src/run/approvals';
 
@@ -190,6 +191,28 @@ test('item 1: the engine refuses a config that breaks its schema (the path the e
   assert.equal(p.error.kind, 'config');
   assert.match(p.error.message, /medalign\.config\.json does not match its schema/);
   assert.match(p.error.message, /\/endpoints\/3\/id/);
+  preparer.reset();
+});
+
+test('item 1: the engine checks again before sending: a link made after the run was prepared is refused, nothing sent', async () => {
+  const outside = tempDir('medalign-outside-');
+  const dir = workspace();
+  const preparer = new RunPreparer();
+  const p = await preparer.prepare({ file: path.join(dir, ED), model: 'local' });
+  assert.ok(p.ok);
+  if (!p.ok) return;
+  mkdirSync(path.join(dir, '.medalign', 'runs'), { recursive: true });
+  symlinkSync(outside, path.join(dir, '.medalign', 'runs', '7222697931'));
+  fake.reset();
+  const out = await executeRun(p.run, { approval: () => false, apiKey: KEY });
+  assert.equal(out.status, 'error');
+  assert.equal(out.error?.kind, 'config');
+  assert.match(
+    out.error?.message ?? '',
+    /\.medalign\/runs\/7222697931 is a symbolic link .*Nothing was sent\./,
+  );
+  assert.equal(fake.chatRequests.length, 0);
+  assert.deepEqual(walk(outside), []);
   preparer.reset();
 });
 

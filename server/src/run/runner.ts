@@ -27,7 +27,7 @@ import { ModelCallError, callChat } from './modelClient';
 import type { ApprovalChecker } from './approvals';
 import { appendAudit } from './audit';
 import type { PreparedRun } from './prepare';
-import { RunStore, ensureMedalignDir } from './store';
+import { RunStore, checkWritePaths, ensureMedalignDir } from './store';
 
 export type RunEvent =
   | { type: 'guard'; decision: GuardDecision }
@@ -151,6 +151,10 @@ export async function executeRun(p: PreparedRun, o: ExecuteOptions): Promise<Run
   } catch (err) {
     return notWritable(err);
   }
+  // Checked again here (the preparer did when it planned): a run whose file could not be saved safely is not sent.
+  const unsafe = await checkWritePaths(p.workspaceRoot, p.instruction.id);
+  if (unsafe !== undefined)
+    return { status: 'error', guard: decision, error: { kind: 'config', message: unsafe } };
   const id = newRunId(startedAt, rand);
   const prompt: ChatMessage[] | undefined = o.storePrompt === false ? undefined : p.pack.messages;
   const countText = (t: string) => getTokenizer(p.pack.encoding).count(t);
