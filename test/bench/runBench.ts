@@ -11,7 +11,7 @@
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, promises as fsp, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TEMPLATE, repoRoot } from '../helpers/fixtures';
@@ -20,8 +20,12 @@ import { RunPreparer } from '../../engine/src/host/prepare';
 import type { RunJob } from '../../engine/src/host/prepare';
 import { executeRun } from '../../engine/src/run/runner';
 import { runMany } from '../../engine/src/run/runMany';
-import { fmt, median, p95, row } from './stats';
 import { countTokens } from '../../engine/src/host/countTokens';
+import { RunStore } from '../../engine/src/run/store';
+import type { RunRecord } from '../../engine/src/core/run/runRecord';
+import { serializeRun } from '../../engine/src/core/run/runRecord';
+import { redactDeep } from '../../engine/src/core/run/redact';
+import { fmt, median, p95, row, timeMs } from './stats';
 
 const KEY = 'sk-bench-not-a-real-key';
 
@@ -69,6 +73,44 @@ async function startServer(): Promise<{
   return { baseUrl, ask, child };
 }
 
+/**
+ * What the hostile-workspace safety costs per saved run (issue 7), against its peer in the same run:
+ * redacting every string of the run (with its 32k-token prompt) vs serializing it, and a store save
+ * (lstat of .medalign/runs/<id>, the .gitignore check, O_EXCL|O_NOFOLLOW temp file, rename) vs a
+ * plain temp-file-and-rename of the same text.
+ */
+async function writeSafetyBench(dir: string, run: RunRecord): Promise<void> {
+  const store = new RunStore(dir);
+  const ser: number[] = [];
+  const red: number[] = [];
+  const plain: number[] = [];
+  const safe: number[] = [];
+  const text = serializeRun(run);
+  const plainFile = path.join(dir, 'plain.json');
+  for (let i = 0; i < 23; i++) {
+    const [a] = await timeMs(() => serializeRun(run));
+    const [b] = await timeMs(() => serializeRun(redactDeep(run, [KEY])));
+    const [c] = await timeMs(async () => {
+      await fsp.writeFile(`${plainFile}.tmp`, text, { mode: 0o600 });
+      await fsp.rename(`${plainFile}.tmp`, plainFile);
+    });
+    const [d] = await timeMs(() => store.save({ ...run, id: `${run.id}${i}` }));
+    if (i < 3) continue;
+    ser.push(a);
+    red.push(b);
+    plain.push(c);
+    safe.push(d);
+  }
+  console.log(`  safety per saved run (${text.length.toLocaleString('en-US')}-character run file):`);
+  row('  serialize / redact + serialize', `${fmt(median(ser))} / ${fmt(median(red))}`);
+  row('  ratio (redaction cost)', `${(median(red) / median(ser)).toFixed(2)}x`);
+  row(
+    '  plain write+rename / store.save (no links, .gitignore)',
+    `${fmt(median(plain))} / ${fmt(median(safe))}`,
+  );
+  row('  ratio (safe write cost)', `${(median(safe) / median(plain)).toFixed(2)}x`);
+}
+
 export async function runRunBench(): Promise<void> {
   console.log('\nRuns (issue 4) — fake OpenAI server on 127.0.0.1 (own process), medians');
   const server = await startServer();
@@ -86,6 +128,7 @@ export async function runRunBench(): Promise<void> {
     const packs: number[] = [];
     const rest: number[] = [];
     let promptTokens = 0;
+    let lastRun: RunRecord | undefined;
     for (let i = 0; i < 28; i++) {
       // A new instruction each time: the rendered prompt is never a cache hit.
       const text = instruction(
@@ -101,6 +144,7 @@ export async function runRunBench(): Promise<void> {
       const t2 = performance.now();
       if (out.status !== 'complete') throw new Error(`run ${out.status}: ${out.error?.message ?? ''}`);
       promptTokens = prepared.run.pack.budget.prompt;
+      lastRun = out.run;
       if (i < 3) continue; // warm-up: tokenizer tables, first parse and count, JIT, connection
       total.push(t2 - t0);
       packs.push(t1 - t0);
@@ -113,6 +157,7 @@ export async function runRunBench(): Promise<void> {
     row('  guard + audit + streamed HTTP request + atomic store', fmt(median(rest)));
     row('run overhead apart from the model (median)', fmt(median(total)), '< 50 ms');
     row('run overhead, p95', fmt(p95(total)));
+    if (lastRun) await writeSafetyBench(dir, lastRun);
 
     // 2. 500 runs at concurrency 16, 200 ms latency, over the three sample records.
     const samples = ['1234555', '2000001', '2000002'];

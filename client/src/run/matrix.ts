@@ -16,6 +16,7 @@ import type { RunOptions, RunResult } from './runCommands';
 import { columnOfRun, offerFix, panelHeading, parseRunOptions } from './runCommands';
 import type { RunServices } from './services';
 import { cancellable, concurrencySetting, fmtMs, loadEngine, storePromptSetting } from './services';
+import { showNotice } from './notices';
 
 export const MATRIX_COMMAND = 'medalign.runMatrix';
 
@@ -132,6 +133,7 @@ export async function runMatrix(
           onEvent: (i, e) => {
             if (e.type === 'retrying')
               session.update(i, { message: `${e.error.message} Retrying in ${fmtMs(e.delayMs)}…` });
+            else if (e.type === 'notice') showNotice(s, e.message);
           },
           onProgress: (p, r) => {
             session.update(r.index, resultColumn(r, info, titles[r.index]));

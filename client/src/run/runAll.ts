@@ -14,6 +14,7 @@ import { offerFix } from './runCommands';
 import type { RunServices } from './services';
 import { cancellable, concurrencySetting, loadEngine, storePromptSetting } from './services';
 import { RUNS_VIEW_ID } from './runsView';
+import { showNotice } from './notices';
 
 export const BATCH_COMMAND = 'medalign.runBatch';
 const EXCLUDE = '{**/node_modules/**,**/.medalign/**,**/.git/**,**/out/**,**/dist/**}';
@@ -183,6 +184,9 @@ export async function runBatch(
           storePrompt: storePromptSetting(),
           apiKeyFor: (e) => s.keys.get(e),
           keySourceFor: (e) => ApiKeys.keySource(e),
+          onEvent: (_i, e) => {
+            if (e.type === 'notice') showNotice(s, e.message);
+          },
           onProgress: (p) => {
             last = p;
             const parts = [`${p.done}/${p.total}`, `${p.complete} complete`];

@@ -23,6 +23,7 @@ import { ApiKeys, SET_KEY_COMMAND } from './secrets';
 import { PICK_CONTEXT_COMMAND, PICK_MODEL_COMMAND } from './pickers';
 import type { RunServices } from './services';
 import { cancellable, fmtMs, loadEngine, storePromptSetting } from './services';
+import { showNotice } from './notices';
 
 export const RUN_COMMAND = 'medalign.run';
 export const LAST_RUN_COMMAND = 'medalign.showLastRun';
@@ -224,6 +225,8 @@ export async function runInstruction(
             } else if (e.type === 'retrying') {
               session.update(0, { message: `${e.error.message} Retrying in ${fmtMs(e.delayMs)}…` });
               progress.report({ message: `retrying in ${fmtMs(e.delayMs)}…` });
+            } else if (e.type === 'notice') {
+              showNotice(s, e.message);
             }
           },
         });

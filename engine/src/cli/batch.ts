@@ -23,13 +23,14 @@ import {
   runFromBatchResult,
   serializeManifest,
 } from '../core/run/batch';
-import { compactStamp, newRunId } from '../core/run/runRecord';
+import { MEDALIGN_DIR, compactStamp, newRunId } from '../core/run/runRecord';
 import { getTokenizer } from '../core/tokens/encodings';
 import { RunPreparer } from '../host/prepare';
 import { RunStore, ensureMedalignDir, writeFileAtomic } from '../run/store';
 import { projectRootOf } from '../host/projectRoot';
+import { ensureDirs } from '../run/safeFs';
 import type { CliIo } from './main';
-import { collectInstructionFiles } from './run';
+import { collectInstructionFiles, knownKeys, noticePrinter, redactingIo } from './run';
 import { jobMatrix, listOption, parseArgs } from './args';
 
 /** `requests.jsonl` → `requests.manifest.json`. */
@@ -108,7 +109,9 @@ async function exportBatch(args: string[], io: CliIo): Promise<number> {
   const given = p.values.get('out')?.at(-1);
   if (given !== undefined) out = path.resolve(io.cwd, given);
   else {
-    const dir = path.join(await ensureMedalignDir(root ?? io.cwd), 'batch');
+    const base = root ?? io.cwd;
+    await ensureMedalignDir(base, noticePrinter(io));
+    const dir = await ensureDirs(base, [MEDALIGN_DIR, 'batch']);
     out = path.join(dir, `requests-${compactStamp(now.toISOString())}.jsonl`);
   }
   await fsp.mkdir(path.dirname(out), { recursive: true });
@@ -166,7 +169,11 @@ async function importBatch(args: string[], io: CliIo): Promise<number> {
   const parsed = parseBatchResults(resultsText);
   for (const problem of parsed.problems) io.err(`medalign batch import: ${resultsArg} ${problem}\n`);
   const { root } = await projectRootOf(path.join(io.cwd, '_'), [io.cwd]);
+  // Results can echo a key (whole or in part): the keys of this workspace's endpoints are redacted.
+  const secrets = await knownKeys([root], io.env);
+  io = redactingIo(io, secrets);
   const store = new RunStore(root);
+  store.onNotice = noticePrinter(io);
   let complete = 0;
   let errors = 0;
   let unknown = 0;
@@ -184,9 +191,9 @@ async function importBatch(args: string[], io: CliIo): Promise<number> {
       now,
       ...(msgs !== undefined ? { messages: msgs } : {}),
       countCompletion: (t) => getTokenizer(draft.encoding).count(t),
-      context: {},
+      context: { secrets },
     });
-    await store.save(run);
+    await store.save(run, secrets);
     if (run.status === 'complete') complete++;
     else errors++;
   }

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { EndpointConfig } from '../core/workspace/config';
 import { CONFIG_FILE_NAME, parseConfig } from '../core/workspace/config';
+import { redactDeep, redactSecrets } from '../core/run/redact';
 import { INSTRUCTION_EXT } from '../core/workspace/workspace';
 import type { ExportRow } from '../core/run/export';
 import { exportRow, rowsToCsv, rowsToJsonl } from '../core/run/export';
@@ -82,6 +83,42 @@ export function keySourceFor(e: EndpointConfig): string {
 function display(cwd: string, file: string): string {
   const r = path.relative(cwd, file);
   return r.startsWith('..') ? file : r;
+}
+
+/**
+ * The keys this command can hold: the environment variables named by `apiKeyEnv` in the configs of
+ * `roots`. Everything the CLI prints or exports is redacted of them (and of fragments of them).
+ */
+export async function knownKeys(roots: Iterable<string>, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const keys = new Set<string>();
+  for (const root of roots) {
+    const text = await fsp.readFile(path.join(root, CONFIG_FILE_NAME), 'utf8').catch(() => undefined);
+    for (const e of parseConfig(text).config.endpoints) {
+      const k = e.apiKeyEnv !== undefined ? env[e.apiKeyEnv] : undefined;
+      if (k !== undefined && k !== '') keys.add(k);
+    }
+  }
+  return [...keys];
+}
+
+/** `io` whose stdout and stderr are redacted of `secrets`. */
+export function redactingIo(io: CliIo, secrets: readonly string[]): CliIo {
+  if (secrets.length === 0) return io;
+  return {
+    ...io,
+    out: (s) => io.out(redactSecrets(s, secrets, { shapes: false })),
+    err: (s) => io.err(redactSecrets(s, secrets, { shapes: false })),
+  };
+}
+
+/** Prints each engine notice once (e.g. a restored `.medalign/.gitignore`). */
+export function noticePrinter(io: CliIo): (message: string) => void {
+  const shown = new Set<string>();
+  return (message) => {
+    if (shown.has(message)) return;
+    shown.add(message);
+    io.err(`medalign: ${message}\n`);
+  };
 }
 
 export function refusedHint(q: ApprovalQuery, approvalsFile: string): string {
@@ -184,6 +221,9 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   // Approvals: --allow-phi-endpoint for this command, else the user's file (never one in a workspace).
   const roots = new Set<string>();
   for (const f of files) roots.add((await projectRootOf(f, [io.cwd])).root);
+  const secrets = await knownKeys(roots, io.env);
+  io = redactingIo(io, secrets);
+  const notice = noticePrinter(io);
   const approvalsFile = new FileApprovals(approvalsFilePath(io.env), [...roots]);
   if (!approvalsFile.trusted) {
     io.err(`medalign: ignoring the approvals file ${approvalsFile.file}: it is inside a workspace.\n`);
@@ -249,6 +289,9 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
       onText: (_i, delta) => {
         if (single && !quiet) io.out(delta);
       },
+      onEvent: (_i, e) => {
+        if (e.type === 'notice') notice(e.message);
+      },
       onProgress: (prog, r) => {
         if (r.status === 'refused' && r.error && r.approval && !refusedShown.has(approvalKey(r.approval))) {
           refusedShown.add(approvalKey(r.approval));
@@ -304,7 +347,8 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   if (exportPath !== undefined) {
     const rows: ExportRow[] = [];
     for (const r of results) {
-      if (r.run && r.file) rows.push(exportRow(r.run, display(io.cwd, r.file), r.gold ?? ''));
+      if (r.run && r.file)
+        rows.push(redactDeep(exportRow(r.run, display(io.cwd, r.file), r.gold ?? ''), secrets));
     }
     const out = path.resolve(io.cwd, exportPath);
     await fsp.mkdir(path.dirname(out), { recursive: true });

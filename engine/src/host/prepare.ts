@@ -20,7 +20,7 @@ import type { RunOverrides } from '../core/features/runSettings';
 import { DEFAULT_TEMPLATE_SOURCE } from '../core/template/defaults';
 import { normalizeId } from '../core/workspace/idIndex';
 import { Workspace, resolveProjectRoot } from '../core/workspace/workspace';
-import { BASELINE_MODEL, CONFIG_FILE_NAME } from '../core/workspace/config';
+import { BASELINE_MODEL, CONFIG_FILE_NAME, configProblemsMessage } from '../core/workspace/config';
 import { endpointTarget } from '../core/run/guard';
 import { baselineAnswer } from '../core/run/baseline';
 import type { RunError } from '../core/run/errors';
@@ -28,6 +28,7 @@ import type { PlanResult, PrepareResult, RunJob, RunPlan, RunPreparation } from 
 import { withPack } from '../core/run/prepared';
 import { runKey } from '../core/run/runRecord';
 import { nodeFileSystem } from './nodeFileSystem';
+import { checkWritePaths } from '../run/store';
 
 export type {
   PlanResult,
@@ -159,9 +160,14 @@ export class RunPreparer implements RunPreparation {
       root = await this.rootOf(file);
       ws = await this.workspace(root);
     }
+    // The whole config, as its schema says, before anything runs (the CLI and the editor alike).
+    if (ws.loaded.problems.length > 0) return configError(file, configProblemsMessage(ws.loaded.problems));
     const parsed = parseInstruction(text);
     const id = normalizeId(parsed.data?.['id']);
     if (id === undefined) return configError(file, `${path.basename(file)} has no id in its front matter.`);
+    // Where the run will write (`.medalign`, `runs`, `runs/<id>`, the audit log): no links.
+    const unsafe = await checkWritePaths(root, id);
+    if (unsafe !== undefined) return configError(file, unsafe);
     const overrides: RunOverrides = {};
     if (job.model !== undefined) overrides.model = job.model;
     if (job.context !== undefined) overrides.context = job.context;

@@ -1,37 +1,26 @@
 /**
  * The audit log, `<workspace>/.medalign/audit.log`: one JSON line per request that carried a record
  * (time, endpoint id, host, instruction id, record hash, token count, attempt, run id), appended
- * *before* the request is sent. Never content, never a key.
+ * *before* the request is sent. Never content, never a key, never through a link.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { AuditEntry } from '../core/run/runRecord';
 import { AUDIT_LOG, MEDALIGN_DIR, formatAuditLine } from '../core/run/runRecord';
 import { ensureMedalignDir } from './store';
+import { appendNoFollow } from './safeFs';
 
 export function auditLogPath(root: string): string {
   return path.join(root, MEDALIGN_DIR, AUDIT_LOG);
 }
 
-const ready = new Map<string, Promise<string>>();
-
-/** Appends one line (a single `O_APPEND` write, so concurrent runs do not interleave lines). */
+/**
+ * Appends one line (a single `O_APPEND` write, so concurrent runs do not interleave lines). Never
+ * through a link: a linked `.medalign` or `audit.log` is refused with an error naming it.
+ */
 export async function appendAudit(root: string, entry: AuditEntry): Promise<void> {
-  let p = ready.get(root);
-  if (p === undefined) {
-    p = ensureMedalignDir(root);
-    ready.set(root, p);
-    p.catch(() => ready.delete(root));
-  }
-  await p;
-  try {
-    await fsp.appendFile(auditLogPath(root), formatAuditLine(entry), { encoding: 'utf8', mode: 0o600 });
-  } catch (err) {
-    // The folder may have been deleted since: create it again once.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await ensureMedalignDir(root);
-    await fsp.appendFile(auditLogPath(root), formatAuditLine(entry), { encoding: 'utf8', mode: 0o600 });
-  }
+  await ensureMedalignDir(root);
+  await appendNoFollow(root, auditLogPath(root), formatAuditLine(entry));
 }
 
 /** The audit log's entries (for tests and tooling). */

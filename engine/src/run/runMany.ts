@@ -2,7 +2,9 @@
  * Many runs at once — the CLI's `medalign run <paths...> --model a,b --context 2k,32k`, and the
  * editor's run matrix: a concurrency-limited pool over jobs, with resume (a job whose resume key
  * already has a complete run is skipped before it is packed), progress, cancel (every run in flight
- * is saved as partial) and one approval question per endpoint for the whole batch.
+ * is saved as partial) and one approval question per endpoint for the whole batch. With resume, a
+ * job takes the run key's lock (runLock.ts) first: a key another process is running is put off until
+ * the other jobs are done, then waited for, and skipped once that run is complete.
  */
 import type { EndpointConfig } from '../core/workspace/config';
 import { approvalKey } from '../core/run/guard';
@@ -10,10 +12,28 @@ import type { ApprovalQuery } from '../core/run/guard';
 import type { RunError } from '../core/run/errors';
 import type { RunRecord } from '../core/run/runRecord';
 import type { ApprovalChecker } from './approvals';
-import type { PreparedRun, RunJob, RunPreparation } from '../core/run/prepared';
+import type { PreparedRun, RunJob, RunPlan, RunPreparation } from '../core/run/prepared';
 import type { ExecuteOptions, OutcomeStatus, RunEvent } from './runner';
 import { executeRun } from './runner';
 import { RunStore } from './store';
+import type { RunLock } from './runLock';
+import { tryLockRun } from './runLock';
+
+/** How often a job whose run key another process holds looks again. */
+const LOCK_POLL_MS = 200;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 export type JobStatus = OutcomeStatus | 'skipped';
 
@@ -54,7 +74,10 @@ export interface RunManyOptions extends Omit<
   preparer: RunPreparation;
   /** Runs in flight at once (default 4). */
   concurrency?: number;
-  /** Skip jobs that already have a complete run with the same hashes. */
+  /**
+   * Skip jobs that already have a complete run with the same hashes; a job another process is
+   * running (same key) is waited for, then skipped.
+   */
   resume?: boolean;
   approval: ApprovalChecker;
   /** The key for an endpoint (asked once per endpoint). */
@@ -120,7 +143,8 @@ export async function runMany(jobs: readonly RunJob[], o: RunManyOptions): Promi
     o.onProgress?.({ ...progress }, r);
   };
 
-  const runOne = async (index: number): Promise<void> => {
+  /** `deferred`: another process holds the job's run key and `mayDefer` was set. */
+  const runOne = async (index: number, mayDefer: boolean): Promise<'deferred' | void> => {
     const job = jobs[index];
     const base: JobResult = { index, job, status: 'error' };
     if (o.signal?.aborted) {
@@ -146,13 +170,39 @@ export async function runMany(jobs: readonly RunJob[], o: RunManyOptions): Promi
       workspaceRoot: plan.workspaceRoot,
     };
     const store = storeFor(plan.workspaceRoot);
+    let lock: RunLock | undefined;
     if (o.resume) {
-      const done = await store.findComplete(plan.instruction.id, plan.key);
-      if (done) {
-        finish({ ...info, status: 'skipped', run: done.run, file: done.file });
-        return;
+      const notice = (message: string) => o.onEvent?.(index, { type: 'notice', message });
+      for (let waited = false; ; waited = true) {
+        const done = await store.findComplete(plan.instruction.id, plan.key);
+        if (done) {
+          await lock?.release();
+          finish({ ...info, status: 'skipped', run: done.run, file: done.file });
+          return;
+        }
+        if (lock !== undefined) break; // locked, and still not complete: run it
+        lock = await tryLockRun(plan.workspaceRoot, plan.instruction.id, plan.key, notice);
+        if (lock !== undefined) continue; // look once more: the holder may have just finished
+        if (mayDefer && !waited) return 'deferred';
+        if (o.signal?.aborted) {
+          finish({
+            ...info,
+            status: 'cancelled',
+            error: { kind: 'cancelled', message: 'Cancelled before it started.' },
+          });
+          return;
+        }
+        await sleep(LOCK_POLL_MS, o.signal);
       }
     }
+    try {
+      await runLocked(index, plan, info, store);
+    } finally {
+      await lock?.release();
+    }
+  };
+
+  const runLocked = async (index: number, plan: RunPlan, info: JobResult, store: RunStore): Promise<void> => {
     const prepared = await o.preparer.pack(plan);
     if (!prepared.ok) {
       finish({ ...info, error: prepared.error });
@@ -180,12 +230,23 @@ export async function runMany(jobs: readonly RunJob[], o: RunManyOptions): Promi
   };
 
   let next = 0;
+  // Jobs whose run key another process holds: taken up again once every other job has started.
+  const deferred: number[] = [];
   const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
+    for (;;) {
+      let i: number;
+      let mayDefer = true;
+      if (next < jobs.length) i = next++;
+      else if (deferred.length > 0) {
+        i = deferred.shift()!;
+        mayDefer = false;
+      } else return;
       progress.running++;
       try {
-        await runOne(i);
+        if ((await runOne(i, mayDefer)) === 'deferred') {
+          progress.running--;
+          deferred.push(i);
+        }
       } catch (err) {
         finish({
           index: i,

@@ -15,6 +15,7 @@ import type { GuardDecision, ApprovalQuery } from '../core/run/guard';
 import { approvalQuery, endpointNeedsKey, guardEndpoint } from '../core/run/guard';
 import type { Failure, RunError } from '../core/run/errors';
 import { classifyFailure, redactSecrets } from '../core/run/errors';
+import { StreamRedactor, redactDeep } from '../core/run/redact';
 import type { RetryPolicy } from '../core/run/retry';
 import { DEFAULT_RETRY_POLICY, retryDecision } from '../core/run/retry';
 import type { RunRecord, RunStatus } from '../core/run/runRecord';
@@ -26,14 +27,16 @@ import { ModelCallError, callChat } from './modelClient';
 import type { ApprovalChecker } from './approvals';
 import { appendAudit } from './audit';
 import type { PreparedRun } from '../core/run/prepared';
-import { RunStore } from './store';
+import { RunStore, checkWritePaths, ensureMedalignDir } from './store';
 
 export type RunEvent =
   | { type: 'guard'; decision: GuardDecision }
   | { type: 'sending'; attempt: number; host: string; promptTokens: number }
   | { type: 'first-text'; ms: number }
   | { type: 'retrying'; attempt: number; delayMs: number; error: RunError }
-  | { type: 'saved'; file: string; status: RunStatus };
+  | { type: 'saved'; file: string; status: RunStatus }
+  /** Something the engine did on the user's behalf (e.g. restored `.medalign/.gitignore`): show it. */
+  | { type: 'notice'; message: string };
 
 export interface ExecuteOptions {
   /** The endpoint's API key (editor: SecretStorage; CLI: the env var named by `apiKeyEnv`). Never stored. */
@@ -140,11 +143,31 @@ export async function executeRun(p: PreparedRun, o: ExecuteOptions): Promise<Run
   }
 
   const store = o.store ?? new RunStore(p.workspaceRoot);
+  // `.medalign/` must be a real folder and its .gitignore the tool's before anything is written or sent.
+  const notWritable = (err: unknown): RunOutcome => ({
+    status: 'error',
+    guard: decision,
+    error: {
+      kind: 'config',
+      message: `${redactSecrets(err instanceof Error ? err.message : String(err), secrets)} Nothing was sent.`,
+    },
+  });
+  try {
+    await ensureMedalignDir(p.workspaceRoot, (message) => o.onEvent?.({ type: 'notice', message }));
+  } catch (err) {
+    return notWritable(err);
+  }
+  // Checked again here (the preparer did when it planned): a run whose file could not be saved safely is not sent.
+  const unsafe = await checkWritePaths(p.workspaceRoot, p.instruction.id);
+  if (unsafe !== undefined)
+    return { status: 'error', guard: decision, error: { kind: 'config', message: unsafe } };
   const id = newRunId(startedAt, rand);
   const prompt: ChatMessage[] | undefined = o.storePrompt === false ? undefined : p.pack.messages;
   const countText = (t: string) => o.countTokens(t, p.pack.encoding);
 
-  const save = async (run: RunRecord): Promise<RunOutcome> => {
+  const save = async (raw: RunRecord): Promise<RunOutcome> => {
+    // The run as kept and as returned (exports, stdout, the editor) holds no key, whole or in part.
+    const run = redactDeep(raw, secrets);
     const file = await store.save(run, secrets);
     o.onEvent?.({ type: 'saved', file, status: run.status });
     const out: RunOutcome = { status: run.status, run, file, guard: decision };
@@ -223,6 +246,14 @@ export async function executeRun(p: PreparedRun, o: ExecuteOptions): Promise<Run
   let firstTokenMs: number | undefined;
   let usage: { prompt?: number; completion?: number } | undefined;
   let status: RunStatus = 'error';
+  // The answer as shown while it streams: a key the server echoes (even split across chunks) is redacted.
+  const redactor = new StreamRedactor(secrets);
+  let shown = '';
+  const show = (piece: string) => {
+    if (piece === '') return;
+    shown += piece;
+    o.onText?.(piece, shown);
+  };
 
   for (;;) {
     if (o.signal?.aborted) {
@@ -231,16 +262,23 @@ export async function executeRun(p: PreparedRun, o: ExecuteOptions): Promise<Run
       break;
     }
     attempts++;
-    await appendAudit(p.workspaceRoot, {
-      time: now().toISOString(),
-      endpoint: endpoint.id,
-      host: target.host,
-      instruction: p.instruction.id,
-      record: p.record.hash,
-      tokens: p.pack.budget.prompt,
-      attempt: attempts,
-      run: id,
-    });
+    try {
+      await appendAudit(p.workspaceRoot, {
+        time: now().toISOString(),
+        endpoint: endpoint.id,
+        host: target.host,
+        instruction: p.instruction.id,
+        record: p.record.hash,
+        tokens: p.pack.budget.prompt,
+        attempt: attempts,
+        run: id,
+      });
+    } catch (err) {
+      if (attempts === 1) return notWritable(err);
+      error = { kind: 'internal', message: `${redactSecrets(String(err), secrets)} The retry was not sent.` };
+      status = 'error';
+      break;
+    }
     o.onEvent?.({
       type: 'sending',
       attempt: attempts,
@@ -264,7 +302,7 @@ export async function executeRun(p: PreparedRun, o: ExecuteOptions): Promise<Run
             o.onEvent?.({ type: 'first-text', ms: now().getTime() - startedAt.getTime() });
           attemptText += delta;
           text = attemptText;
-          o.onText?.(delta, text);
+          show(redactor.push(delta));
         },
       });
       text = r.text;
@@ -315,6 +353,7 @@ export async function executeRun(p: PreparedRun, o: ExecuteOptions): Promise<Run
     }
   }
 
+  show(redactor.flush());
   if (error !== undefined) error = { ...error, message: redactSecrets(error.message, secrets) };
   const completion = usage?.completion;
   return save(

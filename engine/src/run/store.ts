@@ -1,13 +1,15 @@
 /**
  * The run store: `<workspace>/.medalign/runs/<instruction id>/<run file>.json`, one file per run,
  * written atomically (a temporary file in the same folder, then rename), plus `.medalign/.gitignore`
- * so runs and the audit log (both PHI) are not committed unless the user decides otherwise.
+ * so runs and the audit log (both PHI) are not committed. Nothing is written through a symbolic link
+ * (see safeFs.ts): `.medalign`, `runs` and `runs/<id>` must be real folders.
  */
-import { promises as fsp } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { RunRecord, RunSummary } from '../core/run/runRecord';
 import {
+  AUDIT_LOG,
   MEDALIGN_DIR,
   MEDALIGN_GITIGNORE,
   RUNS_DIR,
@@ -18,15 +20,30 @@ import {
   serializeRun,
   summarizeRun,
 } from '../core/run/runRecord';
+import { redactDeep } from '../core/run/redact';
+import { UnsafePathError, checkDirs, checkFile, ensureDirs, openNoFollow } from './safeFs';
 
-/** Writes `text` to `file` atomically: readers see the old file or the whole new one, never a part. */
+/**
+ * Writes `text` to `file` atomically: readers see the old file or the whole new one, never a part.
+ * The temporary file is created exclusively and without following links, and the rename replaces
+ * `file` itself (a link there is replaced, never followed).
+ */
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
   const tmp = path.join(
     path.dirname(file),
     `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
   );
   try {
-    await fsp.writeFile(tmp, text, { encoding: 'utf8', mode: 0o600 });
+    const fh = await openNoFollow(
+      path.dirname(file),
+      tmp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+    );
+    try {
+      await fh.writeFile(text, 'utf8');
+    } finally {
+      await fh.close();
+    }
     await fsp.rename(tmp, file);
   } catch (err) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
@@ -34,17 +51,63 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   }
 }
 
-/** Creates `<root>/.medalign/` with its `.gitignore` (kept as the user left it if it exists). */
-export async function ensureMedalignDir(root: string): Promise<string> {
-  const dir = path.join(root, MEDALIGN_DIR);
-  await fsp.mkdir(dir, { recursive: true });
+/** Receives what the engine did on the user's behalf that they should know about. */
+export type NoticeSink = (message: string) => void;
+
+/**
+ * Creates `<root>/.medalign/` (a real folder, never a link) with its `.gitignore`. The tool owns
+ * that file: when it is missing it is written; when it is anything else (other content, a link, not
+ * a file) it is restored and `onNotice` is told why.
+ */
+export async function ensureMedalignDir(root: string, onNotice?: NoticeSink): Promise<string> {
+  const dir = await ensureDirs(root, [MEDALIGN_DIR]);
   const gi = path.join(dir, '.gitignore');
-  try {
-    await fsp.writeFile(gi, MEDALIGN_GITIGNORE, { flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
+  const st = await fsp.lstat(gi).catch(() => undefined);
+  let why: string | undefined;
+  if (st === undefined) {
+    try {
+      const fh = await openNoFollow(
+        root,
+        gi,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+        0o644,
+      );
+      try {
+        await fh.writeFile(MEDALIGN_GITIGNORE, 'utf8');
+      } finally {
+        await fh.close();
+      }
+      return dir;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      return dir; // another run wrote it just now
+    }
+  } else if (st.isSymbolicLink()) why = 'it was a symbolic link';
+  else if (!st.isFile()) why = 'it was not a file';
+  else if (st.size !== Buffer.byteLength(MEDALIGN_GITIGNORE)) why = 'its content had been changed';
+  else if ((await fsp.readFile(gi, 'utf8')) !== MEDALIGN_GITIGNORE) why = 'its content had been changed';
+  if (why === undefined) return dir;
+  await writeFileAtomic(gi, MEDALIGN_GITIGNORE);
+  onNotice?.(
+    `restored ${MEDALIGN_DIR}/.gitignore (${why}): runs, the audit log and batch files hold patient ` +
+      `records (PHI) and must not be committed. MedAlign Studio owns this file and restores it before it writes.`,
+  );
   return dir;
+}
+
+/**
+ * Why a run of `instructionId` must not write in `root` (a linked `.medalign`, `runs`, `runs/<id>`
+ * or `audit.log`), or `undefined` when it may. Checked before anything is sent.
+ */
+export async function checkWritePaths(root: string, instructionId: string): Promise<string | undefined> {
+  try {
+    await checkDirs(root, [MEDALIGN_DIR, RUNS_DIR, runDirName(instructionId)]);
+    await checkFile(root, path.join(root, MEDALIGN_DIR, AUDIT_LOG));
+    return undefined;
+  } catch (err) {
+    if (err instanceof UnsafePathError) return `${err.message} Nothing was sent.`;
+    throw err;
+  }
 }
 
 export interface StoredRun {
@@ -64,32 +127,20 @@ export class RunStore {
     this.runsDir = path.join(root, MEDALIGN_DIR, RUNS_DIR);
   }
 
-  /** Folders known to exist (saves a mkdir per run; a deleted folder is made again on ENOENT). */
-  private readonly madeDirs = new Set<string>();
+  /** Told when `.medalign/.gitignore` had to be restored. */
+  onNotice?: NoticeSink;
 
-  /** Saves a run; returns its file. `secrets` are checked for once more and scrubbed (belt and braces). */
+  /**
+   * Saves a run; returns its file. Every string of the run is redacted of `secrets` (and fragments
+   * of them) first. The folders are checked on every save: a link is refused, never followed.
+   */
   async save(run: RunRecord, secrets: readonly string[] = []): Promise<string> {
-    const dir = path.join(this.runsDir, runDirName(run.instruction.id));
-    let text = serializeRun(run);
-    for (const s of secrets) {
-      if (s.length >= 4 && text.includes(s)) text = text.split(s).join('[redacted]');
-    }
+    const text = serializeRun(redactDeep(run, secrets));
+    // `.medalign/` with its .gitignore first, so runs never exist without it.
+    await ensureMedalignDir(this.root, this.onNotice);
+    const dir = await ensureDirs(this.root, [MEDALIGN_DIR, RUNS_DIR, runDirName(run.instruction.id)]);
     const file = path.join(dir, runFileName(run));
-    const make = async () => {
-      // `.medalign/` with its .gitignore first, so runs never exist without it.
-      await ensureMedalignDir(this.root);
-      await fsp.mkdir(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    };
-    if (!this.madeDirs.has(dir)) await make();
-    try {
-      await writeFileAtomic(file, text);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      this.madeDirs.delete(dir);
-      await make();
-      await writeFileAtomic(file, text);
-    }
+    await writeFileAtomic(file, text);
     return file;
   }
 
@@ -105,6 +156,10 @@ export class RunStore {
     const resolved = path.resolve(file);
     if (!resolved.startsWith(this.runsDir + path.sep) || !resolved.endsWith('.json')) return false;
     try {
+      // Only in real folders: not through a linked `.medalign`, `runs` or `runs/<id>`.
+      const parts = path.relative(this.root, path.dirname(resolved)).split(path.sep);
+      await checkDirs(this.root, parts);
+      if ((await fsp.lstat(resolved)).isSymbolicLink()) return false;
       await fsp.rm(resolved);
       return true;
     } catch {

@@ -35,6 +35,9 @@ export type RunErrorKind =
   | 'cancelled'
   | 'internal';
 import { formatInt } from '../util/format';
+import { redactSecrets } from './redact';
+
+export { redactSecrets };
 
 export interface RunError {
   kind: RunErrorKind;
@@ -83,21 +86,6 @@ export interface FailureContext {
   estimated?: boolean;
   /** Secrets to scrub from any text that is kept. */
   secrets?: readonly string[];
-}
-
-/** Replaces each secret, and anything that looks like an API key or bearer token, with `[redacted]`. */
-export function redactSecrets(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const s of secrets) {
-    if (s.length >= 4) out = out.split(s).join('[redacted]');
-  }
-  return out
-    .replace(/\b(?:sk|pk|rk|ak)-[A-Za-z0-9_*.-]{6,}/g, '[redacted]')
-    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=*-]{6,}/gi, '$1 [redacted]')
-    .replace(
-      /\b(api[-_]?key|authorization|access[-_]?token)(["']?\s*[:=]\s*["']?)[^\s"',}]{4,}/gi,
-      '$1$2[redacted]',
-    );
 }
 
 /** Server text made safe to keep: redacted, whitespace-collapsed, at most `max` characters. */

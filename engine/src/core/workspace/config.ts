@@ -123,3 +123,14 @@ export function parseConfig(text: string | undefined): LoadedConfig {
 export function modelIds(config: ProjectConfig): string[] {
   return [BASELINE_MODEL, ...config.endpoints.map((e) => e.id)];
 }
+
+/**
+ * Why a run is refused when the config breaks its own schema (a workspace someone else wrote can put
+ * anything there): every violation, one a line.
+ */
+export function configProblemsMessage(problems: readonly ConfigProblem[]): string {
+  return (
+    `${CONFIG_FILE_NAME} does not match its schema (config.schema.json). Nothing was run; nothing was sent. ` +
+    `Fix these first:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`
+  );
+}
