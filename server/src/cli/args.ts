@@ -1,4 +1,5 @@
 /** Command-line parsing shared by the `medalign` commands. */
+import * as path from 'node:path';
 import type { PackStrategy } from '../core/packing/pack';
 import type { RunJob } from '../run/prepare';
 
@@ -66,4 +67,12 @@ export function jobMatrix(
     }
   }
   return jobs;
+}
+
+/**
+ * `--allow-root <folder>` (repeatable): folders outside the workspace that records and templates may
+ * come from, for this command. Given by the user on the command line, never read from a workspace.
+ */
+export function allowedRootsOption(p: ParsedArgs, cwd: string): string[] {
+  return (p.values.get('allow-root') ?? []).map((r) => path.resolve(cwd, r));
 }

@@ -23,11 +23,12 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   check: {
-    usage: `  medalign check [paths...] [--json]
+    usage: `  medalign check [paths...] [--json] [--allow-root <folder>]
       Check .medalign instructions, .prompt templates and .xml records (folders are searched
       recursively; XML that is not a MedAlign record is skipped). Prints file:line:col severity
       message [code]; --json prints an array of LSP diagnostics with their file.
-      Exit code 1 when any error is found.`,
+      Exit code 1 when any error is found. Records and templates must be inside the workspace;
+      --allow-root (repeatable) allows another folder for this command.`,
     run: (args, io) => runCheck(args, io.cwd, io.out),
   },
   count: {
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, Command> = {
   },
   pack: {
     usage: `  medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none] [--model id] [--json]
+               [--allow-root <folder>]
       Prints the exact prompt (the budget goes to stderr); --json prints the messages, tokens per
       part and in total, and what was kept and cut. Exit code 1 when the prompt cannot be built.`,
     run: runPack,

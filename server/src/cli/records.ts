@@ -14,12 +14,13 @@ import type { PackStrategy } from '../core/packing/pack';
 import type { PreviewOverrides } from '../core/features/preview';
 import { nodeFileSystem } from '../node/nodeFileSystem';
 import type { CliIo } from './main';
-import { parseArgs } from './args';
+import { allowedRootsOption, parseArgs } from './args';
 
-async function workspaceFor(file: string, cwd: string): Promise<Workspace> {
+async function workspaceFor(file: string, cwd: string, allowedRoots: string[] = []): Promise<Workspace> {
   const uri = URI.file(file).toString();
   const root = (await findProjectRoot(nodeFileSystem, uri)) ?? URI.file(cwd).toString();
   const ws = new Workspace(nodeFileSystem, root);
+  ws.setAllowedRoots(allowedRoots.map((r) => URI.file(r).toString()));
   await ws.loadConfig();
   return ws;
 }
@@ -71,7 +72,7 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
 }
 
 export async function runPack(args: string[], io: CliIo): Promise<number> {
-  const p = parseArgs(args, ['context', 'strategy', 'model'], ['json']);
+  const p = parseArgs(args, ['context', 'strategy', 'model', 'allow-root'], ['json']);
   const rest = p.positional;
   const opt = (name: string) => p.values.get(name)?.at(-1);
   if (rest.length !== 1) {
@@ -99,7 +100,7 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
   const uri = URI.file(file).toString();
   const text = await nodeFileSystem.readFile(uri);
   if (text === undefined) throw new Error(`no such file: ${rest[0]}`);
-  const ws = await workspaceFor(file, io.cwd);
+  const ws = await workspaceFor(file, io.cwd, allowedRootsOption(p, io.cwd));
   const service = getLanguageService(nodeFileSystem);
   const pv = await service.buildPreview(TextDocument.create(uri, 'medalign', 0, text), ws, overrides);
   if (p.flags.has('json')) {

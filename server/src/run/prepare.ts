@@ -95,7 +95,23 @@ export class RunPreparer {
   private readonly texts = new Map<string, CachedText>();
   private readonly roots = new Map<string, Promise<string>>();
 
-  constructor(private readonly fs: FileSystem = nodeFileSystem) {}
+  private allowedRoots: string[] = [];
+
+  constructor(
+    private readonly fs: FileSystem = nodeFileSystem,
+    options: { allowedRoots?: readonly string[] } = {},
+  ) {
+    this.setAllowedRoots(options.allowedRoots ?? []);
+  }
+
+  /**
+   * Folders (absolute paths) outside a workspace that its records and templates may come from: the
+   * user's own `medalign.allowedRoots` or `--allow-root`, never a workspace's setting.
+   */
+  setAllowedRoots(roots: readonly string[]): void {
+    this.allowedRoots = roots.map((r) => URI.file(path.resolve(r)).toString());
+    for (const w of this.workspaces.values()) w.ws.setAllowedRoots(this.allowedRoots);
+  }
 
   /** Drops every cache (workspaces with their record engines, texts, roots). The config is re-read
    * by itself when it changes; call this when folders move or a config file appears. */
@@ -113,6 +129,7 @@ export class RunPreparer {
     let w = this.workspaces.get(root);
     if (w === undefined) {
       const ws = new Workspace(this.fs, URI.file(root).toString());
+      ws.setAllowedRoots(this.allowedRoots);
       w = { ws, config: ws.loadConfig().then(() => ws), version };
       this.workspaces.set(root, w);
     } else if (w.version !== version) {
@@ -179,14 +196,16 @@ export class RunPreparer {
         `Model '${settings.model}' is neither '${BASELINE_MODEL}' nor an endpoint id in medalign.config.json.`,
       );
     }
+    if (settings.templateOutside) return configError(file, settings.templateOutside);
     if (settings.templateMissing) {
       return configError(
         file,
         `The template ${settings.templateUri ? URI.parse(settings.templateUri).fsPath : ''} does not exist.`,
       );
     }
-    const resolved = ws.resolveRecord(uri, parsed.data);
+    const resolved = await ws.resolveRecord(uri, parsed.data);
     if (!resolved) return configError(file, `${path.basename(file)} names no patient or record.`);
+    if (resolved.outside) return configError(file, resolved.outside.message);
     const recordFile = URI.parse(resolved.uri).fsPath;
     const record = await this.hashedText(recordFile);
     if (!record) return configError(file, `The record ${rel(root, recordFile)} does not exist.`);

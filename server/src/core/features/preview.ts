@@ -47,10 +47,12 @@ export async function buildPreview(
   });
   if (!file.data) return fail('the front matter could not be read; fix its errors first.');
   if (settings.instruction === '') return fail('the `## Instruction` section is missing or empty.');
+  if (settings.templateOutside) return fail(settings.templateOutside);
   if (settings.templateMissing)
     return fail(`template not found: ${workspace.label(settings.templateUri ?? '')}.`);
-  const resolved = workspace.resolveRecord(uri, file.data);
+  const resolved = await workspace.resolveRecord(uri, file.data);
   if (!resolved) return fail('no record: add `patient:` or `record:` to the front matter.');
+  if (resolved.outside) return fail(resolved.outside.message);
   const info = await workspace.records.get(resolved.uri);
   if (!info.exists || !info.key) return fail(`record not found: ${workspace.label(resolved.uri)}.`);
   if (!info.record?.ok) return fail(`${workspace.label(resolved.uri)} is not a valid MedAlign record.`);

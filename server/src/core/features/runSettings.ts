@@ -32,6 +32,8 @@ export interface RunSettings {
   templateSource?: string;
   /** The template file is named but could not be read. */
   templateMissing?: boolean;
+  /** The template is outside the workspace (workspace/bounds.ts): why it was not read. */
+  templateOutside?: string;
 }
 
 const STRATEGIES: readonly PackStrategy[] = ['recent', 'bm25', 'none'];
@@ -71,8 +73,11 @@ export async function resolveRunSettings(
     instruction: section ? sectionText(file, section) : '',
   };
   if (endpoint) settings.endpoint = endpoint;
-  const t = workspace.resolveTemplate(uri, data);
-  if (t) {
+  const t = await workspace.resolveTemplate(uri, data);
+  if (t?.outside) {
+    settings.templateUri = t.uri;
+    settings.templateOutside = t.outside.message;
+  } else if (t) {
     settings.templateUri = t.uri;
     const source = await fs.readFile(t.uri);
     if (source === undefined) settings.templateMissing = true;
