@@ -3,7 +3,7 @@
  * Every custom request and notification between the extension and the language server, in one
  * place (both sides import this file).
  */
-import { RequestType } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 
 export interface PreviewPromptParams {
   uri: string;
@@ -48,4 +48,18 @@ export interface ServerStatsResult {
 export namespace ServerStatsRequest {
   export const method = 'medalign/serverStats';
   export const type = new RequestType<ServerStatsParams, ServerStatsResult, void>(method);
+}
+
+/**
+ * Folders outside the workspace that records and templates may come from: the user-level value of
+ * `medalign.allowedRoots` (never a workspace's), sent as `initializationOptions.allowedRoots` at start
+ * and by this notification when it changes. Absolute paths.
+ */
+export interface AllowedRootsParams {
+  roots: string[];
+}
+
+export namespace AllowedRootsNotification {
+  export const method = 'medalign/didChangeAllowedRoots';
+  export const type = new NotificationType<AllowedRootsParams>(method);
 }

@@ -46,7 +46,8 @@ import {
 import { CONFIG_FILE_NAME } from './core/workspace/config';
 import { dirname, isInside } from './core/util/uri';
 import type { PreviewOverrides } from './core/features/preview';
-import { PreviewPromptRequest, ServerStatsRequest } from './protocol';
+import { URI } from 'vscode-uri';
+import { AllowedRootsNotification, PreviewPromptRequest, ServerStatsRequest } from './protocol';
 import type { PreviewPromptResult, ServerStatsResult } from './protocol';
 
 export interface ServerRuntime {
@@ -69,6 +70,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   /** Closed files we published diagnostics for (duplicate ids), so they can be cleared later. */
   const publishedClosed = new Set<string>();
   let folders: string[] = [];
+  /** The user's extra roots (URIs), from the client's user-level setting only. */
+  let allowedRoots: string[] = [];
   let watchDynamically = false;
   let ready: Promise<void> = Promise.resolve();
 
@@ -107,6 +110,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     let w = loose.get(root);
     if (!w) {
       w = new Workspace(fs, root, engine);
+      w.setAllowedRoots(allowedRoots);
       loose.set(root, w);
       await w.loadConfig();
       if (configRoot) await w.scan();
@@ -118,6 +122,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     folders = (params.workspaceFolders ?? []).map((f) => f.uri.replace(/\/$/, ''));
     if (folders.length === 0 && params.rootUri) folders = [params.rootUri.replace(/\/$/, '')];
     watchDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+    allowedRoots = rootUris(
+      (params.initializationOptions as { allowedRoots?: unknown } | undefined)?.allowedRoots,
+    );
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -148,6 +155,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       const started = Date.now();
       for (const root of folders) {
         const w = new Workspace(fs, root, engine);
+        w.setAllowedRoots(allowedRoots);
         await w.loadConfig();
         const { instructions } = await w.scan();
         // Open documents win over what is on disk.
@@ -159,6 +167,21 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         );
       }
     })().catch((err) => connection.console.error(`Workspace scan failed: ${String(err)}`));
+    void ready.then(() => revalidateAll());
+  });
+
+  /** Absolute paths (or `file:` URIs) from the client → folder URIs; anything else is dropped. */
+  function rootUris(value: unknown): string[] {
+    if (!Array.isArray(value)) return [];
+    return value
+      .filter((v): v is string => typeof v === 'string' && v.trim() !== '')
+      .map((v) => (v.startsWith('file:') ? URI.parse(v) : URI.file(v)).toString().replace(/\/$/, ''))
+      .filter((u) => u.startsWith('file:///'));
+  }
+
+  connection.onNotification(AllowedRootsNotification.type, (p) => {
+    allowedRoots = rootUris(p.roots);
+    for (const w of [...workspaces, ...loose.values()]) w.setAllowedRoots(allowedRoots);
     void ready.then(() => revalidateAll());
   });
 
