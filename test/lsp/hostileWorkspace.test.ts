@@ -7,7 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { URI } from 'vscode-uri';
@@ -197,6 +206,105 @@ test("CLI check, pack: the config's defaults.template and an absolute recordsFol
   } finally {
     rmSync(ws, { recursive: true, force: true });
     rmSync(out.dir, { recursive: true, force: true });
+  }
+});
+
+test('LSP: extra roots come from the client (user-level setting) at start and by notification', async () => {
+  const h = hostileWorkspace();
+  const s = await startServer(URI.file(h.ws).toString(), process.env, { allowedRoots: [h.out.recordsDir] });
+  try {
+    const rel = 'instructions/r-abs.medalign';
+    const uri = URI.file(path.join(h.ws, rel)).toString();
+    await s.open(uri, h.files[rel]);
+    const allowed = await s.diagnostics(uri);
+    assert.deepEqual(
+      allowed.diagnostics.filter((d) => d.code === 'path-outside-workspace'),
+      [],
+      JSON.stringify(allowed.diagnostics),
+    );
+    // The user removes the root: the record is refused again.
+    await s.connection.sendNotification('medalign/didChangeAllowedRoots', { roots: [] });
+    await s.diagnostics(uri, (d) => d.diagnostics.some((x) => x.code === 'path-outside-workspace'));
+  } finally {
+    await s.close();
+    h.cleanup();
+  }
+});
+
+test('CLI run: a record or template outside the workspace is refused before anything runs', () => {
+  const h = hostileWorkspace();
+  try {
+    for (const rel of Object.keys(h.files)) {
+      const r = cliRun(h.ws, ['run', rel, '--model', 'baseline', '--trust']);
+      assert.equal(r.status, 1, `${rel}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /outside the workspace folder/, rel);
+      assert.ok(!(r.stdout + r.stderr).includes(SECRET) && !(r.stdout + r.stderr).includes(OTHER_PHI), rel);
+    }
+    assert.ok(!existsSync(path.join(h.ws, '.medalign/runs')), 'no run was saved');
+    const allowed = cliRun(h.ws, [
+      'run',
+      'instructions/r-abs.medalign',
+      '--model',
+      'baseline',
+      '--trust',
+      '--allow-root',
+      h.out.recordsDir,
+    ]);
+    assert.equal(allowed.status, 0, allowed.stderr);
+  } finally {
+    h.cleanup();
+  }
+});
+
+// --- Item 6: trust -------------------------------------------------------------------------------
+
+test('CLI run and batch export need trust in the folder: --trust, or the user-level trusted-folders file', () => {
+  const ws = makeProjectDir('trust');
+  const xdg = mkdtempSync(path.join(os.tmpdir(), 'medalign-xdg-'));
+  try {
+    writeFileSync(path.join(ws, 'instructions/a.medalign'), validInstruction(1));
+    const env = { XDG_CONFIG_HOME: xdg };
+    const args = ['run', 'instructions/a.medalign', '--model', 'baseline'];
+    // No terminal, no --trust: refused, with how to trust; nothing ran.
+    const refused = cliRun(ws, args, env);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /is not a trusted folder/);
+    assert.match(refused.stderr, /--trust/);
+    assert.ok(!existsSync(path.join(ws, '.medalign')), 'nothing ran');
+    const batch = cliRun(ws, ['batch', 'export', 'instructions/a.medalign', '--model', 'gpt-4o'], env);
+    assert.equal(batch.status, 1, batch.stderr);
+    assert.match(batch.stderr, /medalign batch export: .* is not a trusted folder/);
+    // A "trusted-folders.json" the workspace ships is not the user's.
+    mkdirSync(path.join(ws, 'cfg/medalign-studio'), { recursive: true });
+    const claim = JSON.stringify({
+      format: 'medalign-trusted-folders',
+      version: 1,
+      folders: [{ path: realpathSync(ws), trustedAt: '2025-01-01T00:00:00.000Z' }],
+    });
+    writeFileSync(path.join(ws, 'cfg/medalign-studio/trusted-folders.json'), claim);
+    const inWs = cliRun(ws, args, { XDG_CONFIG_HOME: path.join(ws, 'cfg') });
+    assert.equal(inWs.status, 1, inWs.stderr);
+    // --trust: this command only; nothing is remembered.
+    const once = cliRun(ws, [...args, '--trust'], env);
+    assert.equal(once.status, 0, once.stderr);
+    assert.ok(!existsSync(path.join(xdg, 'medalign-studio/trusted-folders.json')));
+    // The user's file in their home trusts the folder (and the folders under it).
+    mkdirSync(path.join(xdg, 'medalign-studio'), { recursive: true });
+    writeFileSync(path.join(xdg, 'medalign-studio/trusted-folders.json'), claim);
+    const trusted = cliRun(ws, args, env);
+    assert.equal(trusted.status, 0, trusted.stderr);
+    // check, count and pack never need trust.
+    assert.equal(
+      cliRun(ws, ['check', 'instructions'], { XDG_CONFIG_HOME: path.join(xdg, 'none') }).status,
+      0,
+    );
+    assert.equal(
+      cliRun(ws, ['pack', 'instructions/a.medalign'], { XDG_CONFIG_HOME: path.join(xdg, 'none') }).status,
+      0,
+    );
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+    rmSync(xdg, { recursive: true, force: true });
   }
 });
 

@@ -26,7 +26,9 @@ import { RunPreparer } from '../run/prepare';
 import { writeFileAtomic } from '../run/store';
 import { nodeFileSystem } from '../node/nodeFileSystem';
 import type { CliIo } from './main';
-import { UsageError, jobMatrix, listOption, parseArgs } from './args';
+import { UsageError, allowedRootsOption, jobMatrix, listOption, parseArgs } from './args';
+import { TrustedFolders, trustedFoldersPath } from '../run/trust';
+import { ensureTrusted } from './trust';
 import type { ParsedArgs } from './args';
 import { formatInt } from '../core/util/format';
 
@@ -94,8 +96,17 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   try {
     p = parseArgs(
       args,
-      ['model', 'context', 'strategy', 'concurrency', 'export', 'allow-phi-endpoint', 'timeout'],
-      ['resume', 'remember-approval', 'no-store-prompt', 'no-stream', 'quiet'],
+      [
+        'model',
+        'context',
+        'strategy',
+        'concurrency',
+        'export',
+        'allow-phi-endpoint',
+        'timeout',
+        'allow-root',
+      ],
+      ['resume', 'remember-approval', 'no-store-prompt', 'no-stream', 'quiet', 'trust'],
     );
   } catch (err) {
     io.err(`medalign run: ${(err as Error).message}\n`);
@@ -154,6 +165,14 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
     const r = await findProjectRoot(nodeFileSystem, URI.file(f).toString());
     roots.add(r !== undefined ? URI.parse(r).fsPath : path.dirname(path.dirname(f)));
   }
+  // Every run (baseline too) reads the project's records: the project folder must be trusted.
+  const trusted = await ensureTrusted([...roots], {
+    command: 'run',
+    flag: p.flags.has('trust'),
+    io,
+    store: new TrustedFolders(trustedFoldersPath(io.env)),
+  });
+  if (!trusted) return 1;
   const approvalsFile = new FileApprovals(approvalsFilePath(io.env), [...roots]);
   if (!approvalsFile.trusted) {
     io.err(`medalign: ignoring the approvals file ${approvalsFile.file}: it is inside a workspace.\n`);
@@ -187,7 +206,7 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
   let lastLine = 0;
-  const preparer = new RunPreparer();
+  const preparer = new RunPreparer(undefined, { allowedRoots: allowedRootsOption(p, io.cwd) });
   const refusedShown = new Set<string>();
   let results: JobResult[];
   try {
