@@ -14,7 +14,7 @@ import { validContext } from './pickers';
 import { ApiKeys } from './secrets';
 import { offerFix } from './runCommands';
 import type { RunServices } from './services';
-import { cancellable, concurrencySetting, loadEngine, storePromptSetting } from './services';
+import { cancellable, concurrencySetting, loadEngine, runsAllowed, storePromptSetting } from './services';
 import { RUNS_VIEW_ID } from './runsView';
 
 export const BATCH_COMMAND = 'medalign.runBatch';
@@ -132,6 +132,7 @@ export async function runBatch(
   folders: vscode.Uri[],
   given?: BatchOptions,
 ): Promise<BatchSummary | undefined> {
+  if (!runsAllowed()) return undefined;
   const files = await instructionFiles(folders);
   if (files.length === 0) {
     void vscode.window.showInformationMessage('MedAlign: no .medalign files to run here.');

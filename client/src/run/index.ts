@@ -16,6 +16,7 @@ import type { PanelState } from './panelMessages';
 import { RunsIndex } from './runsIndex';
 import type { RunServices } from './services';
 import { loadEngine } from './services';
+import { ALLOWED_ROOTS_SETTING, allowedRootsSetting } from '../allowedRoots';
 import { registerPickers } from './pickers';
 import { registerRunCommands } from './runCommands';
 import { registerMatrix } from './matrix';
@@ -76,7 +77,9 @@ export function registerRun(context: vscode.ExtensionContext): RunApi {
     log,
     inFlight,
     preparer: () => {
-      preparer ??= loadEngine().then((e) => new e.RunPreparer());
+      preparer ??= loadEngine().then(
+        (e) => new e.RunPreparer(undefined, { allowedRoots: allowedRootsSetting() }),
+      );
       return preparer;
     },
   };
@@ -98,6 +101,14 @@ export function registerRun(context: vscode.ExtensionContext): RunApi {
     ...registerGoldDiff(s),
     ...view.disposables,
     ...registerRunLens(s),
+    // The user's extra roots reach the in-process engine when they (or the workspace's trust) change.
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(ALLOWED_ROOTS_SETTING))
+        void preparer?.then((p) => p.setAllowedRoots(allowedRootsSetting()));
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(
+      () => void preparer?.then((p) => p.setAllowedRoots(allowedRootsSetting())),
+    ),
     {
       dispose: () => {
         for (const c of inFlight) c.abort();

@@ -18,7 +18,14 @@ import { APPROVE_COMMAND } from './approvals';
 import { ApiKeys, SET_KEY_COMMAND } from './secrets';
 import { PICK_CONTEXT_COMMAND, PICK_MODEL_COMMAND, validContext } from './pickers';
 import type { RunServices } from './services';
-import { cancellable, fmtMs, loadEngine, storePromptSetting } from './services';
+import {
+  RESTRICTED_MESSAGE,
+  cancellable,
+  fmtMs,
+  loadEngine,
+  runsAllowed,
+  storePromptSetting,
+} from './services';
 
 export const RUN_COMMAND = 'medalign.run';
 export const LAST_RUN_COMMAND = 'medalign.showLastRun';
@@ -153,6 +160,10 @@ export async function runInstruction(
   const context = opts.context !== undefined ? String(opts.context) : info.context;
   const result: RunResult = { status: 'not-run', model, context };
   if (info.id !== undefined) result.instructionId = info.id;
+  if (!runsAllowed()) {
+    result.error = { kind: 'refused', message: RESTRICTED_MESSAGE };
+    return result;
+  }
   if (!validContext(context)) {
     result.error = {
       kind: 'config',
