@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
 import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+import { AllowedRootsNotification } from '../../server/src/protocol';
+import { ALLOWED_ROOTS_SETTING, allowedRootsSetting } from './allowedRoots';
 
 /** Owns the connection to the bundled language server (dist/server.js). */
 export class MedAlignLanguageClient {
@@ -9,7 +11,18 @@ export class MedAlignLanguageClient {
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('MedAlign Language Server', { log: true });
-    context.subscriptions.push(this.output);
+    const sendRoots = () => {
+      if (this.client?.isRunning()) {
+        void this.client.sendNotification(AllowedRootsNotification.type, { roots: allowedRootsSetting() });
+      }
+    };
+    context.subscriptions.push(
+      this.output,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(ALLOWED_ROOTS_SETTING)) sendRoots();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(sendRoots),
+    );
   }
 
   private started: Promise<void> = Promise.resolve();
@@ -42,6 +55,8 @@ export class MedAlignLanguageClient {
         ),
       },
       outputChannel: this.output,
+      // The user's extra roots (user settings only; none in Restricted Mode).
+      initializationOptions: { allowedRoots: allowedRootsSetting() },
     };
     this.client = new LanguageClient('medalign', 'MedAlign Language Server', serverOptions, clientOptions);
     await this.client.start();

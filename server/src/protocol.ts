@@ -3,7 +3,7 @@
  * Every custom request and notification between the extension and the language server, in one
  * place (both sides import this file).
  */
-import { RequestType } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { EndpointConfig, ProjectConfig } from '../../engine/src/core/workspace/config';
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
@@ -169,4 +169,18 @@ export namespace FrontMatterEditRequest {
     } | null,
     void
   >(method);
+}
+
+/**
+ * Folders outside the workspace that records and templates may come from: the user-level value of
+ * `medalign.allowedRoots` (never a workspace's), sent as `initializationOptions.allowedRoots` at start
+ * and by this notification when it changes. Absolute paths.
+ */
+export interface AllowedRootsParams {
+  roots: string[];
+}
+
+export namespace AllowedRootsNotification {
+  export const method = 'medalign/didChangeAllowedRoots';
+  export const type = new NotificationType<AllowedRootsParams>(method);
 }

@@ -59,6 +59,7 @@ import {
   InstructionInfoRequest,
   PlanRunRequest,
   PrepareRunRequest,
+  AllowedRootsNotification,
   PreviewPromptRequest,
   ProjectInfoRequest,
   ServerStatsRequest,
@@ -97,6 +98,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   /** Closed files we published diagnostics for (duplicate ids), so they can be cleared later. */
   const publishedClosed = new Set<string>();
   let folders: string[] = [];
+  /** The user's extra roots (URIs), from the client's user-level setting only. */
+  let allowedRoots: string[] = [];
   let watchDynamically = false;
   let ready: Promise<void> = Promise.resolve();
 
@@ -141,6 +144,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       // A project that is not a workspace folder (a config deeper down, or a file outside every
       // folder). Without a config it is not scanned: the file's grandparent may be a home directory.
       w = new Workspace(fs, root, engine);
+      w.setAllowedRoots(allowedRoots);
       loose.set(root, w);
       await w.loadConfig();
       if (hasConfig) await w.scan();
@@ -152,6 +156,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     folders = (params.workspaceFolders ?? []).map((f) => f.uri.replace(/\/$/, ''));
     if (folders.length === 0 && params.rootUri) folders = [params.rootUri.replace(/\/$/, '')];
     watchDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+    allowedRoots = rootUris(
+      (params.initializationOptions as { allowedRoots?: unknown } | undefined)?.allowedRoots,
+    );
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -182,6 +189,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       const started = Date.now();
       for (const root of folders) {
         const w = new Workspace(fs, root, engine);
+        w.setAllowedRoots(allowedRoots);
         await w.loadConfig();
         const { instructions } = await w.scan();
         // Open documents win over what is on disk.
@@ -193,6 +201,21 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         );
       }
     })().catch((err) => connection.console.error(`Workspace scan failed: ${String(err)}`));
+    void ready.then(() => revalidateAll());
+  });
+
+  /** Absolute paths (or `file:` URIs) from the client → folder URIs; anything else is dropped. */
+  function rootUris(value: unknown): string[] {
+    if (!Array.isArray(value)) return [];
+    return value
+      .filter((v): v is string => typeof v === 'string' && v.trim() !== '')
+      .map((v) => (v.startsWith('file:') ? URI.parse(v) : URI.file(v)).toString().replace(/\/$/, ''))
+      .filter((u) => u.startsWith('file:///'));
+  }
+
+  connection.onNotification(AllowedRootsNotification.type, (p) => {
+    allowedRoots = rootUris(p.roots);
+    for (const w of [...workspaces, ...loose.values()]) w.setAllowedRoots(allowedRoots);
     void ready.then(() => revalidateAll());
   });
 

@@ -46,6 +46,7 @@ export interface LspSession {
 export async function startServer(
   rootUri: string,
   env: NodeJS.ProcessEnv = process.env,
+  initializationOptions?: unknown,
 ): Promise<LspSession> {
   const serverPath = path.join(repoRoot, 'dist', 'server.js');
   const child = spawn(process.execPath, [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env });
@@ -84,6 +85,7 @@ export async function startServer(
     processId: process.pid,
     rootUri,
     workspaceFolders: [{ uri: rootUri, name: 'ws' }],
+    ...(initializationOptions !== undefined ? { initializationOptions } : {}),
     capabilities: {
       workspace: { didChangeWatchedFiles: { dynamicRegistration: true } },
       textDocument: { publishDiagnostics: { relatedInformation: true } },

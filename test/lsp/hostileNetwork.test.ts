@@ -51,6 +51,12 @@ function tempDir(prefix: string): string {
 }
 
 /** Runs the CLI (with the DNS spy) without blocking this process (the fake server answers from here). */
+/** The folders are the test's own: commands that send data trust them for this command only
+ * (trust itself is tested in hostileWorkspace.test.ts). */
+function trustFlag(args: string[]): string[] {
+  return args[0] === 'run' || (args[0] === 'batch' && args[1] === 'export') ? ['--trust'] : [];
+}
+
 function runCli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const clean: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
@@ -58,7 +64,7 @@ function runCli(cwd: string, args: string[], env: Record<string, string> = {}): 
   }
   const dnsLog = path.join(tempDir('medalign-dns-'), 'lookups.txt');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--require', dnsSpy, cli, ...args], {
+    const child = spawn(process.execPath, ['--require', dnsSpy, cli, ...args, ...trustFlag(args)], {
       cwd,
       env: {
         ...clean,

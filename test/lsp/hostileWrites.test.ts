@@ -46,13 +46,19 @@ interface CliResult {
   stderr: string;
 }
 
+/** The folders are the test's own: commands that send data trust them for this command only
+ * (trust itself is tested in hostileWorkspace.test.ts). */
+function trustFlag(args: string[]): string[] {
+  return args[0] === 'run' || (args[0] === 'batch' && args[1] === 'export') ? ['--trust'] : [];
+}
+
 function runCli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const clean: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(OPENAI_|AZURE_OPENAI_|MEDALIGN_|FAKE_KEY)/.test(k)) clean[k] = v;
   }
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
+    const child = spawn(process.execPath, [cli, ...args, ...trustFlag(args)], {
       cwd,
       env: { ...clean, MEDALIGN_APPROVALS_FILE: path.join(tempDir('medalign-appr-'), 'a.json'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -39,8 +39,11 @@ function runCli(
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(OPENAI_|AZURE_OPENAI_|MEDALIGN_|FAKE_KEY)/.test(k)) clean[k] = v;
   }
+  // The projects here are the test's own copies of samples/: trusted for each command (`--trust`);
+  // trust itself is tested in hostileWorkspace.test.ts.
+  const sends = args[0] === 'run' || (args[0] === 'batch' && args[1] === 'export');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
+    const child = spawn(process.execPath, [cli, ...args, ...(sends ? ['--trust'] : [])], {
       cwd,
       env: { ...clean, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

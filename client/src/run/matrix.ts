@@ -15,7 +15,14 @@ import { ApiKeys } from './secrets';
 import type { RunOptions, RunResult } from './runCommands';
 import { columnOfRun, offerFix, panelHeading, parseRunOptions } from './runCommands';
 import type { RunServices } from './services';
-import { cancellable, concurrencySetting, fmtMs, loadEngine, storePromptSetting } from './services';
+import {
+  cancellable,
+  concurrencySetting,
+  fmtMs,
+  loadEngine,
+  runsAllowed,
+  storePromptSetting,
+} from './services';
 import { showNotice } from './notices';
 
 export const MATRIX_COMMAND = 'medalign.runMatrix';
@@ -68,6 +75,7 @@ export async function runMatrix(
   doc: vscode.TextDocument,
   opts: MatrixOptions,
 ): Promise<RunResult[]> {
+  if (!runsAllowed()) return [];
   const info = await instructionInfo(doc, s.selection.get(doc.uri));
   const models =
     opts.models ??

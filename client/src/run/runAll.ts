@@ -12,7 +12,7 @@ import { BASELINE_MODEL, contextProblem, countTokens, instructionInfo, labelToke
 import { ApiKeys } from './secrets';
 import { offerFix } from './runCommands';
 import type { RunServices } from './services';
-import { cancellable, concurrencySetting, loadEngine, storePromptSetting } from './services';
+import { cancellable, concurrencySetting, loadEngine, runsAllowed, storePromptSetting } from './services';
 import { RUNS_VIEW_ID } from './runsView';
 import { showNotice } from './notices';
 
@@ -131,6 +131,7 @@ export async function runBatch(
   folders: vscode.Uri[],
   given?: BatchOptions,
 ): Promise<BatchSummary | undefined> {
+  if (!runsAllowed()) return undefined;
   const files = await instructionFiles(folders);
   if (files.length === 0) {
     void vscode.window.showInformationMessage('MedAlign: no .medalign files to run here.');

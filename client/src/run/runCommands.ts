@@ -22,7 +22,14 @@ import { APPROVE_COMMAND } from './approvals';
 import { ApiKeys, SET_KEY_COMMAND } from './secrets';
 import { PICK_CONTEXT_COMMAND, PICK_MODEL_COMMAND } from './pickers';
 import type { RunServices } from './services';
-import { cancellable, fmtMs, loadEngine, storePromptSetting } from './services';
+import {
+  RESTRICTED_MESSAGE,
+  cancellable,
+  fmtMs,
+  loadEngine,
+  runsAllowed,
+  storePromptSetting,
+} from './services';
 import { showNotice } from './notices';
 
 export const RUN_COMMAND = 'medalign.run';
@@ -158,6 +165,10 @@ export async function runInstruction(
   const context = opts.context !== undefined ? String(opts.context) : info.context;
   const result: RunResult = { status: 'not-run', model, context };
   if (info.id !== undefined) result.instructionId = info.id;
+  if (!runsAllowed()) {
+    result.error = { kind: 'refused', message: RESTRICTED_MESSAGE };
+    return result;
+  }
   const job: RunJob = { file: doc.uri.fsPath, text: doc.getText(), model, context };
   if (opts.strategy) job.strategy = opts.strategy;
   const heading = panelHeading(info);

@@ -32,6 +32,7 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
       config.onDidDelete(fire),
       s.selection.onDidChange(fire),
       s.runs.onDidChange(fire),
+      vscode.workspace.onDidGrantWorkspaceTrust(fire),
     );
   }
 
@@ -41,13 +42,19 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
     if (info.instructionLine === undefined) return [];
     const range = new vscode.Range(info.instructionLine, 0, info.instructionLine, 0);
     const uri = doc.uri.toString();
-    const lenses = [
-      new vscode.CodeLens(range, {
-        title: `▶ Run · ${info.model} · ${info.context}`,
-        tooltip: `Run this instruction on ${info.model} (${FROM[info.modelFrom]}) with a ${info.context} context (${FROM[info.contextFrom]}), streaming the answer beside the editor`,
-        command: RUN_COMMAND,
-        arguments: [uri],
-      }),
+    const lenses: vscode.CodeLens[] = [];
+    // Restricted Mode: no Run (runs read records and send them; see runsAllowed).
+    if (vscode.workspace.isTrusted) {
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: `▶ Run · ${info.model} · ${info.context}`,
+          tooltip: `Run this instruction on ${info.model} (${FROM[info.modelFrom]}) with a ${info.context} context (${FROM[info.contextFrom]}), streaming the answer beside the editor`,
+          command: RUN_COMMAND,
+          arguments: [uri],
+        }),
+      );
+    }
+    lenses.push(
       new vscode.CodeLens(range, {
         title: 'Model…',
         tooltip: 'Choose the model: baseline or an endpoint of medalign.config.json',
@@ -60,7 +67,7 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
         command: PICK_CONTEXT_COMMAND,
         arguments: [uri],
       }),
-    ];
+    );
     if (info.id !== undefined && (await this.s.runs.hasRuns(info.root, info.id))) {
       if (info.gold !== '') {
         lenses.push(

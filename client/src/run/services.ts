@@ -71,3 +71,19 @@ export function cancellable(
 export function fmtMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+export const RESTRICTED_MESSAGE =
+  'MedAlign: runs are off in Restricted Mode. This workspace is not trusted, and a run reads its ' +
+  'records and sends them to the endpoints its config names. Reading, validation and hovers still work.';
+
+/**
+ * Workspace Trust: runs (single, matrix, batch) need a trusted workspace. Untrusted: shows why (with
+ * a way to manage trust) and returns false.
+ */
+export function runsAllowed(): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window
+    .showWarningMessage(RESTRICTED_MESSAGE, 'Manage Workspace Trust')
+    .then((pick) => (pick ? vscode.commands.executeCommand('workbench.trust.manage') : undefined));
+  return false;
+}

@@ -1,4 +1,5 @@
 /** Command-line parsing shared by the `medalign` commands. */
+import * as path from 'node:path';
 import type { RunJob } from '../host/prepare';
 
 export class UsageError extends Error {}
@@ -107,4 +108,12 @@ export function parseAllowPhiEndpoint(value: string): AllowPhiEndpoint {
     throw usage('must name an origin only (scheme://host[:port], no path)');
   }
   return { endpointId: m[1], origin: url.origin };
+}
+
+/**
+ * `--allow-root <folder>` (repeatable): folders outside the workspace that records and templates may
+ * come from, for this command. Given by the user on the command line, never read from a workspace.
+ */
+export function allowedRootsOption(p: ParsedArgs, cwd: string): string[] {
+  return (p.values.get('allow-root') ?? []).map((r) => path.resolve(cwd, r));
 }

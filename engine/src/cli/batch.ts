@@ -31,7 +31,9 @@ import { projectRootOf } from '../host/projectRoot';
 import { ensureDirs } from '../run/safeFs';
 import type { CliIo } from './main';
 import { collectInstructionFiles, knownKeys, noticePrinter, redactingIo } from './run';
-import { jobMatrix, listOption, parseArgs } from './args';
+import { allowedRootsOption, jobMatrix, listOption, parseArgs } from './args';
+import { TrustedFolders, trustedFoldersPath } from '../run/trust';
+import { ensureTrusted } from './trust';
 
 /** `requests.jsonl` → `requests.manifest.json`. */
 export function manifestPathFor(requestsFile: string): string {
@@ -44,7 +46,7 @@ function display(cwd: string, file: string): string {
 }
 
 async function exportBatch(args: string[], io: CliIo): Promise<number> {
-  const p = parseArgs(args, ['model', 'context', 'strategy', 'out'], []);
+  const p = parseArgs(args, ['model', 'context', 'strategy', 'out', 'allow-root'], ['trust']);
   if (p.positional.length === 0) {
     io.err('medalign batch export: give the instruction files or folders.\n');
     return 2;
@@ -61,8 +63,20 @@ async function exportBatch(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const files = await collectInstructionFiles(p.positional, io.cwd);
+  // The requests file holds packed records meant for upload: the project folder must be trusted.
+  const roots = new Set<string>();
+  for (const f of files) roots.add((await projectRootOf(f, [io.cwd])).root);
+  const store = new TrustedFolders(trustedFoldersPath(io.env));
+  if (
+    !(await ensureTrusted([...roots], { command: 'batch export', flag: p.flags.has('trust'), io, store }))
+  ) {
+    return 1;
+  }
   const jobs = jobMatrix(files, models, contexts, strategy);
-  const preparer = new RunPreparer(undefined, { folders: [io.cwd] });
+  const preparer = new RunPreparer(undefined, {
+    folders: [io.cwd],
+    allowedRoots: allowedRootsOption(p, io.cwd),
+  });
   const lines: string[] = [];
   const entries: BatchManifest['entries'] = {};
   const hosts = new Set<string>();

@@ -13,6 +13,7 @@ import {
 } from '../core/workspace/workspace';
 import { fileKind } from '../core/languageService';
 import { nodeFileSystem } from '../host/nodeFileSystem';
+import { allowedRootsOption, parseArgs } from './args';
 
 const SEVERITY = ['', 'error', 'warning', 'info', 'hint'] as const;
 const SKIP = new Set(['node_modules', '.git', '.medalign', 'out', 'dist']);
@@ -42,7 +43,12 @@ async function collect(p: string, out: string[]): Promise<void> {
 }
 
 /** Checks files; returns the diagnostics of each file (in path order). */
-export async function checkFiles(paths: string[], cwd: string): Promise<FileDiagnostic[]> {
+export async function checkFiles(
+  paths: string[],
+  cwd: string,
+  /** Folders (absolute paths) outside the workspace that records and templates may come from. */
+  allowedRoots: readonly string[] = [],
+): Promise<FileDiagnostic[]> {
   const files: string[] = [];
   for (const p of paths.length ? paths : ['.']) await collect(path.resolve(cwd, p), files);
   files.sort();
@@ -59,6 +65,7 @@ export async function checkFiles(paths: string[], cwd: string): Promise<FileDiag
     let ws = workspaces.get(root);
     if (!ws) {
       ws = new Workspace(fs, root);
+      ws.setAllowedRoots(allowedRoots.map((r) => URI.file(r).toString()));
       await ws.loadConfig();
       if (configRoot) await ws.scan();
       workspaces.set(root, ws);
@@ -76,11 +83,9 @@ export async function checkFiles(paths: string[], cwd: string): Promise<FileDiag
 }
 
 export async function runCheck(args: string[], cwd: string, write: (s: string) => void): Promise<number> {
-  const json = args.includes('--json');
-  const paths = args.filter((a) => a !== '--json');
-  const unknown = paths.filter((a) => a.startsWith('--'));
-  if (unknown.length) throw new Error(`unknown option ${unknown.join(', ')}`);
-  const diags = await checkFiles(paths, cwd);
+  const p = parseArgs(args, ['allow-root'], ['json']);
+  const json = p.flags.has('json');
+  const diags = await checkFiles(p.positional, cwd, allowedRootsOption(p, cwd));
   const errors = diags.filter((d) => d.severity === 1).length;
   if (json) {
     write(JSON.stringify(diags, null, 2) + '\n');

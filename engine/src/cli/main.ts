@@ -8,12 +8,15 @@ import { runRuns } from './runs';
 import { runBatch } from './batch';
 import { runCount, runPack } from './records';
 import { version } from '../../../package.json';
+import * as readline from 'node:readline/promises';
 
 export interface CliIo {
   cwd: string;
   out: (s: string) => void;
   err: (s: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Asks the user a question on an interactive terminal; absent when there is none. */
+  ask?: (question: string) => Promise<string | undefined>;
 }
 
 interface Command {
@@ -23,11 +26,12 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   check: {
-    usage: `  medalign check [paths...] [--json]
+    usage: `  medalign check [paths...] [--json] [--allow-root <folder>]
       Check .medalign instructions, .prompt templates and .xml records (folders are searched
       recursively; XML that is not a MedAlign record is skipped). Prints file:line:col severity
       message [code]; --json prints an array of LSP diagnostics with their file.
-      Exit code 1 when any error is found.`,
+      Exit code 1 when any error is found. Records and templates must be inside the workspace;
+      --allow-root (repeatable) allows another folder for this command.`,
     run: (args, io) => runCheck(args, io.cwd, io.out),
   },
   count: {
@@ -37,6 +41,7 @@ const COMMANDS: Record<string, Command> = {
   },
   pack: {
     usage: `  medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none] [--model id] [--json]
+               [--allow-root <folder>]
       Prints the exact prompt (the budget goes to stderr); --json prints the messages, tokens per
       part and in total, and what was kept and cut. Exit code 1 when the prompt cannot be built.`,
     run: runPack,
@@ -45,11 +50,14 @@ const COMMANDS: Record<string, Command> = {
     usage: `  medalign run <paths...> [--model a,b] [--context 2k,32k] [--strategy recent|bm25|none]
                [--concurrency N] [--resume] [--export out.jsonl|out.csv] [--allow-phi-endpoint id@origin]
                [--remember-approval] [--no-store-prompt] [--no-stream] [--timeout seconds] [--quiet]
+               [--allow-root <folder>] [--trust]
       Run instructions against models at context lengths; every run is saved in .medalign/runs/.
       One run streams its answer to stdout; several show progress on stderr and a table. Keys come
       from the env var named by the endpoint's apiKeyEnv. Non-local endpoints need your approval
       (--allow-phi-endpoint <id>@<origin>, e.g. gpt-4o@https://api.openai.com, or the approvals
-      file in your home directory). Exit code 1 when a run fails or is refused.`,
+      file in your home directory). The first run in a project folder asks whether you trust it
+      (remembered in your home directory); without a terminal, --trust trusts it for this command.
+      Exit code 1 when a run fails or is refused.`,
     run: runRun,
   },
   runs: {
@@ -59,6 +67,7 @@ const COMMANDS: Record<string, Command> = {
   },
   batch: {
     usage: `  medalign batch export <paths...> [--model a,b] [--context 2k,32k] [--out requests.jsonl]
+                       [--allow-root <folder>] [--trust]
   medalign batch import <results.jsonl> --requests <requests.jsonl>
       Write runs as an OpenAI Batch API / vLLM run-batch JSONL file (plus a manifest), and bring
       the results file back into the run store.`,
@@ -92,7 +101,19 @@ async function main(argv: string[]): Promise<number> {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
     env: process.env,
+    ...(process.stdin.isTTY && process.stderr.isTTY ? { ask } : {}),
   });
+}
+
+async function ask(question: string): Promise<string | undefined> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } catch {
+    return undefined;
+  } finally {
+    rl.close();
+  }
 }
 
 main(process.argv.slice(2)).then(

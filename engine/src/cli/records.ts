@@ -14,11 +14,12 @@ import type { PreviewOverrides } from '../core/features/preview';
 import { nodeFileSystem } from '../host/nodeFileSystem';
 import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './main';
-import { parseArgs } from './args';
+import { allowedRootsOption, parseArgs } from './args';
 
-async function workspaceFor(file: string, cwd: string): Promise<Workspace> {
+async function workspaceFor(file: string, cwd: string, allowedRoots: string[] = []): Promise<Workspace> {
   const { root } = await projectRootOf(file, [cwd]);
   const ws = new Workspace(nodeFileSystem, URI.file(root).toString());
+  ws.setAllowedRoots(allowedRoots.map((r) => URI.file(r).toString()));
   await ws.loadConfig();
   return ws;
 }
@@ -70,7 +71,7 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
 }
 
 export async function runPack(args: string[], io: CliIo): Promise<number> {
-  const p = parseArgs(args, ['context', 'strategy', 'model'], ['json']);
+  const p = parseArgs(args, ['context', 'strategy', 'model', 'allow-root'], ['json']);
   const rest = p.positional;
   const opt = (name: string) => p.values.get(name)?.at(-1);
   if (rest.length !== 1) {
@@ -98,7 +99,7 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
   const uri = URI.file(file).toString();
   const text = await nodeFileSystem.readFile(uri);
   if (text === undefined) throw new Error(`no such file: ${rest[0]}`);
-  const ws = await workspaceFor(file, io.cwd);
+  const ws = await workspaceFor(file, io.cwd, allowedRootsOption(p, io.cwd));
   const service = getLanguageService(nodeFileSystem);
   const pv = await service.buildPreview(TextDocument.create(uri, 'medalign', 0, text), ws, overrides);
   if (p.flags.has('json')) {

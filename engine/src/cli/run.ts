@@ -28,8 +28,17 @@ import { RunPreparer } from '../host/prepare';
 import { writeFileAtomic } from '../run/store';
 import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './main';
-import { UsageError, jobMatrix, listOption, parseAllowPhiEndpoint, parseArgs } from './args';
+import {
+  UsageError,
+  allowedRootsOption,
+  jobMatrix,
+  listOption,
+  parseAllowPhiEndpoint,
+  parseArgs,
+} from './args';
 import type { AllowPhiEndpoint, ParsedArgs } from './args';
+import { TrustedFolders, trustedFoldersPath } from '../run/trust';
+import { ensureTrusted } from './trust';
 import { formatInt } from '../core/util/format';
 import { countTokens } from '../host/countTokens';
 
@@ -162,8 +171,17 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   try {
     p = parseArgs(
       args,
-      ['model', 'context', 'strategy', 'concurrency', 'export', 'allow-phi-endpoint', 'timeout'],
-      ['resume', 'remember-approval', 'no-store-prompt', 'no-stream', 'quiet'],
+      [
+        'model',
+        'context',
+        'strategy',
+        'concurrency',
+        'export',
+        'allow-phi-endpoint',
+        'timeout',
+        'allow-root',
+      ],
+      ['resume', 'remember-approval', 'no-store-prompt', 'no-stream', 'quiet', 'trust'],
     );
   } catch (err) {
     io.err(`medalign run: ${(err as Error).message}\n`);
@@ -221,6 +239,14 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   // Approvals: --allow-phi-endpoint for this command, else the user's file (never one in a workspace).
   const roots = new Set<string>();
   for (const f of files) roots.add((await projectRootOf(f, [io.cwd])).root);
+  // Every run (baseline too) reads the project's records: the project folder must be trusted.
+  const trusted = await ensureTrusted([...roots], {
+    command: 'run',
+    flag: p.flags.has('trust'),
+    io,
+    store: new TrustedFolders(trustedFoldersPath(io.env)),
+  });
+  if (!trusted) return 1;
   const secrets = await knownKeys(roots, io.env);
   io = redactingIo(io, secrets);
   const notice = noticePrinter(io);
@@ -270,7 +296,10 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
   let lastLine = 0;
-  const preparer = new RunPreparer(undefined, { folders: [io.cwd] });
+  const preparer = new RunPreparer(undefined, {
+    folders: [io.cwd],
+    allowedRoots: allowedRootsOption(p, io.cwd),
+  });
   const refusedShown = new Set<string>();
   let results: JobResult[];
   try {

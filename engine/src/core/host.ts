@@ -20,4 +20,9 @@ export interface FileSystem {
   stat(uri: string): Promise<FileStat | undefined>;
   /** Entries of a directory as `[name, type]`; empty when it does not exist. */
   readDirectory(uri: string): Promise<[string, FileType][]>;
+  /**
+   * The canonical URI of what is at `uri`, every symbolic link followed (`realpath`); `undefined`
+   * when nothing is there. The workspace's bounds check (workspace/bounds.ts) relies on it.
+   */
+  realpath(uri: string): Promise<string | undefined>;
 }

@@ -36,4 +36,11 @@ export const nodeFileSystem: FileSystem = {
       return [];
     }
   },
+  async realpath(uri: string): Promise<string | undefined> {
+    try {
+      return URI.file(await fsp.realpath(toPath(uri))).toString();
+    } catch {
+      return undefined;
+    }
+  },
 };

@@ -49,6 +49,8 @@ export interface RunPreparerOptions {
   workspaceFor?: (fileUri: string) => Promise<Workspace>;
   /** Folders that count as projects when no config is found (the CLI's current directory). */
   folders?: readonly string[];
+  /** Folders outside the project that records and templates may come from (the user's own). */
+  allowedRoots?: readonly string[];
 }
 
 export function sha256(text: string): string {
@@ -82,10 +84,24 @@ export class RunPreparer implements RunPreparation {
   private readonly texts = new Map<string, CachedText>();
   private readonly roots = new Map<string, Promise<string>>();
 
+  private allowedRoots: string[] = [];
+
   constructor(
     private readonly fs: FileSystem = nodeFileSystem,
     private readonly options: RunPreparerOptions = {},
-  ) {}
+  ) {
+    this.setAllowedRoots(options.allowedRoots ?? []);
+  }
+
+  /**
+   * Folders (absolute paths) outside a workspace that its records and templates may come from: the
+   * user's own `medalign.allowedRoots` or `--allow-root`, never a workspace's setting. (With
+   * `workspaceFor`, the language server sets them on its own workspaces.)
+   */
+  setAllowedRoots(roots: readonly string[]): void {
+    this.allowedRoots = roots.map((r) => URI.file(path.resolve(r)).toString());
+    for (const w of this.workspaces.values()) w.ws.setAllowedRoots(this.allowedRoots);
+  }
 
   /** Drops every cache (workspaces with their record engines, texts, roots). The config is re-read
    * by itself when it changes; call this when folders move or a config file appears. */
@@ -103,6 +119,7 @@ export class RunPreparer implements RunPreparation {
     let w = this.workspaces.get(root);
     if (w === undefined) {
       const ws = new Workspace(this.fs, URI.file(root).toString());
+      ws.setAllowedRoots(this.allowedRoots);
       w = { ws, config: ws.loadConfig().then(() => ws), version };
       this.workspaces.set(root, w);
     } else if (w.version !== version) {
@@ -175,8 +192,9 @@ export class RunPreparer implements RunPreparation {
     const settings = await resolveRunSettings(parsed, uri, ws, this.fs, overrides);
     const problem = settingsError(settings);
     if (problem !== undefined) return configError(file, `${path.basename(file)}: ${problem}`);
-    const resolved = ws.resolveRecord(uri, parsed.data);
+    const resolved = await ws.resolveRecord(uri, parsed.data);
     if (!resolved) return configError(file, `${path.basename(file)} names no patient or record.`);
+    if (resolved.outside) return configError(file, resolved.outside.message);
     const recordFile = URI.parse(resolved.uri).fsPath;
     const record = await this.hashedText(recordFile);
     if (!record) return configError(file, `The record ${rel(root, recordFile)} does not exist.`);

@@ -10,6 +10,7 @@ import { frontMatterPairs, locateInFrontMatter, toRange } from './document';
 import type { ParsedDocument } from './document';
 import { KNOWN_SECTIONS, SECTION_DOCS } from './sections';
 import { formatInt } from '../util/format';
+import { codeSpan, escapeMarkdown } from '../util/markdown';
 
 export async function doComplete(
   parsed: ParsedDocument,
@@ -130,8 +131,8 @@ export function endpointDoc(e: {
   contextWindow?: number;
   encoding?: string;
 }): string {
-  const lines = [`**${e.id}** — ${e.kind}`, '', `- model: \`${e.model}\``];
-  if (e.baseUrl) lines.push(`- base URL: ${e.baseUrl}`);
+  const lines = [`**${escapeMarkdown(e.id)}** — ${e.kind}`, '', `- model: ${codeSpan(e.model)}`];
+  if (e.baseUrl) lines.push(`- base URL: ${escapeMarkdown(e.baseUrl)}`);
   if (e.contextWindow) lines.push(`- context window: ${formatInt(e.contextWindow)} tokens`);
   if (e.encoding) lines.push(`- encoding: ${e.encoding}`);
   return lines.join('\n');

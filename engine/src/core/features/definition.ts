@@ -15,9 +15,10 @@ export async function findDefinition(
   const loc = locateInFrontMatter(parsed.file, offset);
   if (loc.kind !== 'value' && !(loc.kind === 'key' && loc.pair)) return [];
   const key = loc.kind === 'value' ? loc.key : loc.pair!.key;
-  let target: string | undefined;
-  if (key === 'patient' || key === 'record') target = workspace.resolveRecord(uri, parsed.file.data)?.uri;
-  else if (key === 'template') target = workspace.resolveTemplate(uri, parsed.file.data)?.uri;
-  if (!target || (await fs.stat(target))?.type !== 'file') return [];
-  return [Location.create(target, Range.create(0, 0, 0, 0))];
+  let target: { uri: string; outside?: unknown } | undefined;
+  if (key === 'patient' || key === 'record') target = await workspace.resolveRecord(uri, parsed.file.data);
+  else if (key === 'template') target = await workspace.resolveTemplate(uri, parsed.file.data);
+  // Outside the workspace: no link to it (its diagnostic says why).
+  if (!target || target.outside || (await fs.stat(target.uri))?.type !== 'file') return [];
+  return [Location.create(target.uri, Range.create(0, 0, 0, 0))];
 }

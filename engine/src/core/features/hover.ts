@@ -14,6 +14,7 @@ import { resolveRunSettings } from './runSettings';
 import { contextTokenSection, instructionTokenSection, recordTokenSection } from './tokenHover';
 import { SECTION_INSTRUCTION } from './sections';
 import { formatInt } from '../util/format';
+import { codeSpan, escapeMarkdown } from '../util/markdown';
 
 export async function doHover(
   parsed: ParsedDocument,
@@ -46,7 +47,7 @@ export async function doHover(
   const loc = locateInFrontMatter(file, offset);
   if (loc.kind === 'key' && loc.pair) {
     const schema = instructionSchema.properties[loc.pair.key];
-    if (!schema) return md(`Unknown key \`${loc.pair.key}\`.`, loc.pair.keySpan);
+    if (!schema) return md(`Unknown key ${codeSpan(loc.pair.key)}.`, loc.pair.keySpan);
     const type = schema.anyOf
       ? schema.anyOf.map((s) => (s.enum ? s.enum.join(' | ') : String(s.type))).join(' | ')
       : schema.enum
@@ -83,8 +84,8 @@ export async function doHover(
       if (!c.ok) return md(`**context**\n\n${c.message}`, span);
       const n = c.tokens;
       const s = await settings();
-      const resolved = workspace.resolveRecord(uri, file.data);
-      const info = resolved ? await workspace.records.get(resolved.uri) : undefined;
+      const resolved = await workspace.resolveRecord(uri, file.data);
+      const info = resolved && !resolved.outside ? await workspace.records.get(resolved.uri) : undefined;
       const budget = await contextTokenSection(info, s, workspace);
       return md(
         `**Context window: ${formatInt(n)} tokens**\n\n` +
@@ -105,10 +106,12 @@ export async function doHover(
     }
     case 'patient':
     case 'record': {
-      const resolved = workspace.resolveRecord(uri, file.data);
+      const resolved = await workspace.resolveRecord(uri, file.data);
       if (!resolved) return null;
+      if (resolved.outside)
+        return md(`**Record not read**: ${escapeMarkdown(resolved.outside.message)}`, span);
       const info = await workspace.records.get(resolved.uri);
-      const label = workspace.label(resolved.uri);
+      const label = escapeMarkdown(workspace.label(resolved.uri));
       if (!info.exists) return md(`**Record not found**: ${label}`, span);
       if (!info.record?.ok) return md(`**${label}** — not a valid MedAlign record.`, span);
       const tokens = await recordTokenSection(info, await settings(), workspace);
@@ -118,8 +121,9 @@ export async function doHover(
       );
     }
     case 'template': {
-      const t = workspace.resolveTemplate(uri, file.data);
-      return t ? md(`**Template** ${workspace.label(t.uri)}`, span) : null;
+      const t = await workspace.resolveTemplate(uri, file.data);
+      if (t?.outside) return md(`**Template not read**: ${escapeMarkdown(t.outside.message)}`, span);
+      return t ? md(`**Template** ${escapeMarkdown(workspace.label(t.uri))}`, span) : null;
     }
     default:
       return null;
@@ -136,9 +140,11 @@ export function recordSummary(label: string, r: EhrRecord, bytes: number): strin
       ? ` (${((r.lastDate.epochMs - r.firstDate.epochMs) / 31_557_600_000).toFixed(1)} years)`
       : '';
   const person = r.person
-    ? [r.person.gender, r.person.ageInYears !== undefined ? `${r.person.ageInYears} y` : undefined]
-        .filter(Boolean)
-        .join(', ')
+    ? escapeMarkdown(
+        [r.person.gender, r.person.ageInYears !== undefined ? `${r.person.ageInYears} y` : undefined]
+          .filter(Boolean)
+          .join(', '),
+      )
     : '';
   return [
     `**Record** ${label}${person ? ` — ${person}` : ''}`,

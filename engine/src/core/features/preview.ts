@@ -44,8 +44,9 @@ export async function buildPreview(
   if (!file.data) return fail('the front matter could not be read; fix its errors first.');
   const problem = settingsError(settings);
   if (problem !== undefined) return fail(problem);
-  const resolved = workspace.resolveRecord(uri, file.data);
+  const resolved = await workspace.resolveRecord(uri, file.data);
   if (!resolved) return fail('no record: add `patient:` or `record:` to the front matter.');
+  if (resolved.outside) return fail(resolved.outside.message);
   const info = await workspace.records.get(resolved.uri);
   if (!info.exists || !info.key) return fail(`record not found: ${workspace.label(resolved.uri)}.`);
   if (!info.record?.ok) return fail(`${workspace.label(resolved.uri)} is not a valid MedAlign record.`);

@@ -5,6 +5,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { PLACEHOLDERS, placeholderAt } from '../template/template';
 import type { PromptTemplate } from '../template/template';
 import { toRange } from './document';
+import { codeSpan } from '../util/markdown';
 
 export function promptHover(document: TextDocument, template: PromptTemplate, offset: number): Hover | null {
   const use = placeholderAt(template, offset);
@@ -12,6 +13,6 @@ export function promptHover(document: TextDocument, template: PromptTemplate, of
   const info = PLACEHOLDERS.find((p) => p.name === use.name);
   const value = info
     ? `**{{${info.name}}}**${info.required ? ' (required)' : ''}\n\n${info.description}`
-    : `Unknown placeholder \`{{${use.name}}}\`: it is sent as written. Known: ${PLACEHOLDERS.map((p) => `\`${p.name}\``).join(', ')}.`;
+    : `Unknown placeholder ${codeSpan(`{{${use.name}}}`)}: it is sent as written. Known: ${PLACEHOLDERS.map((p) => `\`${p.name}\``).join(', ')}.`;
   return { contents: { kind: MarkupKind.Markdown, value }, range: toRange(document, use.range) };
 }

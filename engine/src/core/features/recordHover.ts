@@ -6,10 +6,11 @@ import type { ElementInfo } from '../workspace/recordEngine';
 import type { TokenizerChoice } from '../tokens/models';
 import { formatTokenCount } from '../tokens/models';
 import { toRange } from './document';
+import { escapeMarkdown } from '../util/markdown';
 
 export function recordHover(document: TextDocument, info: ElementInfo, tokenizer: TokenizerChoice): Hover {
   const date = info.start ? info.start.iso.replace('T', ' ') : 'no parseable date';
-  const what = `**${info.kind}**${info.type ? ` — ${info.type}` : ''}`;
+  const what = `**${escapeMarkdown(info.kind)}**${info.type ? ` — ${escapeMarkdown(info.type)}` : ''}`;
   const parts = [
     `${what}`,
     '',

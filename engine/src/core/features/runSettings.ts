@@ -42,6 +42,8 @@ export interface RunSettings {
   templateSource?: string;
   /** The template file is named but could not be read. */
   templateMissing?: boolean;
+  /** The template is outside the workspace (workspace/bounds.ts): why it was not read. */
+  templateOutside?: string;
   from: { model: SettingSource; context: SettingSource; strategy: SettingSource };
   /** Empty when the instruction can be packed and run as resolved. */
   problems: RunSettingProblem[];
@@ -124,8 +126,12 @@ export async function resolveRunSettings(
     problems,
   };
   if (endpoint) settings.endpoint = endpoint;
-  const t = workspace.resolveTemplate(uri, data);
-  if (t) {
+  const t = await workspace.resolveTemplate(uri, data);
+  if (t?.outside) {
+    settings.templateUri = t.uri;
+    settings.templateOutside = t.outside.message;
+    problems.push({ field: 'template', message: t.outside.message });
+  } else if (t) {
     settings.templateUri = t.uri;
     const source = await fs.readFile(t.uri);
     if (source === undefined) {

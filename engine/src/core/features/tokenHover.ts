@@ -11,6 +11,7 @@ import type { Workspace } from '../workspace/workspace';
 import { packRequest } from './runSettings';
 import type { RunSettings } from './runSettings';
 import { formatInt } from '../util/format';
+import { escapeMarkdown } from '../util/markdown';
 
 export const COUNTING = '*Counting tokens… hover again in a moment.*';
 
@@ -19,7 +20,7 @@ function sizeLabel(n: number): string {
 }
 
 function tokenizerLabel(s: RunSettings): string {
-  return `${s.tokenizer.encoding}${s.tokenizer.estimated ? ', estimated: the model’s tokenizer is unknown' : ''} · model ${s.model}`;
+  return `${s.tokenizer.encoding}${s.tokenizer.estimated ? ', estimated: the model’s tokenizer is unknown' : ''} · model ${escapeMarkdown(s.model)}`;
 }
 
 /** Markdown: total tokens and, for 2k…128k, how much of the record fits and back to which date. */
@@ -78,7 +79,7 @@ export function packMarkdown(p: PackResult, s: RunSettings): string {
     `template ${t(b.template)} + instruction ${t(b.instruction)} + record ${t(b.record)} + reserve ${b.reserve} = ${t(used)} of ${t(b.context)}`,
     '',
   ];
-  if (!p.ok) lines.push(`**Does not fit:** ${p.error ?? 'the prompt is too long'}`, '');
+  if (!p.ok) lines.push(`**Does not fit:** ${escapeMarkdown(p.error ?? 'the prompt is too long')}`, '');
   const range = (a?: { iso: string }, z?: { iso: string }) =>
     a && z ? ` (${a.iso.slice(0, 10)} → ${z.iso.slice(0, 10)})` : '';
   lines.push(
@@ -91,7 +92,7 @@ export function packMarkdown(p: PackResult, s: RunSettings): string {
   } else {
     lines.push('- cut: nothing');
   }
-  for (const w of p.warnings) lines.push(`- ${w}`);
+  for (const w of p.warnings) lines.push(`- ${escapeMarkdown(w)}`);
   return lines.join('\n');
 }
 

@@ -11,6 +11,7 @@ import type { Span } from '../format/parse';
 import { instructionKeys, instructionSchema, validateInstructionData } from '../schema/schemas';
 import type { PropertySchema } from '../schema/schemas';
 import { modelIds } from '../workspace/config';
+import { OUTSIDE_WORKSPACE_CODE } from '../workspace/bounds';
 import type { Workspace } from '../workspace/workspace';
 import { DiagnosticSeverity, didYouMean, makeDiagnostic, pairFor, spanAtPath } from './document';
 import type { ParsedDocument } from './document';
@@ -251,8 +252,20 @@ async function semanticDiagnostics(
     }
   }
 
-  const resolved = workspace.resolveRecord(uri, data);
-  if (resolved) {
+  const resolved = await workspace.resolveRecord(uri, data);
+  if (resolved?.outside) {
+    const pair = pairFor(file, resolved.key);
+    const span = pair?.valueSpan ?? pair?.keySpan ?? file.frontMatter!.open;
+    out.push(
+      makeDiagnostic(
+        document,
+        span,
+        DiagnosticSeverity.Error,
+        OUTSIDE_WORKSPACE_CODE,
+        resolved.outside.message,
+      ),
+    );
+  } else if (resolved) {
     const pair = pairFor(file, resolved.key);
     const span = pair?.valueSpan ?? pair?.keySpan ?? file.frontMatter!.open;
     const info = await workspace.records.get(resolved.uri);
@@ -287,8 +300,14 @@ async function semanticDiagnostics(
   }
 
   const template = pairFor(file, 'template');
-  if (template && typeof template.value === 'string' && template.valueSpan) {
-    const t = workspace.resolveTemplate(uri, data);
+  const t = await workspace.resolveTemplate(uri, data);
+  if (t?.outside) {
+    // The config's `defaults.template` has no span in this file: the front matter's first line.
+    const span = (!t.fromConfig && template?.valueSpan) || file.frontMatter!.open;
+    out.push(
+      makeDiagnostic(document, span, DiagnosticSeverity.Error, OUTSIDE_WORKSPACE_CODE, t.outside.message),
+    );
+  } else if (template && typeof template.value === 'string' && template.valueSpan) {
     if (t && (await fs.stat(t.uri))?.type !== 'file') {
       out.push(
         makeDiagnostic(

@@ -12,6 +12,8 @@ import type { RecordEngine } from './recordEngine';
 import { CONFIG_FILE_NAME, parseConfig } from './config';
 import type { LoadedConfig } from './config';
 import { basename, dirname, isInside, joinPath, resolvePath } from '../util/uri';
+import { canonicalUri, checkInside } from './bounds';
+import type { BoundedKind, OutsideWorkspace } from './bounds';
 
 export const INSTRUCTION_EXT = '.medalign';
 export const TEMPLATE_EXT = '.prompt';
@@ -35,6 +37,15 @@ export interface ResolvedRecord {
   key: 'patient' | 'record';
   /** The value as written. */
   value: string;
+  /** Set when the record (or its records folder) is outside the workspace: it must not be read. */
+  outside?: OutsideWorkspace;
+}
+
+export interface ResolvedTemplate {
+  uri: string;
+  fromConfig: boolean;
+  /** Set when the template is outside the workspace: it must not be read. */
+  outside?: OutsideWorkspace;
 }
 
 export class Workspace {
@@ -43,6 +54,12 @@ export class Workspace {
   loaded: LoadedConfig = parseConfig(undefined);
   /** Every `.medalign`, `.prompt` and `.xml` file seen by the last scan (and kept current by updates). */
   readonly files = new Set<string>();
+  /**
+   * Folders (URIs) outside the root that records and templates may come from. Set by the host from
+   * the user's own settings (`medalign.allowedRoots`, `--allow-root`), never from the workspace.
+   */
+  private allowed: readonly string[] = [];
+  private canonicalRoots: Promise<string[]> | undefined;
 
   constructor(
     private readonly fs: FileSystem,
@@ -75,36 +92,69 @@ export class Workspace {
     return resolvePath(this.root, this.config.recordsFolder);
   }
 
-  /** The record an instruction points at, from its `patient` or `record` key (`record` wins if both). */
-  resolveRecord(fileUri: string, data: Record<string, unknown> | undefined): ResolvedRecord | undefined {
-    if (!data) return undefined;
-    const rec = data['record'];
-    if (typeof rec === 'string' && rec.trim() !== '') {
-      return { uri: resolvePath(dirname(fileUri), rec.trim()), key: 'record', value: rec.trim() };
-    }
-    const patient = normalizeId(data['patient']);
-    if (patient !== undefined && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(patient)) {
-      return {
-        uri: joinPath(this.recordsFolder(), `${patient}${RECORD_EXT}`),
-        key: 'patient',
-        value: patient,
-      };
-    }
-    return undefined;
+  get allowedRoots(): readonly string[] {
+    return this.allowed;
   }
 
-  /** The template an instruction uses: its own `template`, else the config's default. */
-  resolveTemplate(
+  /** The user's extra roots (folder URIs); only from user-level settings or the command line. */
+  setAllowedRoots(roots: readonly string[]): void {
+    this.allowed = [...roots];
+    this.canonicalRoots = undefined;
+  }
+
+  /**
+   * The bounds check every read of a workspace-named file goes through: `undefined` when `uri`,
+   * after following symbolic links, is inside the root or an allowed root; else why not.
+   */
+  async checkBounds(uri: string, kind: BoundedKind): Promise<OutsideWorkspace | undefined> {
+    this.canonicalRoots ??= Promise.all([this.root, ...this.allowed].map((r) => canonicalUri(this.fs, r)));
+    return checkInside(this.fs, kind, uri, this.root, await this.canonicalRoots);
+  }
+
+  /**
+   * The record an instruction points at, from its `patient` or `record` key (`record` wins if both),
+   * with `outside` set when it (or the records folder) is outside the workspace.
+   */
+  async resolveRecord(
     fileUri: string,
     data: Record<string, unknown> | undefined,
-  ): { uri: string; fromConfig: boolean } | undefined {
-    const t = data?.['template'];
-    if (typeof t === 'string' && t.trim() !== '') {
-      return { uri: resolvePath(dirname(fileUri), t.trim()), fromConfig: false };
+  ): Promise<ResolvedRecord | undefined> {
+    if (!data) return undefined;
+    let r: ResolvedRecord | undefined;
+    const rec = data['record'];
+    const patient = normalizeId(data['patient']);
+    if (typeof rec === 'string' && rec.trim() !== '') {
+      r = { uri: resolvePath(dirname(fileUri), rec.trim()), key: 'record', value: rec.trim() };
+    } else if (patient !== undefined && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(patient)) {
+      r = { uri: joinPath(this.recordsFolder(), `${patient}${RECORD_EXT}`), key: 'patient', value: patient };
     }
-    const d = this.config.defaults.template;
-    if (d) return { uri: resolvePath(this.root, d), fromConfig: true };
-    return undefined;
+    if (!r) return undefined;
+    const outside =
+      (r.key === 'patient' ? await this.checkBounds(this.recordsFolder(), 'records folder') : undefined) ??
+      (await this.checkBounds(r.uri, 'record'));
+    if (outside) r.outside = outside;
+    return r;
+  }
+
+  /**
+   * The template an instruction uses: its own `template`, else the config's default; with `outside`
+   * set when it is outside the workspace.
+   */
+  async resolveTemplate(
+    fileUri: string,
+    data: Record<string, unknown> | undefined,
+  ): Promise<ResolvedTemplate | undefined> {
+    const t = data?.['template'];
+    let r: ResolvedTemplate | undefined;
+    if (typeof t === 'string' && t.trim() !== '') {
+      r = { uri: resolvePath(dirname(fileUri), t.trim()), fromConfig: false };
+    } else if (this.config.defaults.template) {
+      r = { uri: resolvePath(this.root, this.config.defaults.template), fromConfig: true };
+    }
+    if (!r) return undefined;
+    const outside = await this.checkBounds(r.uri, 'template');
+    if (outside) r.outside = outside;
+    return r;
   }
 
   /** Updates the index from a file's current text (`undefined`: deleted). */
@@ -152,6 +202,7 @@ export class Workspace {
 
   /** Patient ids available in the records folder (file names without `.xml`). */
   async patientIds(): Promise<string[]> {
+    if (await this.checkBounds(this.recordsFolder(), 'records folder')) return [];
     const entries = await this.fs.readDirectory(this.recordsFolder());
     return entries
       .filter(([n, t]) => t === 'file' && n.endsWith(RECORD_EXT))
