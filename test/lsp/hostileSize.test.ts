@@ -84,7 +84,7 @@ test(
     const d = await session.diagnostics(uri, (p) => p.diagnostics.length > 0, 60_000);
     const big = d.diagnostics.find((x) => x.code === 'front-matter-too-large');
     assert.ok(big, JSON.stringify(d.diagnostics.slice(0, 3)));
-    assert.match(big.message as string, /too large \(\d+ characters; at most 8192\)/);
+    assert.match(big.message as string, /too large \(\d+ characters; at most 4096\)/);
     assert.deepEqual(big.range.start, { line: 0, character: 0 });
     assert.equal(d.diagnostics.length, 1, 'nothing else is read from it');
     // The editor stays usable: a hover on a normal file is answered.

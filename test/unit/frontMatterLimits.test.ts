@@ -31,26 +31,26 @@ function tooLarge(yaml: string): string | undefined {
 
 test('20,000 keys: refused before parsing, with the limit in the message', () => {
   const m = tooLarge(`id: 1\npatient: 1\n${keys(20_000)}`);
-  assert.match(m ?? '', /too large \(\d+ characters; at most 8192\)/);
+  assert.match(m ?? '', /too large \(\d+ characters; at most 4096\)/);
 });
 
 test('each limit: characters, lines, nesting, keys', () => {
   assert.match(tooLarge(`id: "${'x'.repeat(FRONT_MATTER_LIMITS.chars)}"`) ?? '', /characters/);
-  assert.match(tooLarge('tags:\n' + '- a\n'.repeat(FRONT_MATTER_LIMITS.lines)) ?? '', /more than 200 lines/);
-  assert.match(tooLarge(`tags: ${'['.repeat(40)}${']'.repeat(40)}`) ?? '', /nested more than 32 deep/);
-  // 800 keys in one flow mapping fit in 8,192 characters: refused by the key count.
-  const flow = `{${Array.from({ length: 800 }, (_, i) => `k${i}: 1`).join(', ')}}`;
+  assert.match(tooLarge('tags:\n' + '- a\n'.repeat(FRONT_MATTER_LIMITS.lines)) ?? '', /more than 100 lines/);
+  assert.match(tooLarge(`tags: ${'['.repeat(17)}${']'.repeat(17)}`) ?? '', /nested more than 16 deep/);
+  // 400 keys in one flow mapping fit in 4,096 characters: refused by the key count.
+  const flow = `{${Array.from({ length: 400 }, (_, i) => `k${i}: 1`).join(', ')}}`;
   assert.ok(flow.length < FRONT_MATTER_LIMITS.chars);
-  assert.match(tooLarge(flow) ?? '', /more than 100 keys/);
+  assert.match(tooLarge(flow) ?? '', /more than 50 keys/);
   // Nested mappings count too.
-  assert.match(tooLarge(`id: 1\nx:\n${keys(101).replace(/^/gm, '  ')}`) ?? '', /more than 100 keys/);
+  assert.match(tooLarge(`id: 1\nx:\n${keys(51).replace(/^/gm, '  ')}`) ?? '', /more than 50 keys/);
 });
 
 test('at the limits a front matter is read as before', () => {
-  assert.equal(tooLarge(`id: 1\npatient: 2\n${keys(98)}`), undefined);
-  const f = parseInstruction(instruction(`id: 1\npatient: 2\n${keys(98)}`));
-  assert.equal(Object.keys(f.data ?? {}).length, 100);
-  assert.equal(tooLarge(`tags: ${'['.repeat(32)}${']'.repeat(32)}`), undefined);
+  assert.equal(tooLarge(`id: 1\npatient: 2\n${keys(48)}`), undefined);
+  const f = parseInstruction(instruction(`id: 1\npatient: 2\n${keys(48)}`));
+  assert.equal(Object.keys(f.data ?? {}).length, 50);
+  assert.equal(tooLarge(`tags: ${'['.repeat(16)}${']'.repeat(16)}`), undefined);
 });
 
 test('duplicate keys are still found (same rule as yaml uniqueKeys), at the repeated key', () => {
@@ -78,8 +78,8 @@ test('.prompt template: the same limits (template-front-matter)', () => {
   assert.ok(d, JSON.stringify(t.diagnostics.slice(0, 3)));
   assert.match(d.message, /too large/);
   assert.equal(t.diagnostics.filter((x) => x.code === 'template-unknown-key').length, 0, 'keys not read');
-  const manyKeys = parseTemplate(`---\nname: a\n${keys(150)}\n---\n{{instruction}}\n{{ehr}}\n`);
-  assert.ok(manyKeys.diagnostics.some((x) => /more than 100 keys/.test(x.message)));
+  const manyKeys = parseTemplate(`---\nname: a\n${keys(60)}\n---\n{{instruction}}\n{{ehr}}\n`);
+  assert.ok(manyKeys.diagnostics.some((x) => /more than 50 keys/.test(x.message)));
   const dup = parseTemplate('---\nname: a\nname: b\n---\n{{instruction}}\n{{ehr}}\n');
   assert.ok(dup.diagnostics.some((x) => x.code === 'template-front-matter' && /unique/.test(x.message)));
   const ok = parseTemplate('---\nname: a\ndescription: b\n---\n{{instruction}}\n{{ehr}}\n');

@@ -253,7 +253,7 @@ export function parseInstruction(text: string): InstructionFile {
  * linear (the unique-key check of `yaml` is quadratic, so keys are checked for uniqueness here with a
  * map instead). Under the caps the worst front matter parses in a few ms (`npm run bench`).
  */
-export const FRONT_MATTER_LIMITS = { chars: 8192, lines: 200, keys: 100, nesting: 32 } as const;
+export const FRONT_MATTER_LIMITS = { chars: 4096, lines: 100, keys: 50, nesting: 16 } as const;
 
 export interface FrontMatterYaml {
   /** The parsed YAML; an empty document when the front matter is too large. */

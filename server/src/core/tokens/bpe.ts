@@ -29,20 +29,36 @@ export function bytePairMergeQueue(piece: Uint8Array, rankOf: RankOf): number[] 
   const n = piece.length;
   if (n === 0) return [];
   // Parts: a part starts at `i` when `alive[i]`; `next[i]` is the start of the following part (n at
-  // the end), `prev[i]` the start of the previous one (-1 at the start).
+  // the end), `prev[i]` the start of the previous one (-1 at the start). Every part is a token (a
+  // byte, or the merge of two tokens whose bytes are a token): `token[i]` is its rank, so the rank of
+  // a pair depends only on the two tokens and is looked up once per distinct pair of tokens.
   const next = new Int32Array(n);
   const prev = new Int32Array(n);
+  const token = new Int32Array(n);
   const alive = new Uint8Array(n).fill(1);
+  const byteRank = new Int32Array(256).fill(-2);
   for (let i = 0; i < n; i++) {
     next[i] = i + 1;
     prev[i] = i - 1;
+    const b = piece[i];
+    if (byteRank[b] === -2) byteRank[b] = rankOf(piece, i, i + 1);
+    if (byteRank[b] < 0) throw new Error(`BPE: byte ${b} is not a token`);
+    token[i] = byteRank[b];
   }
+  const pairs = new Map<number, number>();
+  const pairRank = (start: number, mid: number, end: number): number => {
+    const key = token[start] * PAIR + token[mid];
+    let rank = pairs.get(key);
+    if (rank === undefined) pairs.set(key, (rank = rankOf(piece, start, end)));
+    return rank;
+  };
   const heap = new PairHeap(3 * n + 1); // each merge pushes at most two entries
   for (let i = 0; i + 1 < n; i++) {
-    const rank = rankOf(piece, i, i + 2);
+    const rank = pairRank(i, i + 1, i + 2);
     if (rank >= 0) heap.push(rank, i, i + 2);
   }
   while (heap.size > 0) {
+    const rank = heap.ranks[0];
     const start = heap.starts[0];
     const end = heap.ends[0];
     heap.pop();
@@ -51,27 +67,27 @@ export function bytePairMergeQueue(piece: Uint8Array, rankOf: RankOf): number[] 
     // Merge the part at `mid` into the part at `start`, then the pairs on either side are new.
     alive[mid] = 0;
     next[start] = end;
+    token[start] = rank;
     if (end < n) {
       prev[end] = start;
       const after = next[end];
-      const rank = rankOf(piece, start, after);
-      if (rank >= 0) heap.push(rank, start, after);
+      const r = pairRank(start, end, after);
+      if (r >= 0) heap.push(r, start, after);
     }
     const before = prev[start];
     if (before >= 0) {
-      const rank = rankOf(piece, before, end);
-      if (rank >= 0) heap.push(rank, before, end);
+      const r = pairRank(before, start, end);
+      if (r >= 0) heap.push(r, before, end);
     }
   }
 
   const out: number[] = [];
-  for (let i = 0; i < n; i = next[i]) {
-    const rank = rankOf(piece, i, next[i]);
-    if (rank < 0) throw new Error(`BPE: no token for bytes ${i}..${next[i]} of a piece`);
-    out.push(rank);
-  }
+  for (let i = 0; i < n; i = next[i]) out.push(token[i]);
   return out;
 }
+
+/** Pair keys: left token * PAIR + right token (ranks < 2^20; exact in a double). */
+const PAIR = 2 ** 20;
 
 /** Binary min-heap of pairs ordered by (rank, start); `end` rides along for the staleness check. */
 class PairHeap {
