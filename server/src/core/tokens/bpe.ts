@@ -14,8 +14,9 @@
  *   ends at the recorded end (parts only grow, so a start that is still a part's start with the same
  *   pair end is the same pair, hence the same bytes and the same rank); stale entries are skipped.
  *
- * The tokens are the ranks of the final parts, as in tiktoken. Two entries never compare equal
- * (a start is in at most one live pair), so the heap's order is total.
+ * The tokens are the ranks of the final parts, as in tiktoken. Two entries never compare equal (the
+ * same rank and start means the same bytes, so the same end: a pair is formed, hence pushed, once),
+ * so the heap's order is total.
  */
 
 /** Rank of the bytes `piece[start, end)` as one token, or -1 when they are not a token. */
@@ -31,7 +32,8 @@ export function bytePairMergeQueue(piece: Uint8Array, rankOf: RankOf): number[] 
   // Parts: a part starts at `i` when `alive[i]`; `next[i]` is the start of the following part (n at
   // the end), `prev[i]` the start of the previous one (-1 at the start). Every part is a token (a
   // byte, or the merge of two tokens whose bytes are a token): `token[i]` is its rank, so the rank of
-  // a pair depends only on the two tokens and is looked up once per distinct pair of tokens.
+  // a pair depends only on its two tokens and is cached by them (a run of one character asks
+  // `rankOf` a handful of times instead of once per pair).
   const next = new Int32Array(n);
   const prev = new Int32Array(n);
   const token = new Int32Array(n);
@@ -45,11 +47,19 @@ export function bytePairMergeQueue(piece: Uint8Array, rankOf: RankOf): number[] 
     if (byteRank[b] < 0) throw new Error(`BPE: byte ${b} is not a token`);
     token[i] = byteRank[b];
   }
-  const pairs = new Map<number, number>();
+  // A direct-mapped cache of pair ranks by (left token, right token); a miss asks `rankOf`.
+  const cacheLeft = new Int32Array(PAIR_CACHE).fill(-1);
+  const cacheRight = new Int32Array(PAIR_CACHE);
+  const cacheRank = new Int32Array(PAIR_CACHE);
   const pairRank = (start: number, mid: number, end: number): number => {
-    const key = token[start] * PAIR + token[mid];
-    let rank = pairs.get(key);
-    if (rank === undefined) pairs.set(key, (rank = rankOf(piece, start, end)));
+    const left = token[start];
+    const right = token[mid];
+    const slot = (Math.imul(left, 0x9e3779b1) ^ right) & (PAIR_CACHE - 1);
+    if (cacheLeft[slot] === left && cacheRight[slot] === right) return cacheRank[slot];
+    const rank = rankOf(piece, start, end);
+    cacheLeft[slot] = left;
+    cacheRight[slot] = right;
+    cacheRank[slot] = rank;
     return rank;
   };
   const heap = new PairHeap(3 * n + 1); // each merge pushes at most two entries
@@ -58,9 +68,9 @@ export function bytePairMergeQueue(piece: Uint8Array, rankOf: RankOf): number[] 
     if (rank >= 0) heap.push(rank, i, i + 2);
   }
   while (heap.size > 0) {
-    const rank = heap.ranks[0];
-    const start = heap.starts[0];
-    const end = heap.ends[0];
+    const rank = heap.rank;
+    const start = heap.start;
+    const end = heap.end;
     heap.pop();
     const mid = alive[start] === 1 ? next[start] : n;
     if (mid >= n || next[mid] !== end) continue; // stale
@@ -86,64 +96,77 @@ export function bytePairMergeQueue(piece: Uint8Array, rankOf: RankOf): number[] 
   return out;
 }
 
-/** Pair keys: left token * PAIR + right token (ranks < 2^20; exact in a double). */
-const PAIR = 2 ** 20;
+/** Slots of the pair-rank cache (a power of two). */
+const PAIR_CACHE = 4096;
 
-/** Binary min-heap of pairs ordered by (rank, start); `end` rides along for the staleness check. */
+/**
+ * 4-ary min-heap of pairs ordered by (rank, start), kept as one number `rank * 2^32 + start` (exact:
+ * ranks < 2^21) so that an order test is one comparison; `end` rides along for the staleness check.
+ */
 class PairHeap {
-  readonly ranks: Int32Array;
-  readonly starts: Int32Array;
-  readonly ends: Int32Array;
+  private readonly keys: Float64Array;
+  private readonly endsAt: Int32Array;
   size = 0;
 
   constructor(capacity: number) {
-    this.ranks = new Int32Array(capacity);
-    this.starts = new Int32Array(capacity);
-    this.ends = new Int32Array(capacity);
+    this.keys = new Float64Array(capacity);
+    this.endsAt = new Int32Array(capacity);
+  }
+
+  get rank(): number {
+    return Math.floor(this.keys[0] / POS);
+  }
+
+  get start(): number {
+    return this.keys[0] % POS;
+  }
+
+  get end(): number {
+    return this.endsAt[0];
   }
 
   push(rank: number, start: number, end: number): void {
-    const { ranks, starts, ends } = this;
+    const { keys, endsAt } = this;
+    const key = rank * POS + start;
     let i = this.size++;
     while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pr = ranks[p];
-      if (pr < rank || (pr === rank && starts[p] < start)) break;
-      ranks[i] = pr;
-      starts[i] = starts[p];
-      ends[i] = ends[p];
+      const p = (i - 1) >> 2;
+      if (keys[p] < key) break;
+      keys[i] = keys[p];
+      endsAt[i] = endsAt[p];
       i = p;
     }
-    ranks[i] = rank;
-    starts[i] = start;
-    ends[i] = end;
+    keys[i] = key;
+    endsAt[i] = end;
   }
 
-  /** Removes the smallest entry (read it from index 0 first). */
+  /** Removes the smallest entry (read it first). */
   pop(): void {
-    const { ranks, starts, ends } = this;
+    const { keys, endsAt } = this;
     const size = --this.size;
-    const rank = ranks[size];
-    const start = starts[size];
-    const end = ends[size];
+    const key = keys[size];
+    const end = endsAt[size];
     let i = 0;
     for (;;) {
-      let c = 2 * i + 1;
-      if (c >= size) break;
-      if (
-        c + 1 < size &&
-        (ranks[c + 1] < ranks[c] || (ranks[c + 1] === ranks[c] && starts[c + 1] < starts[c]))
-      ) {
-        c++;
+      const first = 4 * i + 1;
+      if (first >= size) break;
+      let c = first;
+      let ck = keys[first];
+      const last = Math.min(first + 4, size);
+      for (let j = first + 1; j < last; j++) {
+        if (keys[j] < ck) {
+          c = j;
+          ck = keys[j];
+        }
       }
-      if (ranks[c] > rank || (ranks[c] === rank && starts[c] > start)) break;
-      ranks[i] = ranks[c];
-      starts[i] = starts[c];
-      ends[i] = ends[c];
+      if (ck > key) break;
+      keys[i] = ck;
+      endsAt[i] = endsAt[c];
       i = c;
     }
-    ranks[i] = rank;
-    starts[i] = start;
-    ends[i] = end;
+    keys[i] = key;
+    endsAt[i] = end;
   }
 }
+
+const POS = 2 ** 32;
