@@ -75,7 +75,7 @@ function frontMatterRows(): void {
     worst = Math.max(worst, ms);
     row(label, `${fmt(ms)} ${ratio(ms, typical)}`);
   }
-  row('worst under the limits / typical', ratio(worst, typical), 'a few ms');
+  row('worst of these / typical', ratio(worst, typical), 'a few ms');
 }
 
 const recordWithNote = (note: string): string =>
