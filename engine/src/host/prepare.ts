@@ -268,7 +268,9 @@ export class RunPreparer implements RunPreparation {
     if (!record.ok) {
       return configError(
         plan.instruction.file,
-        `The record ${plan.record.relFile} is not a well-formed MedAlign record.`,
+        record.diagnostics[0]?.code === 'record-too-large'
+          ? record.diagnostics[0].message.replace(/^The record/, `The record ${plan.record.relFile}`)
+          : `The record ${plan.record.relFile} is not a well-formed MedAlign record.`,
       );
     }
     const pack = await ws.engine.pack(plan.record.uri, plan.record.hash, packRequest(plan.settings));

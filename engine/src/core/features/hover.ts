@@ -113,6 +113,9 @@ export async function doHover(
       const info = await workspace.records.get(resolved.uri);
       const label = escapeMarkdown(workspace.label(resolved.uri));
       if (!info.exists) return md(`**Record not found**: ${label}`, span);
+      if (info.record?.diagnostics[0]?.code === 'record-too-large') {
+        return md(`**${label}** — ${info.record.diagnostics[0].message}`, span);
+      }
       if (!info.record?.ok) return md(`**${label}** — not a valid MedAlign record.`, span);
       const tokens = await recordTokenSection(info, await settings(), workspace);
       return md(

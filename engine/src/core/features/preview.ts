@@ -49,6 +49,9 @@ export async function buildPreview(
   if (resolved.outside) return fail(resolved.outside.message);
   const info = await workspace.records.get(resolved.uri);
   if (!info.exists || !info.key) return fail(`record not found: ${workspace.label(resolved.uri)}.`);
+  if (info.record?.diagnostics[0]?.code === 'record-too-large') {
+    return fail(info.record.diagnostics[0].message.replace(/^The record/, workspace.label(resolved.uri)));
+  }
   if (!info.record?.ok) return fail(`${workspace.label(resolved.uri)} is not a valid MedAlign record.`);
   const pack = await workspace.engine.pack(resolved.uri, info.key, packRequest(settings));
   if (!pack) return fail('the record could not be packed.');

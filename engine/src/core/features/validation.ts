@@ -282,6 +282,9 @@ async function semanticDiagnostics(
             : `Record not found: ${where}.`,
         ),
       );
+    } else if (info.record?.diagnostics[0]?.code === 'record-too-large') {
+      const why = info.record.diagnostics[0].message.replace(/^The record is/, `${where} is`);
+      out.push(makeDiagnostic(document, span, DiagnosticSeverity.Error, 'record-too-large', why));
     } else if (info.record && !info.record.ok) {
       const rootProblem = info.record.diagnostics.find((d) => d.code === 'record-root');
       const xmlProblem = info.record.diagnostics.find((d) => d.code === 'xml-malformed');

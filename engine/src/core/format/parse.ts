@@ -3,8 +3,8 @@
  * sections introduced by `## ` headings. Never throws; syntax problems are collected with offsets.
  * See docs/format.md.
  */
-import { LineCounter, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import type { Document, ParseOptions, DocumentOptions, SchemaOptions } from 'yaml';
 
 /** Half-open offset range into the file text. */
 export interface Span {
@@ -41,6 +41,7 @@ export type ProblemCode =
   | 'yaml-syntax'
   | 'yaml-warning'
   | 'front-matter-not-map'
+  | 'front-matter-too-large'
   | 'stray-text';
 
 export interface FormatProblem {
@@ -130,16 +131,24 @@ export function parseInstruction(text: string): InstructionFile {
     const content = { start: Math.min(first.next, text.length), end: Math.max(contentEnd, first.next) };
     if (content.end > text.length) content.end = text.length;
     const yamlText = text.slice(content.start, content.end);
-    const doc = parseDocument(yamlText, {
-      prettyErrors: false,
-      uniqueKeys: true,
+    const parsedYaml = parseFrontMatterYaml(yamlText, {
       lineCounter: new LineCounter(),
       strict: true,
       // Problems come back as data; nothing is printed (it would go to the server's stderr).
       logLevel: 'error',
     });
+    const doc = parsedYaml.doc;
+    if (parsedYaml.tooLarge !== undefined) {
+      problems.push({
+        code: 'front-matter-too-large',
+        message: parsedYaml.tooLarge,
+        span: open,
+        severity: 'error',
+      });
+    }
     const yamlProblems = [
       ...doc.errors.map((e) => ({ e, code: 'yaml-syntax' as const, severity: 'error' as const })),
+      ...parsedYaml.duplicates.map((e) => ({ e, code: 'yaml-syntax' as const, severity: 'error' as const })),
       ...doc.warnings.map((e) => ({ e, code: 'yaml-warning' as const, severity: 'warning' as const })),
     ];
     for (const { e, code, severity } of yamlProblems) {
@@ -153,7 +162,7 @@ export function parseInstruction(text: string): InstructionFile {
     const end = close ? close.end : content.end;
     frontMatter = { span: { start: open.start, end }, open, content, doc };
     if (close) frontMatter.close = close;
-    if (doc.errors.length === 0) {
+    if (doc.errors.length === 0 && parsedYaml.duplicates.length === 0 && parsedYaml.tooLarge === undefined) {
       let js: unknown;
       try {
         js = doc.toJS({ maxAliasCount: 50 });
@@ -234,6 +243,79 @@ export function parseInstruction(text: string): InstructionFile {
   if (frontMatter) result.frontMatter = frontMatter;
   if (data) result.data = data;
   return result;
+}
+
+/**
+ * Limits of a front matter (docs/format.md, `front-matter-too-large`). A real one is a dozen short
+ * lines; beyond these the YAML is not read at all, so a hostile file cannot keep the editor busy.
+ * The size, line and bracket-nesting caps (`[`/`{` counted even inside quotes, so a deeply nested flow
+ * collection cannot exhaust the parser's stack) are checked before parsing; the key cap right after the parse, which is
+ * linear (the unique-key check of `yaml` is quadratic, so keys are checked for uniqueness here with a
+ * map instead). Under the caps the worst front matter parses in a few ms (`npm run bench`).
+ */
+export const FRONT_MATTER_LIMITS = { chars: 4096, lines: 100, keys: 50, nesting: 16 } as const;
+
+export interface FrontMatterYaml {
+  /** The parsed YAML; an empty document when the front matter is too large. */
+  doc: Document.Parsed;
+  /** Duplicate keys (the `yaml` library's message and the key's range in the YAML text). */
+  duplicates: { message: string; pos: [number, number] }[];
+  /** Why the YAML was not read, when it exceeds `FRONT_MATTER_LIMITS`. */
+  tooLarge?: string;
+}
+
+type YamlOptions = ParseOptions & DocumentOptions & SchemaOptions;
+
+/**
+ * Parses the YAML of a front matter (instructions and `.prompt` templates) within
+ * `FRONT_MATTER_LIMITS`, in time linear in its size.
+ */
+export function parseFrontMatterYaml(yamlText: string, options: YamlOptions = {}): FrontMatterYaml {
+  const opts: YamlOptions = { prettyErrors: false, ...options, uniqueKeys: false };
+  const refuse = (what: string): FrontMatterYaml => ({
+    doc: parseDocument('', opts),
+    duplicates: [],
+    tooLarge:
+      `The front matter is too large (${what}): it is not read. ` +
+      `A front matter holds a few short \`key: value\` lines; put long text in a section.`,
+  });
+  const max = FRONT_MATTER_LIMITS;
+  if (yamlText.length > max.chars) {
+    return refuse(`${yamlText.length} characters; at most ${max.chars}`);
+  }
+  let lines = 1;
+  for (let i = yamlText.indexOf('\n'); i >= 0 && lines <= max.lines; i = yamlText.indexOf('\n', i + 1))
+    lines++;
+  if (lines > max.lines) return refuse(`more than ${max.lines} lines`);
+  let depth = 0;
+  for (let i = 0; i < yamlText.length; i++) {
+    const c = yamlText.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      if (++depth > max.nesting) return refuse(`\`[\`/\`{\` nested more than ${max.nesting} deep`);
+    } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
+  }
+  const doc = parseDocument(yamlText, opts);
+  let keys = 0;
+  const duplicates: FrontMatterYaml['duplicates'] = [];
+  visit(doc, {
+    Map(_, map) {
+      keys += map.items.length;
+      if (keys > max.keys) return visit.BREAK;
+      // The same rule as `yaml`'s `uniqueKeys: true`: scalar keys with the same value.
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = pair.key;
+        if (!isScalar(key) || Number.isNaN(key.value)) continue;
+        if (seen.has(key.value)) {
+          const at = key.range?.[0] ?? 0;
+          duplicates.push({ message: 'Map keys must be unique', pos: [at, at + 1] });
+        } else seen.add(key.value);
+      }
+      return undefined;
+    },
+  });
+  if (keys > max.keys) return refuse(`more than ${max.keys} keys`);
+  return { doc, duplicates };
 }
 
 /** The text of a section's body without HTML comments, trimmed. */

@@ -195,8 +195,49 @@ function parseVisit(ctx: Ctx, node: XmlNode): Visit {
   return visit;
 }
 
+/**
+ * The largest record read (docs/records.md, "Limits"): 8 MiB (bytes on disk, checked before the
+ * file is read; characters for an editor's text) and 400,000 tags (`<`, counted before parsing; an
+ * element has one or two). Real MedAlign records reach ~2.3 MB. Beyond either, a record is refused
+ * with `record-too-large` instead of parsed: parsing takes ~20x the text size in memory at its peak.
+ */
+export const RECORD_LIMITS = { bytes: 8 * 1024 * 1024, tags: 400_000 } as const;
+
+/** The model of a record refused for its size: `ok: false`, one `record-too-large` error. */
+export function tooLargeRecord(size: number, why: string): EhrRecord {
+  return {
+    ok: false,
+    visits: [],
+    eventCount: 0,
+    noteCount: 0,
+    size,
+    diagnostics: [
+      {
+        range: { start: 0, end: 0 },
+        severity: 'error',
+        code: 'record-too-large',
+        message: `The record is too large to read (${why}). Split it, or keep its most recent visits.`,
+      },
+    ],
+  };
+}
+
+/** Why `xml` exceeds RECORD_LIMITS, or undefined. Linear, no allocation. */
+export function recordSizeProblem(xml: string): string | undefined {
+  if (xml.length > RECORD_LIMITS.bytes) {
+    return `${xml.length} characters; at most ${RECORD_LIMITS.bytes}`;
+  }
+  let tags = 0;
+  for (let i = xml.indexOf('<'); i >= 0; i = xml.indexOf('<', i + 1)) {
+    if (++tags > RECORD_LIMITS.tags) return `more than ${RECORD_LIMITS.tags} tags`;
+  }
+  return undefined;
+}
+
 /** Parses a MedAlign EHR XML record. Never throws; see docs/records.md. */
 export function parseRecord(xml: string): EhrRecord {
+  const tooLarge = recordSizeProblem(xml);
+  if (tooLarge !== undefined) return tooLargeRecord(xml.length, tooLarge);
   const ctx: Ctx = { xml, diagnostics: [], persons: [], eventCount: 0, noteCount: 0 };
   const result: EhrRecord = {
     ok: false,

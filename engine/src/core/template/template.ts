@@ -3,7 +3,7 @@
  * messages introduced by `## system`, `## user` or `## assistant` lines (no heading at all: the
  * whole body is one user message), with `{{placeholder}}`s filled at render time.
  */
-import { parseDocument } from 'yaml';
+import { parseFrontMatterYaml } from '../format/parse';
 import type { SourceRange } from '../record/model';
 
 export type ChatRole = 'system' | 'user' | 'assistant';
@@ -191,9 +191,19 @@ function parseFrontMatter(t: PromptTemplate, source: string, lines: Line[]): num
   const yamlStart = first.next;
   const yamlEnd = lines[close].start;
   t.frontMatterRange = { start: first.start, end: lines[close].end };
-  const doc = parseDocument(source.slice(yamlStart, yamlEnd), { prettyErrors: false });
   const yamlText = source.slice(yamlStart, yamlEnd);
-  for (const e of doc.errors) {
+  const parsed = parseFrontMatterYaml(yamlText);
+  if (parsed.tooLarge !== undefined) {
+    t.diagnostics.push({
+      range: { start: first.start, end: first.end },
+      severity: 'error',
+      code: 'template-front-matter',
+      message: parsed.tooLarge,
+    });
+    return lines[close].next;
+  }
+  const doc = parsed.doc;
+  for (const e of [...doc.errors, ...parsed.duplicates]) {
     let [s, en] = e.pos;
     if (s >= yamlText.trimEnd().length) {
       // Reported at the end of the block (e.g. an unclosed bracket): point at its last line instead.
@@ -207,8 +217,8 @@ function parseFrontMatter(t: PromptTemplate, source: string, lines: Line[]): num
       message: `Front matter: ${e.message.split('\n')[0]}`,
     });
   }
-  if (doc.errors.length === 0) {
-    const data: unknown = doc.toJS();
+  if (doc.errors.length === 0 && parsed.duplicates.length === 0) {
+    const data: unknown = doc.toJS({ maxAliasCount: 50 });
     if (data !== null && data !== undefined && (typeof data !== 'object' || Array.isArray(data))) {
       t.diagnostics.push({
         range: { start: yamlStart, end: yamlEnd },

@@ -6,6 +6,13 @@ import { validateConfigData } from '../schema/schemas';
 
 export const CONFIG_FILE_NAME = 'medalign.config.json';
 export const BASELINE_MODEL = 'baseline';
+/**
+ * A config beyond this size is not read (a real one is a few kB): JSON and schema checks are linear
+ * but a hostile multi-megabyte file would still hold the server's main thread (docs/format.md).
+ */
+export const CONFIG_MAX_CHARS = 262_144;
+/** Schema problems reported per config; the rest are summed up in one more line. */
+export const CONFIG_MAX_PROBLEMS = 20;
 
 export type EndpointKind = 'openai' | 'azure-openai' | 'openai-compatible';
 
@@ -58,6 +65,18 @@ export function defaultConfig(): ProjectConfig {
 export function parseConfig(text: string | undefined): LoadedConfig {
   const config = defaultConfig();
   if (text === undefined) return { config, found: false, problems: [] };
+  if (text.length > CONFIG_MAX_CHARS) {
+    return {
+      config,
+      found: true,
+      problems: [
+        {
+          message: `${CONFIG_FILE_NAME} is too large (${text.length} characters; at most ${CONFIG_MAX_CHARS}): it is not read, defaults apply.`,
+          path: '',
+        },
+      ],
+    };
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -68,10 +87,17 @@ export function parseConfig(text: string | undefined): LoadedConfig {
       problems: [{ message: `${CONFIG_FILE_NAME} is not valid JSON: ${(err as Error).message}`, path: '' }],
     };
   }
-  const problems: ConfigProblem[] = validateConfigData(raw).map((e) => ({
+  const errors = validateConfigData(raw);
+  const problems: ConfigProblem[] = errors.slice(0, CONFIG_MAX_PROBLEMS).map((e) => ({
     message: `${CONFIG_FILE_NAME}${e.instancePath ? ` ${e.instancePath}` : ''}: ${e.message ?? 'invalid'}`,
     path: e.instancePath,
   }));
+  if (errors.length > CONFIG_MAX_PROBLEMS) {
+    problems.push({
+      message: `${CONFIG_FILE_NAME}: ${errors.length - CONFIG_MAX_PROBLEMS} more problems not shown`,
+      path: '',
+    });
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { config, found: true, problems };
   const r = raw as Record<string, unknown>;
   if (typeof r['recordsFolder'] === 'string' && r['recordsFolder'].trim() !== '') {

@@ -5,6 +5,7 @@
  */
 import type { FileSystem } from '../host';
 import type { EhrRecord } from '../record/model';
+import { RECORD_LIMITS, tooLargeRecord } from '../record/parse';
 import type { RecordEngine } from './recordEngine';
 
 export interface RecordInfo {
@@ -28,6 +29,11 @@ export class RecordStore {
     const stat = await this.fs.stat(uri);
     if (!stat || stat.type !== 'file') return { uri, exists: false };
     const key = `${stat.mtime}:${stat.size}`;
+    if (stat.size > RECORD_LIMITS.bytes) {
+      // Refused before it is read (the engine never sees it).
+      const record = tooLargeRecord(stat.size, `${stat.size} bytes; at most ${RECORD_LIMITS.bytes}`);
+      return { uri, exists: true, size: stat.size, key, record };
+    }
     const record = await this.engine.load(uri, key, () => this.fs.readFile(uri));
     if (!record) return { uri, exists: false };
     return { uri, exists: true, size: stat.size, key, record };
