@@ -14,6 +14,7 @@ import { resolveRunSettings } from './runSettings';
 import { contextTokenSection, instructionTokenSection, recordTokenSection } from './tokenHover';
 import { SECTION_INSTRUCTION } from './sections';
 import { formatInt } from '../util/format';
+import type { Cancel } from '../workspace/recordEngine';
 
 export async function doHover(
   parsed: ParsedDocument,
@@ -21,6 +22,7 @@ export async function doHover(
   uri: string,
   workspace: Workspace,
   fs: FileSystem,
+  cancel?: Cancel,
 ): Promise<Hover | null> {
   const { document, file } = parsed;
   const md = (value: string, span: { start: number; end: number }): Hover => ({
@@ -83,8 +85,8 @@ export async function doHover(
       if (n === undefined) return null;
       const s = await settings();
       const resolved = workspace.resolveRecord(uri, file.data);
-      const info = resolved ? await workspace.records.get(resolved.uri) : undefined;
-      const budget = await contextTokenSection(info, s, workspace);
+      const info = resolved ? await workspace.records.get(resolved.uri, cancel) : undefined;
+      const budget = await contextTokenSection(info, s, workspace, cancel);
       return md(
         `**Context window: ${formatInt(n)} tokens**\n\n` +
           (budget ||
@@ -106,11 +108,11 @@ export async function doHover(
     case 'record': {
       const resolved = workspace.resolveRecord(uri, file.data);
       if (!resolved) return null;
-      const info = await workspace.records.get(resolved.uri);
+      const info = await workspace.records.get(resolved.uri, cancel);
       const label = workspace.label(resolved.uri);
       if (!info.exists) return md(`**Record not found**: ${label}`, span);
       if (!info.record?.ok) return md(`**${label}** — not a valid MedAlign record.`, span);
-      const tokens = await recordTokenSection(info, await settings(), workspace);
+      const tokens = await recordTokenSection(info, await settings(), workspace, cancel);
       return md(
         recordSummary(label, info.record, info.size ?? info.record.size) + (tokens ? `\n\n${tokens}` : ''),
         span,
@@ -139,16 +141,12 @@ export function recordSummary(label: string, r: EhrRecord, bytes: number): strin
         .filter(Boolean)
         .join(', ')
     : '';
+  // Short lines (no table): they read at any hover width.
   return [
     `**Record** ${label}${person ? ` — ${person}` : ''}`,
     '',
-    `| | |`,
-    `|---|---|`,
-    `| visits | ${formatInt(r.visits.length)} |`,
-    `| events | ${formatInt(r.eventCount)} |`,
-    `| notes | ${formatInt(r.noteCount)} |`,
-    `| dates | ${span}${years} |`,
-    `| size | ${formatBytes(bytes)} |`,
+    `${formatInt(r.visits.length)} visits · ${formatInt(r.eventCount)} events · ${formatInt(r.noteCount)} notes · ${formatBytes(bytes)}  `,
+    `${span}${years}`,
   ].join('\n');
 }
 
