@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { URI } from 'vscode-uri';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -12,6 +12,8 @@ import {
   TEMPLATE_EXT,
 } from '../core/workspace/workspace';
 import { fileKind } from '../core/languageService';
+import type { FileStat, FileSystem } from '../core/host';
+import { normalizeId } from '../core/workspace/idIndex';
 import { nodeFileSystem } from '../node/nodeFileSystem';
 
 const SEVERITY = ['', 'error', 'warning', 'info', 'hint'] as const;
@@ -46,33 +48,67 @@ export async function checkFiles(paths: string[], cwd: string): Promise<FileDiag
   const files: string[] = [];
   for (const p of paths.length ? paths : ['.']) await collect(path.resolve(cwd, p), files);
   files.sort();
-  const fs = nodeFileSystem;
+  const fs = runFileSystem(nodeFileSystem);
   const service = getLanguageService(fs);
   const workspaces = new Map<string, Workspace>();
-  const out: FileDiagnostic[] = [];
-  for (const file of files) {
-    const uri = URI.file(file).toString();
+  const uris = files.map((f) => URI.file(f).toString());
+  const checked = new Set(uris);
+  // The project root of each folder, looked up once per folder (not once per file).
+  const roots = new Map<string, Promise<string | undefined>>();
+  const rootOf = (file: string, uri: string) => {
+    const folder = path.dirname(file);
+    let r = roots.get(folder);
+    if (!r) roots.set(folder, (r = findProjectRoot(fs, uri)));
+    return r;
+  };
+  const byFile = new Map<string, FileDiagnostic[]>();
+  const validate = async (file: string, uri: string, ws: Workspace, text: string) => {
+    const document = TextDocument.create(uri, fileKind(uri), 0, text);
+    if (fileKind(uri) === 'instruction') {
+      // Parsed once: the same parse indexes the id and is validated.
+      const parsed = service.parse(document);
+      ws.files.add(uri);
+      ws.ids.set(uri, normalizeId(parsed.file.data?.['id']));
+    }
+    const diags = await service.doValidation(document, ws);
+    diags.sort(
+      (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
+    );
+    byFile.set(
+      file,
+      diags.map((d) => ({ ...d, file: path.relative(cwd, file) || file })),
+    );
+  };
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i];
+    const uri = uris[i];
     // The project's root (medalign.config.json) is scanned for duplicate ids; without one, the
     // file's grandparent resolves records but is not scanned (it may be a home directory).
-    const configRoot = await findProjectRoot(fs, uri);
+    const configRoot = await rootOf(file, uri);
     const root = configRoot ?? URI.file(path.dirname(path.dirname(file))).toString();
     let ws = workspaces.get(root);
     if (!ws) {
       ws = new Workspace(fs, root);
       await ws.loadConfig();
-      if (configRoot) await ws.scan();
+      // Files this run checks are indexed as they are validated, from the same parse.
+      if (configRoot) await ws.scan((u) => checked.has(u));
       workspaces.set(root, ws);
     }
     const text = await fs.readFile(uri);
     if (text === undefined) throw new Error(`cannot read ${file}`);
-    if (fileKind(uri) === 'instruction') ws.updateInstruction(uri, text);
-    const diags = await service.doValidation(TextDocument.create(uri, fileKind(uri), 0, text), ws);
-    diags.sort(
-      (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
-    );
-    for (const d of diags) out.push({ ...d, file: path.relative(cwd, file) || file });
+    await validate(file, uri, ws, text);
   }
-  return out;
+  // A file validated before another with the same id was indexed: validate the duplicates again,
+  // now that every id is known.
+  for (const ws of workspaces.values()) {
+    for (const uri of ws.ids.duplicatedUris()) {
+      if (!checked.has(uri)) continue;
+      const file = URI.parse(uri).fsPath;
+      const text = await fs.readFile(uri);
+      if (text !== undefined) await validate(file, uri, ws, text);
+    }
+  }
+  return files.flatMap((f) => byFile.get(f) ?? []);
 }
 
 export async function runCheck(args: string[], cwd: string, write: (s: string) => void): Promise<number> {
@@ -96,4 +132,31 @@ export async function runCheck(args: string[], cwd: string, write: (s: string) =
     write(`${errors} error(s), ${warnings} warning(s) in ${files} file(s) with problems.\n`);
   }
   return errors > 0 ? 1 : 0;
+}
+
+/**
+ * The file system for one run of `check`: synchronous reads (a CLI has no event loop to keep free,
+ * and one `readFileSync` costs a fraction of the open/stat/read/close of `fs.promises`), and `stat`
+ * answers kept for the run (a record or template named by 10,000 files is looked at once).
+ */
+function runFileSystem(fs: FileSystem): FileSystem {
+  const stats = new Map<string, FileStat | undefined>();
+  const toPath = (uri: string) => URI.parse(uri).fsPath;
+  return {
+    readFile(uri) {
+      try {
+        return Promise.resolve(readFileSync(toPath(uri), 'utf8'));
+      } catch {
+        return Promise.resolve(undefined);
+      }
+    },
+    readDirectory: (uri) => fs.readDirectory(uri),
+    stat(uri) {
+      if (!stats.has(uri)) {
+        const s = statSync(toPath(uri), { throwIfNoEntry: false });
+        stats.set(uri, s && { type: s.isDirectory() ? 'directory' : 'file', size: s.size, mtime: s.mtimeMs });
+      }
+      return Promise.resolve(stats.get(uri));
+    },
+  };
 }

@@ -142,6 +142,7 @@ export function lightRecord(r: EhrRecord): EhrRecord {
 }
 
 interface Loaded {
+  uri: string;
   key: string;
   text: string;
   record: EhrRecord;
@@ -177,8 +178,12 @@ export class RecordWork {
     const k = entryKey(uri, key);
     const hit = this.loaded.get(k);
     if (hit) return hit.record;
-    const record = parseRecord(text);
-    this.loaded.set(k, { key, text, record });
+    // The same text under another key (the file on disk and the same file open in an editor, or
+    // checked as a record file by the CLI): parsed once.
+    let record: EhrRecord | undefined;
+    for (const l of this.loaded.values()) if (l.uri === uri && l.text === text) record = l.record;
+    record ??= parseRecord(text);
+    this.loaded.set(k, { uri, key, text, record });
     this.chars += text.length;
     while (
       this.loaded.size > RecordWork.CAPACITY ||
