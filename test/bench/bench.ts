@@ -1,6 +1,7 @@
 /** `npm run bench`: prints figures (medians); never a pass/fail test. */
 import { runLanguageBench } from './languageBench';
 import { runRunBench } from './runBench';
+import { runCliBench } from './cliBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
   }
   await runRunBench();
+  await runCliBench();
 }
 
 main().catch((err: unknown) => {

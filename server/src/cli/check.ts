@@ -14,6 +14,8 @@ import {
 import { fileKind } from '../core/languageService';
 import type { FileStat, FileSystem } from '../core/host';
 import { normalizeId } from '../core/workspace/idIndex';
+import { LocalRecordEngine, entryKey, lightRecord } from '../core/workspace/recordEngine';
+import type { EhrRecord } from '../core/record/model';
 import { nodeFileSystem } from '../node/nodeFileSystem';
 
 const SEVERITY = ['', 'error', 'warning', 'info', 'hint'] as const;
@@ -88,7 +90,7 @@ export async function checkFiles(paths: string[], cwd: string): Promise<FileDiag
     const root = configRoot ?? URI.file(path.dirname(path.dirname(file))).toString();
     let ws = workspaces.get(root);
     if (!ws) {
-      ws = new Workspace(fs, root);
+      ws = new Workspace(fs, root, new CheckRecordEngine());
       await ws.loadConfig();
       // Files this run checks are indexed as they are validated, from the same parse.
       if (configRoot) await ws.scan((u) => checked.has(u));
@@ -132,6 +134,30 @@ export async function runCheck(args: string[], cwd: string, write: (s: string) =
     write(`${errors} error(s), ${warnings} warning(s) in ${files} file(s) with problems.\n`);
   }
   return errors > 0 ? 1 : 0;
+}
+
+/**
+ * Records named by instructions are validated once per run whatever their number and size: the
+ * verdict (the record without its events) is kept by uri and version key (mtime:size), while the
+ * engine itself keeps only as many parsed records as its memory budget allows. Record files being
+ * checked themselves (`doc:` keys) get the full model.
+ */
+class CheckRecordEngine extends LocalRecordEngine {
+  private readonly verdicts = new Map<string, EhrRecord | undefined>();
+
+  override async load(
+    uri: string,
+    key: string,
+    read: () => Promise<string | undefined>,
+  ): Promise<EhrRecord | undefined> {
+    if (key.startsWith('doc:')) return super.load(uri, key, read);
+    const k = entryKey(uri, key);
+    if (this.verdicts.has(k)) return this.verdicts.get(k);
+    const r = await super.load(uri, key, read);
+    const verdict = r && lightRecord(r);
+    this.verdicts.set(k, verdict);
+    return verdict;
+  }
 }
 
 /**
