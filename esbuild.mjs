@@ -16,6 +16,22 @@ const common = {
   external: ['vscode'],
 };
 
+/**
+ * gpt-tokenizer's BPE tables are 6 of the 7 MB of each node bundle: each encoding becomes a bundle of
+ * its own (dist/encoding-<name>.js), required at run time on first use of that encoding, so a process
+ * that never counts (`medalign check`) or counts one encoding never loads (parses) the other tables.
+ */
+const ENCODINGS = ['cl100k_base', 'o200k_base'];
+const splitEncodings = {
+  name: 'split-encodings',
+  setup(build) {
+    build.onResolve({ filter: /^gpt-tokenizer\/encoding\/(cl100k_base|o200k_base)$/ }, (args) => ({
+      path: `./encoding-${args.path.split('/').pop()}.js`,
+      external: true,
+    }));
+  },
+};
+
 const entries = [
   { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js' },
   {
@@ -30,6 +46,11 @@ const entries = [
     banner: { js: '#!/usr/bin/env node' },
   },
 ];
+
+for (const e of entries) e.plugins = [splitEncodings];
+for (const name of ENCODINGS) {
+  entries.push({ entryPoints: [`gpt-tokenizer/encoding/${name}`], outfile: `dist/encoding-${name}.js` });
+}
 
 const contexts = await Promise.all(entries.map((e) => esbuild.context({ ...common, ...e })));
 if (watch) {

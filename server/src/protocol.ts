@@ -49,6 +49,8 @@ export interface ServerStatsResult {
   eventLoopDelayMaxMs: number;
   eventLoopDelayP99Ms: number;
   rssMB: number;
+  /** Record-worker jobs queued or running (0 when idle; cancelled requests leave none behind). */
+  recordJobs?: number;
 }
 
 /** Health figures of the server process (used by `npm run bench` and for diagnosing slowness). */

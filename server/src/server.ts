@@ -113,6 +113,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         const result = await fn();
         return token?.isCancellationRequested ? empty : result;
       } catch (err) {
+        // Work dropped because the request was cancelled is not a failure.
+        if (token?.isCancellationRequested) return empty;
         connection.console.error(
           `${what} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
         );
@@ -334,7 +336,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   function forDocument<P extends { textDocument: { uri: string } }, R>(
     what: string,
     empty: R,
-    fn: (document: TextDocument, workspace: Workspace, params: P) => R | Promise<R>,
+    fn: (document: TextDocument, workspace: Workspace, params: P, token: CancellationToken) => R | Promise<R>,
   ) {
     return (params: P, token: CancellationToken): Promise<R> =>
       runSafe(
@@ -342,7 +344,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         empty,
         async () => {
           const d = featureDoc(params.textDocument.uri);
-          return d ? fn(d, await workspaceFor(d.uri), params) : empty;
+          return d ? fn(d, await workspaceFor(d.uri), params, token) : empty;
         },
         token,
       );
@@ -354,7 +356,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     ),
   );
   connection.onHover(
-    forDocument<HoverParams, Hover | null>('hover', null, (d, ws, p) => service.doHover(d, p.position, ws)),
+    forDocument<HoverParams, Hover | null>('hover', null, (d, ws, p, token) =>
+      service.doHover(d, p.position, ws, token),
+    ),
   );
   connection.onDefinition(
     forDocument<DefinitionParams, Location[]>('definition', [], (d, ws, p) =>

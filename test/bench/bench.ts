@@ -2,6 +2,7 @@
 import { runLanguageBench } from './languageBench';
 import { runRunBench } from './runBench';
 import { runHostileBench } from './hostileBench';
+import { runCliBench } from './cliBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   }
   await runRunBench();
   runHostileBench();
+  await runCliBench();
 }
 
 main().catch((err: unknown) => {

@@ -184,6 +184,14 @@ async function eventLoopWhileCounting(dir: string): Promise<void> {
   row('2M-char record: first count until the hover has it (worker)', fmt(w.countMs));
   row('  server event loop blocked, worst (worker, in-process monitor)', fmt(w.loopMax), '< 20 ms');
   row('  same loop with nothing counted (noise floor), worst', fmt(w.idleMax));
+  row(
+    '  ratio loop blocked while counting / noise floor',
+    `${(w.loopMax / Math.max(w.idleMax, 0.001)).toFixed(2)}x`,
+  );
   row('  request latency while counting, median / worst (worker)', `${fmt(w.median)} / ${fmt(w.max)}`);
   row('  same counted on the main thread: count, worst request latency', `${fmt(l.countMs)}, ${fmt(l.max)}`);
+  row(
+    '  ratio worst request latency, main thread / worker',
+    `${(l.max / Math.max(w.max, 0.001)).toFixed(1)}x`,
+  );
 }

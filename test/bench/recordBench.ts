@@ -122,6 +122,10 @@ export async function runRecordBench(): Promise<void> {
     row('fit table 2k…128k (hover on record)', fmt(fitMs));
     row('naive count (re-tokenize whole record)', fmt(naiveCountMs));
     row('naive pack 32k (tokenize all, keep last tokens)', fmt(naive32));
+    row(
+      'ratio cold count / naive count (floor: one tokenizer pass)',
+      `${(coldMs / naiveCountMs).toFixed(2)}x`,
+    );
     row('ratio naive / warm hover', `${(naiveCountMs / Math.max(warmMs, 0.001)).toFixed(0)}x`);
     row('ratio naive / pack 32k', `${(naive32 / pack32).toFixed(1)}x`);
   }

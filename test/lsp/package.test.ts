@@ -23,6 +23,8 @@ test('the .vsix would contain every file the manifest and the bundles need', () 
     manifest.main,
     ...Object.values(manifest.bin),
     'dist/recordWorker.js', // started by the server at run time
+    'dist/encoding-cl100k_base.js', // the BPE tables, required on first use of an encoding
+    'dist/encoding-o200k_base.js',
     ...manifest.contributes.grammars.map((g) => g.path),
     ...manifest.contributes.languages.flatMap((l) => (l.configuration ? [l.configuration] : [])),
     ...manifest.contributes.jsonValidation.map((j) => j.url),

@@ -28,7 +28,11 @@ let session: LspSession;
 const uriOf = (rel: string) => pathToFileURL(path.join(dir, rel)).toString();
 
 before(async () => {
-  dir = makeProjectDir('lsp-rec', { 'records/big.xml': generateRecord({ seed: 5, targetChars: 2_000_000 }) });
+  dir = makeProjectDir('lsp-rec', {
+    'records/big.xml': generateRecord({ seed: 5, targetChars: 2_000_000 }),
+    'records/r10k.xml': generateRecord({ seed: 6, targetChars: 10_000 }),
+    'records/r60k.xml': generateRecord({ seed: 7, targetChars: 60_000 }),
+  });
   session = await startServer(pathToFileURL(dir).toString());
 });
 
@@ -60,18 +64,48 @@ test('hover on patient: total tokens and what fits at 2k…128k, back to which d
   await session.diagnostics(uri);
   const { last } = await settledHover(uri, { line: 2, character: 11 });
   assert.match(last, /\*\*2,9\d\d tokens\*\* \(cl100k_base · model baseline\)/);
-  assert.match(last, /\| 2k \| 1,\d{3} \| 1,\d{3} \(\d+%, 2 visits, one cut\) \| 2018-10-\d\d \|/);
-  assert.match(last, /\| 32k ◀ \| 32,\d{3} \| whole record \| 2018-10-08 \|/);
+  assert.match(last, /\| context \| kept \(recent\) \| back to \|/);
+  assert.match(last, /\| 2k \| 1,\d{3} · \d+% · 2 visits, one cut \| 2018-10-\d\d \|/);
+  assert.match(last, /\| 32k ◀ \| whole record \| 2018-10-08 \|/);
+  // The record summary: short lines, no table.
+  assert.match(last, /\n3 visits · \d+ events · \d+ notes · [\d.]+ KB {2}\n2018-10-08 → 2022-05-15/);
 });
 
-test('a big record: the first hover says counting, a later one has the exact count', async () => {
+for (const [size, file, id] of [
+  ['10 KB', 'r10k.xml', 30],
+  ['60 KB', 'r60k.xml', 31],
+] as const) {
+  test(`the first hover on a fresh ${size} record has the count (it waits instead of asking to hover again)`, async () => {
+    const uri = uriOf(`instructions/fresh-${id}.medalign`);
+    await session.open(uri, validInstruction(id).replace('patient: 1234555', `record: ../records/${file}`));
+    const text = await hoverText(uri, { line: 2, character: 12 });
+    assert.doesNotMatch(text, /Counting tokens/);
+    assert.match(text, /\*\*[\d,]+ tokens\*\* \(cl100k_base · model baseline\)/);
+    assert.match(text, /\| 128k \| whole record \| \d{4}-\d\d-\d\d \|/);
+  });
+}
+
+test("a bm25 instruction's record hover plans what fits with bm25", async () => {
+  const uri = uriOf('instructions/bm25.medalign');
+  await session.open(
+    uri,
+    validInstruction(32)
+      .replace('strategy: recent', 'strategy: bm25')
+      .replace('patient: 1234555', 'record: ../records/r60k.xml'),
+  );
+  const text = await hoverText(uri, { line: 2, character: 12 });
+  assert.match(text, /Kept by \*\*bm25\*\* after template/);
+  assert.match(text, /\| context \| kept \(bm25\) \| back to \|/);
+  assert.doesNotMatch(text, /recent/);
+});
+
+test('a 2 MB record: the hover has the exact count at once or after "counting"', async () => {
   const uri = uriOf('instructions/big.medalign');
   await session.open(uri, validInstruction(2).replace('patient: 1234555', 'record: ../records/big.xml'));
   await session.diagnostics(uri);
-  const { first, last } = await settledHover(uri, { line: 2, character: 12 });
-  assert.match(first, /Counting tokens/);
+  const { last } = await settledHover(uri, { line: 2, character: 12 });
   assert.match(last, /\*\*\d{3},\d{3} tokens\*\*/);
-  assert.match(last, /\| 128k \| 130,\d{3} \| [\d,]+ \(\d+%, \d+ visits/);
+  assert.match(last, /\| 128k \| [\d,]+ · \d+% · \d+ visits/);
 });
 
 test('hover on context: the budget breakdown and what is cut', async () => {

@@ -75,7 +75,7 @@ test('hover, completion, definition, symbols, folding over JSON-RPC', async () =
     textDocument: { uri },
     position: { line: line('patient:'), character: 12 },
   });
-  assert.match((hover!.contents as MarkupContent).value, /visits \| 3 \|/);
+  assert.match((hover!.contents as MarkupContent).value, /\b3 visits · 30 events · 5 notes · /);
 
   const completion = (await session.connection.sendRequest(CompletionRequest.type, {
     textDocument: { uri },

@@ -2,13 +2,23 @@
  * `medalign` command line: the same core as the editor. Each command lives in its own file and is
  * listed in COMMANDS; main only dispatches.
  */
-import { runCheck } from './check';
-import { runRun } from './run';
-import { runRuns } from './runs';
-import { runBatch } from './batch';
-import { runCount, runPack } from './records';
+import type * as CheckModule from './check';
+import type * as RunModule from './run';
+import type * as RunsModule from './runs';
+import type * as BatchModule from './batch';
+import type * as RecordsModule from './records';
 import { version } from '../../../package.json';
 import * as readline from 'node:readline/promises';
+
+// Each command's module is loaded when that command runs: `medalign count` never evaluates the
+// run engine's model client (`openai`), `check` never the tokenizer.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const check = () => require('./check') as typeof CheckModule;
+const records = () => require('./records') as typeof RecordsModule;
+const run = () => require('./run') as typeof RunModule;
+const runs = () => require('./runs') as typeof RunsModule;
+const batch = () => require('./batch') as typeof BatchModule;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface CliIo {
   cwd: string;
@@ -32,19 +42,19 @@ const COMMANDS: Record<string, Command> = {
       message [code]; --json prints an array of LSP diagnostics with their file.
       Exit code 1 when any error is found. Records and templates must be inside the workspace;
       --allow-root (repeatable) allows another folder for this command.`,
-    run: (args, io) => runCheck(args, io.cwd, io.out),
+    run: (args, io) => check().runCheck(args, io.cwd, io.out),
   },
   count: {
     usage: `  medalign count <record.xml> [--encoding cl100k_base|o200k_base] [--json]
       Exact token count of an EHR record, with visits, events, notes and date span.`,
-    run: runCount,
+    run: (args, io) => records().runCount(args, io),
   },
   pack: {
     usage: `  medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none] [--model id] [--json]
                [--allow-root <folder>]
       Prints the exact prompt (the budget goes to stderr); --json prints the messages, tokens per
       part and in total, and what was kept and cut. Exit code 1 when the prompt cannot be built.`,
-    run: runPack,
+    run: (args, io) => records().runPack(args, io),
   },
   run: {
     usage: `  medalign run <paths...> [--model a,b] [--context 2k,32k] [--strategy recent|bm25|none]
@@ -58,12 +68,12 @@ const COMMANDS: Record<string, Command> = {
       file in your home directory). The first run in a project folder asks whether you trust it
       (remembered in your home directory); without a terminal, --trust trusts it for this command.
       Exit code 1 when a run fails or is refused.`,
-    run: runRun,
+    run: (args, io) => run().runRun(args, io),
   },
   runs: {
     usage: `  medalign runs [paths...] [--json]
       List saved runs (newest first), of the given instruction files or of the workspace.`,
-    run: runRuns,
+    run: (args, io) => runs().runRuns(args, io),
   },
   batch: {
     usage: `  medalign batch export <paths...> [--model a,b] [--context 2k,32k] [--out requests.jsonl]
@@ -71,7 +81,7 @@ const COMMANDS: Record<string, Command> = {
   medalign batch import <results.jsonl> --requests <requests.jsonl>
       Write runs as an OpenAI Batch API / vLLM run-batch JSONL file (plus a manifest), and bring
       the results file back into the run store.`,
-    run: runBatch,
+    run: (args, io) => batch().runBatch(args, io),
   },
 };
 

@@ -34,7 +34,8 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
     throw new Error(`unknown encoding '${encoding}': use cl100k_base or o200k_base`);
   const file = path.resolve(io.cwd, rest[0]);
   const uri = URI.file(file).toString();
-  const ws = await workspaceFor(file, io.cwd);
+  // Counting needs no project config (the encoding is an option): none is read or validated.
+  const ws = new Workspace(nodeFileSystem, URI.file(io.cwd).toString());
   const info = await ws.records.get(uri);
   if (!info.exists || !info.key || !info.record) throw new Error(`no such record: ${rest[0]}`);
   const r = info.record;

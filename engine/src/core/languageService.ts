@@ -45,6 +45,7 @@ import { promptCompletion } from './features/promptCompletion';
 import { promptHover } from './features/promptHover';
 import { defaultTokenizer } from './features/runSettings';
 import type { Workspace } from './workspace/workspace';
+import type { Cancel } from './workspace/recordEngine';
 import { INSTRUCTION_EXT, RECORD_EXT, TEMPLATE_EXT } from './workspace/workspace';
 import { isInside } from './util/uri';
 
@@ -62,7 +63,13 @@ export interface LanguageService {
   parse(document: TextDocument): ParsedDocument;
   doValidation(document: TextDocument, workspace: Workspace): Promise<Diagnostic[]>;
   doComplete(document: TextDocument, position: Position, workspace: Workspace): Promise<CompletionList>;
-  doHover(document: TextDocument, position: Position, workspace: Workspace): Promise<Hover | null>;
+  /** `cancel`: the editor no longer wants the answer (work not started yet is dropped). */
+  doHover(
+    document: TextDocument,
+    position: Position,
+    workspace: Workspace,
+    cancel?: Cancel,
+  ): Promise<Hover | null>;
   findDefinition(document: TextDocument, position: Position, workspace: Workspace): Promise<Location[]>;
   findDocumentSymbols(document: TextDocument, workspace: Workspace): Promise<DocumentSymbol[]>;
   getFoldingRanges(document: TextDocument): FoldingRange[];
@@ -144,10 +151,10 @@ export function getLanguageService(fs: FileSystem): LanguageService {
           return CompletionList.create([], false);
       }
     },
-    async doHover(d, p, ws) {
+    async doHover(d, p, ws, cancel) {
       switch (fileKind(d.uri)) {
         case 'instruction':
-          return doHover(parse(d), d.offsetAt(p), d.uri, ws, fs);
+          return doHover(parse(d), d.offsetAt(p), d.uri, ws, fs, cancel);
         case 'template':
           return promptHover(d, template(d), d.offsetAt(p));
         case 'record': {

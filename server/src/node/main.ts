@@ -31,19 +31,21 @@ loopDelay.enable();
 
 // createConnection reads --stdio / --node-ipc / --socket from argv.
 const connection = createConnection(ProposedFeatures.all);
+let worker: WorkerRecordEngine | undefined;
 startServer(connection, {
   fs: nodeFileSystem,
   // MEDALIGN_RECORD_ENGINE=local counts on the main thread (for comparison in `npm run bench`).
   createRecordEngine: (log) =>
     process.env['MEDALIGN_RECORD_ENGINE'] === 'local'
       ? new LocalRecordEngine()
-      : new WorkerRecordEngine(undefined, log),
+      : (worker = new WorkerRecordEngine(undefined, log)),
   createRunPreparation: (workspaceFor) => new RunPreparer(nodeFileSystem, { workspaceFor }),
   stats: (reset) => {
     const result = {
       eventLoopDelayMaxMs: loopDelay.max / 1e6,
       eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       rssMB: process.memoryUsage.rss() / 1024 / 1024,
+      recordJobs: worker?.pendingJobs ?? 0,
     };
     if (reset) loopDelay.reset();
     return result;

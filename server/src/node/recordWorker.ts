@@ -38,5 +38,7 @@ parentPort?.on('message', (req: WorkerRequest) => {
   } catch (err) {
     res = { id: req.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }
+  const evicted = work.takeEvicted();
+  if (evicted.length) res.evicted = evicted;
   parentPort?.postMessage(res);
 });

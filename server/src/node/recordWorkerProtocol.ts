@@ -15,5 +15,7 @@ export interface WorkerRequest {
   call: WorkerCall;
 }
 
-export type WorkerResponse =
-  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+/** `evicted`: records the worker dropped while answering (their `entryKey`s). */
+export type WorkerResponse = (
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string }
+) & { evicted?: string[] };

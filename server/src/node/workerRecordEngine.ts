@@ -1,65 +1,172 @@
 /**
  * A RecordEngine whose work runs in a worker thread, so the language server's event loop is never
- * blocked by parsing or tokenizing a large record. It remembers which records are loaded and counted,
- * so that a hover can answer "counting…" at once instead of waiting (`wait: false`).
+ * blocked by parsing or tokenizing a large record. It remembers which records are loaded and counted
+ * (the worker reports what it drops), so that a hover can wait a bounded time for a count and then
+ * answer "counting…" instead of waiting longer.
+ *
+ * Jobs wait in a queue here and go to the worker one at a time, so a job whose requests were all
+ * cancelled (`$/cancelRequest`) before it started is dropped instead of costing worker time. Loads
+ * (what diagnostics need) go before counting, fitting and packing.
  */
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import type { EhrRecord } from '../../../engine/src/core/record/model';
 import type { EncodingName } from '../../../engine/src/core/tokens/encodings';
 import type { FitTable, PackResult } from '../../../engine/src/core/packing/pack';
-import { RecordWork, entryKey } from '../../../engine/src/core/workspace/recordEngine';
+import { entryKey } from '../../../engine/src/core/workspace/recordEngine';
 import type {
+  Cancel,
   ElementInfo,
   PackRequest,
   RecordEngine,
   RecordTotals,
   TokenRequest,
+  Wait,
 } from '../../../engine/src/core/workspace/recordEngine';
 import type { WorkerCall, WorkerRequest, WorkerResponse } from './recordWorkerProtocol';
+
+/**
+ * Resolves with `p`'s value, or `'pending'` when `wait` runs out or `cancel` fires first. A rejection
+ * of `p` is passed on.
+ */
+export async function settle<T>(p: Promise<T>, wait: Wait, cancel?: Cancel): Promise<T | 'pending'> {
+  if (wait === true && !cancel) return p;
+  if (wait === false || cancel?.isCancellationRequested) {
+    p.catch(() => undefined);
+    return 'pending';
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let sub: { dispose(): void } | undefined;
+  const gaveUp = new Promise<'pending'>((resolve) => {
+    if (typeof wait === 'number') timer = setTimeout(() => resolve('pending'), wait);
+    sub = cancel?.onCancellationRequested(() => resolve('pending'));
+  });
+  try {
+    return await Promise.race([p, gaveUp]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    sub?.dispose();
+    p.catch(() => undefined);
+  }
+}
+
+/** The job was dropped: every request that wanted it was cancelled before it started. */
+export class JobCancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+interface Job {
+  id: number;
+  call: WorkerCall;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  promise: Promise<unknown>;
+  /** Callers that still want the result; a caller without a Cancel holds it for good. */
+  holders: number;
+  started: boolean;
+}
 
 export class WorkerRecordEngine implements RecordEngine {
   private worker: Worker | undefined;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  /** entryKey(uri, key) -> light record, for what the worker has loaded (fewer than it keeps). */
+  /** Posted to the worker, waiting for its answer. */
+  private readonly running = new Map<number, Job>();
+  /** Not posted yet: loads first, then the rest, each in order. */
+  private readonly urgent: Job[] = [];
+  private readonly queue: Job[] = [];
+  /** entryKey(uri, key) -> light record, for what the worker has loaded. */
   private readonly loaded = new Map<string, EhrRecord>();
-  private static readonly CAPACITY = Math.max(1, RecordWork.CAPACITY - 4);
-  private readonly loading = new Map<string, Promise<EhrRecord | undefined>>();
-  /** `${uri}@${key}@${encoding}` -> counting (promise) or counted (true). */
-  private readonly counted = new Map<string, Promise<unknown> | true>();
+  private readonly loading = new Map<string, Job>();
+  /** `${uri}\n${key}\n${encoding}` -> the counting job, or true once counted. */
+  private readonly counted = new Map<string, Job | true>();
 
   constructor(
     private readonly workerPath: string = path.join(__dirname, 'recordWorker.js'),
     private readonly log: (message: string) => void = () => undefined,
   ) {}
 
-  private call<T>(call: WorkerCall): Promise<T> {
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ id, call } satisfies WorkerRequest);
+  /** Jobs queued or running (for medalign/serverStats). */
+  get pendingJobs(): number {
+    return this.running.size + this.urgent.length + this.queue.length;
+  }
+
+  private newJob(call: WorkerCall): Job {
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    promise.catch(() => undefined);
+    const job: Job = { id: this.nextId++, call, resolve, reject, promise, holders: 0, started: false };
+    (call.op === 'load' ? this.urgent : this.queue).push(job);
+    return job;
+  }
+
+  /** One more caller wants `job`; when every holder has cancelled before it started, it is dropped. */
+  private hold(job: Job, cancel: Cancel | undefined): void {
+    job.holders++;
+    if (!cancel) {
+      job.holders = Infinity;
+      return;
+    }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      if (--job.holders > 0 || job.started) return;
+      for (const q of [this.urgent, this.queue]) {
+        const i = q.indexOf(job);
+        if (i >= 0) q.splice(i, 1);
+      }
+      job.reject(new JobCancelled());
+    };
+    if (cancel.isCancellationRequested) release();
+    else {
+      const sub = cancel.onCancellationRequested(release);
+      void job.promise.finally(() => sub.dispose()).catch(() => undefined);
+    }
+  }
+
+  private call<T>(call: WorkerCall, cancel?: Cancel): Promise<T> {
+    const job = this.newJob(call);
+    this.hold(job, cancel);
+    this.pump();
+    return job.promise as Promise<T>;
+  }
+
+  /** Posts the next job when the worker is idle. */
+  private pump(): void {
+    if (this.running.size > 0) return;
+    const job = this.urgent.shift() ?? this.queue.shift();
+    if (!job) return;
+    job.started = true;
+    this.running.set(job.id, job);
+    this.ensureWorker().postMessage({ id: job.id, call: job.call } satisfies WorkerRequest);
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(this.workerPath);
     w.on('message', (res: WorkerResponse) => {
-      const p = this.waiting.get(res.id);
-      if (!p) return;
-      this.waiting.delete(res.id);
-      if (res.ok) p.resolve(res.result);
-      else p.reject(new Error(res.error));
+      for (const k of res.evicted ?? []) this.forget(k);
+      const job = this.running.get(res.id);
+      if (!job) return;
+      this.running.delete(res.id);
+      if (res.ok) job.resolve(res.result);
+      else job.reject(new Error(res.error));
+      this.pump();
     });
     const fail = (err: Error) => {
       this.log(`Record worker stopped: ${err.message}; it restarts on the next request.`);
       if (this.worker === w) this.worker = undefined;
       this.loaded.clear();
       this.counted.clear();
-      for (const p of this.waiting.values()) p.reject(err);
-      this.waiting.clear();
+      for (const job of this.running.values()) job.reject(err);
+      this.running.clear();
+      this.pump();
     };
     w.on('error', fail);
     w.on('exit', (code) => {
@@ -71,93 +178,123 @@ export class WorkerRecordEngine implements RecordEngine {
     return w;
   }
 
+  private forget(lk: string): void {
+    this.loaded.delete(lk);
+    for (const ck of [...this.counted.keys()]) if (ck.startsWith(`${lk}\n`)) this.counted.delete(ck);
+  }
+
   async load(
     uri: string,
     key: string,
     read: () => Promise<string | undefined>,
+    cancel?: Cancel,
   ): Promise<EhrRecord | undefined> {
     const lk = entryKey(uri, key);
     const have = this.loaded.get(lk);
     if (have) return have;
-    let p = this.loading.get(lk);
-    if (!p) {
-      p = (async () => {
-        const text = await read();
-        if (text === undefined) return undefined;
-        const record = await this.call<EhrRecord>({ op: 'load', uri, key, text });
-        this.loaded.set(lk, record);
-        if (this.loaded.size > WorkerRecordEngine.CAPACITY) {
-          const oldest = this.loaded.keys().next().value!;
-          this.loaded.delete(oldest);
-          for (const ck of [...this.counted.keys()])
-            if (ck.startsWith(`${oldest}\n`)) this.counted.delete(ck);
-        }
-        return record;
-      })().finally(() => this.loading.delete(lk));
-      this.loading.set(lk, p);
+    const joined = this.loading.get(lk);
+    if (joined) {
+      this.hold(joined, cancel);
+      return joined.promise as Promise<EhrRecord | undefined>;
     }
-    return p;
+    const text = await read();
+    if (text === undefined) return undefined;
+    const loadedMeanwhile = this.loaded.get(lk);
+    if (loadedMeanwhile) return loadedMeanwhile;
+    const joinedMeanwhile = this.loading.get(lk);
+    if (joinedMeanwhile) {
+      this.hold(joinedMeanwhile, cancel);
+      return joinedMeanwhile.promise as Promise<EhrRecord | undefined>;
+    }
+    const job = this.newJob({ op: 'load', uri, key, text });
+    this.hold(job, cancel);
+    this.loading.set(lk, job);
+    job.promise.then(
+      (record) => {
+        if (this.loading.get(lk) === job) this.loading.delete(lk);
+        this.loaded.set(lk, record as EhrRecord);
+      },
+      () => {
+        if (this.loading.get(lk) === job) this.loading.delete(lk);
+      },
+    );
+    this.pump();
+    return job.promise as Promise<EhrRecord>;
   }
 
   private isLoaded(uri: string, key: string): boolean {
     return this.loaded.has(entryKey(uri, key));
   }
 
-  /** Starts (or joins) counting; resolves when the worker has the counts. */
-  private ensureCounted(uri: string, key: string, encoding: EncodingName): Promise<unknown> | true {
+  /** Starts (or joins) counting; `true` when the worker has the counts. */
+  private ensureCounted(uri: string, key: string, encoding: EncodingName, cancel?: Cancel): Job | true {
     const ck = `${entryKey(uri, key)}\n${encoding}`;
     const state = this.counted.get(ck);
-    if (state) return state;
-    const p = this.call<unknown>({ op: 'counts', uri, key, encoding }).then(
-      (r) => {
-        this.counted.set(ck, true);
-        return r;
+    if (state === true) return true;
+    if (state) {
+      this.hold(state, cancel);
+      return state;
+    }
+    const job = this.newJob({ op: 'counts', uri, key, encoding });
+    this.hold(job, cancel);
+    this.counted.set(ck, job);
+    job.promise.then(
+      () => {
+        if (this.counted.get(ck) === job) this.counted.set(ck, true);
       },
-      (err: unknown) => {
-        this.counted.delete(ck);
-        throw err;
+      () => {
+        if (this.counted.get(ck) === job) this.counted.delete(ck);
       },
     );
-    this.counted.set(ck, p);
-    return p;
+    this.pump();
+    return job;
+  }
+
+  /** Waits (as `wait` says) for the record to be counted; false when it is not (yet). */
+  private async counting(
+    uri: string,
+    key: string,
+    encoding: EncodingName,
+    wait: Wait,
+    cancel?: Cancel,
+  ): Promise<boolean> {
+    const state = this.ensureCounted(uri, key, encoding, cancel);
+    if (state === true) return true;
+    try {
+      return (await settle(state.promise, wait, cancel)) !== 'pending';
+    } catch (err) {
+      if (err instanceof JobCancelled) return false;
+      throw err;
+    }
   }
 
   async counts(
     uri: string,
     key: string,
     encoding: EncodingName,
-    wait: boolean,
+    wait: Wait,
+    cancel?: Cancel,
   ): Promise<RecordTotals | 'pending' | undefined> {
     if (!this.isLoaded(uri, key)) return undefined;
-    const state = this.ensureCounted(uri, key, encoding);
-    if (state !== true && !wait) {
-      state.catch(() => undefined);
-      return 'pending';
-    }
-    return this.call<RecordTotals | undefined>({ op: 'counts', uri, key, encoding });
+    if (!(await this.counting(uri, key, encoding, wait, cancel))) return 'pending';
+    return this.call<RecordTotals | undefined>({ op: 'counts', uri, key, encoding }, cancel);
   }
 
   async fit(
     uri: string,
     key: string,
     req: TokenRequest,
-    wait: boolean,
+    wait: Wait,
+    cancel?: Cancel,
   ): Promise<FitTable | 'pending' | undefined> {
     if (!this.isLoaded(uri, key)) return undefined;
-    const state = this.ensureCounted(uri, key, req.encoding);
-    if (state !== true) {
-      if (!wait) {
-        state.catch(() => undefined);
-        return 'pending';
-      }
-      await state;
-    }
-    return this.call<FitTable | undefined>({ op: 'fit', uri, key, req });
+    if (!(await this.counting(uri, key, req.encoding, wait, cancel))) return 'pending';
+    return this.call<FitTable | undefined>({ op: 'fit', uri, key, req }, cancel);
   }
 
-  pack(uri: string, key: string, req: PackRequest): Promise<PackResult | undefined> {
+  pack(uri: string, key: string, req: PackRequest, cancel?: Cancel): Promise<PackResult | undefined> {
     if (!this.isLoaded(uri, key)) return Promise.resolve(undefined);
-    return this.call<PackResult | undefined>({ op: 'pack', uri, key, req });
+    return this.call<PackResult | undefined>({ op: 'pack', uri, key, req }, cancel);
   }
 
   countText(text: string, encoding: EncodingName): Promise<number> {

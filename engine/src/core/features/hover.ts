@@ -15,6 +15,7 @@ import { contextTokenSection, instructionTokenSection, recordTokenSection } from
 import { SECTION_INSTRUCTION } from './sections';
 import { formatInt } from '../util/format';
 import { codeSpan, escapeMarkdown } from '../util/markdown';
+import type { Cancel } from '../workspace/recordEngine';
 
 export async function doHover(
   parsed: ParsedDocument,
@@ -22,6 +23,7 @@ export async function doHover(
   uri: string,
   workspace: Workspace,
   fs: FileSystem,
+  cancel?: Cancel,
 ): Promise<Hover | null> {
   const { document, file } = parsed;
   const md = (value: string, span: { start: number; end: number }): Hover => ({
@@ -85,8 +87,9 @@ export async function doHover(
       const n = c.tokens;
       const s = await settings();
       const resolved = await workspace.resolveRecord(uri, file.data);
-      const info = resolved && !resolved.outside ? await workspace.records.get(resolved.uri) : undefined;
-      const budget = await contextTokenSection(info, s, workspace);
+      const info =
+        resolved && !resolved.outside ? await workspace.records.get(resolved.uri, cancel) : undefined;
+      const budget = await contextTokenSection(info, s, workspace, cancel);
       return md(
         `**Context window: ${formatInt(n)} tokens**\n\n` +
           (budget ||
@@ -110,14 +113,14 @@ export async function doHover(
       if (!resolved) return null;
       if (resolved.outside)
         return md(`**Record not read**: ${escapeMarkdown(resolved.outside.message)}`, span);
-      const info = await workspace.records.get(resolved.uri);
+      const info = await workspace.records.get(resolved.uri, cancel);
       const label = escapeMarkdown(workspace.label(resolved.uri));
       if (!info.exists) return md(`**Record not found**: ${label}`, span);
       if (info.record?.diagnostics[0]?.code === 'record-too-large') {
         return md(`**${label}** — ${info.record.diagnostics[0].message}`, span);
       }
       if (!info.record?.ok) return md(`**${label}** — not a valid MedAlign record.`, span);
-      const tokens = await recordTokenSection(info, await settings(), workspace);
+      const tokens = await recordTokenSection(info, await settings(), workspace, cancel);
       return md(
         recordSummary(label, info.record, info.size ?? info.record.size) + (tokens ? `\n\n${tokens}` : ''),
         span,
@@ -149,16 +152,12 @@ export function recordSummary(label: string, r: EhrRecord, bytes: number): strin
           .join(', '),
       )
     : '';
+  // Short lines (no table): they read at any hover width.
   return [
     `**Record** ${label}${person ? ` — ${person}` : ''}`,
     '',
-    `| | |`,
-    `|---|---|`,
-    `| visits | ${formatInt(r.visits.length)} |`,
-    `| events | ${formatInt(r.eventCount)} |`,
-    `| notes | ${formatInt(r.noteCount)} |`,
-    `| dates | ${span}${years} |`,
-    `| size | ${formatBytes(bytes)} |`,
+    `${formatInt(r.visits.length)} visits · ${formatInt(r.eventCount)} events · ${formatInt(r.noteCount)} notes · ${formatBytes(bytes)}  `,
+    `${span}${years}`,
   ].join('\n');
 }
 

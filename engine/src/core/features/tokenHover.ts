@@ -1,13 +1,16 @@
 /**
  * The token parts of hovers ("what fits"): on a record, on `context`, on the instruction. Counting
- * big records happens in the RecordEngine (a worker in the server); while it runs these say so
- * instead of waiting.
+ * big records happens in the RecordEngine (a worker in the server); a hover waits for it up to
+ * HOVER_WAIT_MS (the editor shows its own loading state meanwhile), and only past that says the
+ * count is still running.
  */
 import type { FitTable, PackResult } from '../packing/pack';
 import { isoDay } from '../record/dates';
 import { formatTokenCount } from '../tokens/models';
 import type { RecordInfo } from '../workspace/records';
 import type { Workspace } from '../workspace/workspace';
+import { HOVER_WAIT_MS } from '../workspace/recordEngine';
+import type { Cancel } from '../workspace/recordEngine';
 import { packRequest } from './runSettings';
 import type { RunSettings } from './runSettings';
 import { formatInt } from '../util/format';
@@ -24,33 +27,44 @@ function tokenizerLabel(s: RunSettings): string {
 }
 
 /** Markdown: total tokens and, for 2k…128k, how much of the record fits and back to which date. */
-export async function recordTokenSection(info: RecordInfo, s: RunSettings, ws: Workspace): Promise<string> {
+export async function recordTokenSection(
+  info: RecordInfo,
+  s: RunSettings,
+  ws: Workspace,
+  cancel?: Cancel,
+): Promise<string> {
   if (!info.key || !info.record?.ok) return '';
-  const fit = await ws.engine.fit(info.uri, info.key, packRequest(s), false);
+  const fit = await ws.engine.fit(info.uri, info.key, packRequest(s), HOVER_WAIT_MS, cancel);
   if (fit === 'pending') return COUNTING;
   if (!fit) return '';
   return fitMarkdown(fit, s);
 }
 
+/**
+ * What fits, as a three-column table with short cells so it reads at a hover's usual width
+ * (~500 px): context, what the instruction's strategy keeps, and back to which date.
+ */
 export function fitMarkdown(fit: FitTable, s: RunSettings): string {
   const t = (n: number) => formatTokenCount(n, fit.estimated);
   const lines = [
     `**${t(fit.total)} tokens** (${tokenizerLabel(s)})`,
     '',
-    `After template ${t(fit.template)} + instruction ${t(fit.instruction)} + reserve ${fit.reserve}:`,
+    `Kept by **${fit.strategy}** after template ${t(fit.template)} + instruction ${t(fit.instruction)} + reserve ${fit.reserve}:`,
     '',
-    '| context | record budget | kept (strategy recent) | back to |',
-    '|---|---:|---|---|',
+    `| context | kept (${fit.strategy}) | back to |`,
+    '|---|---|---|',
   ];
   for (const r of fit.rows) {
     const kept = r.fitsWhole
       ? 'whole record'
       : r.recordBudget <= 0
-        ? 'nothing: the prompt alone is too long'
-        : `${t(r.keptTokens)} (${(r.fraction * 100).toFixed(r.fraction < 0.1 ? 1 : 0)}%, ${r.keptVisits} visit${r.keptVisits === 1 ? '' : 's'}${r.partial ? ', one cut' : ''})`;
+        ? 'nothing (prompt too long)'
+        : r.keptTokens === 0
+          ? 'nothing'
+          : `${t(r.keptTokens)} · ${(r.fraction * 100).toFixed(r.fraction < 0.1 ? 1 : 0)}% · ${r.keptVisits} visit${r.keptVisits === 1 ? '' : 's'}${r.partial ? ', one cut' : ''}`;
     const mark = r.context === s.context ? ' ◀' : '';
     lines.push(
-      `| ${sizeLabel(r.context)}${mark} | ${r.recordBudget > 0 ? t(r.recordBudget) : '—'} | ${kept} | ${r.keptFrom ? isoDay(r.keptFrom) : '—'} |`,
+      `| ${sizeLabel(r.context)}${mark} | ${kept} | ${r.keptFrom && r.keptTokens > 0 ? isoDay(r.keptFrom) : '—'} |`,
     );
   }
   return lines.join('\n');
@@ -61,11 +75,12 @@ export async function contextTokenSection(
   info: RecordInfo | undefined,
   s: RunSettings,
   ws: Workspace,
+  cancel?: Cancel,
 ): Promise<string> {
   if (!info?.key || !info.record?.ok) return '';
-  const counts = await ws.engine.counts(info.uri, info.key, s.tokenizer.encoding, false);
+  const counts = await ws.engine.counts(info.uri, info.key, s.tokenizer.encoding, HOVER_WAIT_MS, cancel);
   if (counts === 'pending') return COUNTING;
-  const pack = await ws.engine.pack(info.uri, info.key, packRequest(s));
+  const pack = await ws.engine.pack(info.uri, info.key, packRequest(s), cancel);
   return pack ? packMarkdown(pack, s) : '';
 }
 

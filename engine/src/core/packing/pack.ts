@@ -487,7 +487,7 @@ export interface FitRow {
   recordBudget: number;
   /** The whole record fits. */
   fitsWhole: boolean;
-  /** Tokens of the record kept by `recent` (planned from per-chunk counts). */
+  /** Tokens of the record the strategy keeps (planned from per-chunk counts). */
   keptTokens: number;
   /** `keptTokens / total`, 0…1. */
   fraction: number;
@@ -499,6 +499,8 @@ export interface FitRow {
 }
 
 export interface FitTable {
+  /** The strategy the rows were planned with. */
+  strategy: PackStrategy;
   encoding: EncodingName;
   estimated: boolean;
   total: number;
@@ -509,20 +511,28 @@ export interface FitTable {
 }
 
 /**
- * "What fits" for the hover on a record: for each context size, how much of the record the `recent`
- * strategy keeps after the template, instruction and reserve, and back to which date. Uses the
- * cached chunk counts only (no rendering), so it is cheap once the record is counted.
+ * "What fits" for the hover on a record: for each context size, how much of the record the strategy
+ * (default `recent`) keeps after the template, instruction and reserve, and back to which date. Uses
+ * the cached chunk counts only (no rendering), so it is cheap once the record is counted.
  */
 export function fitTable(
-  input: Omit<PackInput, 'context' | 'strategy'>,
+  input: Omit<PackInput, 'context'>,
   contexts: readonly number[] = STANDARD_CONTEXTS,
 ): FitTable {
   const template = input.template ?? getDefaultTemplate();
   const reserve = input.reserve ?? DEFAULT_RESERVE;
   const overhead = input.messageOverhead ?? 0;
+  const strategy = input.strategy ?? 'recent';
   const { counter, encoding, text, record } = input;
   const counts = counter.countRecord(text, record, encoding);
-  const ctx: Ctx = { text, record, counts, counter, visitCounts: new Map(), query: [] };
+  const query = strategy === 'bm25' ? terms(input.instruction) : [];
+  const ctx: Ctx = { text, record, counts, counter, visitCounts: new Map(), query };
+  let visitScores: readonly number[] = counts.visits.map((_, k) => k);
+  if (strategy === 'bm25') {
+    const b = bm25For(ctx);
+    ctx.bm25 = b.index;
+    visitScores = b.scores;
+  }
   const values = recordTemplateValues(record);
   const templateTokens = countMessages(
     counter,
@@ -535,17 +545,22 @@ export function fitTable(
   const ehrUses = Math.max(1, placeholderCount(template, 'ehr'));
   const rows = contexts.map((context): FitRow => {
     const recordBudget = context - reserve - templateTokens - instructionTokens;
-    const p = plan(
-      ctx,
-      Math.floor(recordBudget / ehrUses),
-      'suffix',
-      counts.visits.map((_, k) => k),
-    );
+    const fitsWhole = counts.total * ehrUses <= recordBudget;
+    // `none` keeps the whole record or nothing.
+    const p =
+      strategy === 'none' && !fitsWhole
+        ? { sel: new Map<number, Choice>(), cost: 0 }
+        : plan(
+            ctx,
+            Math.floor(recordBudget / ehrUses),
+            strategy === 'bm25' ? 'greedy' : 'suffix',
+            visitScores,
+          );
     const s = summarize(ctx, p.sel, false, undefined);
     const row: FitRow = {
       context,
       recordBudget,
-      fitsWhole: counts.total * ehrUses <= recordBudget,
+      fitsWhole,
       keptTokens: p.cost,
       fraction: counts.total === 0 ? 1 : Math.min(1, p.cost / counts.total),
       keptVisits: s.kept.visits,
@@ -555,6 +570,7 @@ export function fitTable(
     return row;
   });
   return {
+    strategy,
     encoding,
     estimated: input.estimated ?? false,
     total: counts.total,

@@ -21,6 +21,8 @@ export interface TokenRequest {
   /** Template source text; the built-in MedAlign template when absent. */
   template?: string;
   reserve: number;
+  /** What fits is planned with this strategy (default `recent`). */
+  strategy?: PackStrategy;
 }
 
 export interface PackRequest extends TokenRequest {
@@ -46,19 +48,49 @@ export interface ElementInfo {
 /** Token counts without the layout (what crosses the worker boundary). */
 export type RecordTotals = Omit<RecordTokenCounts, 'layout'>;
 
+/** A cancellation signal: the request that asked no longer wants the answer (LSP's CancellationToken fits). */
+export interface Cancel {
+  readonly isCancellationRequested: boolean;
+  onCancellationRequested(listener: () => void): { dispose(): void };
+}
+
+/**
+ * How long to wait for a count in progress: `true` until it is done, `false` not at all (answer
+ * `'pending'` at once), or at most this many milliseconds.
+ */
+export type Wait = boolean | number;
+
+/** A hover waits this long for a record being counted, then answers with what it has. */
+export const HOVER_WAIT_MS = 1500;
+
 export interface RecordEngine {
-  /** Parses the record text (read with `read` only when this uri/key is new) and returns its model. */
-  load(uri: string, key: string, read: () => Promise<string | undefined>): Promise<EhrRecord | undefined>;
-  /** Whole-record token counts; `'pending'` when `wait` is false and they are still being computed. */
+  /**
+   * Parses the record text (read with `read` only when this uri/key is new) and returns its model.
+   * `cancel`: the caller no longer needs it (work not started yet is dropped).
+   */
+  load(
+    uri: string,
+    key: string,
+    read: () => Promise<string | undefined>,
+    cancel?: Cancel,
+  ): Promise<EhrRecord | undefined>;
+  /** Whole-record token counts; `'pending'` when the count is still running after `wait` (or cancelled). */
   counts(
     uri: string,
     key: string,
     encoding: EncodingName,
-    wait: boolean,
+    wait: Wait,
+    cancel?: Cancel,
   ): Promise<RecordTotals | 'pending' | undefined>;
-  /** What fits at 2k…128k; `'pending'` when `wait` is false and the record is still being counted. */
-  fit(uri: string, key: string, req: TokenRequest, wait: boolean): Promise<FitTable | 'pending' | undefined>;
-  pack(uri: string, key: string, req: PackRequest): Promise<PackResult | undefined>;
+  /** What fits at 2k…128k; `'pending'` when the record is still being counted after `wait` (or cancelled). */
+  fit(
+    uri: string,
+    key: string,
+    req: TokenRequest,
+    wait: Wait,
+    cancel?: Cancel,
+  ): Promise<FitTable | 'pending' | undefined>;
+  pack(uri: string, key: string, req: PackRequest, cancel?: Cancel): Promise<PackResult | undefined>;
   /** Tokens of a short text (an instruction). */
   countText(text: string, encoding: EncodingName): Promise<number>;
   /** The innermost visit, day or event at `offset`, with its tokens. */
@@ -85,6 +117,7 @@ export function lightRecord(r: EhrRecord): EhrRecord {
 }
 
 interface Loaded {
+  uri: string;
   key: string;
   text: string;
   record: EhrRecord;
@@ -102,10 +135,15 @@ export class RecordWork {
   readonly counter = new TokenCounter();
   private readonly loaded = new Map<string, Loaded>();
   private readonly templates = new Map<string, ReturnType<typeof parseTemplate>>();
+  private chars = 0;
+  private evicted: string[] = [];
 
-  /** Records kept (oldest loaded dropped first). The worker engine keeps fewer, so it never
-   * believes a record is here that was dropped. */
-  static readonly CAPACITY = 12;
+  /**
+   * Records kept, oldest loaded dropped first: at most CAPACITY, and while their texts add up to
+   * more than MAX_CHARS only the newest (so 276 typical records stay, a few 2 MB ones too).
+   */
+  static readonly CAPACITY = 400;
+  static readonly MAX_CHARS = 32_000_000;
 
   has(uri: string, key: string): boolean {
     return this.loaded.has(entryKey(uri, key));
@@ -115,10 +153,30 @@ export class RecordWork {
     const k = entryKey(uri, key);
     const hit = this.loaded.get(k);
     if (hit) return hit.record;
-    const record = parseRecord(text);
-    this.loaded.set(k, { key, text, record });
-    if (this.loaded.size > RecordWork.CAPACITY) this.loaded.delete(this.loaded.keys().next().value!);
+    // The same text under another key (the file on disk and the same file open in an editor, or
+    // checked as a record file by the CLI): parsed once.
+    let record: EhrRecord | undefined;
+    for (const l of this.loaded.values()) if (l.uri === uri && l.text === text) record = l.record;
+    record ??= parseRecord(text);
+    this.loaded.set(k, { uri, key, text, record });
+    this.chars += text.length;
+    while (
+      this.loaded.size > RecordWork.CAPACITY ||
+      (this.loaded.size > 1 && this.chars > RecordWork.MAX_CHARS)
+    ) {
+      const [oldest, l] = this.loaded.entries().next().value!;
+      this.loaded.delete(oldest);
+      this.chars -= l.text.length;
+      this.evicted.push(oldest);
+    }
     return record;
+  }
+
+  /** `entryKey`s dropped since the last call (the worker tells the server, which mirrors what is loaded). */
+  takeEvicted(): string[] {
+    const e = this.evicted;
+    this.evicted = [];
+    return e;
   }
 
   record(uri: string, key: string): EhrRecord | undefined {
@@ -148,6 +206,7 @@ export class RecordWork {
       encoding: req.encoding,
       estimated: req.estimated,
       counter: this.counter,
+      ...(req.strategy ? { strategy: req.strategy } : {}),
     });
   }
 
@@ -220,7 +279,10 @@ export class LocalRecordEngine implements RecordEngine {
     const have = this.work.record(uri, key);
     if (have) return have;
     const text = await read();
-    return text === undefined ? undefined : this.work.load(uri, key, text);
+    if (text === undefined) return undefined;
+    const record = this.work.load(uri, key, text);
+    this.work.takeEvicted();
+    return record;
   }
   counts(uri: string, key: string, encoding: EncodingName): Promise<RecordTokenCounts | undefined> {
     return Promise.resolve(this.work.counts(uri, key, encoding));

@@ -6,7 +6,7 @@
 import type { FileSystem } from '../host';
 import type { EhrRecord } from '../record/model';
 import { RECORD_LIMITS, tooLargeRecord } from '../record/parse';
-import type { RecordEngine } from './recordEngine';
+import type { Cancel, RecordEngine } from './recordEngine';
 
 export interface RecordInfo {
   uri: string;
@@ -25,7 +25,7 @@ export class RecordStore {
   ) {}
 
   /** The record at `uri` as it is on disk now; the engine parses it once per version. */
-  async get(uri: string): Promise<RecordInfo> {
+  async get(uri: string, cancel?: Cancel): Promise<RecordInfo> {
     const stat = await this.fs.stat(uri);
     if (!stat || stat.type !== 'file') return { uri, exists: false };
     const key = `${stat.mtime}:${stat.size}`;
@@ -34,7 +34,7 @@ export class RecordStore {
       const record = tooLargeRecord(stat.size, `${stat.size} bytes; at most ${RECORD_LIMITS.bytes}`);
       return { uri, exists: true, size: stat.size, key, record };
     }
-    const record = await this.engine.load(uri, key, () => this.fs.readFile(uri));
+    const record = await this.engine.load(uri, key, () => this.fs.readFile(uri), cancel);
     if (!record) return { uri, exists: false };
     return { uri, exists: true, size: stat.size, key, record };
   }

@@ -168,8 +168,12 @@ export class Workspace {
     this.ids.set(uri, normalizeId(parseInstruction(text).data?.['id']));
   }
 
-  /** Walks the root once: indexes every instruction file's id and remembers records and templates. */
-  async scan(): Promise<{ instructions: number; files: number }> {
+  /**
+   * Walks the root once: indexes every instruction file's id and remembers records and templates.
+   * Instruction files for which `indexedByCaller` is true are listed but not read: the caller reads
+   * and indexes them itself (the CLI's check, which parses each file once).
+   */
+  async scan(indexedByCaller?: (uri: string) => boolean): Promise<{ instructions: number; files: number }> {
     const instructions: string[] = [];
     const queue: string[] = [this.root];
     let seen = 0;
@@ -184,7 +188,7 @@ export class Workspace {
             continue;
           }
           seen++;
-          if (name.endsWith(INSTRUCTION_EXT)) instructions.push(uri);
+          if (name.endsWith(INSTRUCTION_EXT) && !indexedByCaller?.(uri)) instructions.push(uri);
           if (name.endsWith(INSTRUCTION_EXT) || name.endsWith(TEMPLATE_EXT) || name.endsWith(RECORD_EXT)) {
             this.files.add(uri);
           }
