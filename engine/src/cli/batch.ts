@@ -9,8 +9,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { PackStrategy } from '../core/packing/pack';
-import { PACK_STRATEGIES } from '../core/packing/pack';
+import { checkContext, checkStrategy } from '../core/schema/schemas';
 import { BASELINE_MODEL } from '../core/workspace/config';
 import type { BatchManifest } from '../core/run/batch';
 import {
@@ -54,9 +53,17 @@ async function exportBatch(args: string[], io: CliIo): Promise<number> {
   const models = listOption(p, 'model');
   const contexts = listOption(p, 'context');
   const strategy = p.values.get('strategy')?.at(-1);
-  if (strategy !== undefined && !PACK_STRATEGIES.includes(strategy as PackStrategy)) {
-    io.err(`medalign batch export: --strategy must be one of ${PACK_STRATEGIES.join(', ')}\n`);
+  const badStrategy = strategy !== undefined ? checkStrategy(strategy) : undefined;
+  if (badStrategy !== undefined && !badStrategy.ok) {
+    io.err(`medalign batch export: --strategy ${badStrategy.message}\n`);
     return 2;
+  }
+  for (const c of contexts) {
+    const r = checkContext(c);
+    if (!r.ok) {
+      io.err(`medalign batch export: --context ${r.message}\n`);
+      return 2;
+    }
   }
   if (models.includes(BASELINE_MODEL)) {
     io.err(`medalign batch export: '${BASELINE_MODEL}' runs locally and needs no batch: use medalign run.\n`);

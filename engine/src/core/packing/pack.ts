@@ -18,15 +18,17 @@ import { getDefaultTemplate, recordTemplateValues } from '../template/defaults';
 import type { ChatMessage, PromptTemplate } from '../template/template';
 import { placeholderCount, renderTemplate } from '../template/template';
 import { Bm25Index, bm25Doc, terms, xmlTerms } from './bm25';
+import instructionSchema from '../schema/instruction.schema.json';
 
 export type PackStrategy = 'recent' | 'bm25' | 'none';
 
-export const PACK_STRATEGIES: readonly PackStrategy[] = ['recent', 'bm25', 'none'];
-
 export const DEFAULT_RESERVE = 256;
 
-/** 2k … 128k, with k = 1024 (as `context:` values are read). */
-export const STANDARD_CONTEXTS: readonly number[] = [2048, 4096, 8192, 16384, 32768, 65536, 131072];
+/** The schema's context labels (2k … 128k) in tokens, k = 1024 (as `context:` values are read). */
+export const STANDARD_CONTEXTS: readonly number[] = (
+  (instructionSchema.properties.context.anyOf.find((a) => 'enum' in a) as { enum: string[] } | undefined)
+    ?.enum ?? []
+).map((label) => Number(label.replace(/k$/i, '')) * 1024);
 
 export interface PackInput {
   /** The record's XML text, and its model from `parseRecord(text)`. */
