@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { parseRecordDate } from '../../engine/src/core/record/dates';
 import type { EhrRecord } from '../../engine/src/core/record/model';
 import { offsetAt, parseRecord } from '../../engine/src/core/record/parse';
-import { rng, synthRecord } from '../fixtures/records/synth';
+import { rng, synthRecord } from '../fixtures/recordGenerator';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'records');
 const sample = readFileSync(join(FIXTURES, 'sample-ehr-clean.xml'), 'utf8');
