@@ -309,16 +309,9 @@ test('fuzz: mutated and truncated records never throw', () => {
   }
 });
 
-test('speed: 2 MB parsed in well under 0.5 s', () => {
+// Its speed is a bench row (npm run bench: "parse 2M chars (synthRecord seed 11)", as ratios to peers).
+test('a 2 MB record parses', () => {
   const xml = synthRecord({ seed: 11, targetChars: 2_000_000 });
-  parseRecord(xml.slice(0, 100_000)); // warm the JIT
-  const times: number[] = [];
-  for (let k = 0; k < 3; k++) {
-    const t0 = performance.now();
-    const r = parseRecord(xml);
-    times.push(performance.now() - t0);
-    assert.equal(r.ok, true);
-  }
-  const best = Math.min(...times);
-  assert.ok(best < 500, `best of 3: ${best.toFixed(0)} ms`);
+  const r = parseRecord(xml);
+  assert.equal(r.ok, true);
 });
