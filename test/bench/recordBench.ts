@@ -9,7 +9,8 @@ import { parseRecord } from '../../engine/src/core/record/parse';
 import { TokenCounter } from '../../engine/src/core/tokens/counter';
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import { clearTokenizerCaches, getTokenizer } from '../../engine/src/core/tokens/encodings';
-import { generateRecord } from '../fixtures/recordGenerator';
+import { XMLValidator } from 'fast-xml-parser';
+import { generateRecord, synthRecord } from '../fixtures/recordGenerator';
 import { fmt, median, row } from './stats';
 
 function time<T>(fn: () => T): [number, T] {
@@ -130,4 +131,30 @@ export async function runRecordBench(): Promise<void> {
     row('ratio naive / pack 32k', `${(naive32 / pack32).toFixed(1)}x`);
   }
   await Promise.resolve();
+  largeRecordBench();
+}
+
+/**
+ * What the unit tests used to time (test/unit/recordParse.test.ts, test/unit/recordGenerator.test.ts),
+ * against peers measured here: parsing the 2M-character synthRecord (seed 11) vs fast-xml-parser's
+ * validator alone on the same text (parse runs it too) and a floor (one regex pass over the tags); and
+ * generating 2M characters with generateRecord vs the compact synthRecord of the same size.
+ */
+function largeRecordBench(): void {
+  console.log('\n  2M characters: parse and generate, medians of 3');
+  const xml = synthRecord({ seed: 11, targetChars: 2_000_000 });
+  parseRecord(xml.slice(0, 100_000)); // warm the JIT
+  const parseMs = med(3, () => parseRecord(xml));
+  const validatorMs = med(3, () => XMLValidator.validate(xml));
+  const floorMs = med(3, () => xml.match(/<[^>]*>/g)?.length);
+  row('parse 2M chars (synthRecord seed 11)', fmt(parseMs), '< 500 ms');
+  row('  peer: fast-xml-parser XMLValidator alone, same text', fmt(validatorMs));
+  row('  floor: one regex pass over the tags', fmt(floorMs));
+  row('  ratio parse / validator', `${(parseMs / validatorMs).toFixed(2)}x`);
+  row('  ratio parse / floor', `${(parseMs / floorMs).toFixed(1)}x`);
+  const genMs = med(3, (i) => generateRecord({ seed: 100 + i, targetChars: 2_000_000 }));
+  const peerMs = med(3, (i) => synthRecord({ seed: 100 + i, targetChars: 2_000_000 }));
+  row('generate 2M chars (generateRecord, seeds 100-102)', fmt(genMs), '< 1,000 ms');
+  row('  peer: synthRecord (compact generator), same size', fmt(peerMs));
+  row('  ratio generateRecord / synthRecord', `${(genMs / peerMs).toFixed(2)}x`);
 }

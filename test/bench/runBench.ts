@@ -25,6 +25,11 @@ import { RunStore } from '../../engine/src/run/store';
 import type { RunRecord } from '../../engine/src/core/run/runRecord';
 import { serializeRun } from '../../engine/src/core/run/runRecord';
 import { redactDeep } from '../../engine/src/core/run/redact';
+import { FakeOpenAI } from '../helpers/fakeOpenAI';
+import { ModelCallError, callChat } from '../../engine/src/run/modelClient';
+import type { ClientTimeouts } from '../../engine/src/run/modelClient';
+import { endpointTarget } from '../../engine/src/core/run/guard';
+import type { EndpointConfig } from '../../engine/src/core/workspace/config';
 import { fmt, median, p95, row, timeMs } from './stats';
 
 const KEY = 'sk-bench-not-a-real-key';
@@ -211,8 +216,108 @@ export async function runRunBench(): Promise<void> {
       '~100,000 ms',
     );
     row('  speed-up: sequential / concurrent', `${(estSequential / ms).toFixed(1)}x`);
+
+    // 3. The engine test's matrix (test/engine/runRunner.test.ts, runMany): 6 requests with 150 ms
+    // latency at concurrency 3, against the same 6 at concurrency 1 and the ideal floor (2 x 150 ms).
+    await server.ask({ type: 'set', latencyMs: 150 });
+    const six = jobs.slice(0, 6);
+    const c3: number[] = [];
+    const c1: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      c3.push((await timeMs(() => many(six, 3)))[0]);
+      c1.push((await timeMs(() => many(six, 1)))[0]);
+    }
+    const floor = 2 * 150;
+    row('runMany: 6 x 150 ms requests at concurrency 3', fmt(median(c3)));
+    row('  peer: the same 6 at concurrency 1 / floor 2 x 150 ms', `${fmt(median(c1))} / ${fmt(floor)}`);
+    row('  ratio concurrency 3 / floor (1.0 = full overlap)', `${(median(c3) / floor).toFixed(2)}x`, '< 2x');
+    row('  speed-up: concurrency 1 / concurrency 3 (at most 3)', `${(median(c1) / median(c3)).toFixed(2)}x`);
   } finally {
     server.child.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await timeoutBench();
+}
+
+/**
+ * How soon a stalled request ends (test/engine/runClient.test.ts and runRunner.test.ts used to time
+ * it): the client's idle and headers timeouts, and a whole run (executeRun, saved as a partial),
+ * against a bare timer of the same length in this run (the floor). The fake server runs in this
+ * process here: a stall costs it nothing.
+ */
+async function timeoutBench(): Promise<void> {
+  console.log('\nTimeouts — stalled fake server, medians of 5, against a timer of the same length');
+  const fake = await FakeOpenAI.start();
+  const dir = workspace(fake.baseUrl);
+  try {
+    const endpoint: EndpointConfig = {
+      id: 'local',
+      kind: 'openai-compatible',
+      model: 'fake',
+      baseUrl: fake.baseUrl,
+    };
+    const t = endpointTarget(endpoint);
+    if (!t.ok) throw new Error('endpoint refused');
+    const stalled = async (timeouts: Partial<ClientTimeouts>): Promise<void> => {
+      try {
+        await callChat({
+          endpoint,
+          target: t.target,
+          apiKey: KEY,
+          messages: [{ role: 'user', content: 'Q' }],
+          maxTokens: 16,
+          timeouts,
+        });
+      } catch (err) {
+        if (err instanceof ModelCallError && err.failure.type === 'timeout') return;
+        throw err;
+      }
+      throw new Error('expected a timeout');
+    };
+    writeFileSync(path.join(dir, 'records/3000002.xml'), generateRecord({ seed: 7, targetChars: 20_000 }));
+    const file = path.join(dir, 'instructions/stall.medalign');
+    const text = instruction(2, '3000002', 'Which antihypertensives?');
+    writeFileSync(file, text);
+    const preparer = new RunPreparer();
+    const timer = (ms: number) => timeMs(() => new Promise((r) => setTimeout(r, ms)));
+    const idle: number[] = [];
+    const head: number[] = [];
+    const run: number[] = [];
+    const t250: number[] = [];
+    const t200: number[] = [];
+    const t300: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      fake.reset();
+      fake.script({ kind: 'stall', afterChunks: 2 });
+      idle.push((await timeMs(() => stalled({ idleMs: 250 })))[0]);
+      fake.script({ kind: 'stall' });
+      head.push((await timeMs(() => stalled({ headersMs: 200 })))[0]);
+      fake.script({ kind: 'stall', afterChunks: 2 });
+      const [ms, out] = await timeMs(async () => {
+        const prepared = await preparer.prepare({ file, text });
+        if (!prepared.ok) throw new Error(prepared.error.message);
+        return executeRun(prepared.run, {
+          countTokens,
+          approval: () => false,
+          apiKey: KEY,
+          timeouts: { idleMs: 300 },
+        });
+      });
+      if (out.status !== 'error') throw new Error(`expected a timed-out run, got ${out.status}`);
+      run.push(ms);
+      t250.push((await timer(250))[0]);
+      t200.push((await timer(200))[0]);
+      t300.push((await timer(300))[0]);
+    }
+    const ratio = (a: number[], b: number[]) => `${(median(a) / median(b)).toFixed(2)}x`;
+    row('idle timeout 250 ms, stall after 2 chunks (callChat)', fmt(median(idle)));
+    row('  ratio to a 250 ms timer', ratio(idle, t250), '< 2x');
+    row('headers timeout 200 ms, no answer (callChat)', fmt(median(head)));
+    row('  ratio to a 200 ms timer', ratio(head, t200), '< 2x');
+    row('run with idle timeout 300 ms, saved as a partial (executeRun)', fmt(median(run)));
+    row('  ratio to a 300 ms timer', ratio(run, t300), '< 2x');
+  } finally {
+    await fake.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

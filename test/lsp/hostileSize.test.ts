@@ -120,7 +120,7 @@ test('CLI count: a 300,000-character note finishes with the exact count', GUARD,
   assert.equal(r.status, 0, r.stderr);
   const text = readFileSync(path.join(dir, 'records/long-note.xml'), 'utf8');
   // The whole text counted at once in this process equals the CLI's per-visit total; the
-  // long-piece BPE is checked against js-tiktoken in test/unit/bpeParity.test.ts.
+  // long-piece BPE is checked against js-tiktoken in test/fuzz/bpeParity.test.ts.
   assert.equal((JSON.parse(r.stdout) as { tokens: number }).tokens, getTokenizer('cl100k_base').count(text));
 });
 

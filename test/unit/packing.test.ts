@@ -11,8 +11,7 @@ import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import { getTokenizer } from '../../engine/src/core/tokens/encodings';
 import { getDefaultTemplate, medalignPrompt } from '../../engine/src/core/template/defaults';
 import { parseTemplate } from '../../engine/src/core/template/template';
-import { generateRecord } from '../fixtures/recordGenerator';
-import { rng, synthRecord } from '../fixtures/records/synth';
+import { generateRecord, rng, synthRecord } from '../fixtures/recordGenerator';
 
 const sample = readFileSync(
   join(__dirname, '..', '..', '..', 'test', 'fixtures', 'records', 'sample-ehr-clean.xml'),

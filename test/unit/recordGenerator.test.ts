@@ -168,7 +168,8 @@ test('visits option gives that many visits', () => {
   }
 });
 
-test('targetChars is reached within 10%, fast', () => {
+// Generation speed is a bench row (npm run bench: "generate 2M chars", as a ratio to a peer).
+test('targetChars is reached within 10%', () => {
   for (const target of [50_000, 500_000, 2_000_000]) {
     for (const seed of [1, 2, 3]) {
       const xml = generateRecord({ seed, targetChars: target });
@@ -176,14 +177,6 @@ test('targetChars is reached within 10%, fast', () => {
       assert.ok(ratio > 0.9 && ratio < 1.1, `seed ${seed} target ${target}: ${xml.length} chars`);
     }
   }
-  // Best of three, so a busy machine does not make this flaky.
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    generateRecord({ seed: 100 + i, targetChars: 2_000_000 });
-    best = Math.min(best, performance.now() - t0);
-  }
-  assert.ok(best < 1000, `2M characters took ${best.toFixed(0)} ms`);
 });
 
 test('quirks are present by default and absent with quirks: false', () => {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { parseRecordDate } from '../../engine/src/core/record/dates';
 import type { EhrRecord } from '../../engine/src/core/record/model';
 import { offsetAt, parseRecord } from '../../engine/src/core/record/parse';
-import { rng, synthRecord } from '../fixtures/records/synth';
+import { rng, synthRecord } from '../fixtures/recordGenerator';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'records');
 const sample = readFileSync(join(FIXTURES, 'sample-ehr-clean.xml'), 'utf8');
@@ -309,16 +309,9 @@ test('fuzz: mutated and truncated records never throw', () => {
   }
 });
 
-test('speed: 2 MB parsed in well under 0.5 s', () => {
+// Its speed is a bench row (npm run bench: "parse 2M chars (synthRecord seed 11)", as ratios to peers).
+test('a 2 MB record parses', () => {
   const xml = synthRecord({ seed: 11, targetChars: 2_000_000 });
-  parseRecord(xml.slice(0, 100_000)); // warm the JIT
-  const times: number[] = [];
-  for (let k = 0; k < 3; k++) {
-    const t0 = performance.now();
-    const r = parseRecord(xml);
-    times.push(performance.now() - t0);
-    assert.equal(r.ok, true);
-  }
-  const best = Math.min(...times);
-  assert.ok(best < 500, `best of 3: ${best.toFixed(0)} ms`);
+  const r = parseRecord(xml);
+  assert.equal(r.ok, true);
 });

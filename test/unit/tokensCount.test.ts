@@ -13,7 +13,7 @@ import {
   normaliseModelName,
   tokenizerForModel,
 } from '../../engine/src/core/tokens/models';
-import { synthRecord } from '../fixtures/records/synth';
+import { synthRecord } from '../fixtures/recordGenerator';
 
 const sample = readFileSync(
   join(__dirname, '..', '..', '..', 'test', 'fixtures', 'records', 'sample-ehr-clean.xml'),

@@ -15,7 +15,7 @@ import { bytePairMergeQueue, LONG_PIECE_BYTES } from '../../engine/src/core/toke
 import type { RankOf } from '../../engine/src/core/tokens/bpe';
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import { decodeUtf8, ENCODINGS, getTokenizer, longPieceStats } from '../../engine/src/core/tokens/encodings';
-import { rng } from '../fixtures/records/synth';
+import { rng } from '../fixtures/recordGenerator';
 
 interface Encoder {
   encode(text: string): number[];

@@ -198,11 +198,9 @@ test('connection dropped before any response: network failure, not mid-stream', 
 test('timeouts: a stall mid-stream (idle) keeps the partial; a server that never answers (headers)', async () => {
   fake.reset();
   fake.script({ kind: 'stall', afterChunks: 2 });
-  const t0 = Date.now();
   const idle = await failure(call({ timeouts: { idleMs: 250 } }));
   assert.deepEqual(idle.failure, { type: 'timeout', phase: 'idle', ms: 250 });
   assert.ok(idle.text.length > 0);
-  assert.ok(Date.now() - t0 < 3000);
   fake.script({ kind: 'stall' });
   const head = await failure(call({ timeouts: { headersMs: 200 } }));
   assert.deepEqual(head.failure, { type: 'timeout', phase: 'headers', ms: 200 });

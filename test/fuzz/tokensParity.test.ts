@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import { ENCODINGS, getTokenizer, longPieceStats } from '../../engine/src/core/tokens/encodings';
-import { rng, synthRecord } from '../fixtures/records/synth';
+import { rng, synthRecord } from '../fixtures/recordGenerator';
 
 const sample = readFileSync(
   join(__dirname, '..', '..', '..', 'test', 'fixtures', 'records', 'sample-ehr-clean.xml'),
