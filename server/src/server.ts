@@ -411,7 +411,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
           };
         }
         const doc = TextDocument.create(p.uri, 'medalign', documents.get(p.uri)?.version ?? 0, text);
-        const ws = await workspaceFor(p.uri);
+        const ws = await currentWorkspaceFor(p.uri);
         const overrides: PreviewOverrides = {};
         if (p.model !== undefined) overrides.model = p.model;
         if (p.context !== undefined) overrides.context = p.context;
@@ -440,7 +440,13 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   );
 
   // --- Runs: the one resolution, for the extension host (which only sends) --------------------------
-  const preparation = runtime.createRunPreparation?.(workspaceFor);
+  /** A project whose config is as on disk now (a run must not use one a watcher has not updated yet). */
+  async function currentWorkspaceFor(uri: string): Promise<Workspace> {
+    const ws = await workspaceFor(uri);
+    await ws.refreshConfig();
+    return ws;
+  }
+  const preparation = runtime.createRunPreparation?.(currentWorkspaceFor);
   const overridesOf = (o: PrepareRunParams['overrides']): RunOverrides => {
     const out: RunOverrides = {};
     if (o?.model !== undefined) out.model = o.model;
@@ -510,7 +516,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       async () => {
         const d = await instructionDoc(p.uri, p.text);
         if (!d) return null;
-        const ws = await workspaceFor(p.uri);
+        const ws = await currentWorkspaceFor(p.uri);
         const info = await service.runInfo(d, ws, overridesOf(p.overrides));
         const { instructionOffset, ...rest } = info;
         const out: InstructionInfoResult = { ...rest, project: projectOf(ws) };
@@ -530,7 +536,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         endpoints: [],
         configProblems: [],
       },
-      async () => projectOf(await workspaceFor(joinPath(URI.file(p.root).toString(), CONFIG_FILE_NAME))),
+      async () =>
+        projectOf(await currentWorkspaceFor(joinPath(URI.file(p.root).toString(), CONFIG_FILE_NAME))),
     ),
   );
   connection.onRequest(FrontMatterEditRequest.type, (p) =>

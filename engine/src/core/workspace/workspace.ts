@@ -83,9 +83,27 @@ export class Workspace {
     return joinPath(this.root, CONFIG_FILE_NAME);
   }
 
+  /** `mtime:size` of the config file when it was loaded (`none`: no file). */
+  private configVersion: string | undefined;
+
+  private async configFileVersion(): Promise<string> {
+    const st = await this.fs.stat(this.configUri);
+    return st ? `${st.mtime}:${st.size}` : 'none';
+  }
+
   async loadConfig(): Promise<LoadedConfig> {
+    this.configVersion = await this.configFileVersion();
     this.loaded = parseConfig(await this.fs.readFile(this.configUri));
     return this.loaded;
+  }
+
+  /**
+   * Re-reads the config when the file changed since it was loaded. Runs and the run-lens call this
+   * before they answer, so they never act on a config older than the one on disk (a file watcher's
+   * event may still be on its way).
+   */
+  async refreshConfig(): Promise<void> {
+    if ((await this.configFileVersion()) !== this.configVersion) await this.loadConfig();
   }
 
   recordsFolder(): string {
