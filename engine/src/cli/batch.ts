@@ -28,8 +28,9 @@ import { RunPreparer } from '../host/prepare';
 import { RunStore, ensureMedalignDir, writeFileAtomic } from '../run/store';
 import { projectRootOf } from '../host/projectRoot';
 import { ensureDirs } from '../run/safeFs';
-import type { CliIo } from './main';
-import { collectInstructionFiles, knownKeys, noticePrinter, redactingIo } from './run';
+import type { CliIo } from './io';
+import { display, noticePrinter, redactingIo } from './io';
+import { collectInstructionFiles, knownKeys } from './files';
 import { allowedRootsOption, jobMatrix, listOption, parseArgs } from './args';
 import { TrustedFolders, trustedFoldersPath } from '../run/trust';
 import { ensureTrusted } from './trust';
@@ -37,11 +38,6 @@ import { ensureTrusted } from './trust';
 /** `requests.jsonl` → `requests.manifest.json`. */
 export function manifestPathFor(requestsFile: string): string {
   return requestsFile.replace(/(\.jsonl)?$/i, '.manifest.json');
-}
-
-function display(cwd: string, file: string): string {
-  const r = path.relative(cwd, file);
-  return r.startsWith('..') ? file : r;
 }
 
 async function exportBatch(args: string[], io: CliIo): Promise<number> {

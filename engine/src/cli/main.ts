@@ -7,6 +7,7 @@ import type * as RunModule from './run';
 import type * as RunsModule from './runs';
 import type * as BatchModule from './batch';
 import type * as RecordsModule from './records';
+import type { CliIo, Command } from './io';
 import { version } from '../../../package.json';
 import * as readline from 'node:readline/promises';
 
@@ -20,19 +21,7 @@ const runs = () => require('./runs') as typeof RunsModule;
 const batch = () => require('./batch') as typeof BatchModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-export interface CliIo {
-  cwd: string;
-  out: (s: string) => void;
-  err: (s: string) => void;
-  env: NodeJS.ProcessEnv;
-  /** Asks the user a question on an interactive terminal; absent when there is none. */
-  ask?: (question: string) => Promise<string | undefined>;
-}
-
-interface Command {
-  usage: string;
-  run: (args: string[], io: CliIo) => Promise<number>;
-}
+export type { CliIo };
 
 const COMMANDS: Record<string, Command> = {
   check: {

@@ -13,7 +13,7 @@ import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { PreviewOverrides } from '../core/features/preview';
 import { nodeFileSystem } from '../host/nodeFileSystem';
 import { projectRootOf } from '../host/projectRoot';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { allowedRootsOption, parseArgs } from './args';
 
 async function workspaceFor(file: string, cwd: string, allowedRoots: string[] = []): Promise<Workspace> {

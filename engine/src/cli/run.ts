@@ -15,8 +15,7 @@ import * as path from 'node:path';
 import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { EndpointConfig } from '../core/workspace/config';
 import { CONFIG_FILE_NAME, parseConfig } from '../core/workspace/config';
-import { redactDeep, redactSecrets } from '../core/run/redact';
-import { INSTRUCTION_EXT } from '../core/workspace/workspace';
+import { redactDeep } from '../core/run/redact';
 import type { ExportRow } from '../core/run/export';
 import { exportRow, rowsToCsv, rowsToJsonl } from '../core/run/export';
 import type { ApprovalQuery } from '../core/run/guard';
@@ -27,45 +26,15 @@ import { runMany } from '../run/runMany';
 import { RunPreparer } from '../host/prepare';
 import { writeFileAtomic } from '../run/store';
 import { projectRootOf } from '../host/projectRoot';
-import type { CliIo } from './main';
-import {
-  UsageError,
-  allowedRootsOption,
-  jobMatrix,
-  listOption,
-  parseAllowPhiEndpoint,
-  parseArgs,
-} from './args';
+import type { CliIo } from './io';
+import { display, noticePrinter, redactingIo } from './io';
+import { collectInstructionFiles, knownKeys } from './files';
+import { allowedRootsOption, jobMatrix, listOption, parseAllowPhiEndpoint, parseArgs } from './args';
 import type { AllowPhiEndpoint, ParsedArgs } from './args';
 import { TrustedFolders, trustedFoldersPath } from '../run/trust';
 import { ensureTrusted } from './trust';
 import { formatInt } from '../core/util/format';
 import { countTokens } from '../host/countTokens';
-
-const SKIP = new Set(['node_modules', '.git', '.medalign', 'out', 'dist']);
-
-/** `.medalign` files under the given paths (files as given, folders searched), sorted. */
-export async function collectInstructionFiles(paths: readonly string[], cwd: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (p: string): Promise<void> => {
-    let st;
-    try {
-      st = await fsp.stat(p);
-    } catch {
-      throw new UsageError(`no such file or folder: ${path.relative(cwd, p) || p}`);
-    }
-    if (st.isFile()) {
-      out.push(p);
-      return;
-    }
-    for (const e of await fsp.readdir(p, { withFileTypes: true })) {
-      if (e.isDirectory() && !SKIP.has(e.name) && !e.name.startsWith('.')) await walk(path.join(p, e.name));
-      else if (e.isFile() && e.name.endsWith(INSTRUCTION_EXT)) out.push(path.join(p, e.name));
-    }
-  };
-  for (const p of paths) await walk(path.resolve(cwd, p));
-  return [...new Set(out)].sort();
-}
 
 function fmtMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
@@ -87,47 +56,6 @@ export function keySourceFor(e: EndpointConfig): string {
   return e.apiKeyEnv
     ? `the environment variable ${e.apiKeyEnv}`
     : `no environment variable: set "apiKeyEnv" for '${e.id}' in medalign.config.json`;
-}
-
-function display(cwd: string, file: string): string {
-  const r = path.relative(cwd, file);
-  return r.startsWith('..') ? file : r;
-}
-
-/**
- * The keys this command can hold: the environment variables named by `apiKeyEnv` in the configs of
- * `roots`. Everything the CLI prints or exports is redacted of them (and of fragments of them).
- */
-export async function knownKeys(roots: Iterable<string>, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const keys = new Set<string>();
-  for (const root of roots) {
-    const text = await fsp.readFile(path.join(root, CONFIG_FILE_NAME), 'utf8').catch(() => undefined);
-    for (const e of parseConfig(text).config.endpoints) {
-      const k = e.apiKeyEnv !== undefined ? env[e.apiKeyEnv] : undefined;
-      if (k !== undefined && k !== '') keys.add(k);
-    }
-  }
-  return [...keys];
-}
-
-/** `io` whose stdout and stderr are redacted of `secrets`. */
-export function redactingIo(io: CliIo, secrets: readonly string[]): CliIo {
-  if (secrets.length === 0) return io;
-  return {
-    ...io,
-    out: (s) => io.out(redactSecrets(s, secrets, { shapes: false })),
-    err: (s) => io.err(redactSecrets(s, secrets, { shapes: false })),
-  };
-}
-
-/** Prints each engine notice once (e.g. a restored `.medalign/.gitignore`). */
-export function noticePrinter(io: CliIo): (message: string) => void {
-  const shown = new Set<string>();
-  return (message) => {
-    if (shown.has(message)) return;
-    shown.add(message);
-    io.err(`medalign: ${message}\n`);
-  };
 }
 
 export function refusedHint(q: ApprovalQuery, approvalsFile: string): string {

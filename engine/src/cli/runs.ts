@@ -9,7 +9,7 @@ import { normalizeId } from '../core/workspace/idIndex';
 import { RunStore } from '../run/store';
 import type { StoredSummary } from '../run/store';
 import { projectRootOf } from '../host/projectRoot';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { parseArgs } from './args';
 
 /** A file's project, or a folder's (the folder itself when no config is found above it). */

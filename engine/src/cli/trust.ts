@@ -5,7 +5,7 @@
  * terminal and remembered in the user's home (run/trust.ts), or given for one command by `--trust`.
  */
 import type { TrustedFolders } from '../run/trust';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 
 export async function ensureTrusted(
   folders: readonly string[],
