@@ -1,11 +1,10 @@
 /**
  * `parseRecord(xml)`: MedAlign EHR XML -> typed model with source ranges. Never throws.
  *
- * Well-formedness is judged by fast-xml-parser's `XMLValidator` (its line/column are turned into
- * an offset); the model itself is built by the offset-keeping scanner in ./xmlScan.ts, which is
- * tolerant, so a broken record still yields whatever visits could be read (`ok: false`).
+ * One pass: the offset-keeping scanner in ./xmlScan.ts judges well-formedness (as fast-xml-parser's
+ * `XMLValidator` would, or stricter; test/unit/xmlWellFormed.test.ts) while it builds the tree. It
+ * is tolerant, so a broken record still yields whatever visits could be read (`ok: false`).
  */
-import { XMLValidator } from 'fast-xml-parser';
 import { VALUE_KINDS, parseCode } from './codes';
 import { parseRecordDate } from './dates';
 import type {
@@ -259,34 +258,16 @@ export function parseRecord(xml: string): EhrRecord {
       );
       return result;
     }
-    const valid = XMLValidator.validate(xml);
-    if (valid !== true) {
-      wellFormed = false;
-      const { msg, line, col } = valid.err;
-      const off = offsetAt(xml, line ?? 1, col ?? 1);
-      let end = xml.indexOf('\n', off);
-      if (end < 0) end = xml.length;
-      if (end === off) end = Math.min(xml.length, off + 1);
-      diag(ctx, { start: off, end }, 'error', 'xml-malformed', `Malformed XML: ${msg}`);
-    }
     const scan = scanXml(xml);
     const root = scan.roots[0];
-    if (wellFormed && scan.roots.length > 1) {
-      wellFormed = false;
-      const extra = scan.roots[1];
-      diag(
-        ctx,
-        { start: extra.start, end: extra.openEnd },
-        'error',
-        'xml-malformed',
-        'Malformed XML: more than one root element.',
-      );
-    }
-    if (wellFormed && scan.problems.length > 0) {
-      // The validator accepted something the scanner could not read cleanly: report it rather than guess.
+    if (scan.problems.length > 0) {
       wellFormed = false;
       const p = scan.problems[0];
-      diag(ctx, { start: p.start, end: p.end }, 'error', 'xml-malformed', `Malformed XML: ${p.message}`);
+      // The range runs to the end of the problem's line at most (an unclosed comment spans the rest).
+      let end = xml.indexOf('\n', p.start);
+      if (end < 0 || end > p.end) end = p.end;
+      if (end <= p.start) end = Math.min(xml.length, p.start + 1);
+      diag(ctx, { start: p.start, end }, 'error', 'xml-malformed', `Malformed XML: ${p.message}`);
     }
     if (root === undefined) {
       if (wellFormed) diag(ctx, { start: 0, end: xml.length }, 'error', 'xml-malformed', 'No root element.');
