@@ -19,7 +19,7 @@ import type { RunServices } from './services';
 import { registerPickers } from './pickers';
 import { registerRunCommands } from './runCommands';
 import { registerMatrix } from './matrix';
-import { registerBatch } from './runAll';
+import { registerRunAll } from './runAll';
 import { registerGoldDiff } from './goldDiff';
 import { registerRunsView } from './runsView';
 import type { RunsTree } from './runsView';
@@ -91,7 +91,7 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
     ...registerPickers(s),
     ...registerRunCommands(s),
     ...registerMatrix(s),
-    ...registerBatch(s),
+    ...registerRunAll(s),
     ...registerGoldDiff(s),
     ...view.disposables,
     ...registerRunLens(s),

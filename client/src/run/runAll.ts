@@ -1,5 +1,5 @@
 /**
- * Batch: every instruction in the workspace (or the selected folder) for the chosen models and
+ * Run All (`medalign.runAll`; not the Batch API files of `medalign batch`): every instruction in the workspace (or the selected folder) for the chosen models and
  * contexts, with progress and Cancel, resuming by default (a run whose instruction, record,
  * template and settings did not change since a complete run is skipped). Results go to the run
  * store; the Runs view shows them.
@@ -16,7 +16,7 @@ import { cancellable, concurrencySetting, loadEngine, runsAllowed, storePromptSe
 import { RUNS_VIEW_ID } from './runsView';
 import { showNotice } from './notices';
 
-export const BATCH_COMMAND = 'medalign.runBatch';
+export const RUN_ALL_COMMAND = 'medalign.runAll';
 const EXCLUDE = '{**/node_modules/**,**/.medalign/**,**/.git/**,**/out/**,**/dist/**}';
 
 export interface BatchOptions {
@@ -126,7 +126,7 @@ async function askOptions(files: vscode.Uri[]): Promise<BatchOptions | undefined
   return o;
 }
 
-export async function runBatch(
+export async function runAll(
   s: RunServices,
   folders: vscode.Uri[],
   given?: BatchOptions,
@@ -238,7 +238,7 @@ export async function runBatch(
     `batch of ${summary.total}: ${summary.complete} complete, ${summary.skipped} skipped, ${summary.failed} failed, ${summary.refused} refused, ${summary.cancelled} cancelled`,
   );
   const offered = new Set<string>();
-  const rerun = () => runBatch(s, folders, { ...opts, resume: true });
+  const rerun = () => runAll(s, folders, { ...opts, resume: true });
   for (const r of results) {
     if (r.status !== 'refused' || !r.approval || !r.error) continue;
     const k = approvalKey(r.approval);
@@ -258,19 +258,19 @@ export async function runBatch(
   return summary;
 }
 
-export function registerBatch(s: RunServices): vscode.Disposable[] {
+export function registerRunAll(s: RunServices): vscode.Disposable[] {
   return [
     /**
-     * `medalign.runBatch(folder?, opts?)`; from the explorer: `(clicked, selected[])`. With
+     * `medalign.runAll(folder?, opts?)`; from the explorer: `(clicked, selected[])`. With
      * `{ models?, contexts?, resume? }` nothing is asked.
      */
-    vscode.commands.registerCommand(BATCH_COMMAND, (a?: unknown, b?: unknown, c?: unknown) => {
+    vscode.commands.registerCommand(RUN_ALL_COMMAND, (a?: unknown, b?: unknown, c?: unknown) => {
       const folders: vscode.Uri[] = [];
       if (Array.isArray(b) && b.every((u) => u instanceof vscode.Uri)) folders.push(...b);
       else if (a instanceof vscode.Uri) folders.push(a);
       else if (typeof a === 'string' && a !== '') folders.push(vscode.Uri.file(a));
       const opts = parseBatchOptions(b) ?? parseBatchOptions(c);
-      return runBatch(s, folders, opts);
+      return runAll(s, folders, opts);
     }),
   ];
 }

@@ -6,14 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type {
-  ApprovalQuery,
-  PackStrategy,
-  RunError,
-  RunJob,
-  RunOutcome,
-  RunRecord,
-} from '../../../engine/src';
+import type { ApprovalQuery, RunError, RunJob, RunOutcome, RunRecord } from '../../../engine/src';
 import type { PanelColumn } from './panelMessages';
 import type { ColumnContext, PanelSession } from './responsePanel';
 import { countTokens, instructionDocument, instructionInfo } from './project';
@@ -39,7 +32,7 @@ export const CANCEL_COMMAND = 'medalign.cancelRuns';
 export interface RunOptions {
   model?: string;
   context?: string | number;
-  strategy?: PackStrategy;
+  strategy?: string;
 }
 
 /** What `medalign.run` resolves to (tests and other commands read it). */
@@ -55,15 +48,14 @@ export interface RunResult {
   approval?: ApprovalQuery;
 }
 
-const STRATEGIES: readonly PackStrategy[] = ['recent', 'bm25', 'none'];
-
 export function parseRunOptions(x: unknown): RunOptions {
   if (x === null || typeof x !== 'object') return {};
   const o = x as Record<string, unknown>;
   const out: RunOptions = {};
   if (typeof o['model'] === 'string' && o['model'] !== '') out.model = o['model'];
   if (typeof o['context'] === 'string' || typeof o['context'] === 'number') out.context = o['context'];
-  if (STRATEGIES.includes(o['strategy'] as PackStrategy)) out.strategy = o['strategy'] as PackStrategy;
+  // Checked against the schema by the server when the run is prepared (one message everywhere).
+  if (typeof o['strategy'] === 'string' && o['strategy'] !== '') out.strategy = o['strategy'];
   return out;
 }
 

@@ -493,7 +493,7 @@ describe('MedAlign run-lens', function () {
   it('runs every instruction of a folder as a batch, resuming by default', async () => {
     const folder = workspaceFile('instructions');
     const count = fs.readdirSync(folder.fsPath).filter((n) => n.endsWith('.medalign')).length;
-    const first = await vscode.commands.executeCommand<BatchSummary>('medalign.runBatch', folder, {
+    const first = await vscode.commands.executeCommand<BatchSummary>('medalign.runAll', folder, {
       models: ['baseline'],
       contexts: ['2k'],
     });
@@ -518,7 +518,7 @@ describe('MedAlign run-lens', function () {
         .every((x) => x.runFile && fs.existsSync(x.runFile)),
     );
 
-    const again = await vscode.commands.executeCommand<BatchSummary>('medalign.runBatch', folder, {
+    const again = await vscode.commands.executeCommand<BatchSummary>('medalign.runAll', folder, {
       models: ['baseline'],
       contexts: ['2k'],
     });

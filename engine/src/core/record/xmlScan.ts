@@ -191,7 +191,12 @@ export function scanXml(xml: string): XmlScan {
       if (cdata) return; // CDATA outside the root: XMLValidator lets it pass, and so do we
       for (let k = s; k < e; k++) {
         if (!isWs(xml.charCodeAt(k))) {
-          fail(k, e, 'text-outside-root', rootDone ? 'Text after the root element.' : 'Text before the root element.');
+          fail(
+            k,
+            e,
+            'text-outside-root',
+            rootDone ? 'Text after the root element.' : 'Text before the root element.',
+          );
           return;
         }
       }
@@ -207,7 +212,12 @@ export function scanXml(xml: string): XmlScan {
       if (semi < 0) {
         let to = a + 1;
         while (to < e && to < a + 24 && !isWs(xml.charCodeAt(to)) && xml.charCodeAt(to) !== 59) to++;
-        fail(a, to + 1, 'bad-entity', "A bare `&`: write `&amp;` (or a reference such as `&lt;` or `&#38;`).");
+        fail(
+          a,
+          to + 1,
+          'bad-entity',
+          'A bare `&`: write `&amp;` (or a reference such as `&lt;` or `&#38;`).',
+        );
         return;
       }
       a = semi;
@@ -265,7 +275,12 @@ export function scanXml(xml: string): XmlScan {
         return false;
       }
       if (!hasEq) {
-        fail(nameStart, p, 'attr-boolean', `Attribute '${name}' of <${tagName}> has no value (write ${name}="...").`);
+        fail(
+          nameStart,
+          p,
+          'attr-boolean',
+          `Attribute '${name}' of <${tagName}> has no value (write ${name}="...").`,
+        );
         return false;
       }
       if (!isName(name)) {
@@ -384,7 +399,12 @@ export function scanXml(xml: string): XmlScan {
           } else if (d === GT && quote === 0) break;
         }
         if (!isName(name)) {
-          fail(lt, ne, 'tag-name', name === '' ? 'A `</` without a tag name.' : `'${name}' is not a valid tag name.`);
+          fail(
+            lt,
+            ne,
+            'tag-name',
+            name === '' ? 'A `</` without a tag name.' : `'${name}' is not a valid tag name.`,
+          );
         } else if (quote !== 0) {
           fail(lt, n, 'attr-quote', `End tag </${name}> opens a quote that is never closed.`);
         } else if (j > rs && xml.charCodeAt(j - 1) === SLASH) {
@@ -398,11 +418,21 @@ export function scanXml(xml: string): XmlScan {
       if (problems.length > before) {
         // reported above
       } else if (!isName(name)) {
-        fail(lt, ne, 'tag-name', name === '' ? 'A `</` without a tag name.' : `'${name}' is not a valid tag name.`);
+        fail(
+          lt,
+          ne,
+          'tag-name',
+          name === '' ? 'A `</` without a tag name.' : `'${name}' is not a valid tag name.`,
+        );
       } else if (top === undefined) {
         fail(lt, tagEnd, 'end-tag-unopened', `End tag </${name}> has no matching start tag.`);
       } else if (top.name !== name) {
-        fail(lt, tagEnd, 'tag-mismatch', `Expected </${top.name}> (to close <${top.name}>) instead of </${name}>.`);
+        fail(
+          lt,
+          tagEnd,
+          'tag-mismatch',
+          `Expected </${top.name}> (to close <${top.name}>) instead of </${name}>.`,
+        );
       }
       // Tolerant tree: close the nearest open element of that name (and what is open inside it).
       let k = stack.length - 1;
@@ -455,7 +485,9 @@ export function scanXml(xml: string): XmlScan {
         lt,
         Math.max(ne, lt + 1),
         'tag-name',
-        name === '' ? 'A `<` that does not start a tag (write `&lt;`).' : `'${name}' is not a valid tag name.`,
+        name === ''
+          ? 'A `<` that does not start a tag (write `&lt;`).'
+          : `'${name}' is not a valid tag name.`,
       );
     } else if (quote !== 0) {
       fail(lt, n, 'attr-quote', `An attribute of <${name}> opens a quote that is never closed.`);
