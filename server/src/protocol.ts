@@ -4,7 +4,11 @@
  * place (both sides import this file).
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
-import type { EndpointConfig, ProjectConfig } from '../../engine/src/core/workspace/config';
+import type {
+  EndpointSummary,
+  InstructionRunInfo,
+  ProjectSummary,
+} from '../../engine/src/core/features/runInfo';
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
 
@@ -92,46 +96,18 @@ export namespace CountTokensRequest {
 }
 
 /** An endpoint as the UI shows it: the config's entry and where its requests would go. */
-export interface EndpointInfo {
-  endpoint: EndpointConfig;
-  /** `undefined` when its baseUrl is unusable (`problem` says why). */
-  origin?: string;
-  host?: string;
-  loopback: boolean;
-  needsKey: boolean;
-  problem?: string;
-}
+export type EndpointInfo = EndpointSummary;
 
-export interface ProjectInfo {
-  /** The project folder (a file-system path): where its config is read and `.medalign/` goes. */
-  root: string;
-  hasConfig: boolean;
-  defaults: ProjectConfig['defaults'];
-  endpoints: EndpointInfo[];
-  /** Problems of medalign.config.json against its schema (a run refuses while there are any). */
-  configProblems: string[];
-}
+/** A project as the UI shows it; `root` is a file-system path (the core's summary has a URI). */
+export type ProjectInfo = ProjectSummary;
 
-export interface InstructionInfoResult {
+/**
+ * What the run-lens, the status bar and the pickers show about an instruction (the core's
+ * `InstructionRunInfo`, with the `## Instruction` heading as a line and its project).
+ */
+export interface InstructionInfoResult extends Omit<InstructionRunInfo, 'instructionOffset'> {
   project: ProjectInfo;
-  id?: string;
-  /** As resolved: the override, else the front matter, else the config's default. */
-  model: string;
-  context: string;
-  strategy: string;
-  from: {
-    model: 'override' | 'file' | 'default';
-    context: 'override' | 'file' | 'default';
-    strategy: 'override' | 'file' | 'default';
-  };
-  /** Why this instruction cannot run as resolved (the same messages preview and run give). */
-  problems: string[];
-  /** Line of the `## Instruction` heading. */
   instructionLine?: number;
-  gold: string;
-  /** What the schema offers, for pickers. */
-  contextSizes: string[];
-  strategies: string[];
 }
 
 export namespace InstructionInfoRequest {

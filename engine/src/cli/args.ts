@@ -1,5 +1,6 @@
 /** Command-line parsing shared by the `medalign` commands. */
 import * as path from 'node:path';
+import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { RunJob } from '../host/prepare';
 
 export class UsageError extends Error {}
@@ -116,4 +117,25 @@ export function parseAllowPhiEndpoint(value: string): AllowPhiEndpoint {
  */
 export function allowedRootsOption(p: ParsedArgs, cwd: string): string[] {
   return (p.values.get('allow-root') ?? []).map((r) => path.resolve(cwd, r));
+}
+
+/**
+ * `--model`, `--context` and `--strategy` of `run` and `batch export`: lists, with context and
+ * strategy checked against the schema (the message every feature gives), or the usage error.
+ */
+export function runMatrixFlags(
+  p: ParsedArgs,
+): { models: string[]; contexts: string[]; strategy?: string } | { error: string } {
+  const models = listOption(p, 'model');
+  const contexts = listOption(p, 'context');
+  const strategy = p.values.get('strategy')?.at(-1);
+  if (strategy !== undefined) {
+    const r = checkStrategy(strategy);
+    if (!r.ok) return { error: `--strategy ${r.message}` };
+  }
+  for (const c of contexts) {
+    const r = checkContext(c);
+    if (!r.ok) return { error: `--context ${r.message}` };
+  }
+  return strategy !== undefined ? { models, contexts, strategy } : { models, contexts };
 }

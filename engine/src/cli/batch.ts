@@ -9,7 +9,6 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { checkContext, checkStrategy } from '../core/schema/schemas';
 import { BASELINE_MODEL } from '../core/workspace/config';
 import type { BatchManifest } from '../core/run/batch';
 import {
@@ -31,7 +30,7 @@ import { ensureDirs } from '../run/safeFs';
 import type { CliIo } from './io';
 import { display, noticePrinter, redactingIo } from './io';
 import { collectInstructionFiles, knownKeys } from './files';
-import { allowedRootsOption, jobMatrix, listOption, parseArgs } from './args';
+import { allowedRootsOption, jobMatrix, parseArgs, runMatrixFlags } from './args';
 import { TrustedFolders, trustedFoldersPath } from '../run/trust';
 import { ensureTrusted } from './trust';
 
@@ -46,21 +45,12 @@ async function exportBatch(args: string[], io: CliIo): Promise<number> {
     io.err('medalign batch export: give the instruction files or folders.\n');
     return 2;
   }
-  const models = listOption(p, 'model');
-  const contexts = listOption(p, 'context');
-  const strategy = p.values.get('strategy')?.at(-1);
-  const badStrategy = strategy !== undefined ? checkStrategy(strategy) : undefined;
-  if (badStrategy !== undefined && !badStrategy.ok) {
-    io.err(`medalign batch export: --strategy ${badStrategy.message}\n`);
+  const flags = runMatrixFlags(p);
+  if ('error' in flags) {
+    io.err(`medalign batch export: ${flags.error}\n`);
     return 2;
   }
-  for (const c of contexts) {
-    const r = checkContext(c);
-    if (!r.ok) {
-      io.err(`medalign batch export: --context ${r.message}\n`);
-      return 2;
-    }
-  }
+  const { models, contexts, strategy } = flags;
   if (models.includes(BASELINE_MODEL)) {
     io.err(`medalign batch export: '${BASELINE_MODEL}' runs locally and needs no batch: use medalign run.\n`);
     return 2;

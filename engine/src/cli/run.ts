@@ -12,7 +12,6 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { EndpointConfig } from '../core/workspace/config';
 import { CONFIG_FILE_NAME, parseConfig } from '../core/workspace/config';
 import { redactDeep } from '../core/run/redact';
@@ -29,7 +28,14 @@ import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './io';
 import { display, noticePrinter, redactingIo } from './io';
 import { collectInstructionFiles, knownKeys } from './files';
-import { allowedRootsOption, jobMatrix, listOption, parseAllowPhiEndpoint, parseArgs } from './args';
+import {
+  allowedRootsOption,
+  jobMatrix,
+  listOption,
+  parseAllowPhiEndpoint,
+  parseArgs,
+  runMatrixFlags,
+} from './args';
 import type { AllowPhiEndpoint, ParsedArgs } from './args';
 import { TrustedFolders, trustedFoldersPath } from '../run/trust';
 import { ensureTrusted } from './trust';
@@ -119,21 +125,12 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
     io.err('medalign run: give the instruction files or folders to run.\n');
     return 2;
   }
-  const models = listOption(p, 'model');
-  const contexts = listOption(p, 'context');
-  const strategy = p.values.get('strategy')?.at(-1);
-  const badStrategy = strategy !== undefined ? checkStrategy(strategy) : undefined;
-  if (badStrategy !== undefined && !badStrategy.ok) {
-    io.err(`medalign run: --strategy ${badStrategy.message}\n`);
+  const flags = runMatrixFlags(p);
+  if ('error' in flags) {
+    io.err(`medalign run: ${flags.error}\n`);
     return 2;
   }
-  for (const c of contexts) {
-    const r = checkContext(c);
-    if (!r.ok) {
-      io.err(`medalign run: --context ${r.message}\n`);
-      return 2;
-    }
-  }
+  const { models, contexts, strategy } = flags;
   const concurrency = Number(p.values.get('concurrency')?.at(-1) ?? '4');
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     io.err('medalign run: --concurrency must be a whole number from 1 to 256\n');
