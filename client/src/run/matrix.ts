@@ -1,29 +1,21 @@
 /**
  * The run matrix: one instruction at several models and/or context lengths at once (multi-select
  * quick picks), with the runs side by side in the response panel, one column each, streaming.
- * Uses the engine's runMany (concurrency-limited, one approval question per endpoint).
+ * Runs through runJobs.ts (the engine's runMany: concurrency-limited, one approval question per
+ * endpoint), like a single run.
  */
 import * as vscode from 'vscode';
-import type { JobResult, RunJob } from '../../../engine/src';
-import { approvalKey } from '../../../engine/src';
-import type { PanelColumn } from './panelMessages';
+import type { RunJob } from '../../../engine/src';
 import type { ColumnContext } from './responsePanel';
-import { contextProblem, countTokens, instructionDocument, instructionInfo } from './project';
-import type { InstructionInfo } from './project';
+import { contextProblem, instructionDocument, instructionInfo } from './project';
 import { pickContexts, pickModels } from './pickers';
-import { ApiKeys } from './secrets';
 import type { RunOptions, RunResult } from './runCommands';
-import { columnOfRun, offerFix, panelHeading, parseRunOptions } from './runCommands';
+import { parseRunOptions } from './runCommands';
 import type { RunServices } from './services';
-import {
-  cancellable,
-  concurrencySetting,
-  fmtMs,
-  loadEngine,
-  runsAllowed,
-  storePromptSetting,
-} from './services';
-import { showNotice } from './notices';
+import { runsAllowed } from './services';
+import { panelHeading, resultColumn } from './columns';
+import { offerFixes } from './fixes';
+import { runJobs } from './runJobs';
 
 export const MATRIX_COMMAND = 'medalign.runMatrix';
 
@@ -51,23 +43,6 @@ function parseMatrixOptions(x: unknown): MatrixOptions {
     if (r['resume'] === true) o.resume = true;
   }
   return o;
-}
-
-export function resultColumn(r: JobResult, info: InstructionInfo, title: string): PanelColumn {
-  if (r.run) {
-    const c = columnOfRun(r.run, r.file, info.root, info.gold !== '');
-    if (r.status === 'skipped') {
-      c.status = 'skipped';
-      c.message = 'Already ran with the same instruction, record, template and settings: showing that run.';
-    }
-    return c;
-  }
-  return {
-    title,
-    status: r.status === 'refused' ? 'refused' : r.status === 'cancelled' ? 'cancelled' : 'error',
-    text: '',
-    message: r.error?.message ?? 'Not run.',
-  };
 }
 
 export async function runMatrix(
@@ -114,77 +89,24 @@ export async function runMatrix(
     titles.map((title) => ({ title, status: 'queued', text: '', hasGold: info.gold !== '' })),
     contextsOf,
   );
-  const engine = await loadEngine();
-
-  const results = await vscode.window.withProgress(
-    {
-      location: vscode.ProgressLocation.Notification,
-      title: `MedAlign: ${jobs.length} runs of ${info.id ?? 'the instruction'}`,
-      cancellable: true,
-    },
-    async (progress, token) => {
-      const { controller, done } = cancellable(s, token);
-      for (const c of contextsOf) c.cancel = () => controller.abort();
-      try {
-        return await engine.runMany(jobs, {
-          preparer: s.preparer,
-          countTokens,
-          concurrency: concurrencySetting(),
-          resume: opts.resume === true,
-          approval: s.approvals.checker,
-          signal: controller.signal,
-          storePrompt: storePromptSetting(),
-          apiKeyFor: (e) => s.keys.get(e),
-          keySourceFor: (e) => ApiKeys.keySource(e),
-          onStart: (i) => session.update(i, { status: 'sending' }),
-          onText: (i, _d, t) => session.update(i, { status: 'streaming', text: t }),
-          onEvent: (i, e) => {
-            if (e.type === 'retrying')
-              session.update(i, { message: `${e.error.message} Retrying in ${fmtMs(e.delayMs)}…` });
-            else if (e.type === 'notice') showNotice(s, e.message);
-          },
-          onProgress: (p, r) => {
-            session.update(r.index, resultColumn(r, info, titles[r.index]));
-            progress.report({
-              increment: 100 / p.total,
-              message: `${p.done}/${p.total} done${p.failed + p.refused > 0 ? ` · ${p.failed + p.refused} not complete` : ''}`,
-            });
-          },
-        });
-      } finally {
-        done();
-      }
-    },
-  );
-  s.runs.notifyChanged();
+  const results = await runJobs(s, jobs, {
+    title: `MedAlign: ${jobs.length} runs of ${info.id ?? 'the instruction'}`,
+    resume: opts.resume === true,
+    panel: { session, contexts: contextsOf, column: (r) => resultColumn(r, info, titles[r.index]) },
+    progressMessage: (p) =>
+      `${p.done}/${p.total} done${p.failed + p.refused > 0 ? ` · ${p.failed + p.refused} not complete` : ''}`,
+  });
   for (const r of results) {
     s.log.info(
       `matrix ${info.id ?? info.file} on ${titles[r.index]}: ${r.status}${r.error ? ` (${r.error.kind})` : ''}`,
     );
   }
   // One offer per refused endpoint (approve, then run the matrix again: finished runs are kept).
-  const offered = new Set<string>();
-  const rerun = () => runMatrix(s, doc, { ...opts, models, contexts, resume: true });
-  for (const r of results) {
-    if (r.status !== 'refused' || !r.approval || !r.error) continue;
-    const k = approvalKey(r.approval);
-    if (offered.has(k)) continue;
-    offered.add(k);
-    offerFix(s, r.error, { uri: doc.uri, approval: r.approval, rerun });
-  }
-  const failed = results.filter((r) => r.status === 'error' && r.error);
-  if (failed.length > 0 && failed[0].error) {
-    const first = failed[0];
-    const endpointId = first.model;
-    offerFix(
-      s,
-      {
-        ...first.error!,
-        message: `${failed.length} of ${results.length} runs failed. ${titles[first.index]}: ${first.error!.message}`,
-      },
-      { uri: doc.uri, ...(endpointId !== undefined ? { endpointId } : {}), rerun },
-    );
-  }
+  offerFixes(s, results, {
+    uri: doc.uri,
+    rerun: () => runMatrix(s, doc, { ...opts, models, contexts, resume: true }),
+    failures: { titleOf: (r) => titles[r.index] },
+  });
   return results.map((r) => {
     const out: RunResult = {
       status: r.status,

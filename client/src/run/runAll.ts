@@ -2,19 +2,17 @@
  * Run All (`medalign.runAll`; not the Batch API files of `medalign batch`): every instruction in the workspace (or the selected folder) for the chosen models and
  * contexts, with progress and Cancel, resuming by default (a run whose instruction, record,
  * template and settings did not change since a complete run is skipped). Results go to the run
- * store; the Runs view shows them.
+ * store; the Runs view shows them. Runs through runJobs.ts, like a single run and the matrix.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { JobResult, Progress, RunJob } from '../../../engine/src';
-import { approvalKey } from '../../../engine/src';
-import { BASELINE_MODEL, contextProblem, countTokens, instructionInfo, labelTokens } from './project';
-import { ApiKeys } from './secrets';
-import { offerFix } from './runCommands';
+import { BASELINE_MODEL, contextProblem, instructionInfo, labelTokens } from './project';
 import type { RunServices } from './services';
-import { cancellable, concurrencySetting, loadEngine, runsAllowed, storePromptSetting } from './services';
+import { runsAllowed } from './services';
 import { RUNS_VIEW_ID } from './runsView';
-import { showNotice } from './notices';
+import { offerFixes } from './fixes';
+import { runJobs } from './runJobs';
 
 export const RUN_ALL_COMMAND = 'medalign.runAll';
 const EXCLUDE = '{**/node_modules/**,**/.medalign/**,**/.git/**,**/out/**,**/dist/**}';
@@ -162,48 +160,24 @@ export async function runAll(
       }
     }
   }
-  const engine = await loadEngine();
   const resume = opts.resume !== false;
   let last: Progress | undefined;
-  const results = await vscode.window.withProgress(
-    {
-      location: vscode.ProgressLocation.Notification,
-      title: `MedAlign: batch of ${jobs.length} runs`,
-      cancellable: true,
+  const results = await runJobs(s, jobs, {
+    title: `MedAlign: batch of ${jobs.length} runs`,
+    resume,
+    startMessage: `0/${jobs.length}${resume ? ' (resuming)' : ''}`,
+    progressMessage: (p) => {
+      const parts = [`${p.done}/${p.total}`, `${p.complete} complete`];
+      if (p.skipped) parts.push(`${p.skipped} skipped`);
+      if (p.failed) parts.push(`${p.failed} failed`);
+      if (p.refused) parts.push(`${p.refused} refused`);
+      if (p.cancelled) parts.push(`${p.cancelled} cancelled`);
+      return parts.join(' · ');
     },
-    async (progress, token) => {
-      const { controller, done } = cancellable(s, token);
-      try {
-        progress.report({ message: `0/${jobs.length}${resume ? ' (resuming)' : ''}` });
-        return await engine.runMany(jobs, {
-          preparer: s.preparer,
-          countTokens,
-          concurrency: concurrencySetting(),
-          resume,
-          approval: s.approvals.checker,
-          signal: controller.signal,
-          storePrompt: storePromptSetting(),
-          apiKeyFor: (e) => s.keys.get(e),
-          keySourceFor: (e) => ApiKeys.keySource(e),
-          onEvent: (_i, e) => {
-            if (e.type === 'notice') showNotice(s, e.message);
-          },
-          onProgress: (p) => {
-            last = p;
-            const parts = [`${p.done}/${p.total}`, `${p.complete} complete`];
-            if (p.skipped) parts.push(`${p.skipped} skipped`);
-            if (p.failed) parts.push(`${p.failed} failed`);
-            if (p.refused) parts.push(`${p.refused} refused`);
-            if (p.cancelled) parts.push(`${p.cancelled} cancelled`);
-            progress.report({ increment: 100 / p.total, message: parts.join(' · ') });
-          },
-        });
-      } finally {
-        done();
-      }
+    onProgress: (p) => {
+      last = p;
     },
-  );
-  s.runs.notifyChanged();
+  });
   const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
   const relOf = (f: string) => (root ? path.relative(root, f).split(path.sep).join('/') : f);
   const summary: BatchSummary = {
@@ -237,15 +211,7 @@ export async function runAll(
   s.log.info(
     `batch of ${summary.total}: ${summary.complete} complete, ${summary.skipped} skipped, ${summary.failed} failed, ${summary.refused} refused, ${summary.cancelled} cancelled`,
   );
-  const offered = new Set<string>();
-  const rerun = () => runAll(s, folders, { ...opts, resume: true });
-  for (const r of results) {
-    if (r.status !== 'refused' || !r.approval || !r.error) continue;
-    const k = approvalKey(r.approval);
-    if (offered.has(k)) continue;
-    offered.add(k);
-    offerFix(s, r.error, { approval: r.approval, rerun });
-  }
+  offerFixes(s, results, { rerun: () => runAll(s, folders, { ...opts, resume: true }) });
   const text =
     `MedAlign: batch finished — ${summary.complete} complete, ${summary.skipped} already ran` +
     `${summary.failed ? `, ${summary.failed} failed` : ''}${summary.refused ? `, ${summary.refused} refused` : ''}` +

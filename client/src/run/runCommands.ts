@@ -1,29 +1,19 @@
 /**
- * Running one instruction from the editor: pack (RunPreparer), guard, then stream the answer into
- * the response panel while a progress notification offers Cancel (which aborts the HTTP request).
- * Failures come back as the engine's RunError messages, with the action that fixes each: approve a
- * refused endpoint (modal, user-level), set a key, choose another context or model.
+ * Running one instruction from the editor: the language server packs it, the engine guards it and
+ * streams the answer into the response panel while a progress notification offers Cancel (which
+ * aborts the HTTP request); one job through runJobs.ts, like the matrix. Failures come back as the
+ * engine's RunError messages, with the action that fixes each (fixes.ts).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ApprovalQuery, RunError, RunJob, RunOutcome, RunRecord } from '../../../engine/src';
-import type { PanelColumn } from './panelMessages';
-import type { ColumnContext, PanelSession } from './responsePanel';
-import { countTokens, instructionDocument, instructionInfo } from './project';
-import type { InstructionInfo } from './project';
-import { APPROVE_COMMAND } from './approvals';
-import { ApiKeys, SET_KEY_COMMAND } from './secrets';
-import { PICK_CONTEXT_COMMAND, PICK_MODEL_COMMAND } from './pickers';
+import type { ApprovalQuery, PreparedRun, RunError, RunJob, RunOutcome } from '../../../engine/src';
+import type { ColumnContext } from './responsePanel';
+import { instructionDocument, instructionInfo } from './project';
 import type { RunServices } from './services';
-import {
-  RESTRICTED_MESSAGE,
-  cancellable,
-  fmtMs,
-  loadEngine,
-  runsAllowed,
-  storePromptSetting,
-} from './services';
-import { showNotice } from './notices';
+import { RESTRICTED_MESSAGE, fmtMs, runsAllowed } from './services';
+import { columnOfRun, panelHeading, rel, resultColumn } from './columns';
+import { offerFixes } from './fixes';
+import { runJobs } from './runJobs';
 
 export const RUN_COMMAND = 'medalign.run';
 export const LAST_RUN_COMMAND = 'medalign.showLastRun';
@@ -59,94 +49,11 @@ export function parseRunOptions(x: unknown): RunOptions {
   return out;
 }
 
-function rel(root: string, file: string): string {
-  return path.relative(root, file).split(path.sep).join('/');
-}
-
-/** The heading of the panel for an instruction. */
-export function panelHeading(info: Pick<InstructionInfo, 'id' | 'file'>): string {
-  return `${info.id ?? '(no id)'} · ${path.basename(info.file)}`;
-}
-
-/** One line about a finished run: tokens, timings, where it is saved. */
-export function runMeta(run: RunRecord, file: string | undefined, root: string): string {
-  const parts = [
-    `prompt ${run.estimated ? '≈' : ''}${run.tokens.prompt.toLocaleString('en-US')} tokens`,
-    `answer ${run.tokens.completion.toLocaleString('en-US')}`,
-  ];
-  if (run.timings.firstTokenMs !== undefined) parts.push(`first text ${fmtMs(run.timings.firstTokenMs)}`);
-  parts.push(`total ${fmtMs(run.timings.totalMs)}`);
-  parts.push(new Date(run.createdAt).toLocaleString());
-  if (file) parts.push(rel(root, file));
-  return parts.join(' · ');
-}
-
-/** A saved run as a panel column. */
-export function columnOfRun(
-  run: RunRecord,
-  file: string | undefined,
-  root: string,
-  hasGold: boolean,
-): PanelColumn {
-  const c: PanelColumn = {
-    title: `${run.endpoint.id} · ${run.contextLabel}`,
-    status: run.status,
-    text: run.response,
-    meta: runMeta(run, file, root),
-    hasGold,
-  };
-  if (file) c.runFile = file;
-  if (run.error && run.status !== 'complete') {
-    c.message =
-      run.status === 'cancelled'
-        ? 'Cancelled: the part of the answer that arrived is kept.'
-        : run.error.message;
-  } else if (run.finishReason === 'length') {
-    c.message = 'The answer hit the generation reserve (finish reason: length) and may be cut short.';
-  }
-  return c;
-}
-
-/** Offers the action that fixes a failure; never awaited by the command (so tests do not block). */
-export function offerFix(
-  s: RunServices,
-  error: RunError,
-  opts: { uri?: vscode.Uri; endpointId?: string; approval?: ApprovalQuery; rerun?: () => Thenable<unknown> },
-): void {
-  const run = async () => {
-    if (error.kind === 'refused' && opts.approval) {
-      const q = opts.approval;
-      const approve = `Approve ${q.endpointId} for patient data…`;
-      const pick = await vscode.window.showWarningMessage(`MedAlign: ${error.message}`, approve);
-      if (pick !== approve) return;
-      const ok = await vscode.commands.executeCommand<boolean>(APPROVE_COMMAND, q);
-      if (ok && opts.rerun) await opts.rerun();
-      return;
-    }
-    const actions: Record<string, () => Thenable<unknown>> = {};
-    if ((error.kind === 'no-key' || error.kind === 'auth') && opts.endpointId) {
-      actions['Set API key…'] = async () => {
-        const ok = await vscode.commands.executeCommand<boolean>(SET_KEY_COMMAND, opts.endpointId);
-        if (ok && opts.rerun) await opts.rerun();
-      };
-    }
-    if (error.kind === 'context-overflow' && opts.uri) {
-      actions['Choose context…'] = () => vscode.commands.executeCommand(PICK_CONTEXT_COMMAND, opts.uri);
-    }
-    if ((error.kind === 'content-filter' || error.kind === 'not-found') && opts.uri) {
-      actions['Choose model…'] = () => vscode.commands.executeCommand(PICK_MODEL_COMMAND, opts.uri);
-    }
-    actions['Show log'] = () => {
-      s.log.show(true);
-      return Promise.resolve();
-    };
-    const pick = await vscode.window.showErrorMessage(`MedAlign: ${error.message}`, ...Object.keys(actions));
-    if (pick) await actions[pick]();
-  };
-  void run().catch((err: unknown) => s.log.error(`fix action failed: ${String(err)}`));
-}
-
-/** Runs one instruction document and shows it in the panel. */
+/**
+ * Runs one instruction document and shows it in the panel: a 1×1 matrix (runJobs), with the
+ * progress following the run (packing, sending, receiving, retrying) and the prompt's budget as the
+ * panel's detail line.
+ */
 export async function runInstruction(
   s: RunServices,
   doc: vscode.TextDocument,
@@ -163,136 +70,69 @@ export async function runInstruction(
   }
   const job: RunJob = { file: doc.uri.fsPath, text: doc.getText(), model, context };
   if (opts.strategy) job.strategy = opts.strategy;
-  const heading = panelHeading(info);
-  const colContext: ColumnContext = { instruction: doc.uri };
+  const title = `${model} · ${context}`;
+  const contexts: ColumnContext[] = [{ instruction: doc.uri }];
   const session = s.panel.start(
-    heading,
+    panelHeading(info),
     'Packing the record…',
-    [{ title: `${model} · ${context}`, status: 'packing', text: '', hasGold: info.gold !== '' }],
-    [colContext],
+    [{ title, status: 'packing', text: '', hasGold: info.gold !== '' }],
+    contexts,
   );
-  const rerun = () => runInstruction(s, doc, opts);
-
-  return vscode.window.withProgress(
-    {
-      location: vscode.ProgressLocation.Notification,
-      title: `MedAlign: ${info.id ?? path.basename(info.file)} on ${model} · ${context}`,
-      cancellable: true,
+  let packed = false;
+  const [r] = await runJobs(s, [job], {
+    title: `MedAlign: ${info.id ?? path.basename(info.file)} on ${title}`,
+    resume: false,
+    panel: {
+      session,
+      contexts,
+      column: (x) => resultColumn(x, info, title),
     },
-    async (progress, token) => {
-      const { controller, done } = cancellable(s, token);
-      colContext.cancel = () => controller.abort();
-      try {
-        progress.report({ message: 'packing the record…' });
-        const engine = await loadEngine();
-        const prepared = await s.preparer.prepare(job);
-        if (!prepared.ok) {
-          result.status = 'error';
-          result.error = prepared.error;
-          session.update(0, { status: 'error', message: prepared.error.message });
-          session.setDetail('Not run.');
-          s.log.warn(`run ${info.id ?? info.file} on ${model} · ${context}: ${prepared.error.message}`);
-          offerFix(s, prepared.error, { uri: doc.uri });
-          return result;
-        }
-        const p = prepared.run;
-        const pk = p.pack;
-        session.setDetail(
-          `Prompt ${pk.estimated ? '≈' : ''}${pk.budget.prompt.toLocaleString('en-US')} tokens · record ${pk.kept.tokens.toLocaleString('en-US')} tokens kept` +
-            `${pk.cut.visits > 0 ? `, ${pk.cut.visits} visit(s) cut` : ''} · ${p.settings.strategy} · ${pk.encoding}` +
-            ` · ${p.record.relFile}`,
-        );
-        const endpoint = p.settings.endpoint;
-        const apiKey = endpoint ? await s.keys.get(endpoint) : undefined;
-        if (controller.signal.aborted) {
-          result.status = 'cancelled';
-          session.update(0, { status: 'cancelled', message: 'Cancelled before anything was sent.' });
-          return result;
-        }
-        const outcome = await engine.executeRun(p, {
-          ...(apiKey !== undefined ? { apiKey } : {}),
-          ...(endpoint ? { keySource: ApiKeys.keySource(endpoint) } : {}),
-          approval: s.approvals.checker,
-          countTokens,
-          signal: controller.signal,
-          storePrompt: storePromptSetting(),
-          onText: (_delta, text) => session.update(0, { status: 'streaming', text }),
-          onEvent: (e) => {
-            if (e.type === 'sending') {
-              progress.report({
-                message: `sending ${e.promptTokens.toLocaleString('en-US')} tokens to ${e.host}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}…`,
-              });
-              session.update(0, { status: 'sending', message: '' });
-            } else if (e.type === 'first-text') {
-              progress.report({ message: 'receiving the answer…' });
-            } else if (e.type === 'retrying') {
-              session.update(0, { message: `${e.error.message} Retrying in ${fmtMs(e.delayMs)}…` });
-              progress.report({ message: `retrying in ${fmtMs(e.delayMs)}…` });
-            } else if (e.type === 'notice') {
-              showNotice(s, e.message);
-            }
-          },
-        });
-        return finish(s, session, outcome, result, { info, doc, rerun, endpointId: endpoint?.id });
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        result.status = 'error';
-        result.error = { kind: 'internal', message };
-        session.update(0, { status: 'error', message });
-        s.log.error(`run ${info.id ?? info.file}: ${message}`);
-        return result;
-      } finally {
-        done();
-      }
+    startMessage: 'packing the record…',
+    onStart: (_i, p) => {
+      packed = true;
+      session.setDetail(packDetail(p));
     },
-  );
-}
-
-function finish(
-  s: RunServices,
-  session: PanelSession,
-  outcome: RunOutcome,
-  result: RunResult,
-  x: {
-    info: InstructionInfo;
-    doc: vscode.TextDocument;
-    rerun: () => Thenable<unknown>;
-    endpointId: string | undefined;
-  },
-): RunResult {
-  result.status = outcome.status;
-  if (outcome.file) result.file = outcome.file;
-  if (outcome.run) result.response = outcome.run.response;
-  if (outcome.error) result.error = outcome.error;
-  if (outcome.approval) result.approval = outcome.approval;
-  const what = `run ${x.info.id ?? x.info.file} on ${result.model ?? ''} · ${result.context ?? ''}`;
-  if (outcome.run) {
-    session.update(0, columnOfRun(outcome.run, outcome.file, x.info.root, x.info.gold !== ''));
-    s.runs.notifyChanged();
+  });
+  result.status = r.status;
+  if (r.file) result.file = r.file;
+  if (r.run) result.response = r.run.response;
+  if (r.error) result.error = r.error;
+  if (r.approval) result.approval = r.approval;
+  const what = `run ${info.id ?? info.file} on ${title}`;
+  if (!packed) session.setDetail('Not run.');
+  if (r.run) {
     s.log.info(
-      `${what}: ${outcome.status} in ${fmtMs(outcome.run.timings.totalMs)}${outcome.file ? ` → ${rel(x.info.root, outcome.file)}` : ''}`,
+      `${what}: ${r.status} in ${fmtMs(r.run.timings.totalMs)}${r.file ? ` → ${rel(info.root, r.file)}` : ''}`,
     );
   } else {
-    session.update(0, {
-      status:
-        outcome.status === 'refused' ? 'refused' : outcome.status === 'cancelled' ? 'cancelled' : 'error',
-      message: outcome.error?.message ?? 'Not run.',
-    });
-    s.log.warn(`${what}: ${outcome.status}${outcome.error ? ` (${outcome.error.kind})` : ''}`);
+    s.log.warn(
+      !packed && r.error
+        ? `${what}: ${r.error.message}`
+        : `${what}: ${r.status}${r.error ? ` (${r.error.kind})` : ''}`,
+    );
   }
-  if (outcome.status === 'cancelled') {
+  if (r.status === 'cancelled') {
     void vscode.window.showInformationMessage(
       'MedAlign: run cancelled; the part of the answer that arrived is saved.',
     );
-  } else if (outcome.error && outcome.status !== 'complete') {
-    offerFix(s, outcome.error, {
-      uri: x.doc.uri,
-      ...(x.endpointId !== undefined ? { endpointId: x.endpointId } : {}),
-      ...(outcome.approval ? { approval: outcome.approval } : {}),
-      rerun: x.rerun,
+  } else {
+    offerFixes(s, [r], {
+      uri: doc.uri,
+      rerun: () => runInstruction(s, doc, opts),
+      failures: {},
     });
   }
   return result;
+}
+
+/** The panel's detail line for a packed run: the prompt's budget, what was kept and cut. */
+function packDetail(p: PreparedRun): string {
+  const pk = p.pack;
+  return (
+    `Prompt ${pk.estimated ? '≈' : ''}${pk.budget.prompt.toLocaleString('en-US')} tokens · record ${pk.kept.tokens.toLocaleString('en-US')} tokens kept` +
+    `${pk.cut.visits > 0 ? `, ${pk.cut.visits} visit(s) cut` : ''} · ${p.settings.strategy} · ${pk.encoding}` +
+    ` · ${p.record.relFile}`
+  );
 }
 
 /** Shows a saved run in the panel. */
