@@ -12,9 +12,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FakeOpenAI } from '../helpers/fakeOpenAI';
 import { repoRoot } from '../helpers/fixtures';
@@ -25,8 +23,8 @@ import { ModelCallError, callChat } from '../../engine/src/run/modelClient';
 import { endpointTarget } from '../../engine/src/core/run/guard';
 import type { EndpointConfig } from '../../engine/src/core/workspace/config';
 import type { LookupAddress } from 'node:dns';
+import { TempDirs, runCliProcess } from '../helpers/cliProcess';
 
-const cli = path.join(repoRoot, 'dist', 'cli.js');
 const dnsSpy = path.join(repoRoot, 'out', 'test', 'helpers', 'dnsSpy.js');
 const KEY = 'sk-test-HOSTILE-5e6f7a8b9c0d-not-for-files';
 const ED = 'instructions/1234555-ed-antihypertensives.medalign';
@@ -34,7 +32,7 @@ let fake: FakeOpenAI;
 /** A fake server on ::1, when this machine has IPv6 loopback. */
 let fake6: FakeOpenAI | undefined;
 let noIpv6Reason = '';
-const temps: string[] = [];
+const temps = new TempDirs();
 
 interface CliResult {
   status: number | null;
@@ -45,44 +43,23 @@ interface CliResult {
 }
 
 function tempDir(prefix: string): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  temps.push(d);
-  return d;
+  return temps.make(prefix);
 }
 
-/** Runs the CLI (with the DNS spy) without blocking this process (the fake server answers from here). */
-/** The folders are the test's own: commands that send data trust them for this command only
- * (trust itself is tested in hostileWorkspace.test.ts). */
-function trustFlag(args: string[]): string[] {
-  return args[0] === 'run' || (args[0] === 'batch' && args[1] === 'export') ? ['--trust'] : [];
-}
-
-function runCli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(OPENAI_|AZURE_OPENAI_|MEDALIGN_|FAKE_KEY|DNS_SPY_LOG|NODE_OPTIONS)/.test(k)) clean[k] = v;
-  }
+/** Runs the CLI with the DNS spy, which logs every name the process asks DNS for. */
+async function runCli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const dnsLog = path.join(tempDir('medalign-dns-'), 'lookups.txt');
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--require', dnsSpy, cli, ...args, ...trustFlag(args)], {
-      cwd,
-      env: {
-        ...clean,
-        MEDALIGN_APPROVALS_FILE: path.join(tempDir('medalign-home-'), 'phi-approvals.json'),
-        ...env,
-        DNS_SPY_LOG: dnsLog,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (status) => {
-      const dns = existsSync(dnsLog) ? readFileSync(dnsLog, 'utf8').split('\n').filter(Boolean) : [];
-      resolve({ status, stdout, stderr, dns });
-    });
+  const r = await runCliProcess(cwd, args, {
+    nodeArgs: ['--require', dnsSpy],
+    drop: 'DNS_SPY_LOG|NODE_OPTIONS',
+    env: {
+      MEDALIGN_APPROVALS_FILE: path.join(tempDir('medalign-home-'), 'phi-approvals.json'),
+      ...env,
+      DNS_SPY_LOG: dnsLog,
+    },
   });
+  const dns = existsSync(dnsLog) ? readFileSync(dnsLog, 'utf8').split('\n').filter(Boolean) : [];
+  return { ...r, dns };
 }
 
 /** The attacker's workspace: a copy of samples/ whose config has these endpoints (and the sample ones). */
@@ -124,7 +101,7 @@ before(async () => {
 after(async () => {
   await fake.close();
   await fake6?.close();
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
+  for (const d of temps.all) rmSync(d, { recursive: true, force: true });
 });
 
 test('item 2: `localhost.`, `LocalHost.` and `localhost.example.com` go to DNS, so they are not loopback: refused before any lookup or connection', async () => {

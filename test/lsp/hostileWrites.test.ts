@@ -7,13 +7,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
@@ -32,13 +31,13 @@ import { executeRun } from '../../engine/src/run/runner';
 import { RunStore } from '../../engine/src/run/store';
 import { FileApprovals } from '../../engine/src/run/approvals';
 import { countTokens } from '../../engine/src/host/countTokens';
+import { TempDirs, runCliProcess } from '../helpers/cliProcess';
 
-const cli = path.join(repoRoot, 'dist', 'cli.js');
 /** Azure-style: no `sk-` prefix, so only knowing the key (not its shape) can redact it. */
 const KEY = '5f1c9a7e3b2d4c6a8e0f1a2b3c4d5e6f';
 const ED = 'instructions/1234555-ed-antihypertensives.medalign';
 let fake: FakeOpenAI;
-const temps: string[] = [];
+const temps = new TempDirs();
 
 interface CliResult {
   status: number | null;
@@ -46,35 +45,14 @@ interface CliResult {
   stderr: string;
 }
 
-/** The folders are the test's own: commands that send data trust them for this command only
- * (trust itself is tested in hostileWorkspace.test.ts). */
-function trustFlag(args: string[]): string[] {
-  return args[0] === 'run' || (args[0] === 'batch' && args[1] === 'export') ? ['--trust'] : [];
-}
-
 function runCli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(OPENAI_|AZURE_OPENAI_|MEDALIGN_|FAKE_KEY)/.test(k)) clean[k] = v;
-  }
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args, ...trustFlag(args)], {
-      cwd,
-      env: { ...clean, MEDALIGN_APPROVALS_FILE: path.join(tempDir('medalign-appr-'), 'a.json'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  return runCliProcess(cwd, args, {
+    env: { MEDALIGN_APPROVALS_FILE: path.join(tempDir('medalign-appr-'), 'a.json'), ...env },
   });
 }
 
 function tempDir(prefix: string): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  temps.push(d);
-  return d;
+  return temps.make(prefix);
 }
 
 /** A copy of samples/ with a `local` endpoint on the fake server (plus `extra` endpoints). */
@@ -133,7 +111,7 @@ before(async () => {
 });
 after(async () => {
   await fake.close();
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
+  for (const d of temps.all) rmSync(d, { recursive: true, force: true });
 });
 
 test('item 1: an endpoint id with a shell command and .medalign/audit.log linked to ~/.bashrc: nothing is written there and nothing is sent', async () => {

@@ -6,66 +6,35 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FakeOpenAI } from '../helpers/fakeOpenAI';
 import { repoRoot } from '../helpers/fixtures';
+import { TempDirs, runCliProcess } from '../helpers/cliProcess';
+import type { CliResult } from '../helpers/cliProcess';
 import { parseRunRecord } from '../../engine/src/core/run/runRecord';
 import { parseCsv, EXPORT_COLUMNS } from '../../engine/src/core/run/export';
 import { BASELINE_LABEL } from '../../engine/src/core/run/baseline';
 
-const cli = path.join(repoRoot, 'dist', 'cli.js');
 const KEY = 'sk-test-CLI-0a1b2c3d4e5f-not-for-files';
 let fake: FakeOpenAI;
-const temps: string[] = [];
+const temps = new TempDirs();
 const outputs: string[] = [];
 
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI without blocking this process (the fake server answers from here). */
-function runCli(
+async function runCli(
   cwd: string,
   args: string[],
   env: Record<string, string> = {},
   onStdout?: (s: string, kill: () => void) => void,
 ): Promise<CliResult> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(OPENAI_|AZURE_OPENAI_|MEDALIGN_|FAKE_KEY)/.test(k)) clean[k] = v;
-  }
-  // The projects here are the test's own copies of samples/: trusted for each command (`--trust`);
-  // trust itself is tested in hostileWorkspace.test.ts.
-  const sends = args[0] === 'run' || (args[0] === 'batch' && args[1] === 'export');
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args, ...(sends ? ['--trust'] : [])], {
-      cwd,
-      env: { ...clean, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      onStdout?.(stdout, () => child.kill('SIGINT'));
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (status) => {
-      outputs.push(stdout, stderr);
-      resolve({ status, stdout, stderr });
-    });
-  });
+  const r = await runCliProcess(cwd, args, { env, ...(onStdout ? { onStdout } : {}) });
+  outputs.push(r.stdout, r.stderr);
+  return r;
 }
 
 function tempDir(prefix: string): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  temps.push(d);
-  return d;
+  return temps.make(prefix);
 }
 
 /** A copy of samples/ with extra endpoints pointing at the fake server. */
@@ -116,7 +85,7 @@ before(async () => {
 });
 after(async () => {
   await fake.close();
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
+  for (const d of temps.all) rmSync(d, { recursive: true, force: true });
 });
 
 test('medalign run --model baseline: no key, no network, prints the labelled answer and writes a run file', async () => {
@@ -494,7 +463,7 @@ test('no output and no file in any workspace contains the key', () => {
       e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)],
     );
   let n = 0;
-  for (const t of temps) {
+  for (const t of temps.all) {
     for (const f of walk(t)) {
       n++;
       assert.equal(readFileSync(f, 'utf8').includes(KEY), false, f);
