@@ -50,7 +50,6 @@ import type { PreviewOverrides } from '../../engine/src/core/features/preview';
 import type { RunOverrides } from '../../engine/src/core/features/runSettings';
 import type { ProjectSummary } from '../../engine/src/core/features/runInfo';
 import type { RunJob, RunPreparation } from '../../engine/src/core/run/prepared';
-import { getTokenizer } from '../../engine/src/core/tokens/encodings';
 import { checkContext, checkStrategy } from '../../engine/src/core/schema/schemas';
 import {
   CheckSettingRequest,
@@ -507,7 +506,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     }),
   );
   connection.onRequest(CountTokensRequest.type, (p) =>
-    runSafe('count tokens', -1, () => getTokenizer(p.encoding).count(p.text)),
+    // In the record engine (the worker): an answer is counted off the main thread, with its cache.
+    runSafe('count tokens', -1, () => engine.countText(p.text, p.encoding)),
   );
   connection.onRequest(InstructionInfoRequest.type, (p, token) =>
     runSafe<InstructionInfoResult | null>(

@@ -20,7 +20,7 @@ import type { RunOverrides } from '../core/features/runSettings';
 import { DEFAULT_TEMPLATE_SOURCE } from '../core/template/defaults';
 import { normalizeId } from '../core/workspace/idIndex';
 import { Workspace, resolveProjectRoot } from '../core/workspace/workspace';
-import { BASELINE_MODEL, CONFIG_FILE_NAME, configProblemsMessage } from '../core/workspace/config';
+import { BASELINE_MODEL, configProblemsMessage } from '../core/workspace/config';
 import { endpointTarget } from '../core/run/guard';
 import { baselineAnswer } from '../core/run/baseline';
 import type { RunError } from '../core/run/errors';
@@ -77,10 +77,8 @@ interface CachedText {
  * across jobs, so a batch packs each record's counts once. One per process (CLI) or per window (editor).
  */
 export class RunPreparer implements RunPreparation {
-  private readonly workspaces = new Map<
-    string,
-    { ws: Workspace; config: Promise<Workspace>; version: string }
-  >();
+  /** Projects by root; `refreshConfig` re-reads a config that changed on disk (Workspace's own rule). */
+  private readonly workspaces = new Map<string, { ws: Workspace; loaded: Promise<unknown> }>();
   private readonly texts = new Map<string, CachedText>();
   private readonly roots = new Map<string, Promise<string>>();
 
@@ -114,20 +112,16 @@ export class RunPreparer implements RunPreparation {
 
   /** The workspace at `root`, its config re-read when medalign.config.json changed on disk. */
   private async workspace(root: string): Promise<Workspace> {
-    const st = await fsp.stat(path.join(root, CONFIG_FILE_NAME)).catch(() => undefined);
-    const version = st ? `${st.mtimeMs}:${st.size}` : 'none';
     let w = this.workspaces.get(root);
     if (w === undefined) {
       const ws = new Workspace(this.fs, URI.file(root).toString());
       ws.setAllowedRoots(this.allowedRoots);
-      w = { ws, config: ws.loadConfig().then(() => ws), version };
+      w = { ws, loaded: ws.loadConfig() };
       this.workspaces.set(root, w);
-    } else if (w.version !== version) {
-      const ws = w.ws;
-      w.version = version;
-      w.config = ws.loadConfig().then(() => ws);
     }
-    return w.config;
+    await w.loaded;
+    await w.ws.refreshConfig();
+    return w.ws;
   }
 
   /** The project folder of a file (core/workspace resolveProjectRoot; cached per folder). */

@@ -158,14 +158,17 @@ function makeClient(call: ChatCall): OpenAI {
   return new OpenAI(common);
 }
 
-function errorFields(err: unknown): {
+/** What a failed request's error says, as far as its shape is known. */
+interface ErrorFields {
   status?: number;
   code?: string;
   type?: string;
   message?: string;
   body?: unknown;
   headers?: Headers;
-} {
+}
+
+function errorFields(err: unknown): ErrorFields {
   const e = err as {
     status?: unknown;
     code?: unknown;
@@ -176,14 +179,7 @@ function errorFields(err: unknown): {
   };
   const body = e.error;
   const bodyMsg = (body as { message?: unknown } | undefined)?.message;
-  const out: {
-    status?: number;
-    code?: string;
-    type?: string;
-    message?: string;
-    body?: unknown;
-    headers?: Headers;
-  } = {};
+  const out: ErrorFields = {};
   if (typeof e.status === 'number') out.status = e.status;
   if (typeof e.code === 'string') out.code = e.code;
   if (typeof e.type === 'string') out.type = e.type;
