@@ -5,6 +5,7 @@
  * observations): for a drug such as `Labetalol 5mg IV x 1` the trailing number is part of the name.
  */
 import type { CodeEntry, SourceRange } from './model';
+import { collapseWhitespace } from '../util/format';
 
 const BRACKET = /^\s*\[([^\]/]*)\/([^\]]*)\]\s*([\s\S]*)$/;
 /** Description, then a number, then an optional short unit (letters, %, /, ^, °, µ, brackets). */
@@ -15,7 +16,7 @@ const VALUE =
 export const VALUE_KINDS: ReadonlySet<string> = new Set(['measurement', 'observation']);
 
 export function parseCode(text: string, range: SourceRange, withValue: boolean): CodeEntry {
-  const collapsed = text.replace(/\s+/g, ' ').trim();
+  const collapsed = collapseWhitespace(text);
   const entry: CodeEntry = { description: collapsed, range };
   let rest = collapsed;
   const m = BRACKET.exec(collapsed);

@@ -20,6 +20,7 @@ import type {
 } from './model';
 import type { XmlNode } from './xmlScan';
 import { attr, nodeText, scanXml } from './xmlScan';
+import { collapseWhitespace } from '../util/format';
 
 /** Offset of a 1-based line/column in `text`. Columns beyond the line are clamped to its end. */
 export function offsetAt(text: string, line: number, col: number): number {
@@ -152,7 +153,7 @@ function parseEvent(ctx: Ctx, node: XmlNode): RecordEvent {
   if (start !== undefined) event.start = start;
   collectCodes(ctx, node, VALUE_KINDS.has(node.name), event.codes);
   if (node.text.length > 0) {
-    const text = nodeText(ctx.xml, node).replace(/\s+/g, ' ').trim();
+    const text = collapseWhitespace(nodeText(ctx.xml, node));
     if (text !== '') event.text = text;
   }
   ctx.eventCount++;
