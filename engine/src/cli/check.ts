@@ -13,7 +13,7 @@ import {
 } from '../core/workspace/workspace';
 import { fileKind } from '../core/languageService';
 import type { FileStat, FileSystem } from '../core/host';
-import { normalizeId } from '../core/workspace/idIndex';
+import { idRangeIn, normalizeId } from '../core/workspace/idIndex';
 import { LocalRecordEngine, entryKey, lightRecord } from '../core/workspace/recordEngine';
 import type { EhrRecord } from '../core/record/model';
 import { nodeFileSystem } from '../host/nodeFileSystem';
@@ -77,7 +77,7 @@ export async function checkFiles(
       // Parsed once: the same parse indexes the id and is validated.
       const parsed = service.parse(document);
       ws.files.add(uri);
-      ws.ids.set(uri, normalizeId(parsed.file.data?.['id']));
+      ws.ids.set(uri, normalizeId(parsed.file.data?.['id']), idRangeIn(text, parsed.file));
     }
     const diags = await service.doValidation(document, ws);
     diags.sort(

@@ -1,4 +1,8 @@
-/** Quick fixes for our diagnostics: did-you-mean, add a missing key, generate a unique id, add a section. */
+/**
+ * Quick fixes for our diagnostics: did-you-mean (keys, values, sections, the nearest patient ids),
+ * reshaped values (`[32k]` → `32k`, `stroke` → `[stroke]`), add a missing key, generate a unique id,
+ * add a section.
+ */
 import { CodeAction, CodeActionKind, TextEdit } from 'vscode-languageserver-types';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import type { Workspace } from '../workspace/workspace';
@@ -32,6 +36,9 @@ export async function getCodeActions(
     const data = d.data as FixData;
     if (data.replacement !== undefined) {
       edit(`Change to '${data.replacement}'`, d, [TextEdit.replace(d.range, data.replacement)], true);
+    }
+    for (const alt of data.alternatives ?? []) {
+      edit(alt.title, d, [TextEdit.replace(d.range, alt.text)]);
     }
     if (data.uniqueId) {
       edit('Generate a unique id', d, [TextEdit.replace(d.range, newId())], true);

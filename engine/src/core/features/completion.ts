@@ -51,8 +51,13 @@ export async function doComplete(
     };
     switch (loc.key) {
       case 'category':
+        // The group goes into the documentation: label and group together do not fit the row.
         for (const t of taxonomy)
-          add(t.subcategory, CompletionItemKind.EnumMember, t.description, t.category);
+          add(
+            t.subcategory,
+            CompletionItemKind.EnumMember,
+            `*${escapeMarkdown(t.category)}*\n\n${escapeMarkdown(t.description)}`,
+          );
         break;
       case 'strategy': {
         const s = instructionSchema.properties['strategy'];
@@ -72,7 +77,7 @@ export async function doComplete(
           'built in',
         );
         for (const e of workspace.config.endpoints) {
-          add(e.id, CompletionItemKind.Value, endpointDoc(e), `${e.kind} · ${e.model}`);
+          add(e.id, CompletionItemKind.Value, endpointDoc(e), shortDetail(e.model, e.id));
         }
         break;
       case 'patient':
@@ -116,6 +121,20 @@ export async function doComplete(
     });
   }
   return CompletionList.create(items, false);
+}
+
+/**
+ * Label and detail share one row of the suggest widget (about 50 characters wide by default): a
+ * detail longer than what is left is cut. Completion details are at most this long with their label.
+ */
+export const COMPLETION_ROW = 48;
+
+/** `text` shortened to what fits beside `label` (the full text is in the documentation). */
+function shortDetail(text: string, label: string): string {
+  const room = Math.max(12, COMPLETION_ROW - label.length - 2);
+  if (text.length <= room) return text;
+  const tail = text.slice(text.lastIndexOf('/') + 1);
+  return tail.length <= room ? tail : `${tail.slice(0, room - 1)}…`;
 }
 
 function contextDetail(c: string): string {

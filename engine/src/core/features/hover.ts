@@ -16,6 +16,7 @@ import { SECTION_INSTRUCTION } from './sections';
 import { formatInt } from '../util/format';
 import { codeSpan, escapeMarkdown } from '../util/markdown';
 import type { Cancel } from '../workspace/recordEngine';
+import type { PropertySchema } from '../schema/schemas';
 
 export async function doHover(
   parsed: ParsedDocument,
@@ -50,17 +51,7 @@ export async function doHover(
   if (loc.kind === 'key' && loc.pair) {
     const schema = instructionSchema.properties[loc.pair.key];
     if (!schema) return md(`Unknown key ${codeSpan(loc.pair.key)}.`, loc.pair.keySpan);
-    const type = schema.anyOf
-      ? schema.anyOf.map((s) => (s.enum ? s.enum.join(' | ') : String(s.type))).join(' | ')
-      : schema.enum
-        ? schema.enum.join(' | ')
-        : Array.isArray(schema.type)
-          ? schema.type.join(' | ')
-          : (schema.type ?? '');
-    return md(
-      `**${loc.pair.key}**${type ? ` \`${type}\`` : ''}\n\n${schema.description ?? ''}`,
-      loc.pair.keySpan,
-    );
+    return md(keyHover(loc.pair.key, schema), loc.pair.keySpan);
   }
   if (loc.kind !== 'value' || !loc.pair?.valueSpan) return null;
   const pair = loc.pair;
@@ -165,4 +156,38 @@ export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(2)} MB`;
+}
+
+/** Enums longer than this are summarized in a key's hover instead of listed. */
+const ENUM_LIST_MAX = 8;
+
+/**
+ * A key's hover: its type (short enums spelled out), its description, and for a long enum a short
+ * summary (the taxonomy's groups for `category`) instead of every value.
+ */
+export function keyHover(key: string, schema: PropertySchema): string {
+  const longEnum = (e: readonly unknown[] | undefined) => (e?.length ?? 0) > ENUM_LIST_MAX;
+  const typeOf = (s: PropertySchema): string =>
+    s.enum && !longEnum(s.enum)
+      ? s.enum.map(String).join(' | ')
+      : Array.isArray(s.type)
+        ? s.type.join(' | ')
+        : (s.type ?? '');
+  const type = schema.anyOf ? schema.anyOf.map(typeOf).join(' | ') : typeOf(schema);
+  const lines = [`**${key}**${type ? ` ${codeSpan(type)}` : ''}`, '', schema.description ?? ''];
+  const values = schema.enum ?? schema.anyOf?.find((s) => longEnum(s.enum))?.enum;
+  if (longEnum(values)) {
+    lines.push('');
+    if (key === 'category') {
+      const groups = new Map<string, number>();
+      for (const t of taxonomy) groups.set(t.category, (groups.get(t.category) ?? 0) + 1);
+      lines.push(`One of ${values!.length} subcategories, in ${groups.size} groups:`, '');
+      for (const [g, n] of groups) lines.push(`- *${escapeMarkdown(g)}* (${n})`);
+    } else {
+      const first = values!.slice(0, 3).map((v) => codeSpan(String(v)));
+      lines.push(`One of ${values!.length} values: ${first.join(', ')}, …`);
+    }
+    lines.push('', `Completion (Ctrl+Space) after ${codeSpan(`${key}: `)} lists them all.`);
+  }
+  return lines.join('\n');
 }

@@ -1,4 +1,7 @@
-/** Document symbols of an EHR XML file: visits, and their days. */
+/**
+ * Document symbols of an EHR XML file: visits (encounters: `Event`), and their days (`Event` too,
+ * with the day's event count).
+ */
 import { DocumentSymbol, SymbolKind } from 'vscode-languageserver-types';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { EhrRecord } from '../record/model';
@@ -20,7 +23,7 @@ export function recordSymbols(document: TextDocument, record: EhrRecord): Docume
     return DocumentSymbol.create(
       `visit ${i + 1}: ${date}`,
       v.type,
-      SymbolKind.Namespace,
+      SymbolKind.Event,
       toRange(document, v.range),
       toRange(document, head),
       days,

@@ -1,4 +1,6 @@
 /** The sections an instruction file may have, with what each is for (hover, completion, checks). */
+import { didYouMean } from './document';
+
 export const SECTION_INSTRUCTION = 'Instruction';
 export const SECTION_GOLD = 'Gold response';
 export const SECTION_NOTES = 'Notes';
@@ -10,3 +12,38 @@ export const SECTION_DOCS: Record<string, string> = {
 };
 
 export const KNOWN_SECTIONS: readonly string[] = [SECTION_INSTRUCTION, SECTION_GOLD, SECTION_NOTES];
+
+/**
+ * Headings people write for a known section (lower case): `## Answer` is the gold response. Used for
+ * the did-you-mean of an unknown section when the spelling is too far for an edit distance.
+ */
+const SECTION_ALIASES: Record<string, string> = {
+  answer: SECTION_GOLD,
+  'gold answer': SECTION_GOLD,
+  'gold standard': SECTION_GOLD,
+  gold: SECTION_GOLD,
+  'reference answer': SECTION_GOLD,
+  'reference response': SECTION_GOLD,
+  reference: SECTION_GOLD,
+  'expected answer': SECTION_GOLD,
+  'expected response': SECTION_GOLD,
+  'clinician response': SECTION_GOLD,
+  'clinician answer': SECTION_GOLD,
+  response: SECTION_GOLD,
+  'ground truth': SECTION_GOLD,
+  question: SECTION_INSTRUCTION,
+  prompt: SECTION_INSTRUCTION,
+  task: SECTION_INSTRUCTION,
+  query: SECTION_INSTRUCTION,
+  instructions: SECTION_INSTRUCTION,
+  note: SECTION_NOTES,
+  comment: SECTION_NOTES,
+  comments: SECTION_NOTES,
+  remarks: SECTION_NOTES,
+};
+
+/** The known section a heading most likely means (an alias such as `Answer`, else a near spelling). */
+export function sectionFor(name: string): string | undefined {
+  const alias = SECTION_ALIASES[name.trim().toLowerCase().replace(/\s+/g, ' ').replace(/:$/, '')];
+  return alias ?? didYouMean(name, KNOWN_SECTIONS);
+}

@@ -1,4 +1,7 @@
-/** Document symbols (outline, breadcrumbs): the front matter under its id, then the sections. */
+/**
+ * Document symbols (outline, breadcrumbs): the front matter under its id (a mapping: `Object`, its
+ * keys `Property`), then the sections (`String`, as Markdown headings are).
+ */
 import { DocumentSymbol, SymbolKind } from 'vscode-languageserver-types';
 import { frontMatterPairs, toRange } from './document';
 import type { ParsedDocument } from './document';
@@ -24,7 +27,7 @@ export function findDocumentSymbols(parsed: ParsedDocument): DocumentSymbol[] {
       DocumentSymbol.create(
         id ? `id: ${String(id.value)}` : 'front matter',
         'front matter',
-        SymbolKind.Key,
+        SymbolKind.Object,
         toRange(document, fm.span),
         toRange(document, id?.valueSpan ?? fm.open),
         children,

@@ -13,9 +13,19 @@ import type { PropertySchema } from '../schema/schemas';
 import { modelIds } from '../workspace/config';
 import { OUTSIDE_WORKSPACE_CODE } from '../workspace/bounds';
 import type { Workspace } from '../workspace/workspace';
-import { DiagnosticSeverity, didYouMean, makeDiagnostic, pairFor, spanAtPath } from './document';
+import {
+  DiagnosticSeverity,
+  didYouMean,
+  editDistance,
+  makeDiagnostic,
+  pairFor,
+  spanAtPath,
+} from './document';
 import type { ParsedDocument } from './document';
-import { KNOWN_SECTIONS, SECTION_GOLD, SECTION_INSTRUCTION } from './sections';
+import { KNOWN_SECTIONS, SECTION_GOLD, SECTION_INSTRUCTION, sectionFor } from './sections';
+import { relativePath, dirname } from '../util/uri';
+import { idRangeIn } from '../workspace/idIndex';
+import { parseInstruction } from '../format/parse';
 
 const MAX_SCHEMA_ERRORS = 100;
 
@@ -29,7 +39,15 @@ export interface FixData {
   uniqueId?: boolean;
   /** Append a `## Instruction` section. */
   addInstruction?: boolean;
+  /**
+   * Other replacements of the diagnostic's range, none of them sure enough to be the preferred fix
+   * (the nearest existing patient ids of a patient without a record).
+   */
+  alternatives?: { text: string; title: string }[];
 }
+
+/** How many nearest patient ids (or record files) a missing record's did-you-mean offers. */
+export const NEAREST_RECORDS = 3;
 
 export async function doValidation(
   parsed: ParsedDocument,
@@ -96,14 +114,16 @@ function schemaDiagnostics(parsed: ParsedDocument, errors: ErrorObject[]): Diagn
       if (done.has(`anyOf:${top}`)) continue;
       done.add(`anyOf:${top}`);
       const value = data[top];
-      const hint = typeof value === 'string' ? didYouMean(value, collectEnum(propSchema)) : undefined;
+      const fix = typeof value === 'string' ? undefined : reshaped(data, top, value, propSchema);
+      const hint = typeof value === 'string' ? didYouMean(value, collectEnum(propSchema)) : fix;
       out.push(
         makeDiagnostic(
           document,
           valueSpan(`/${top}`),
           DiagnosticSeverity.Error,
           typeof value === 'string' || typeof value === 'number' ? 'schema-enum' : 'schema-type',
-          `\`${top}\` must be ${expectedText(propSchema)}; got ${describe(value)}.${hint ? ` Did you mean '${hint}'?` : ''}`,
+          `\`${top}\` must be ${expectedText(propSchema)}; got ${describe(value)}.` +
+            (fix ? ` Did you mean \`${top}: ${fix}\`?` : hint ? ` Did you mean '${hint}'?` : ''),
           hint ? ({ replacement: hint } satisfies FixData) : undefined,
         ),
       );
@@ -177,15 +197,18 @@ function schemaDiagnostics(parsed: ParsedDocument, errors: ErrorObject[]): Diagn
         done.add(`type:${e.instancePath}`);
         const isItem = e.instancePath.split('/').length > 2;
         const got = valueAt(data, e.instancePath);
+        const fix = isItem ? undefined : reshaped(data, top, got, propSchema);
         out.push(
           makeDiagnostic(
             document,
             valueSpan(e.instancePath),
             DiagnosticSeverity.Error,
             'schema-type',
-            isItem
+            (isItem
               ? `Items of \`${top}\` must be ${expectedText(propSchema?.items)}; got ${describe(got)}.`
-              : `\`${top}\` must be ${expectedText(propSchema)}; got ${describe(got)}.`,
+              : `\`${top}\` must be ${expectedText(propSchema)}; got ${describe(got)}.`) +
+              (fix ? ` Did you mean \`${top}: ${fix}\`?` : ''),
+            fix ? ({ replacement: fix } satisfies FixData) : undefined,
           ),
         );
         break;
@@ -271,15 +294,30 @@ async function semanticDiagnostics(
     const info = await workspace.records.get(resolved.uri);
     const where = workspace.label(resolved.uri);
     if (!info.exists) {
+      const near =
+        resolved.key === 'patient'
+          ? nearest(resolved.value, await workspace.patientIds())
+          : nearest(
+              resolved.value,
+              (await workspace.recordFiles()).map((r) => relativePath(dirname(uri), r)),
+            );
+      const alternatives = near.map((n) => ({
+        text: resolved.key === 'patient' ? yamlScalar(n) : n,
+        title: resolved.key === 'patient' ? `Change to patient ${n} (nearest id)` : `Change to '${n}'`,
+      }));
+      const nearText = near.length
+        ? ` Nearest ${resolved.key === 'patient' ? 'patient ids' : 'records'}: ${near.join(', ')}.`
+        : '';
       out.push(
         makeDiagnostic(
           document,
           span,
           DiagnosticSeverity.Error,
           'record-not-found',
-          resolved.key === 'patient'
+          (resolved.key === 'patient'
             ? `No record for patient ${resolved.value}: ${where} does not exist (records folder: ${workspace.config.recordsFolder}/).`
-            : `Record not found: ${where}.`,
+            : `Record not found: ${where}.`) + nearText,
+          alternatives.length ? ({ alternatives } satisfies FixData) : undefined,
         ),
       );
     } else if (info.record?.diagnostics[0]?.code === 'record-too-large') {
@@ -336,8 +374,13 @@ async function semanticDiagnostics(
         `Id ${String(id.value)} is also used by ${others.map((o) => workspace.label(o)).join(', ')}. Ids must be unique across the workspace.`,
         { uniqueId: true } satisfies FixData,
       );
-      d.relatedInformation = others.map((o) =>
-        DiagnosticRelatedInformation.create(Location.create(o, Range.create(0, 0, 0, 0)), 'Same id here'),
+      d.relatedInformation = await Promise.all(
+        others.map(async (o) =>
+          DiagnosticRelatedInformation.create(
+            Location.create(o, await idRange(workspace, fs, o)),
+            'Same id here',
+          ),
+        ),
       );
       out.push(d);
     }
@@ -351,7 +394,7 @@ function sectionDiagnostics(parsed: ParsedDocument): Diagnostic[] {
   for (const s of file.sections) {
     seen.set(s.name, (seen.get(s.name) ?? 0) + 1);
     if (!KNOWN_SECTIONS.includes(s.name)) {
-      const hint = didYouMean(s.name, KNOWN_SECTIONS);
+      const hint = sectionFor(s.name);
       out.push(
         makeDiagnostic(
           document,
@@ -439,4 +482,79 @@ function describe(v: unknown): string {
 
 function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * The value of `top` reshaped to what the schema expects, as YAML text, when that is unambiguous: a
+ * one-item list where a scalar is expected (`context: [32k]` → `32k`), a scalar where a list is
+ * expected (`tags: stroke` → `[stroke]`; `a, b` → `[a, b]`). Only offered when the reshaped value is
+ * valid.
+ */
+function reshaped(
+  data: Record<string, unknown>,
+  top: string,
+  value: unknown,
+  schema: PropertySchema | undefined,
+): string | undefined {
+  if (!schema || !top) return undefined;
+  const scalar = (v: unknown): v is string | number =>
+    (typeof v === 'string' && v.trim() !== '') || (typeof v === 'number' && Number.isFinite(v));
+  let candidate: unknown;
+  if (Array.isArray(value) && value.length === 1 && scalar(value[0])) {
+    candidate = value[0];
+  } else if (
+    scalar(value) &&
+    (schema.type === 'array' || (Array.isArray(schema.type) && schema.type.includes('array')))
+  ) {
+    candidate =
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((v) => v.trim())
+            .filter((v) => v !== '')
+        : [value];
+  } else {
+    return undefined;
+  }
+  const errors = validateInstructionData({ ...data, [top]: candidate });
+  if (errors.some((e) => e.instancePath === `/${top}` || e.instancePath.startsWith(`/${top}/`)))
+    return undefined;
+  return Array.isArray(candidate)
+    ? `[${candidate.map((v) => yamlScalar(String(v))).join(', ')}]`
+    : yamlScalar(String(candidate));
+}
+
+/** Words YAML reads as something other than a string. */
+const YAML_RESERVED = /^(true|false|yes|no|on|off|null|~|y|n)$/i;
+
+/** `text` as a YAML scalar that reads back as the same string (or, for plain numbers, the same id). */
+export function yamlScalar(text: string): string {
+  if (/^[1-9]\d*$/.test(text)) return text;
+  if (
+    /^[A-Za-z][\w ./-]*$/.test(text) &&
+    !YAML_RESERVED.test(text) &&
+    !/\s$/.test(text) &&
+    !text.includes(' #')
+  )
+    return text;
+  if (/^\d+(\.\d+)?[kK]$/.test(text)) return text;
+  return JSON.stringify(text);
+}
+
+/** The `NEAREST_RECORDS` candidates closest to `value` by edit distance (ties in name order). */
+function nearest(value: string, candidates: readonly string[]): string[] {
+  if (value.length > 200) return [];
+  return candidates
+    .map((c) => ({ c, d: editDistance(value, c) }))
+    .sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : a.c > b.c ? 1 : 0))
+    .slice(0, NEAREST_RECORDS)
+    .map((x) => x.c);
+}
+
+/** Where another file's `id` value is (its first line when it cannot be read). */
+async function idRange(workspace: Workspace, fs: FileSystem, uri: string): Promise<Range> {
+  const known = workspace.ids.rangeFor(uri);
+  if (known) return known;
+  const text = await fs.readFile(uri);
+  return (text !== undefined && idRangeIn(text, parseInstruction(text))) || Range.create(0, 0, 0, 0);
 }

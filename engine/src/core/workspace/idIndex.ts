@@ -1,10 +1,25 @@
 /** Which instruction file uses which `id`, across the workspace, for the duplicate-id check. */
+import { isMap, isScalar } from 'yaml';
+import type { InstructionFile, Span } from '../format/parse';
+
+/** A line/character range (the shape of an LSP Range, without depending on its library). */
+export interface IdRange {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+}
+
 export class IdIndex {
   private readonly idOf = new Map<string, string>();
   private readonly urisOf = new Map<string, Set<string>>();
+  private readonly rangeOf = new Map<string, IdRange>();
 
-  /** Records the id of `uri` (`undefined`: the file has none). */
-  set(uri: string, id: string | undefined): void {
+  /**
+   * Records the id of `uri` (`undefined`: the file has none), with where its value is written (for
+   * the "same id here" location a duplicate points at).
+   */
+  set(uri: string, id: string | undefined, range?: IdRange): void {
+    if (range && id !== undefined) this.rangeOf.set(uri, range);
+    else this.rangeOf.delete(uri);
     const old = this.idOf.get(uri);
     if (old === id) return;
     if (old !== undefined) {
@@ -24,6 +39,11 @@ export class IdIndex {
 
   delete(uri: string): void {
     this.set(uri, undefined);
+  }
+
+  /** Where the id's value is written in `uri`, when known. */
+  rangeFor(uri: string): IdRange | undefined {
+    return this.rangeOf.get(uri);
   }
 
   idFor(uri: string): string | undefined {
@@ -82,4 +102,34 @@ export function generateUniqueId(seed: string, taken: (id: string) => boolean): 
     n = n >= 9_999_999_999 ? 1_000_000_000 : n + 1;
   }
   return String(n);
+}
+
+/** The span of the front matter's `id` value (offsets in the file's text). */
+export function idSpan(file: InstructionFile): Span | undefined {
+  const fm = file.frontMatter;
+  const contents = fm?.doc.contents;
+  if (!fm || !isMap(contents)) return undefined;
+  const pair = contents.items.find((p) => isScalar(p.key) && String(p.key.value) === 'id');
+  const node = pair?.value;
+  const range = node && typeof node === 'object' && 'range' in node ? node.range : undefined;
+  if (!Array.isArray(range)) return undefined;
+  return { start: fm.content.start + Number(range[0]), end: fm.content.start + Number(range[1]) };
+}
+
+/** The range of the id of a parsed file, as line/character positions. */
+export function idRangeIn(text: string, file: InstructionFile): IdRange | undefined {
+  const span = idSpan(file);
+  if (!span) return undefined;
+  return { start: positionIn(text, span.start), end: positionIn(text, span.end) };
+}
+
+/** The line/character of `offset` in `text`. */
+export function positionIn(text: string, offset: number): { line: number; character: number } {
+  let line = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, character: offset - lineStart };
 }

@@ -5,7 +5,7 @@
  */
 import type { FileSystem } from '../host';
 import { parseInstruction } from '../format/parse';
-import { IdIndex, normalizeId } from './idIndex';
+import { IdIndex, idRangeIn, normalizeId } from './idIndex';
 import { RecordStore } from './records';
 import { LocalRecordEngine } from './recordEngine';
 import type { RecordEngine } from './recordEngine';
@@ -183,7 +183,8 @@ export class Workspace {
       return;
     }
     this.files.add(uri);
-    this.ids.set(uri, normalizeId(parseInstruction(text).data?.['id']));
+    const file = parseInstruction(text);
+    this.ids.set(uri, normalizeId(file.data?.['id']), idRangeIn(text, file));
   }
 
   /**
