@@ -55,8 +55,9 @@ export class MedAlignLanguageClient {
         ),
       },
       outputChannel: this.output,
-      // The user's extra roots (user settings only; none in Restricted Mode).
-      initializationOptions: { allowedRoots: allowedRootsSetting() },
+      // The user's extra roots (user settings only; none in Restricted Mode). `watchesFiles`: the
+      // watcher above sends the file events, so the server registers no second one.
+      initializationOptions: { allowedRoots: allowedRootsSetting(), watchesFiles: true },
     };
     this.client = new LanguageClient('medalign', 'MedAlign Language Server', serverOptions, clientOptions);
     await this.client.start();

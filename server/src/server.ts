@@ -51,6 +51,7 @@ import type { RunOverrides } from '../../engine/src/core/features/runSettings';
 import type { ProjectSummary } from '../../engine/src/core/features/runInfo';
 import type { RunJob, RunPreparation } from '../../engine/src/core/run/prepared';
 import { checkContext, checkStrategy } from '../../engine/src/core/schema/schemas';
+import { RECORD_LIMITS } from '../../engine/src/core/record/parse';
 import {
   CheckSettingRequest,
   CountTokensRequest,
@@ -85,6 +86,15 @@ export interface ServerRuntime {
   createRunPreparation?: (workspaceFor: (uri: string) => Promise<Workspace>) => RunPreparation;
 }
 
+/** The first element of a set (its oldest). */
+const first = (set: Set<string>): string | undefined => set.values().next().value;
+
+/** Instructions first (what a user looks for in Problems), then templates, then records; each sorted. */
+function orderForValidation(uris: Iterable<string>): string[] {
+  const rank = (u: string) => ['instruction', 'template', 'record'].indexOf(fileKind(u));
+  return [...uris].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
 export function startServer(connection: Connection, runtime: ServerRuntime): void {
   const { fs } = runtime;
   const documents = new TextDocuments(TextDocument);
@@ -94,8 +104,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   );
   const workspaces: Workspace[] = [];
   const loose = new Map<string, Workspace>();
-  /** Closed files we published diagnostics for (duplicate ids), so they can be cleared later. */
+  /** Closed files we published diagnostics for, so they can be cleared later. */
   const publishedClosed = new Set<string>();
+  /** Projects whose files were all listed by a scan: their closed files are reported too. */
+  const reported = new Set<Workspace>();
   let folders: string[] = [];
   /** The user's extra roots (URIs), from the client's user-level setting only. */
   let allowedRoots: string[] = [];
@@ -148,7 +160,15 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       w.setAllowedRoots(allowedRoots);
       loose.set(root, w);
       await w.loadConfig();
-      if (hasConfig) await w.scan();
+      if (hasConfig) {
+        await w.scan();
+        reported.add(w);
+        // Its files are reported too, unless a workspace folder's scan already listed them.
+        queueClosed(
+          w,
+          [...w.files].filter((u) => !workspaces.some((f) => f.files.has(u))),
+        );
+      }
     }
     return w;
   }
@@ -156,10 +176,13 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     folders = (params.workspaceFolders ?? []).map((f) => f.uri.replace(/\/$/, ''));
     if (folders.length === 0 && params.rootUri) folders = [params.rootUri.replace(/\/$/, '')];
-    watchDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
-    allowedRoots = rootUris(
-      (params.initializationOptions as { allowedRoots?: unknown } | undefined)?.allowedRoots,
-    );
+    const options = params.initializationOptions as
+      { allowedRoots?: unknown; watchesFiles?: unknown } | undefined;
+    // The extension watches the files itself (its own watcher, no second one registered here).
+    watchDynamically =
+      !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration &&
+      options?.watchesFiles !== true;
+    allowedRoots = rootUris(options?.allowedRoots);
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -197,6 +220,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         for (const d of documents.all())
           if (isInside(root, d.uri) && isInstruction(d.uri)) w.updateInstruction(d.uri, d.getText());
         workspaces.push(w);
+        reported.add(w);
         log(
           `Indexed ${instructions} instruction files in ${w.label(root) || root} (${Date.now() - started} ms).`,
         );
@@ -220,7 +244,12 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     void ready.then(() => revalidateAll());
   });
 
-  // --- Diagnostics (push) -------------------------------------------------------------------------
+  // --- Diagnostics (push): open documents, and every file of a scanned project -------------------
+  // Open documents are validated on open and on every edit. Closed files of a scanned project
+  // (a workspace folder, or a folder with medalign.config.json) are validated from disk, one at a
+  // time in the background after the scan and again when they, their record or template, their id's
+  // other holders or the config change: the Problems panel lists the whole workspace, as
+  // `medalign check` does.
   const pending = new Map<string, ReturnType<typeof setTimeout>>();
 
   function scheduleValidation(document: TextDocument, delay = 0): void {
@@ -235,36 +264,118 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     );
   }
 
+  /** Instruction → the files its diagnostics depend on (record, template); and the reverse. */
+  const dependenciesOf = new Map<string, string[]>();
+  const dependents = new Map<string, Set<string>>();
+  function setDependencies(uri: string, deps: string[]): void {
+    for (const old of dependenciesOf.get(uri) ?? []) dependents.get(old)?.delete(uri);
+    if (deps.length === 0) dependenciesOf.delete(uri);
+    else dependenciesOf.set(uri, deps);
+    for (const dep of deps) {
+      let set = dependents.get(dep);
+      if (!set) dependents.set(dep, (set = new Set()));
+      set.add(uri);
+    }
+  }
+
+  async function diagnose(document: TextDocument, ws: Workspace, onDisk: boolean) {
+    if (isInstruction(document.uri))
+      setDependencies(document.uri, ws.dependencies(document.uri, service.parse(document).file.data));
+    return service.doValidation(document, ws, onDisk);
+  }
+
   async function validate(live: TextDocument): Promise<void> {
     // Open documents are updated in place by later edits: validate a snapshot of this version.
     const document = TextDocument.create(live.uri, live.languageId, live.version, live.getText());
-    const diagnostics = await runSafe('validation', [], async () => {
-      const ws = await workspaceFor(document.uri);
-      return service.doValidation(document, ws);
-    });
+    const diagnostics = await runSafe('validation', [], async () =>
+      diagnose(document, await workspaceFor(document.uri), false),
+    );
     // Publish only if the document is still at that version (a newer edit re-validates).
     const current = documents.get(document.uri);
-    if (current && current.version !== document.version) return;
+    if (current?.version !== document.version) return;
+    publishedClosed.delete(document.uri);
     await connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
   }
 
-  /** Open documents, plus closed files that share an id with another file. */
-  async function revalidateAll(): Promise<void> {
+  /** Closed files waiting to be validated from disk (a set: queued twice, validated once). */
+  const backlog = new Set<string>();
+  let draining: Promise<void> | undefined;
+  /** Versions for documents read from disk: negative, so never an editor's, and new each time. */
+  let diskVersion = 0;
+  const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  /** Validates `uris` of `ws` from disk in the background (open ones are validated as documents). */
+  function queueClosed(ws: Workspace | undefined, uris: Iterable<string>): void {
+    for (const uri of uris) {
+      if (!isOurs(uri)) continue;
+      const open = documents.get(uri);
+      if (open) scheduleValidation(open);
+      else if (!ws || reported.has(ws)) backlog.add(uri);
+    }
+    draining ??= drain().finally(() => (draining = undefined));
+  }
+
+  async function drain(): Promise<void> {
+    await ready;
+    for (let uri = first(backlog); uri !== undefined; uri = first(backlog)) {
+      backlog.delete(uri);
+      if (!documents.get(uri)) await validateClosed(uri);
+      // One file at a time, and every request that came meanwhile answered before the next.
+      await yieldToRequests();
+    }
+  }
+
+  async function clearClosed(uri: string): Promise<void> {
+    setDependencies(uri, []);
+    if (publishedClosed.delete(uri)) await connection.sendDiagnostics({ uri, diagnostics: [] });
+  }
+
+  async function validateClosed(uri: string): Promise<void> {
+    await runSafe('workspace validation', undefined, async () => {
+      const ws = await workspaceFor(uri);
+      if (!reported.has(ws)) return clearClosed(uri);
+      const kind = fileKind(uri);
+      const st = await fs.stat(uri);
+      if (st?.type !== 'file') return clearClosed(uri);
+      // A record beyond the size limit is refused by the record store before it is read.
+      const text = kind === 'record' && st.size > RECORD_LIMITS.bytes ? '' : await fs.readFile(uri);
+      if (text === undefined) return clearClosed(uri);
+      // Other XML (a pom.xml) is not ours: only records-folder files or a `<record` near the start.
+      if (
+        kind === 'record' &&
+        text !== '' &&
+        !isInside(ws.recordsFolder(), uri) &&
+        !text.slice(0, 4096).includes('<record')
+      )
+        return clearClosed(uri);
+      const document = TextDocument.create(
+        uri,
+        kind === 'instruction' ? 'medalign' : kind,
+        --diskVersion,
+        text,
+      );
+      const diagnostics = await diagnose(document, ws, true);
+      if (documents.get(uri)) return; // opened meanwhile: the open document's diagnostics win
+      if (diagnostics.length === 0 && !publishedClosed.has(uri)) return;
+      if (diagnostics.length > 0) publishedClosed.add(uri);
+      else publishedClosed.delete(uri);
+      await connection.sendDiagnostics({ uri, diagnostics });
+    });
+  }
+
+  /** Every file of every scanned project, and every open document. */
+  function revalidateAll(): void {
     for (const d of documents.all()) if (isOurs(d.uri)) scheduleValidation(d);
-    const dupes = new Set<string>();
-    for (const w of [...workspaces, ...loose.values()]) for (const u of w.ids.duplicatedUris()) dupes.add(u);
-    for (const uri of dupes) {
-      if (documents.get(uri)) continue;
-      const text = await fs.readFile(uri);
-      if (text === undefined) continue;
-      publishedClosed.add(uri);
-      await validate(TextDocument.create(uri, 'medalign', 0, text));
-    }
-    for (const uri of [...publishedClosed]) {
-      if (dupes.has(uri) || documents.get(uri)) continue;
-      publishedClosed.delete(uri);
-      await connection.sendDiagnostics({ uri, diagnostics: [] });
-    }
+    for (const ws of reported) queueClosed(ws, orderForValidation(ws.files));
+  }
+
+  /** Files whose duplicate-id diagnostic may change when `uri`'s id goes from `before` to its current id. */
+  function idNeighbours(ws: Workspace, uri: string, before: string | undefined): string[] {
+    const after = ws.ids.idFor(uri);
+    if (before === after) return [];
+    return [...(before ? ws.ids.urisFor(before) : []), ...(after ? ws.ids.urisFor(after) : [])].filter(
+      (u) => u !== uri,
+    );
   }
 
   /** An open document's text changed (or it was opened): re-index its id and validate. */
@@ -279,10 +390,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       const ws = await workspaceFor(document.uri);
       const before = ws.ids.idFor(document.uri);
       ws.updateInstruction(document.uri, document.getText());
-      if (opened) publishedClosed.delete(document.uri);
+      scheduleValidation(document);
       // A changed id can create or clear duplicates in other files.
-      if (before !== ws.ids.idFor(document.uri)) await revalidateAll();
-      else scheduleValidation(document);
+      queueClosed(ws, idNeighbours(ws, document.uri, before));
     })();
   }
 
@@ -290,37 +400,68 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   documents.onDidChangeContent((e) => onDocumentText(e.document, false));
 
   documents.onDidClose((e) => {
-    if (!isInstruction(e.document.uri)) {
-      if (isOurs(e.document.uri)) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
-      return;
-    }
-    void (async () => {
-      const ws = await workspaceFor(e.document.uri);
-      ws.updateInstruction(e.document.uri, await fs.readFile(e.document.uri));
-      await connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
-      await revalidateAll();
-    })();
-  });
-
-  connection.onDidChangeWatchedFiles((params) => {
-    void runSafe('file change', undefined, async () => {
-      for (const change of params.changes) {
-        const uri = change.uri;
-        const ws = await workspaceFor(uri);
-        const deleted = change.type === FileChangeType.Deleted;
-        if (uri.endsWith('/' + CONFIG_FILE_NAME)) {
-          roots.clear();
-          await ws.loadConfig();
-        } else if (isInstruction(uri)) {
-          if (!documents.get(uri)) ws.updateInstruction(uri, deleted ? undefined : await fs.readFile(uri));
-        } else {
-          if (deleted) ws.files.delete(uri);
-          else ws.files.add(uri);
-        }
+    const uri = e.document.uri;
+    if (!isOurs(uri)) return;
+    void runSafe('close', undefined, async () => {
+      const ws = await workspaceFor(uri);
+      if (isInstruction(uri)) {
+        const before = ws.ids.idFor(uri);
+        ws.updateInstruction(uri, await fs.readFile(uri));
+        queueClosed(ws, idNeighbours(ws, uri, before));
       }
-      await revalidateAll();
+      if (reported.has(ws) && (await fs.stat(uri))?.type === 'file') {
+        // Reported as it is on disk now (the editor may have closed it without saving).
+        publishedClosed.add(uri);
+        queueClosed(ws, [uri]);
+      } else {
+        setDependencies(uri, []);
+        await connection.sendDiagnostics({ uri, diagnostics: [] });
+      }
     });
   });
+
+  /** File events are gathered for a moment (a checkout or a save-all sends many at once). */
+  const fileEvents = new Map<string, number>();
+  let fileEventsTimer: ReturnType<typeof setTimeout> | undefined;
+  connection.onDidChangeWatchedFiles((params) => {
+    for (const c of params.changes) fileEvents.set(c.uri, c.type);
+    fileEventsTimer ??= setTimeout(() => {
+      fileEventsTimer = undefined;
+      const changes = [...fileEvents];
+      fileEvents.clear();
+      void runSafe('file change', undefined, () => onFilesChanged(changes));
+    }, 50);
+  });
+
+  async function onFilesChanged(changes: [string, number][]): Promise<void> {
+    for (const [uri, type] of changes) {
+      const deleted = type === FileChangeType.Deleted;
+      if (uri.endsWith('/' + CONFIG_FILE_NAME)) {
+        roots.clear();
+        const ws = await workspaceFor(uri);
+        await ws.loadConfig();
+        // Records folder, defaults and endpoints: every file of the project may change.
+        for (const d of documents.all()) if (isOurs(d.uri) && isInside(ws.root, d.uri)) scheduleValidation(d);
+        queueClosed(ws, orderForValidation(ws.files));
+        continue;
+      }
+      if (!isOurs(uri)) continue;
+      const ws = await workspaceFor(uri);
+      if (isInstruction(uri)) {
+        const before = ws.ids.idFor(uri);
+        if (!documents.get(uri)) ws.updateInstruction(uri, deleted ? undefined : await fs.readFile(uri));
+        queueClosed(ws, idNeighbours(ws, uri, before));
+      } else if (deleted) {
+        ws.files.delete(uri);
+      } else {
+        ws.files.add(uri);
+      }
+      if (deleted) await clearClosed(uri);
+      else queueClosed(ws, [uri]);
+      // Instructions that name this record or template (existing or not).
+      queueClosed(ws, [...(dependents.get(uri) ?? [])]);
+    }
+  }
 
   // --- Requests -----------------------------------------------------------------------------------
   const featureDoc = (uri: string) => {

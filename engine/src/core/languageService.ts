@@ -61,7 +61,11 @@ export function fileKind(uri: string): FileKind {
 
 export interface LanguageService {
   parse(document: TextDocument): ParsedDocument;
-  doValidation(document: TextDocument, workspace: Workspace): Promise<Diagnostic[]>;
+  /**
+   * `onDisk`: the document is the file as it is on disk (not open in an editor); a record is then
+   * parsed under its disk version, the one instructions naming it use, so it is parsed once.
+   */
+  doValidation(document: TextDocument, workspace: Workspace, onDisk?: boolean): Promise<Diagnostic[]>;
   doComplete(document: TextDocument, position: Position, workspace: Workspace): Promise<CompletionList>;
   /** `cancel`: the editor no longer wants the answer (work not started yet is dropped). */
   doHover(
@@ -116,10 +120,16 @@ export function getLanguageService(fs: FileSystem): LanguageService {
     return t;
   };
   /** An open record document, parsed by the workspace's engine (keyed by the editor's version). */
-  const record = async (document: TextDocument, ws: Workspace): Promise<EhrRecord | undefined> => {
-    const r = await ws.engine.load(document.uri, `doc:${document.version}`, () =>
-      Promise.resolve(document.getText()),
-    );
+  const record = async (
+    document: TextDocument,
+    ws: Workspace,
+    onDisk = false,
+  ): Promise<EhrRecord | undefined> => {
+    const r = onDisk
+      ? (await ws.records.get(document.uri)).record
+      : await ws.engine.load(document.uri, `doc:${document.version}`, () =>
+          Promise.resolve(document.getText()),
+        );
     // Only MedAlign records: other XML files in the workspace (a pom.xml) are left alone.
     if (!r || (r.rootName !== 'record' && !isInside(ws.recordsFolder(), document.uri))) return undefined;
     return r;
@@ -127,14 +137,14 @@ export function getLanguageService(fs: FileSystem): LanguageService {
 
   return {
     parse,
-    async doValidation(d, ws) {
+    async doValidation(d, ws, onDisk) {
       switch (fileKind(d.uri)) {
         case 'instruction':
           return doValidation(parse(d), d.uri, ws, fs);
         case 'template':
           return promptDiagnostics(d, template(d));
         case 'record': {
-          const r = await record(d, ws);
+          const r = await record(d, ws, onDisk);
           return r ? recordDiagnostics(d, r) : [];
         }
         default:

@@ -129,6 +129,49 @@ export class Workspace {
     return checkInside(this.fs, kind, uri, this.root, await this.canonicalRoots);
   }
 
+  /** The record an instruction names (`record` wins over `patient`), before any bounds check. */
+  recordTarget(fileUri: string, data: Record<string, unknown> | undefined): ResolvedRecord | undefined {
+    if (!data) return undefined;
+    const rec = data['record'];
+    const patient = normalizeId(data['patient']);
+    if (typeof rec === 'string' && rec.trim() !== '') {
+      return { uri: resolvePath(dirname(fileUri), rec.trim()), key: 'record', value: rec.trim() };
+    }
+    if (patient !== undefined && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(patient)) {
+      return {
+        uri: joinPath(this.recordsFolder(), `${patient}${RECORD_EXT}`),
+        key: 'patient',
+        value: patient,
+      };
+    }
+    return undefined;
+  }
+
+  /** The template an instruction uses (its own, else the config's default), before any bounds check. */
+  templateTarget(fileUri: string, data: Record<string, unknown> | undefined): ResolvedTemplate | undefined {
+    const t = data?.['template'];
+    if (typeof t === 'string' && t.trim() !== '') {
+      return { uri: resolvePath(dirname(fileUri), t.trim()), fromConfig: false };
+    }
+    if (this.config.defaults.template) {
+      return { uri: resolvePath(this.root, this.config.defaults.template), fromConfig: true };
+    }
+    return undefined;
+  }
+
+  /**
+   * The files an instruction's diagnostics depend on besides itself (its record and template, named
+   * or not existing yet), so a change to one of them re-validates it.
+   */
+  dependencies(fileUri: string, data: Record<string, unknown> | undefined): string[] {
+    const out: string[] = [];
+    const r = this.recordTarget(fileUri, data);
+    if (r) out.push(r.uri);
+    const t = this.templateTarget(fileUri, data);
+    if (t) out.push(t.uri);
+    return out;
+  }
+
   /**
    * The record an instruction points at, from its `patient` or `record` key (`record` wins if both),
    * with `outside` set when it (or the records folder) is outside the workspace.
@@ -137,15 +180,7 @@ export class Workspace {
     fileUri: string,
     data: Record<string, unknown> | undefined,
   ): Promise<ResolvedRecord | undefined> {
-    if (!data) return undefined;
-    let r: ResolvedRecord | undefined;
-    const rec = data['record'];
-    const patient = normalizeId(data['patient']);
-    if (typeof rec === 'string' && rec.trim() !== '') {
-      r = { uri: resolvePath(dirname(fileUri), rec.trim()), key: 'record', value: rec.trim() };
-    } else if (patient !== undefined && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(patient)) {
-      r = { uri: joinPath(this.recordsFolder(), `${patient}${RECORD_EXT}`), key: 'patient', value: patient };
-    }
+    const r = this.recordTarget(fileUri, data);
     if (!r) return undefined;
     const outside =
       (r.key === 'patient' ? await this.checkBounds(this.recordsFolder(), 'records folder') : undefined) ??
@@ -162,13 +197,7 @@ export class Workspace {
     fileUri: string,
     data: Record<string, unknown> | undefined,
   ): Promise<ResolvedTemplate | undefined> {
-    const t = data?.['template'];
-    let r: ResolvedTemplate | undefined;
-    if (typeof t === 'string' && t.trim() !== '') {
-      r = { uri: resolvePath(dirname(fileUri), t.trim()), fromConfig: false };
-    } else if (this.config.defaults.template) {
-      r = { uri: resolvePath(this.root, this.config.defaults.template), fromConfig: true };
-    }
+    const r = this.templateTarget(fileUri, data);
     if (!r) return undefined;
     const outside = await this.checkBounds(r.uri, 'template');
     if (outside) r.outside = outside;
