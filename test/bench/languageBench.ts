@@ -76,6 +76,26 @@ export async function runLanguageBench(): Promise<void> {
     }
     row('index 1,000 instruction files, core (median of 5)', fmt(median(index)), '< 2,000 ms');
 
+    // 2b. Workspace diagnostics: what the server does in the background for files that are not
+    //     open (issue 9): every instruction read from disk and validated, one after the other.
+    const all: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      const files = ws.filesWithExtension('.medalign');
+      const [ms] = await timeMs(async () => {
+        for (const [k, f] of files.entries()) {
+          const text = await nodeFileSystem.readFile(f);
+          if (text !== undefined)
+            await service.doValidation(
+              TextDocument.create(f, 'medalign', -(run * 10_000 + k + 1), text),
+              ws,
+              true,
+            );
+        }
+      });
+      all.push(ms);
+    }
+    row('check 1,000 closed instruction files from disk, core (median of 3)', fmt(median(all)), '< 2,000 ms');
+
     // 3. Through the real server over JSON-RPC: start-up (what activation waits for), indexing, and
     //    an edit until its diagnostics are published.
     const starts: number[] = [];
