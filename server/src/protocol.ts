@@ -9,6 +9,7 @@ import type {
   InstructionRunInfo,
   ProjectSummary,
 } from '../../engine/src/core/features/runInfo';
+import type { ContextFit } from '../../engine/src/core/features/contextFit';
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
 
@@ -113,6 +114,14 @@ export interface InstructionInfoResult extends Omit<InstructionRunInfo, 'instruc
 export namespace InstructionInfoRequest {
   export const method = 'medalign/instructionInfo';
   export const type = new RequestType<PrepareRunParams, InstructionInfoResult | null, void>(method);
+}
+
+/** What the context picker shows at each standard size (the hover's "what fits", for the instruction's record). */
+export type ContextFitResult = ContextFit;
+
+export namespace ContextFitRequest {
+  export const method = 'medalign/contextFit';
+  export const type = new RequestType<PrepareRunParams, ContextFitResult, void>(method);
 }
 
 /** Whether the schema accepts a context or strategy value (`null`), else the message every feature gives. */

@@ -53,6 +53,7 @@ import type { RunJob, RunPreparation } from '../../engine/src/core/run/prepared'
 import { checkContext, checkStrategy } from '../../engine/src/core/schema/schemas';
 import {
   CheckSettingRequest,
+  ContextFitRequest,
   CountTokensRequest,
   FrontMatterEditRequest,
   InstructionInfoRequest,
@@ -65,6 +66,7 @@ import {
 } from './protocol';
 import type {
   InstructionInfoResult,
+  ContextFitResult,
   PrepareRunParams,
   PreviewPromptResult,
   ProjectInfo,
@@ -495,6 +497,19 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         if ('plan' in p) return preparation.pack(p.plan);
         const planned = await preparation.plan(jobOf(p, p.text ?? documents.get(p.uri)?.getText()));
         return planned.ok ? preparation.pack(planned.plan) : planned;
+      },
+      token,
+    ),
+  );
+  connection.onRequest(ContextFitRequest.type, (p, token) =>
+    runSafe<ContextFitResult>(
+      'context fit',
+      { ok: false, message: 'internal error: see the server log', strategy: '', model: '', rows: [] },
+      async () => {
+        const d = await instructionDoc(p.uri, p.text);
+        if (!d) return { ok: false, message: `cannot read ${p.uri}`, strategy: '', model: '', rows: [] };
+        const ws = await currentWorkspaceFor(p.uri);
+        return service.contextFit(d, ws, overridesOf(p.overrides), token);
       },
       token,
     ),

@@ -26,6 +26,8 @@ import type { RunsTree } from './runsView';
 import { registerRunLens } from './runLens';
 import { RunStatusBar } from './statusBar';
 import { COMPARE_COMMAND } from './goldDiff';
+import { chooseInQuickInput, quickInputState } from './quickInput';
+import type { QuickInputState } from './quickInput';
 
 /** Only present when the extension runs its own tests (`ExtensionMode.Test`). */
 export interface RunTestHooks {
@@ -40,6 +42,10 @@ export interface RunTestHooks {
   approvals(): ApprovalEntry[];
   /** This extension's log folder (tests check no log holds a key). */
   logUri: vscode.Uri;
+  /** The quick pick or input box this extension shows now (step, Back, items, preselection). */
+  quickInput(): QuickInputState | undefined;
+  /** Checks (or activates) the open picker's items with these labels, as a click would. */
+  chooseInQuickInput(labels: string[]): boolean;
 }
 
 export interface RunApi {
@@ -111,6 +117,8 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       runsTree: view.tree,
       approvals: () => approvals.entries(),
       logUri: context.logUri,
+      quickInput: quickInputState,
+      chooseInQuickInput,
     },
   };
 }

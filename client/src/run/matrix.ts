@@ -8,7 +8,9 @@ import * as vscode from 'vscode';
 import type { RunJob } from '../../../engine/src';
 import type { ColumnContext } from './responsePanel';
 import { contextProblem, instructionDocument, instructionInfo } from './project';
-import { pickContexts, pickModels } from './pickers';
+import type { InstructionInfo } from './project';
+import { pickContexts, pickModels, pickerTitle } from './pickers';
+import { BACK } from './quickInput';
 import type { RunOptions, RunResult } from './runCommands';
 import { parseRunOptions } from './runCommands';
 import type { RunServices } from './services';
@@ -45,6 +47,34 @@ function parseMatrixOptions(x: unknown): MatrixOptions {
   return o;
 }
 
+/** Step 1 of 2 the models, step 2 of 2 the context lengths (with what fits); Back keeps the choices. */
+async function askMatrix(
+  s: RunServices,
+  doc: vscode.TextDocument,
+  info: InstructionInfo,
+  opts: MatrixOptions,
+): Promise<{ models: string[]; contexts: string[] } | undefined> {
+  const title = pickerTitle('run matrix for', doc.uri.fsPath);
+  let models = opts.models;
+  let contexts = opts.contexts;
+  const total = (opts.models ? 0 : 1) + (opts.contexts ? 0 : 1);
+  let pickedModels: string[] | undefined;
+  for (;;) {
+    if (!opts.models) {
+      const m = await pickModels(s, info, true, title, { step: 1, totalSteps: total }, pickedModels);
+      if (m === BACK || m === undefined) return undefined;
+      models = pickedModels = m;
+    }
+    if (!opts.contexts) {
+      const c = await pickContexts(doc, s, info, true, title, { step: total, totalSteps: total }, contexts);
+      if (c === BACK) continue;
+      if (c === undefined) return undefined;
+      contexts = c.values;
+    }
+    return models && contexts ? { models, contexts } : undefined;
+  }
+}
+
 export async function runMatrix(
   s: RunServices,
   doc: vscode.TextDocument,
@@ -52,18 +82,9 @@ export async function runMatrix(
 ): Promise<RunResult[]> {
   if (!runsAllowed()) return [];
   const info = await instructionInfo(doc, s.selection.get(doc.uri));
-  const models =
-    opts.models ??
-    (await pickModels(s, info, true, `MedAlign: run matrix for ${info.id ?? 'this instruction'} — models`));
-  if (!models) return [];
-  const contexts =
-    opts.contexts ??
-    (await pickContexts(
-      info,
-      true,
-      `MedAlign: run matrix for ${info.id ?? 'this instruction'} — context lengths`,
-    ));
-  if (!contexts) return [];
+  const chosen = await askMatrix(s, doc, info, opts);
+  if (!chosen) return [];
+  const { models, contexts } = chosen;
   for (const c of contexts) {
     const problem = await contextProblem(c);
     if (problem !== undefined) {
