@@ -15,7 +15,8 @@ import type { RunOptions, RunResult } from './runCommands';
 import { parseRunOptions } from './runCommands';
 import type { RunServices } from './services';
 import { runsAllowed } from './services';
-import { panelHeading, resultColumn } from './columns';
+import { matrixShape, panelHeading, resultColumn } from './columns';
+import type { ColumnFacts } from './panelMessages';
 import { offerFixes } from './fixes';
 import { runJobs } from './runJobs';
 
@@ -95,25 +96,33 @@ export async function runMatrix(
   const text = doc.getText();
   const jobs: RunJob[] = [];
   const titles: string[] = [];
+  const facts: ColumnFacts[] = [];
   for (const model of models) {
     for (const context of contexts) {
       const job: RunJob = { file: doc.uri.fsPath, text, model, context };
       if (opts.strategy) job.strategy = opts.strategy;
       jobs.push(job);
       titles.push(`${model} · ${context}`);
+      facts.push({ endpoint: model, context });
     }
   }
   const contextsOf: ColumnContext[] = jobs.map(() => ({ instruction: doc.uri }));
   const session = s.panel.start(
     panelHeading(info),
-    `Run matrix: ${models.length} model(s) × ${contexts.length} context length(s)`,
-    titles.map((title) => ({ title, status: 'queued', text: '', hasGold: info.gold !== '' })),
+    `Run matrix: ${matrixShape(models.length, contexts.length)} (${jobs.length} runs)`,
+    titles.map((title, i) => ({
+      title,
+      status: 'queued',
+      text: '',
+      hasGold: info.gold !== '',
+      facts: facts[i],
+    })),
     contextsOf,
   );
   const results = await runJobs(s, jobs, {
-    title: `MedAlign: ${jobs.length} runs of ${info.id ?? 'the instruction'}`,
+    title: `MedAlign: ${jobs.length} runs of ${path.basename(doc.uri.fsPath)}`,
     resume: opts.resume === true,
-    panel: { session, contexts: contextsOf, column: (r) => resultColumn(r, info, titles[r.index]) },
+    panel: { session, contexts: contextsOf, column: (r) => resultColumn(r, info, titles[r.index], facts[r.index]) },
     progressMessage: (p) =>
       `${p.done}/${p.total} done${p.failed + p.refused > 0 ? ` · ${p.failed + p.refused} not complete` : ''}`,
   });
