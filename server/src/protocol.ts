@@ -29,6 +29,8 @@ export interface PreviewPromptResult {
   error?: string;
   /** The read-only preview document's text. */
   text: string;
+  /** Its budget header, line by line (what the preview keeps in view above the messages). */
+  header?: string[];
   /** The exact chat messages that would be sent. */
   messages: { role: string; content: string }[];
   model: string;

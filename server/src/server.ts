@@ -421,6 +421,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         const result: PreviewPromptResult = {
           ok: pv.ok,
           text: pv.text,
+          header: pv.header,
           messages: pv.messages,
           model: pv.settings.model,
           context: pv.settings.context,

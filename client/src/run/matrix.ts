@@ -4,6 +4,7 @@
  * Runs through runJobs.ts (the engine's runMany: concurrency-limited, one approval question per
  * endpoint), like a single run.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunJob } from '../../../engine/src';
 import type { ColumnContext } from './responsePanel';
@@ -122,7 +123,11 @@ export async function runMatrix(
   const results = await runJobs(s, jobs, {
     title: `MedAlign: ${jobs.length} runs of ${path.basename(doc.uri.fsPath)}`,
     resume: opts.resume === true,
-    panel: { session, contexts: contextsOf, column: (r) => resultColumn(r, info, titles[r.index], facts[r.index]) },
+    panel: {
+      session,
+      contexts: contextsOf,
+      column: (r) => resultColumn(r, info, titles[r.index], facts[r.index]),
+    },
     progressMessage: (p) =>
       `${p.done}/${p.total} done${p.failed + p.refused > 0 ? ` · ${p.failed + p.refused} not complete` : ''}`,
   });

@@ -162,7 +162,8 @@ export async function pickContexts(
     });
     if (picked === BACK || picked === undefined) return picked;
     values = picked.filter((p) => p.value !== undefined).map((p) => p.value!);
-    if (!picked.some((p) => p.value === undefined)) return values.length > 0 ? { values, custom: false } : undefined;
+    if (!picked.some((p) => p.value === undefined))
+      return values.length > 0 ? { values, custom: false } : undefined;
     const more: Partial<StepPosition> =
       pos.step !== undefined && pos.totalSteps !== undefined
         ? { step: pos.step + 1, totalSteps: pos.totalSteps + 1 }
@@ -185,7 +186,11 @@ async function pickScope(
   pos: Partial<StepPosition>,
 ): Promise<Scope | Back | undefined> {
   const items: (vscode.QuickPickItem & { scope: Scope })[] = [
-    { label: 'For this window', description: 'until the window closes; the file is not changed', scope: 'window' },
+    {
+      label: 'For this window',
+      description: 'until the window closes; the file is not changed',
+      scope: 'window',
+    },
     { label: 'Write to the front matter', description: `${key}: ${value}`, scope: 'file' },
   ];
   const from = key === 'model' ? info.modelFrom : info.contextFrom;
@@ -282,8 +287,7 @@ export function registerPickers(s: RunServices): vscode.Disposable[] {
         );
         return false;
       }
-      const scope =
-        fixedScope ?? (await pickScope(key, v, info, title, { step: steps, totalSteps: steps }));
+      const scope = fixedScope ?? (await pickScope(key, v, info, title, { step: steps, totalSteps: steps }));
       if (scope === BACK) {
         chosen = undefined;
         continue;

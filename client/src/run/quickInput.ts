@@ -150,7 +150,7 @@ export function pickStep<I extends vscode.QuickPickItem>(p: PickStep<I>): Promis
       }),
       qp.onDidHide(() => finish(undefined)),
     );
-    open = qp as unknown as vscode.QuickPick<vscode.QuickPickItem>;
+    open = qp;
     qp.show();
     if (p.refine) {
       qp.busy = true;

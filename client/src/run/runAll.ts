@@ -90,7 +90,11 @@ async function askOptions(files: vscode.Uri[]): Promise<BatchOptions | undefined
   ];
   type ResumeItem = vscode.QuickPickItem & { resume: boolean };
   const resumeItems: ResumeItem[] = [
-    { label: 'Skip what already ran', description: 'resume: runs with unchanged inputs are kept', resume: true },
+    {
+      label: 'Skip what already ran',
+      description: 'resume: runs with unchanged inputs are kept',
+      resume: true,
+    },
     { label: 'Run everything again', description: 'new runs for every instruction', resume: false },
   ];
   const where =

@@ -22,6 +22,8 @@ export interface PromptPreview {
   recordUri?: string;
   pack?: PackResult;
   messages: ChatMessage[];
+  /** The budget header's lines (file, record and settings, budget, kept and cut, prompt size). */
+  header: string[];
   /** The whole preview as a read-only text document: budget header, then each message verbatim. */
   text: string;
 }
@@ -39,6 +41,7 @@ export async function buildPreview(
     error,
     settings,
     messages: [],
+    header: [`MedAlign prompt preview — ${error}`],
     text: `MedAlign prompt preview — ${error}\n`,
   });
   if (!file.data) return fail('the front matter could not be read; fix its errors first.');
@@ -70,6 +73,7 @@ export async function buildPreview(
     recordUri: resolved.uri,
     pack,
     messages: pack.messages,
+    header,
     text: `${header.join('\n')}\n\n${body}\n`,
   };
   if (!pack.ok) preview.error = pack.error ?? 'the prompt does not fit';
