@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PreviewPromptRequest } from '../../server/src/protocol';
 import type { MedAlignLanguageClient } from './languageClient';
+import { keepEditorWide } from './run/responsePanel';
 import { isFromPreview, makePreviewNonce, previewHtml } from './previewWebview';
 import type { PreviewSnapshot, PreviewView, ToPreview } from './previewWebview';
 
@@ -110,6 +111,7 @@ export class PromptPreviewPanels implements vscode.Disposable {
     let entry = this.panels.get(key);
     if (entry) entry.panel.reveal(undefined, true);
     else {
+      const alone = vscode.window.tabGroups.all.length === 1;
       const panel = vscode.window.createWebviewPanel(
         PREVIEW_VIEW_TYPE,
         `Prompt: ${path.basename(source.path)}`,
@@ -121,6 +123,7 @@ export class PromptPreviewPanels implements vscode.Disposable {
           enableFindWidget: true,
         },
       );
+      if (alone) void keepEditorWide();
       const e = { panel, ready: false, deps: new Set<string>([key]), source };
       entry = e;
       this.panels.set(key, e);

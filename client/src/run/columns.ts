@@ -40,18 +40,17 @@ export function runMeta(run: RunRecord, file: string | undefined): string {
   return parts.join(' · ');
 }
 
-/** The record days a run kept, e.g. `2019-04-02 → 2020-12-07 · 3 of 9 visits`. */
-function keptSpan(run: RunRecord): string {
+/** The record days a run kept (`2019-04-02 → 2020-12-07`), and how many visits (a tooltip). */
+function keptSpan(run: RunRecord): { kept: string; keptNote: string } {
   const t = run.tokens;
-  const visits =
-    t.visitsCut === 0 ? 'whole record' : `${t.visitsKept} of ${t.visitsKept + t.visitsCut} visits`;
-  const span =
-    run.record.keptFrom && run.record.keptTo
-      ? run.record.keptFrom === run.record.keptTo
-        ? run.record.keptFrom
-        : `${run.record.keptFrom} → ${run.record.keptTo}`
-      : undefined;
-  return t.recordKept === 0 ? 'nothing' : span ? `${span} · ${visits}` : visits;
+  const keptNote =
+    t.visitsCut === 0
+      ? `the whole record (${t.visitsKept} visits)`
+      : `${t.visitsKept} of ${t.visitsKept + t.visitsCut} visits`;
+  const { keptFrom, keptTo } = run.record;
+  if (t.recordKept === 0) return { kept: 'nothing', keptNote: 'no part of the record fit' };
+  if (!keptFrom || !keptTo) return { kept: keptNote, keptNote };
+  return { kept: keptFrom === keptTo ? keptFrom : `${keptFrom} → ${keptTo}`, keptNote };
 }
 
 /** The summary grid's row for a run. */
@@ -64,7 +63,7 @@ export function factsOfRun(run: RunRecord): ColumnFacts {
     endpoint: run.endpoint.id,
     context: run.contextLabel,
     promptTokens: `${run.estimated ? '≈' : ''}${n(run.tokens.prompt)}`,
-    kept: keptSpan(run),
+    ...keptSpan(run),
     answer: `${n(run.tokens.completion)} tokens`,
     latency,
   };

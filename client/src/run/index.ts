@@ -36,6 +36,8 @@ export interface RunTestHooks {
   /** The state last sent to the panel. */
   panelState(): PanelState;
   panelVisible(): boolean;
+  /** Collapses or expands a panel column (`all`: every one), as its ▸/▾ button does. */
+  panelCollapse(index: number | 'all', collapsed: boolean): void;
   statusBarText(): string | undefined;
   runsTree: RunsTree;
   /** The user-level approvals (globalState). */
@@ -45,7 +47,7 @@ export interface RunTestHooks {
   /** The quick pick or input box this extension shows now (step, Back, items, preselection). */
   quickInput(): QuickInputState | undefined;
   /** Checks (or activates) the open picker's items with these labels, as a click would. */
-  chooseInQuickInput(labels: string[]): boolean;
+  chooseInQuickInput(labels: string[]): Promise<boolean>;
 }
 
 export interface RunApi {
@@ -113,6 +115,7 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       panelSnapshot: (timeoutMs) => panel.snapshot(timeoutMs),
       panelState: () => panel.lastState(),
       panelVisible: () => panel.visible,
+      panelCollapse: (index, collapsed) => panel.collapse(index, collapsed),
       statusBarText: () => statusBar.text,
       runsTree: view.tree,
       approvals: () => approvals.entries(),

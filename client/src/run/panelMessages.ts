@@ -33,8 +33,9 @@ export interface ColumnFacts {
   endpoint: string;
   context: string;
   promptTokens?: string;
-  /** The record days the prompt kept, e.g. `2019-04-02 → 2020-12-07 (3 of 9 visits)`. */
+  /** The record days the prompt kept, e.g. `2019-04-02 → 2020-12-07`; `keptNote` says how many visits. */
   kept?: string;
+  keptNote?: string;
   /** Answer length, e.g. `455 tokens`. */
   answer?: string;
   /** e.g. `2.3 s (first text 420 ms)`. */

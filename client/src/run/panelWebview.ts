@@ -201,6 +201,7 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
       v.cells[k].textContent = t;
     });
     v.cells[2].className = `cell-status status-${c.status}`;
+    v.cells[4].title = f?.keptNote ?? '';
   };
 
   const render = (s: PanelState): void => {
@@ -284,7 +285,7 @@ body {
 #summary-tools { display: flex; gap: 6px; align-items: center; margin: 2px 0 6px; }
 #summary-tools .label { color: var(--vscode-descriptionForeground); margin-right: auto; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-th, td { text-align: left; padding: 2px 8px 2px 0; vertical-align: top; }
+th, td { text-align: left; padding: 2px 10px 2px 0; vertical-align: top; white-space: nowrap; }
 th { font-weight: 600; color: var(--vscode-descriptionForeground); white-space: nowrap;
   border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-contrastBorder, transparent)); }
 tbody tr { border-bottom: 1px solid var(--vscode-editorWidget-border, transparent); }
@@ -377,7 +378,7 @@ export function panelHtml(nonce: string): string {
 <div id="top"><div id="heading">MedAlign response</div><div id="detail"></div></div>
 <div id="empty" hidden>Run an instruction (▶ Run above its “## Instruction”) to see the answer stream in here.</div>
 <section id="summary" hidden aria-label="Runs at a glance">
-<div id="summary-tools"><span class="label">Runs at a glance · ▸/▾ shows or hides an answer below</span><button id="expand-all" class="action" type="button">Expand all</button><button id="collapse-all" class="action" type="button">Collapse all</button></div>
+<div id="summary-tools"><span class="label" title="▸/▾ shows or hides a run’s answer below">Runs at a glance</span><button id="expand-all" class="action" type="button">Expand all</button><button id="collapse-all" class="action" type="button">Collapse all</button></div>
 <table><thead><tr id="summary-head"><th class="cell-toggle"></th><th>Endpoint</th><th>Context</th><th>Status</th><th>Prompt</th><th>Kept record</th><th>Answer</th><th>Latency</th></tr></thead><tbody id="summary-body"></tbody></table>
 </section>
 <main id="columns"></main>

@@ -90,14 +90,36 @@ export function quickInputState(): QuickInputState | undefined {
 /**
  * Marks the open picker's items with these labels as chosen (checked when it picks many, else
  * active), as clicking them would; the test then accepts with `workbench.action.acceptSelectedQuickOpenItem`.
+ * Resolves once the workbench reports that choice back (a picker just shown may still report its
+ * initial choice afterwards, which would undo an earlier one: the choice is made again then).
  */
-export function chooseInQuickInput(labels: string[]): boolean {
-  if (!open || !('items' in open)) return false;
-  const items = open.items.filter((i) => labels.includes(i.label));
-  if (items.length !== labels.length) return false;
-  if (open.canSelectMany) open.selectedItems = items;
-  else open.activeItems = items;
-  return true;
+export async function chooseInQuickInput(labels: string[]): Promise<boolean> {
+  const same = (xs: readonly vscode.QuickPickItem[]) =>
+    xs.length === labels.length && xs.every((x) => labels.includes(x.label));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const q = open;
+    if (!q || !('items' in q)) return false;
+    const items = q.items.filter((i) => labels.includes(i.label));
+    if (items.length !== labels.length) return false;
+    const echoed = new Promise<boolean>((resolve) => {
+      const event = q.canSelectMany ? q.onDidChangeSelection : q.onDidChangeActive;
+      const sub = event((xs) => {
+        if (!same(xs)) return;
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(true);
+      });
+      const timer = setTimeout(() => {
+        sub.dispose();
+        resolve(false);
+      }, 1500);
+    });
+    if (q.canSelectMany) q.selectedItems = items;
+    else q.activeItems = items;
+    await echoed;
+    if (open === q && same(q.canSelectMany ? q.selectedItems : q.activeItems)) return true;
+  }
+  return false;
 }
 
 function position(q: vscode.QuickInput, p: Partial<StepPosition>): void {

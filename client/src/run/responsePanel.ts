@@ -61,14 +61,15 @@ export class PanelSession {
 }
 
 /** Share of the editor area the instruction keeps when the panel opens a group beside it. */
-export const EDITOR_SHARE = 0.6;
+export const EDITOR_SHARE = 2 / 3;
 
 /**
- * An even split would cut the instruction's CodeLens line off ("Compare w…"): when the panel made
- * the second group of a single-group layout, the instruction's group keeps EDITOR_SHARE of the width.
+ * An even split would cut the instruction's CodeLens line off ("Compare w…"): when a panel (the
+ * response, the prompt preview) made the second group of a single-group layout, the instruction's
+ * group keeps EDITOR_SHARE of the width.
  * A layout the user arranged (more groups, or nested) is left alone.
  */
-async function keepEditorWide(): Promise<void> {
+export async function keepEditorWide(): Promise<void> {
   type Layout = { orientation: number; groups: { groups?: unknown[]; size?: number }[] };
   const layout = await vscode.commands.executeCommand<Layout | undefined>('vscode.getEditorLayout');
   if (!layout || layout.orientation !== 0 || layout.groups.length !== 2) return;

@@ -28,6 +28,16 @@ export interface PromptPreview {
   text: string;
 }
 
+/** The hover's markdown as plain text: no bold markers, no backslash escapes, no entities. */
+function plainText(markdown: string): string {
+  return markdown
+    .replace(/\*\*/g, '')
+    .replace(/\\([\\`*_~[\]()|])/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
 export async function buildPreview(
   file: InstructionFile,
   uri: string,
@@ -62,7 +72,7 @@ export async function buildPreview(
     `MedAlign prompt preview — ${workspace.label(uri)}`,
     `record ${workspace.label(resolved.uri)} · model ${settings.model} · context ${settings.contextLabel} · strategy ${settings.strategy}`,
     '',
-    packMarkdown(pack, settings).replace(/\*\*/g, ''),
+    plainText(packMarkdown(pack, settings)),
     '',
     `prompt: ${formatTokenCount(pack.budget.prompt, pack.estimated)} tokens, limit ${formatTokenCount(pack.budget.limit, false)} (context − reserve)`,
   ];
@@ -73,7 +83,7 @@ export async function buildPreview(
     recordUri: resolved.uri,
     pack,
     messages: pack.messages,
-    header,
+    header: header.join('\n').split('\n'),
     text: `${header.join('\n')}\n\n${body}\n`,
   };
   if (!pack.ok) preview.error = pack.error ?? 'the prompt does not fit';
