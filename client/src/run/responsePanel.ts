@@ -61,7 +61,7 @@ export class PanelSession {
 }
 
 /** Share of the editor area the instruction keeps when the panel opens a group beside it. */
-export const EDITOR_SHARE = 2 / 3;
+export const EDITOR_SHARE = 0.7;
 
 /**
  * An even split would cut the instruction's CodeLens line off ("Compare w…"): when a panel (the
