@@ -135,7 +135,12 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     const rowToggle = el('button', 'toggle', first);
     rowToggle.setAttribute('type', 'button');
     const cells: El[] = [];
-    for (let k = 0; k < 7; k++) cells.push(el('td', k === 2 ? 'cell-status' : '', row));
+    const LABEL = ['', '', '', 'prompt', 'kept', 'answer', 'latency'];
+    for (let k = 0; k < 7; k++) {
+      const td = el('td', k === 2 ? 'cell-status' : '', row);
+      if (LABEL[k]) td.setAttribute('data-label', LABEL[k]);
+      cells.push(td);
+    }
     const v: ColumnView = {
       root,
       toggle,
@@ -294,6 +299,13 @@ td.cell-toggle, th.cell-toggle { width: 1.6em; padding-right: 2px; }
 td.status-complete { color: var(--vscode-testing-iconPassed, var(--vscode-foreground)); }
 td.status-error, td.status-refused { color: var(--vscode-errorForeground); }
 td.status-cancelled { color: var(--vscode-editorWarning-foreground); }
+/* A narrow panel (beside a wide instruction): each run's row wraps, its cells labelled. */
+@media (max-width: 560px) {
+  thead { display: none; }
+  tbody tr { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: 10px; padding: 3px 0; }
+  tbody td { padding: 0; }
+  tbody td[data-label]::before { content: attr(data-label) ' '; color: var(--vscode-descriptionForeground); }
+}
 #columns { flex: 1; display: flex; gap: 0; overflow-x: auto; min-height: 0; }
 .column {
   flex: 1 1 0; min-width: 260px; display: flex; flex-direction: column; min-height: 0; overflow: hidden;
