@@ -44,6 +44,8 @@ export interface RunTestHooks {
   approvals(): ApprovalEntry[];
   /** This extension's log folder (tests check no log holds a key). */
   logUri: vscode.Uri;
+  /** Forgets this window's model and context choice for an instruction (back to its front matter). */
+  clearChoice(uri: vscode.Uri): void;
   /** The quick pick or input box this extension shows now (step, Back, items, preselection). */
   quickInput(): QuickInputState | undefined;
   /** Checks (or activates) the open picker's items with these labels, as a click would. */
@@ -120,6 +122,10 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       runsTree: view.tree,
       approvals: () => approvals.entries(),
       logUri: context.logUri,
+      clearChoice: (uri) => {
+        selection.set(uri, 'model', undefined);
+        selection.set(uri, 'context', undefined);
+      },
       quickInput: quickInputState,
       chooseInQuickInput,
     },

@@ -71,7 +71,7 @@ describe('MedAlign pickers and previews', function () {
     configText = fs.readFileSync(configUri.fsPath, 'utf8');
     const config = JSON.parse(configText) as { endpoints: unknown[] };
     config.endpoints.push({
-      id: 'fake-local',
+      id: 'fake-ui',
       kind: 'openai-compatible',
       baseUrl: fake.baseUrl,
       model: 'fake-model',
@@ -79,6 +79,12 @@ describe('MedAlign pickers and previews', function () {
       encoding: 'cl100k_base',
     });
     fs.writeFileSync(configUri.fsPath, JSON.stringify(config, null, 2));
+    // Once the server reads the new config, fake-ui can be chosen; then back to the front matter
+    // (earlier suites may have left a choice for this window).
+    await waitFor('the server to know fake-ui', async () =>
+      vscode.commands.executeCommand<boolean>('medalign.pickModel', uri, 'fake-ui', 'window'),
+    );
+    hooks.clearChoice(uri);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: false });
   });
@@ -162,14 +168,14 @@ describe('MedAlign pickers and previews', function () {
     assert.deepEqual([s1.totalSteps, s1.back], [2, false]);
     assert.deepEqual(s1.selected, ['gpt-4o']);
     await shot('picker-matrix-models', ['.quick-input-widget:has-text("run matrix")']);
-    await choose(['baseline', 'fake-local']);
+    await choose(['baseline', 'fake-ui']);
     const s2 = await quickInput('the matrix contexts', (q) => q.step === 2 && !q.busy);
     assert.deepEqual([s2.totalSteps, s2.back], [2, true]);
     assert.deepEqual(s2.selected, ['16k']);
     assert.match(s2.items[0].detail, /back to \d{4}-\d\d-\d\d$/);
     await vscode.commands.executeCommand('workbench.action.quickInputBack');
     const back = await quickInput('the models again', (q) => q.step === 1);
-    assert.deepEqual(back.selected, ['baseline', 'fake-local'], 'Back keeps the checked models');
+    assert.deepEqual(back.selected, ['baseline', 'fake-ui'], 'Back keeps the checked models');
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     assert.deepEqual(await done, []);
   });
@@ -227,7 +233,7 @@ describe('MedAlign pickers and previews', function () {
     await vscode.commands.executeCommand('workbench.action.editorLayoutSingle');
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: false });
     const results = await vscode.commands.executeCommand<RunResult[]>('medalign.runMatrix', uri, {
-      models: ['baseline', 'fake-local'],
+      models: ['baseline', 'fake-ui'],
       contexts: ['4k', '8k', '16k'],
     });
     assert.deepEqual(
@@ -254,9 +260,9 @@ describe('MedAlign pickers and previews', function () {
         ['baseline', '4k', 'complete'],
         ['baseline', '8k', 'complete'],
         ['baseline', '16k', 'complete'],
-        ['fake-local', '4k', 'complete'],
-        ['fake-local', '8k', 'complete'],
-        ['fake-local', '16k', 'complete'],
+        ['fake-ui', '4k', 'complete'],
+        ['fake-ui', '8k', 'complete'],
+        ['fake-ui', '16k', 'complete'],
       ],
     );
     for (const row of snap.summary.slice(1)) {
