@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { MedAlignLanguageClient } from './languageClient';
 import { registerCommands } from './commands';
 import { registerPreview } from './preview';
+import type { PromptPreviewPanels } from './preview';
 import { registerRun } from './run';
 import type { RunApi } from './run';
 
@@ -15,14 +16,14 @@ export function activate(context: vscode.ExtensionContext): MedAlignApi {
   const started = Date.now();
   client = new MedAlignLanguageClient(context);
   registerCommands(context, client);
-  registerPreview(context, client);
+  const preview = registerPreview(context, client);
   const run = registerRun(context, client);
   // Activation does not wait for the server: features light up when it is ready (`ready`).
   const ready = client.start().catch((err: unknown) => {
     client?.output.error(`The MedAlign language server failed to start: ${String(err)}`);
     void vscode.window.showErrorMessage('MedAlign: the language server failed to start. See its output.');
   });
-  return { activationMs: Date.now() - started, ready, client, run };
+  return { activationMs: Date.now() - started, ready, client, run, preview };
 }
 
 export async function deactivate(): Promise<void> {
@@ -38,4 +39,6 @@ export interface MedAlignApi {
   client: MedAlignLanguageClient;
   /** The run-lens (test hooks only when the extension runs its tests). */
   run: RunApi;
+  /** The prompt previews (tests read what they show with `snapshot`). */
+  preview: PromptPreviewPanels;
 }

@@ -1,13 +1,20 @@
 /**
- * "Preview prompt": a read-only virtual document with the exact prompt an instruction would send
- * and its budget, rendered by the language server, refreshed as the instruction, its template, its
- * record or the config change.
+ * "Preview prompt": the exact prompt an instruction would send and its budget, rendered by the
+ * language server (`medalign/previewPrompt`), refreshed as the instruction, its template, its record
+ * or the config change. Shown as a webview (the chat messages with their roles, wrapped, under a
+ * budget header that stays in view, as Prompty shows a prompt) and, on request ("Open as text"), as
+ * a read-only virtual document to copy, search or diff.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PreviewPromptRequest } from '../../server/src/protocol';
 import type { MedAlignLanguageClient } from './languageClient';
+import { keepEditorWide } from './run/responsePanel';
+import { isFromPreview, makePreviewNonce, previewHtml } from './previewWebview';
+import type { PreviewSnapshot, PreviewView, ToPreview } from './previewWebview';
 
 export const PREVIEW_SCHEME = 'medalign-preview';
+export const PREVIEW_VIEW_TYPE = 'medalign.promptPreview';
 
 export class PromptPreviewProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
@@ -72,33 +79,189 @@ export class PromptPreviewProvider implements vscode.TextDocumentContentProvider
   }
 }
 
+/** One webview per previewed instruction: role-labelled messages under a sticky budget header. */
+export class PromptPreviewPanels implements vscode.Disposable {
+  private readonly panels = new Map<
+    string,
+    { panel: vscode.WebviewPanel; ready: boolean; deps: Set<string>; source: vscode.Uri }
+  >();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly snapshots = new Map<number, (s: PreviewSnapshot) => void>();
+  private nextSnapshot = 1;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly client: MedAlignLanguageClient,
+    private readonly openAsText: (source: vscode.Uri) => Promise<unknown>,
+  ) {
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{medalign,prompt,xml,json}');
+    const onFile = (uri: vscode.Uri) => this.refreshDependents(uri.toString());
+    this.disposables.push(
+      watcher,
+      watcher.onDidChange(onFile),
+      watcher.onDidCreate(onFile),
+      watcher.onDidDelete(onFile),
+      vscode.workspace.onDidChangeTextDocument((e) => this.refreshDependents(e.document.uri.toString())),
+    );
+  }
+
+  /** Shows (or reveals) the preview of `source` beside the editor and renders it. */
+  async show(source: vscode.Uri): Promise<void> {
+    const key = source.toString();
+    let entry = this.panels.get(key);
+    if (entry) entry.panel.reveal(undefined, true);
+    else {
+      const alone = vscode.window.tabGroups.all.length === 1;
+      const panel = vscode.window.createWebviewPanel(
+        PREVIEW_VIEW_TYPE,
+        `Prompt: ${path.basename(source.path)}`,
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        {
+          enableScripts: true,
+          localResourceRoots: [],
+          retainContextWhenHidden: false,
+          enableFindWidget: true,
+        },
+      );
+      if (alone) void keepEditorWide();
+      const e = { panel, ready: false, deps: new Set<string>([key]), source };
+      entry = e;
+      this.panels.set(key, e);
+      panel.webview.html = previewHtml(makePreviewNonce());
+      const subs = [
+        panel.webview.onDidReceiveMessage((m: unknown) => {
+          if (!isFromPreview(m)) return;
+          if (m.type === 'ready') {
+            e.ready = true;
+            void this.render(key);
+          } else if (m.type === 'openAsText') void this.openAsText(source);
+          else {
+            this.snapshots.get(m.requestId)?.(m.snapshot);
+            this.snapshots.delete(m.requestId);
+          }
+        }),
+        panel.onDidChangeViewState(() => {
+          if (!panel.visible) e.ready = false;
+        }),
+        panel.onDidDispose(() => {
+          this.panels.delete(key);
+          for (const d of subs) d.dispose();
+        }),
+      ];
+      return;
+    }
+    if (entry.ready) await this.render(key);
+  }
+
+  /** What the preview of `source` shows, read from its DOM (`undefined`: not loaded or no answer). */
+  snapshot(source: vscode.Uri, timeoutMs = 2000): Promise<PreviewSnapshot | undefined> {
+    const e = this.panels.get(source.toString());
+    if (!e?.ready) return Promise.resolve(undefined);
+    const requestId = this.nextSnapshot++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.snapshots.delete(requestId);
+        resolve(undefined);
+      }, timeoutMs);
+      this.snapshots.set(requestId, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      void e.panel.webview.postMessage({ type: 'snapshot', requestId } satisfies ToPreview);
+    });
+  }
+
+  private async render(key: string): Promise<void> {
+    const e = this.panels.get(key);
+    if (!e) return;
+    const lc = this.client.languageClient;
+    let view: PreviewView;
+    const file = vscode.workspace.asRelativePath(e.source);
+    try {
+      if (!lc) throw new Error('The MedAlign language server is not running.');
+      await this.client.ready;
+      const r = await lc.sendRequest(PreviewPromptRequest.type, { uri: key });
+      e.deps = new Set(r.dependsOn);
+      view = { file, ok: r.ok, header: r.header ?? [], messages: r.messages };
+      if (r.error !== undefined) view.error = r.error;
+      if (r.promptTokens !== undefined) view.promptTokens = r.promptTokens;
+    } catch (err) {
+      view = {
+        file,
+        ok: false,
+        header: [],
+        messages: [],
+        error: err instanceof Error ? err.message : String(err),
+      };
+    }
+    if (e.ready) void e.panel.webview.postMessage({ type: 'show', view } satisfies ToPreview);
+  }
+
+  private refreshDependents(changed: string): void {
+    for (const [key, e] of this.panels) {
+      if (!e.deps.has(changed)) continue;
+      const t = this.timers.get(key);
+      if (t) clearTimeout(t);
+      this.timers.set(
+        key,
+        setTimeout(() => {
+          this.timers.delete(key);
+          void this.render(key);
+        }, 250),
+      );
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const e of this.panels.values()) e.panel.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function sourceOf(arg: unknown): vscode.Uri | undefined {
+  const source =
+    typeof arg === 'string' ? vscode.Uri.parse(arg) : arg instanceof vscode.Uri ? arg : undefined;
+  const s = source ?? vscode.window.activeTextEditor?.document.uri;
+  if (!s || !s.path.endsWith('.medalign')) {
+    void vscode.window.showWarningMessage(
+      'MedAlign: open a .medalign instruction file to preview its prompt.',
+    );
+    return undefined;
+  }
+  return s;
+}
+
 export function registerPreview(
   context: vscode.ExtensionContext,
   client: MedAlignLanguageClient,
-): PromptPreviewProvider {
+): PromptPreviewPanels {
   const provider = new PromptPreviewProvider(client);
+  const openAsText = async (source: vscode.Uri) => {
+    const doc = await vscode.workspace.openTextDocument(PromptPreviewProvider.previewUri(source));
+    await vscode.window.showTextDocument(doc, {
+      viewColumn: vscode.ViewColumn.Beside,
+      preview: true,
+      preserveFocus: true,
+    });
+    return doc;
+  };
+  const panels = new PromptPreviewPanels(client, openAsText);
   context.subscriptions.push(
     provider,
+    panels,
     vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, provider),
-    vscode.commands.registerCommand('medalign.previewPrompt', async (arg?: string | vscode.Uri) => {
-      const source =
-        typeof arg === 'string'
-          ? vscode.Uri.parse(arg)
-          : (arg ?? vscode.window.activeTextEditor?.document.uri);
-      if (!source || !source.path.endsWith('.medalign')) {
-        void vscode.window.showWarningMessage(
-          'MedAlign: open a .medalign instruction file to preview its prompt.',
-        );
-        return undefined;
-      }
-      const doc = await vscode.workspace.openTextDocument(PromptPreviewProvider.previewUri(source));
-      await vscode.window.showTextDocument(doc, {
-        viewColumn: vscode.ViewColumn.Beside,
-        preview: true,
-        preserveFocus: true,
-      });
-      return doc;
+    /** `medalign.previewPrompt(uri?)`: the preview webview (messages with their roles). */
+    vscode.commands.registerCommand('medalign.previewPrompt', async (arg?: unknown) => {
+      const source = sourceOf(arg);
+      if (source) await panels.show(source);
+      return source;
+    }),
+    /** `medalign.previewPromptAsText(uri?)`: the same prompt as a read-only text document. */
+    vscode.commands.registerCommand('medalign.previewPromptAsText', async (arg?: unknown) => {
+      const source = sourceOf(arg);
+      return source ? openAsText(source) : undefined;
     }),
   );
-  return provider;
+  return panels;
 }

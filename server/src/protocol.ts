@@ -9,6 +9,7 @@ import type {
   InstructionRunInfo,
   ProjectSummary,
 } from '../../engine/src/core/features/runInfo';
+import type { ContextFit } from '../../engine/src/core/features/contextFit';
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
 
@@ -28,6 +29,8 @@ export interface PreviewPromptResult {
   error?: string;
   /** The read-only preview document's text. */
   text: string;
+  /** Its budget header, line by line (what the preview keeps in view above the messages). */
+  header?: string[];
   /** The exact chat messages that would be sent. */
   messages: { role: string; content: string }[];
   model: string;
@@ -113,6 +116,14 @@ export interface InstructionInfoResult extends Omit<InstructionRunInfo, 'instruc
 export namespace InstructionInfoRequest {
   export const method = 'medalign/instructionInfo';
   export const type = new RequestType<PrepareRunParams, InstructionInfoResult | null, void>(method);
+}
+
+/** What the context picker shows at each standard size (the hover's "what fits", for the instruction's record). */
+export type ContextFitResult = ContextFit;
+
+export namespace ContextFitRequest {
+  export const method = 'medalign/contextFit';
+  export const type = new RequestType<PrepareRunParams, ContextFitResult, void>(method);
 }
 
 /** Whether the schema accepts a context or strategy value (`null`), else the message every feature gives. */

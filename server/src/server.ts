@@ -54,6 +54,7 @@ import { checkContext, checkStrategy } from '../../engine/src/core/schema/schema
 import { RECORD_LIMITS } from '../../engine/src/core/record/parse';
 import {
   CheckSettingRequest,
+  ContextFitRequest,
   CountTokensRequest,
   FrontMatterEditRequest,
   InstructionInfoRequest,
@@ -66,6 +67,7 @@ import {
 } from './protocol';
 import type {
   InstructionInfoResult,
+  ContextFitResult,
   PrepareRunParams,
   PreviewPromptResult,
   ProjectInfo,
@@ -565,6 +567,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         const result: PreviewPromptResult = {
           ok: pv.ok,
           text: pv.text,
+          header: pv.header,
           messages: pv.messages,
           model: pv.settings.model,
           context: pv.settings.context,
@@ -641,6 +644,19 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         if ('plan' in p) return preparation.pack(p.plan);
         const planned = await preparation.plan(jobOf(p, p.text ?? documents.get(p.uri)?.getText()));
         return planned.ok ? preparation.pack(planned.plan) : planned;
+      },
+      token,
+    ),
+  );
+  connection.onRequest(ContextFitRequest.type, (p, token) =>
+    runSafe<ContextFitResult>(
+      'context fit',
+      { ok: false, message: 'internal error: see the server log', strategy: '', model: '', rows: [] },
+      async () => {
+        const d = await instructionDoc(p.uri, p.text);
+        if (!d) return { ok: false, message: `cannot read ${p.uri}`, strategy: '', model: '', rows: [] };
+        const ws = await currentWorkspaceFor(p.uri);
+        return service.contextFit(d, ws, overridesOf(p.overrides), token);
       },
       token,
     ),

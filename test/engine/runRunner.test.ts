@@ -166,6 +166,10 @@ test('a streamed answer arrives in order and is stored with everything about the
   assert.equal(run.reserve, 128);
   assert.equal(run.tokens.prompt, p.pack.budget.prompt);
   assert.ok(run.tokens.recordKept > 0);
+  // The days of the record the prompt kept (the run matrix's "kept record" column).
+  assert.equal(run.record.keptFrom, p.pack.kept.firstDate?.iso.slice(0, 10));
+  assert.equal(run.record.keptTo, p.pack.kept.lastDate?.iso.slice(0, 10));
+  assert.match(run.record.keptFrom ?? '', /^\d{4}-\d\d-\d\d$/);
   assert.equal(run.timings.attempts, 1);
   assert.ok(run.timings.firstTokenMs !== undefined);
   assert.deepEqual(run.prompt, p.pack.messages);

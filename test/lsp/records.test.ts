@@ -10,7 +10,7 @@ import {
   CodeActionRequest,
   CodeLensRequest,
 } from 'vscode-languageserver-protocol/node';
-import { PreviewPromptRequest } from '../../server/src/protocol';
+import { ContextFitRequest, PreviewPromptRequest } from '../../server/src/protocol';
 import type {
   CompletionList,
   MarkupContent,
@@ -220,6 +220,18 @@ test('code lens "Preview prompt" and the preview request: exact prompt within bu
   assert.ok(result.promptTokens! <= 2048 - 256, `prompt ${result.promptTokens} within context − reserve`);
   assert.match(result.text, /^MedAlign prompt preview — instructions\/p\.medalign/);
   assert.match(result.text, /════════ user ════════\nEHR: <record>/);
+  // The header the preview keeps in view: the same lines as the text's, without the messages.
+  const header = result.header ?? [];
+  assert.match(header[0], /^MedAlign prompt preview — instructions\/p\.medalign/);
+  assert.ok(
+    header.some((l) => /^Budget at 2k \(recent; /.test(l)),
+    header.join('\n'),
+  );
+  assert.ok(
+    header.some((l) => /^prompt: [\d,]+ tokens, limit 1,792/.test(l)),
+    header.join('\n'),
+  );
+  assert.ok(!header.some((l) => l.includes('EHR: <record>')));
   assert.ok(result.dependsOn.includes(uriOf('templates/medalign.prompt')));
   assert.ok(result.dependsOn.includes(uriOf('records/1234555.xml')));
 
@@ -242,4 +254,48 @@ test('preview of a file with no record explains why', async () => {
   const result = await session.connection.sendRequest(PreviewPromptRequest.type, { uri });
   assert.equal(result.ok, false);
   assert.match(result.error ?? '', /record not found: records\/404\.xml/);
+});
+
+test('context fit: what the record keeps at each standard size, as the hover says it', async () => {
+  const uri = uriOf('instructions/fit.medalign');
+  await session.open(uri, validInstruction(22).replace('context: 32k', 'context: 2k'));
+  const fit = await session.connection.sendRequest(ContextFitRequest.type, { uri });
+  assert.equal(fit.ok, true, fit.message);
+  assert.equal(fit.record, 'records/1234555.xml');
+  assert.match(fit.totalTokens ?? '', /^2,9\d\d$/);
+  assert.equal(fit.strategy, 'recent');
+  assert.deepEqual(
+    fit.rows.map((r) => r.label),
+    ['2k', '4k', '8k', '16k', '32k', '64k', '128k'],
+  );
+  const at2k = fit.rows[0];
+  assert.equal(at2k.context, 2048);
+  assert.equal(at2k.current, true);
+  assert.equal(at2k.fitsWhole, false);
+  // The hover's cells for the same record (see the hover test above).
+  assert.match(at2k.kept, /^1,\d{3} · \d+% · 2 visits, one cut$/);
+  assert.match(at2k.backTo ?? '', /^2018-10-\d\d$/);
+  const at32k = fit.rows.find((r) => r.label === '32k')!;
+  assert.deepEqual(
+    [at32k.kept, at32k.backTo, at32k.fitsWhole, at32k.current],
+    ['whole record', '2018-10-08', true, false],
+  );
+  // Overrides (a picker's window choice) move the mark; the fit follows the model's tokenizer.
+  const o = await session.connection.sendRequest(ContextFitRequest.type, {
+    uri,
+    overrides: { context: '8k' },
+  });
+  assert.deepEqual(
+    o.rows.filter((r) => r.current).map((r) => r.label),
+    ['8k'],
+  );
+});
+
+test('context fit without a record says why, with no rows', async () => {
+  const uri = uriOf('instructions/fit-none.medalign');
+  await session.open(uri, validInstruction(23).replace('patient: 1234555', 'patient: 404'));
+  const fit = await session.connection.sendRequest(ContextFitRequest.type, { uri });
+  assert.equal(fit.ok, false);
+  assert.deepEqual(fit.rows, []);
+  assert.match(fit.message ?? '', /record not found: records\/404\.xml/);
 });

@@ -26,6 +26,8 @@ import type { RunsTree } from './runsView';
 import { registerRunLens } from './runLens';
 import { RunStatusBar } from './statusBar';
 import { COMPARE_COMMAND } from './goldDiff';
+import { chooseInQuickInput, quickInputState } from './quickInput';
+import type { QuickInputState } from './quickInput';
 
 /** Only present when the extension runs its own tests (`ExtensionMode.Test`). */
 export interface RunTestHooks {
@@ -34,12 +36,20 @@ export interface RunTestHooks {
   /** The state last sent to the panel. */
   panelState(): PanelState;
   panelVisible(): boolean;
+  /** Collapses or expands a panel column (`all`: every one), as its ▸/▾ button does. */
+  panelCollapse(index: number | 'all', collapsed: boolean): void;
   statusBarText(): string | undefined;
   runsTree: RunsTree;
   /** The user-level approvals (globalState). */
   approvals(): ApprovalEntry[];
   /** This extension's log folder (tests check no log holds a key). */
   logUri: vscode.Uri;
+  /** Forgets this window's model and context choice for an instruction (back to its front matter). */
+  clearChoice(uri: vscode.Uri): void;
+  /** The quick pick or input box this extension shows now (step, Back, items, preselection). */
+  quickInput(): QuickInputState | undefined;
+  /** Checks (or activates) the open picker's items with these labels, as a click would. */
+  chooseInQuickInput(labels: string[]): Promise<boolean>;
 }
 
 export interface RunApi {
@@ -107,10 +117,17 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       panelSnapshot: (timeoutMs) => panel.snapshot(timeoutMs),
       panelState: () => panel.lastState(),
       panelVisible: () => panel.visible,
+      panelCollapse: (index, collapsed) => panel.collapse(index, collapsed),
       statusBarText: () => statusBar.text,
       runsTree: view.tree,
       approvals: () => approvals.entries(),
       logUri: context.logUri,
+      clearChoice: (uri) => {
+        selection.set(uri, 'model', undefined);
+        selection.set(uri, 'context', undefined);
+      },
+      quickInput: quickInputState,
+      chooseInQuickInput,
     },
   };
 }

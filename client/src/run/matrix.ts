@@ -4,16 +4,20 @@
  * Runs through runJobs.ts (the engine's runMany: concurrency-limited, one approval question per
  * endpoint), like a single run.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunJob } from '../../../engine/src';
 import type { ColumnContext } from './responsePanel';
 import { contextProblem, instructionDocument, instructionInfo } from './project';
-import { pickContexts, pickModels } from './pickers';
+import type { InstructionInfo } from './project';
+import { pickContexts, pickModels, pickerTitle } from './pickers';
+import { BACK } from './quickInput';
 import type { RunOptions, RunResult } from './runCommands';
 import { parseRunOptions } from './runCommands';
 import type { RunServices } from './services';
 import { runsAllowed } from './services';
-import { panelHeading, resultColumn } from './columns';
+import { matrixShape, panelHeading, resultColumn } from './columns';
+import type { ColumnFacts } from './panelMessages';
 import { offerFixes } from './fixes';
 import { runJobs } from './runJobs';
 
@@ -45,6 +49,34 @@ function parseMatrixOptions(x: unknown): MatrixOptions {
   return o;
 }
 
+/** Step 1 of 2 the models, step 2 of 2 the context lengths (with what fits); Back keeps the choices. */
+async function askMatrix(
+  s: RunServices,
+  doc: vscode.TextDocument,
+  info: InstructionInfo,
+  opts: MatrixOptions,
+): Promise<{ models: string[]; contexts: string[] } | undefined> {
+  const title = pickerTitle('run matrix for', doc.uri.fsPath);
+  let models = opts.models;
+  let contexts = opts.contexts;
+  const total = (opts.models ? 0 : 1) + (opts.contexts ? 0 : 1);
+  let pickedModels: string[] | undefined;
+  for (;;) {
+    if (!opts.models) {
+      const m = await pickModels(s, info, true, title, { step: 1, totalSteps: total }, pickedModels);
+      if (m === BACK || m === undefined) return undefined;
+      models = pickedModels = m;
+    }
+    if (!opts.contexts) {
+      const c = await pickContexts(doc, s, info, true, title, { step: total, totalSteps: total }, contexts);
+      if (c === BACK) continue;
+      if (c === undefined) return undefined;
+      contexts = c.values;
+    }
+    return models && contexts ? { models, contexts } : undefined;
+  }
+}
+
 export async function runMatrix(
   s: RunServices,
   doc: vscode.TextDocument,
@@ -52,18 +84,9 @@ export async function runMatrix(
 ): Promise<RunResult[]> {
   if (!runsAllowed()) return [];
   const info = await instructionInfo(doc, s.selection.get(doc.uri));
-  const models =
-    opts.models ??
-    (await pickModels(s, info, true, `MedAlign: run matrix for ${info.id ?? 'this instruction'} — models`));
-  if (!models) return [];
-  const contexts =
-    opts.contexts ??
-    (await pickContexts(
-      info,
-      true,
-      `MedAlign: run matrix for ${info.id ?? 'this instruction'} — context lengths`,
-    ));
-  if (!contexts) return [];
+  const chosen = await askMatrix(s, doc, info, opts);
+  if (!chosen) return [];
+  const { models, contexts } = chosen;
   for (const c of contexts) {
     const problem = await contextProblem(c);
     if (problem !== undefined) {
@@ -74,25 +97,37 @@ export async function runMatrix(
   const text = doc.getText();
   const jobs: RunJob[] = [];
   const titles: string[] = [];
+  const facts: ColumnFacts[] = [];
   for (const model of models) {
     for (const context of contexts) {
       const job: RunJob = { file: doc.uri.fsPath, text, model, context };
       if (opts.strategy) job.strategy = opts.strategy;
       jobs.push(job);
       titles.push(`${model} · ${context}`);
+      facts.push({ endpoint: model, context });
     }
   }
   const contextsOf: ColumnContext[] = jobs.map(() => ({ instruction: doc.uri }));
   const session = s.panel.start(
     panelHeading(info),
-    `Run matrix: ${models.length} model(s) × ${contexts.length} context length(s)`,
-    titles.map((title) => ({ title, status: 'queued', text: '', hasGold: info.gold !== '' })),
+    `Run matrix: ${matrixShape(models.length, contexts.length)} (${jobs.length} runs)`,
+    titles.map((title, i) => ({
+      title,
+      status: 'queued',
+      text: '',
+      hasGold: info.gold !== '',
+      facts: facts[i],
+    })),
     contextsOf,
   );
   const results = await runJobs(s, jobs, {
-    title: `MedAlign: ${jobs.length} runs of ${info.id ?? 'the instruction'}`,
+    title: `MedAlign: ${jobs.length} runs of ${path.basename(doc.uri.fsPath)}`,
     resume: opts.resume === true,
-    panel: { session, contexts: contextsOf, column: (r) => resultColumn(r, info, titles[r.index]) },
+    panel: {
+      session,
+      contexts: contextsOf,
+      column: (r) => resultColumn(r, info, titles[r.index], facts[r.index]),
+    },
     progressMessage: (p) =>
       `${p.done}/${p.total} done${p.failed + p.refused > 0 ? ` · ${p.failed + p.refused} not complete` : ''}`,
   });

@@ -21,6 +21,25 @@ export interface PanelColumn {
   runFile?: string;
   /** A gold response exists to compare with. */
   hasGold?: boolean;
+  /** A short name for the run file (`run 0f0sol`); the full path is `runPath` (a tooltip). */
+  runRef?: string;
+  runPath?: string;
+  /** The row of the run matrix's summary grid (the status comes from `status`). */
+  facts?: ColumnFacts;
+}
+
+/** One run in the summary grid: short, already formatted cells. */
+export interface ColumnFacts {
+  endpoint: string;
+  context: string;
+  promptTokens?: string;
+  /** The record days the prompt kept, e.g. `2019-04-02 → 2020-12-07`; `keptNote` says how many visits. */
+  kept?: string;
+  keptNote?: string;
+  /** Answer length, e.g. `455 tokens`. */
+  answer?: string;
+  /** e.g. `2.3 s (first text 420 ms)`. */
+  latency?: string;
 }
 
 export interface PanelState {
@@ -36,7 +55,9 @@ export type ToWebview =
   | { type: 'state'; state: PanelState }
   | { type: 'column'; session: number; index: number; column: PanelColumn }
   /** Asks what the panel shows (tests; answered with `snapshot`). */
-  | { type: 'snapshot'; requestId: number };
+  | { type: 'snapshot'; requestId: number }
+  /** Collapses or expands a column (`all`: every column), as its toggle button does. */
+  | { type: 'collapse'; index: number | 'all'; collapsed: boolean };
 
 export type PanelAction = 'openRunFile' | 'compareWithGold' | 'cancel';
 
@@ -47,13 +68,25 @@ export interface RenderedColumn {
   text: string;
   message: string;
   meta: string;
+  collapsed: boolean;
 }
 
 /** Webview → extension. */
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'action'; action: PanelAction; session: number; index: number }
-  | { type: 'snapshot'; requestId: number; session: number; heading: string; columns: RenderedColumn[] };
+  | {
+      type: 'snapshot';
+      requestId: number;
+      session: number;
+      heading: string;
+      detail: string;
+      columns: RenderedColumn[];
+      /** The summary grid's header and rows as shown (empty when hidden: a single run). */
+      summary: string[][];
+      /** The placeholder ("Run an instruction…") is visible. */
+      placeholder: boolean;
+    };
 
 export function isFromWebview(x: unknown): x is FromWebview {
   if (x === null || typeof x !== 'object') return false;

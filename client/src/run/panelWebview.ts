@@ -26,6 +26,7 @@ interface El {
   scrollTop: number;
   readonly scrollHeight: number;
   readonly clientHeight: number;
+  readonly children: ArrayLike<El> & Iterable<El>;
   appendChild(child: El): El;
   replaceChildren(...children: El[]): void;
   setAttribute(name: string, value: string): void;
@@ -54,8 +55,11 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     refused: 'refused',
     skipped: 'already ran',
   };
+  /** Past this many columns, the ones after it start collapsed (the summary grid shows them all). */
+  const OPEN_AT_START = 3;
   interface ColumnView {
     root: El;
+    toggle: El;
     title: El;
     status: El;
     message: El;
@@ -64,6 +68,11 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     compare: El;
     open: El;
     stop: El;
+    collapsed: boolean;
+    /** Its row in the summary grid. */
+    row: El;
+    rowToggle: El;
+    cells: El[];
     /** When the answer started streaming in. */
     streamStart?: number;
   }
@@ -71,6 +80,9 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
   const detail = doc.getElementById('detail')!;
   const columnsEl = doc.getElementById('columns')!;
   const empty = doc.getElementById('empty')!;
+  const summary = doc.getElementById('summary')!;
+  const summaryHead = doc.getElementById('summary-head')!;
+  const summaryBody = doc.getElementById('summary-body')!;
   let session = -1;
   let views: ColumnView[] = [];
 
@@ -89,9 +101,23 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     return b;
   };
 
+  const setCollapsed = (v: ColumnView, collapsed: boolean): void => {
+    v.collapsed = collapsed;
+    v.root.className = v.root.className.replace(/ collapsed$/, '') + (collapsed ? ' collapsed' : '');
+    v.toggle.textContent = collapsed ? '▸' : '▾';
+    v.toggle.setAttribute('aria-expanded', collapsed ? 'false' : 'true');
+    v.toggle.title = collapsed ? 'Expand this column' : 'Collapse this column';
+    v.rowToggle.textContent = collapsed ? '▸' : '▾';
+    v.rowToggle.setAttribute('aria-expanded', collapsed ? 'false' : 'true');
+    v.rowToggle.title = collapsed ? 'Show this answer' : 'Hide this answer';
+    v.row.className = collapsed ? 'row-collapsed' : '';
+  };
+
   const makeColumn = (index: number): ColumnView => {
     const root = el('section', 'column');
     const head = el('header', 'column-head', root);
+    const toggle = el('button', 'toggle', head);
+    toggle.setAttribute('type', 'button');
     const title = el('span', 'title', head);
     const status = el('span', 'status', head);
     const message = el('div', 'message', root);
@@ -101,16 +127,48 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     const meta = el('span', 'meta', foot);
     const actions = el('span', 'actions', foot);
     const compare = button(actions, 'Compare with gold', 'compareWithGold', index);
+    compare.className = 'action primary';
     const open = button(actions, 'Open run file', 'openRunFile', index);
     const stop = button(actions, 'Stop', 'cancel', index);
-    return { root, title, status, message, text, meta, compare, open, stop };
+    const row = el('tr', '');
+    const first = el('td', 'cell-toggle', row);
+    const rowToggle = el('button', 'toggle', first);
+    rowToggle.setAttribute('type', 'button');
+    const cells: El[] = [];
+    const LABEL = ['', '', '', 'prompt', 'kept', 'answer', 'latency'];
+    for (let k = 0; k < 7; k++) {
+      const td = el('td', k === 2 ? 'cell-status' : '', row);
+      if (LABEL[k]) td.setAttribute('data-label', LABEL[k]);
+      cells.push(td);
+    }
+    const v: ColumnView = {
+      root,
+      toggle,
+      title,
+      status,
+      message,
+      text,
+      meta,
+      compare,
+      open,
+      stop,
+      collapsed: false,
+      row,
+      rowToggle,
+      cells,
+    };
+    const flip = () => setCollapsed(v, !v.collapsed);
+    toggle.addEventListener('click', flip);
+    rowToggle.addEventListener('click', flip);
+    return v;
   };
 
   const RUNNING: readonly ColumnStatus[] = ['queued', 'packing', 'sending', 'streaming'];
 
   const fill = (v: ColumnView, c: PanelColumn): void => {
-    v.root.className = `column status-${c.status}`;
+    v.root.className = `column status-${c.status}${v.collapsed ? ' collapsed' : ''}`;
     v.title.textContent = c.title;
+    v.title.title = c.title;
     v.status.textContent = LABELS[c.status];
     v.message.textContent = c.message ?? '';
     v.message.hidden = !c.message;
@@ -129,9 +187,26 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     }
     v.text.hidden = c.text === '' && !!c.message;
     v.meta.textContent = c.meta ?? '';
+    v.meta.title = c.runPath ?? '';
     v.compare.hidden = !(c.runFile && c.hasGold);
     v.open.hidden = !c.runFile;
+    v.open.title = c.runPath ?? '';
     v.stop.hidden = !RUNNING.includes(c.status);
+    const f = c.facts;
+    const cells = [
+      f?.endpoint ?? c.title,
+      f?.context ?? '',
+      LABELS[c.status],
+      f?.promptTokens ?? '',
+      f?.kept ?? '',
+      f?.answer ?? '',
+      f?.latency ?? '',
+    ];
+    cells.forEach((t, k) => {
+      v.cells[k].textContent = t;
+    });
+    v.cells[2].className = `cell-status status-${c.status}`;
+    v.cells[4].title = f?.keptNote ?? '';
   };
 
   const render = (s: PanelState): void => {
@@ -140,8 +215,19 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     detail.textContent = s.detail;
     views = s.columns.map((_c, i) => makeColumn(i));
     columnsEl.replaceChildren(...views.map((v) => v.root));
-    s.columns.forEach((c, i) => fill(views[i], c));
-    empty.hidden = s.columns.length > 0;
+    summaryBody.replaceChildren(...views.map((v) => v.row));
+    s.columns.forEach((c, i) => {
+      fill(views[i], c);
+      setCollapsed(views[i], s.columns.length > OPEN_AT_START && i >= OPEN_AT_START);
+    });
+    summary.hidden = s.columns.length < 2;
+    empty.hidden = s.columns.length > 0 || s.session > 0;
+  };
+
+  const texts = (row: El): string[] => {
+    const out: string[] = [];
+    for (const c of row.children) out.push(c.textContent ?? '');
+    return out;
   };
 
   const snapshot = (requestId: number): void => {
@@ -151,9 +237,26 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
       text: v.text.textContent ?? '',
       message: v.message.hidden ? '' : (v.message.textContent ?? ''),
       meta: v.meta.textContent ?? '',
+      collapsed: v.collapsed,
     }));
-    api.postMessage({ type: 'snapshot', requestId, session, heading: heading.textContent ?? '', columns });
+    const grid = summary.hidden
+      ? []
+      : [texts(summaryHead).slice(1), ...views.map((v) => v.cells.map((c) => c.textContent ?? ''))];
+    api.postMessage({
+      type: 'snapshot',
+      requestId,
+      session,
+      heading: heading.textContent ?? '',
+      detail: detail.textContent ?? '',
+      columns,
+      summary: grid,
+      placeholder: !empty.hidden,
+    });
   };
+
+  const all = (collapsed: boolean) => views.forEach((v) => setCollapsed(v, collapsed));
+  doc.getElementById('expand-all')!.addEventListener('click', () => all(false));
+  doc.getElementById('collapse-all')!.addEventListener('click', () => all(true));
 
   win.addEventListener('message', (e) => {
     const m = e.data as ToWebview;
@@ -161,6 +264,10 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     else if (m.type === 'column') {
       if (m.session === session && views[m.index]) fill(views[m.index], m.column);
     } else if (m.type === 'snapshot') snapshot(m.requestId);
+    else if (m.type === 'collapse') {
+      if (m.index === 'all') all(m.collapsed);
+      else if (views[m.index]) setCollapsed(views[m.index], m.collapsed);
+    }
   });
   api.postMessage({ type: 'ready' });
 }
@@ -176,21 +283,50 @@ body {
 #heading { font-weight: 600; }
 #detail { color: var(--vscode-descriptionForeground); margin-top: 2px; }
 #empty { padding: 16px 12px; color: var(--vscode-descriptionForeground); }
+#summary {
+  flex: 0 0 auto; max-height: 40vh; overflow: auto; padding: 4px 12px 8px;
+  border-bottom: 1px solid var(--vscode-panel-border, transparent);
+}
+#summary-tools { display: flex; gap: 6px; align-items: center; margin: 2px 0 6px; }
+#summary-tools .label { color: var(--vscode-descriptionForeground); margin-right: auto; }
+table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+th, td { text-align: left; padding: 2px 10px 2px 0; vertical-align: top; white-space: nowrap; }
+th { font-weight: 600; color: var(--vscode-descriptionForeground); white-space: nowrap;
+  border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-contrastBorder, transparent)); }
+tbody tr { border-bottom: 1px solid var(--vscode-editorWidget-border, transparent); }
+tbody tr.row-collapsed td:not(.cell-toggle) { color: var(--vscode-descriptionForeground); }
+td.cell-toggle, th.cell-toggle { width: 1.6em; padding-right: 2px; }
+td.status-complete { color: var(--vscode-testing-iconPassed, var(--vscode-foreground)); }
+td.status-error, td.status-refused { color: var(--vscode-errorForeground); }
+td.status-cancelled { color: var(--vscode-editorWarning-foreground); }
+/* A narrow panel (beside a wide instruction): each run's row wraps, its cells labelled. */
+@media (max-width: 560px) {
+  thead { display: none; }
+  tbody tr { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: 10px; padding: 3px 0; }
+  tbody td { padding: 0; }
+  tbody td[data-label]::before { content: attr(data-label) ' '; color: var(--vscode-descriptionForeground); }
+}
 #columns { flex: 1; display: flex; gap: 0; overflow-x: auto; min-height: 0; }
 .column {
   flex: 1 1 0; min-width: 260px; display: flex; flex-direction: column; min-height: 0; overflow: hidden;
-  border-right: 1px solid var(--vscode-panel-border, transparent);
+  border-right: 1px solid var(--vscode-panel-border, var(--vscode-contrastBorder, transparent));
 }
 .column:last-child { border-right: none; }
-.column-head { display: flex; align-items: center; gap: 8px; padding: 6px 12px; }
-.title { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.column-head { display: flex; align-items: center; gap: 6px; padding: 6px 12px 6px 6px; min-width: 0; }
+.title { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
 .status {
   margin-left: auto; padding: 1px 7px; border-radius: 9px; font-size: 0.85em; white-space: nowrap;
   background: var(--vscode-badge-background); color: var(--vscode-badge-foreground);
+  border: 1px solid var(--vscode-contrastBorder, transparent);
 }
 .status-complete .status { background: var(--vscode-testing-iconPassed, var(--vscode-badge-background)); color: var(--vscode-editor-background); }
 .status-error .status, .status-refused .status { background: var(--vscode-errorForeground); color: var(--vscode-editor-background); }
 .status-cancelled .status { background: var(--vscode-editorWarning-foreground); color: var(--vscode-editor-background); }
+.column.collapsed { flex: 0 0 auto; min-width: 0; width: 2.6em; cursor: default; }
+.column.collapsed .column-head { flex-direction: column; align-items: center; padding: 6px 2px; gap: 8px; }
+.column.collapsed .title { writing-mode: vertical-rl; text-overflow: ellipsis; max-height: 60vh; }
+.column.collapsed .status, .column.collapsed .message, .column.collapsed .text,
+.column.collapsed .column-foot { display: none; }
 .message {
   margin: 0 12px 6px; padding: 6px 8px; white-space: pre-wrap;
   border-left: 3px solid var(--vscode-editorWarning-foreground);
@@ -206,16 +342,30 @@ body {
 .text:focus { outline: 1px solid var(--vscode-focusBorder); outline-offset: -1px; }
 .column-foot {
   display: flex; flex-wrap: wrap; align-items: center; gap: 6px; padding: 6px 12px;
-  border-top: 1px solid var(--vscode-panel-border, transparent); color: var(--vscode-descriptionForeground);
+  border-top: 1px solid var(--vscode-panel-border, var(--vscode-contrastBorder, transparent));
+  color: var(--vscode-descriptionForeground);
 }
 .meta { flex: 1 1 14em; min-width: 0; overflow-wrap: anywhere; }
 .actions { margin-left: auto; display: flex; flex-wrap: wrap; gap: 6px; }
-.action {
-  font: inherit; padding: 2px 8px; border: none; border-radius: 2px; cursor: pointer; white-space: nowrap;
-  color: var(--vscode-button-secondaryForeground); background: var(--vscode-button-secondaryBackground);
+/* Buttons as VS Code draws them, in light, dark and high-contrast themes alike (HC: a border). */
+button.action {
+  font: inherit; line-height: 18px; padding: 3px 10px; border-radius: 2px; cursor: pointer; white-space: nowrap;
+  color: var(--vscode-button-secondaryForeground, var(--vscode-button-foreground));
+  background: var(--vscode-button-secondaryBackground, var(--vscode-button-background));
+  border: 1px solid var(--vscode-button-border, var(--vscode-contrastBorder, transparent));
 }
-.action:hover { background: var(--vscode-button-secondaryHoverBackground); }
-.action:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
+button.action:hover { background: var(--vscode-button-secondaryHoverBackground, var(--vscode-button-hoverBackground)); }
+button.action.primary {
+  color: var(--vscode-button-foreground); background: var(--vscode-button-background);
+}
+button.action.primary:hover { background: var(--vscode-button-hoverBackground); }
+button.toggle {
+  font: inherit; width: 1.6em; height: 1.6em; padding: 0; flex: 0 0 auto; cursor: pointer;
+  color: var(--vscode-icon-foreground, var(--vscode-foreground)); background: transparent;
+  border: 1px solid transparent; border-radius: 3px;
+}
+button.toggle:hover { background: var(--vscode-toolbar-hoverBackground); outline: 1px dashed var(--vscode-contrastActiveBorder, transparent); }
+button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 1px; }
 [hidden] { display: none !important; }
 `;
 
@@ -238,7 +388,11 @@ export function panelHtml(nonce: string): string {
 </head>
 <body>
 <div id="top"><div id="heading">MedAlign response</div><div id="detail"></div></div>
-<div id="empty">Run an instruction (▶ Run above its “## Instruction”) to see the answer stream in here.</div>
+<div id="empty" hidden>Run an instruction (▶ Run above its “## Instruction”) to see the answer stream in here.</div>
+<section id="summary" hidden aria-label="Runs at a glance">
+<div id="summary-tools"><span class="label" title="▸/▾ shows or hides a run’s answer below">Runs at a glance</span><button id="expand-all" class="action" type="button">Expand all</button><button id="collapse-all" class="action" type="button">Collapse all</button></div>
+<table><thead><tr id="summary-head"><th class="cell-toggle"></th><th>Endpoint</th><th>Context</th><th>Status</th><th>Prompt</th><th>Kept record</th><th>Answer</th><th>Latency</th></tr></thead><tbody id="summary-body"></tbody></table>
+</section>
 <main id="columns"></main>
 <script nonce="${nonce}">(${webviewMain.toString()})(window, document, acquireVsCodeApi());</script>
 </body>

@@ -1,13 +1,17 @@
 /**
- * Quick picks for the model (`baseline` + the config's endpoint ids) and the context (2k…128k or a
- * custom size), and where to keep the choice: for this window, or written into the front matter.
+ * Quick picks for the model (`baseline` + the config's endpoint ids) and the context (2k…128k with
+ * what fits at each size, or a custom size), and where to keep the choice: for this window, or
+ * written into the front matter. Multi-step (quickInput.ts): "step n of m", Back, the current value
+ * preselected, titles naming the file.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { approvalQuery, endpointNeedsKey } from '../../../engine/src';
 import type { InstructionInfo } from './project';
 import {
   BASELINE_MODEL,
   labelTokens,
+  contextFit,
   contextProblem,
   endpointOrigin,
   frontMatterEdit,
@@ -15,6 +19,8 @@ import {
   instructionInfo,
 } from './project';
 import type { RunServices } from './services';
+import { BACK, inputStep, pickStep } from './quickInput';
+import type { Back, StepPosition } from './quickInput';
 
 export const PICK_MODEL_COMMAND = 'medalign.pickModel';
 export const PICK_CONTEXT_COMMAND = 'medalign.pickContext';
@@ -22,12 +28,29 @@ export const RUN_SETTINGS_COMMAND = 'medalign.runSettings';
 
 export type Scope = 'window' | 'file';
 
+/** `MedAlign: model for 2000002-bp-2020.medalign`: pickers name the file, not its numeric id. */
+export function pickerTitle(what: string, file: string): string {
+  return `MedAlign: ${what} ${path.basename(file)}`;
+}
+
+const FROM: Record<InstructionInfo['modelFrom'], string> = {
+  window: 'this window',
+  file: 'front matter',
+  default: 'config default',
+};
+
+/**
+ * The model step: `baseline` and the config's endpoints, the current model active (or checked when
+ * picking many). `current` overrides which is preselected (the value chosen before going Back).
+ */
 export async function pickModels(
   s: RunServices,
   info: InstructionInfo,
   many: boolean,
   title: string,
-): Promise<string[] | undefined> {
+  pos: Partial<StepPosition> = {},
+  current: readonly string[] = [info.model],
+): Promise<string[] | Back | undefined> {
   type Item = vscode.QuickPickItem & { id: string };
   const items: Item[] = [
     {
@@ -54,78 +77,132 @@ export async function pickModels(
       detail: notes.join(' · '),
     });
   }
-  for (const i of items) if (i.id === info.model) i.picked = true;
-  if (many) {
-    const picked = await vscode.window.showQuickPick(items, {
-      title,
-      canPickMany: true,
-      placeHolder: 'Models to run',
-    });
-    return picked && picked.length > 0 ? picked.map((p) => p.id) : undefined;
-  }
-  const current = items.find((i) => i.id === info.model);
-  if (current) current.description = `${current.description ?? ''} · current`;
-  const picked = await vscode.window.showQuickPick(items, {
+  const now = items.find((i) => i.id === info.model);
+  if (now) now.description = `${now.description ?? ''} · current (${FROM[info.modelFrom]})`;
+  const picked = await pickStep({
     title,
-    placeHolder: `Model (now ${info.model})`,
+    ...pos,
+    items,
+    many,
+    placeholder: many ? 'Models to run (Space to check, Enter to go on)' : `Model (now ${info.model})`,
+    active: (i) => i.id === current[0],
+    selected: (i) => current.includes(i.id),
   });
-  return picked ? [picked.id] : undefined;
+  if (picked === BACK || picked === undefined) return picked;
+  return picked.map((p) => p.id);
 }
 
-async function customContext(): Promise<string | undefined> {
-  const v = await vscode.window.showInputBox({
-    title: 'MedAlign: custom context size',
-    prompt: 'A number of tokens, e.g. 20000',
+/** A context size typed by the user, checked by the server as it is typed. */
+function customContext(title: string, pos: Partial<StepPosition>, value?: string) {
+  return inputStep({
+    title,
+    ...pos,
+    prompt: 'A context size in tokens, e.g. 20000, or a label such as 24k',
+    placeholder: '20000',
+    ...(value !== undefined ? { value } : {}),
     // The server checks it against the schema: the same message as diagnostics, preview and runs.
-    validateInput: async (x) => (await contextProblem(x.trim())) ?? null,
+    validate: contextProblem,
   });
-  return v?.trim();
 }
 
+export interface ContextChoice {
+  values: string[];
+  /** A custom size was typed (one step more than planned). */
+  custom: boolean;
+}
+
+/**
+ * The context step: the schema's sizes, each with what the instruction's record keeps at that size
+ * and back to which date (`medalign/contextFit`, filled in once the server answers), and `Custom…`.
+ */
 export async function pickContexts(
+  doc: vscode.TextDocument,
+  s: RunServices,
   info: InstructionInfo,
   many: boolean,
   title: string,
-): Promise<string[] | undefined> {
+  pos: Partial<StepPosition> = {},
+  current: readonly string[] = [info.context],
+): Promise<ContextChoice | Back | undefined> {
   type Item = vscode.QuickPickItem & { value?: string };
   const sizes = [...info.contextSizes];
-  if (!sizes.includes(info.context)) sizes.push(info.context);
-  const items: Item[] = sizes.map((c) => ({
-    label: c,
-    value: c,
-    description: `${labelTokens(c).toLocaleString('en-US')} tokens${c === info.context ? ' · current' : ''}`,
-    picked: c === info.context,
-  }));
-  items.push({ label: '$(edit) Custom…', description: 'another size' });
-  if (many) {
-    const picked = await vscode.window.showQuickPick(items, {
-      title,
-      canPickMany: true,
-      placeHolder: 'Context lengths',
-    });
-    if (!picked || picked.length === 0) return undefined;
-    const out = picked.filter((p) => p.value !== undefined).map((p) => p.value!);
-    if (picked.some((p) => p.value === undefined)) {
-      const c = await customContext();
-      if (c) out.push(c);
+  for (const c of current) if (!sizes.includes(c)) sizes.push(c);
+  const base = (): Item[] => [
+    ...sizes.map((c) => ({
+      label: c,
+      value: c,
+      description: `${labelTokens(c).toLocaleString('en-US')} tokens${c === info.context ? ` · current (${FROM[info.contextFrom]})` : ''}`,
+      detail: info.contextSizes.includes(c) ? '$(loading~spin) counting what fits…' : 'custom size',
+    })),
+    { label: CUSTOM, description: 'another size in tokens' },
+  ];
+  const refine = async (): Promise<Item[]> => {
+    const fit = await contextFit(doc, s.selection.get(doc.uri));
+    const items = base();
+    for (const i of items) {
+      if (i.value === undefined) continue;
+      const row = fit.rows.find((r) => r.label === i.value);
+      if (row) i.detail = `${row.kept}${row.backTo ? ` · back to ${row.backTo}` : ''}`;
+      else if (fit.ok || !info.contextSizes.includes(i.value)) i.detail = 'custom size';
+      else i.detail = `no fit: ${fit.message ?? 'the record could not be measured'}`;
     }
-    return out.length > 0 ? out : undefined;
+    return items;
+  };
+  let values: string[] = [...current];
+  for (;;) {
+    const picked = await pickStep<Item>({
+      title,
+      ...pos,
+      items: base(),
+      many,
+      placeholder: `${many ? 'Context lengths to run (Space to check, Enter to go on)' : `Context (now ${info.context})`} · what the ${info.strategy} strategy keeps of the record`,
+      active: (i) => i.value === values[0],
+      selected: (i) => i.value !== undefined && values.includes(i.value),
+      refine,
+    });
+    if (picked === BACK || picked === undefined) return picked;
+    values = picked.filter((p) => p.value !== undefined).map((p) => p.value!);
+    if (!picked.some((p) => p.value === undefined))
+      return values.length > 0 ? { values, custom: false } : undefined;
+    const more: Partial<StepPosition> =
+      pos.step !== undefined && pos.totalSteps !== undefined
+        ? { step: pos.step + 1, totalSteps: pos.totalSteps + 1 }
+        : { step: 2, totalSteps: 2 };
+    const c = await customContext(`${title} — custom size`, more);
+    if (c === BACK) continue;
+    if (c === undefined) return undefined;
+    if (!values.includes(c)) values.push(c);
+    return { values, custom: true };
   }
-  const picked = await vscode.window.showQuickPick(items, {
-    title,
-    placeHolder: `Context (now ${info.context})`,
-  });
-  if (!picked) return undefined;
-  const value = picked.value ?? (await customContext());
-  return value ? [value] : undefined;
 }
 
-async function pickScope(key: 'model' | 'context', value: string): Promise<Scope | undefined> {
+const CUSTOM = '$(edit) Custom…';
+
+async function pickScope(
+  key: 'model' | 'context',
+  value: string,
+  info: InstructionInfo,
+  title: string,
+  pos: Partial<StepPosition>,
+): Promise<Scope | Back | undefined> {
   const items: (vscode.QuickPickItem & { scope: Scope })[] = [
-    { label: 'For this window', description: 'until the window closes', scope: 'window' },
+    {
+      label: 'For this window',
+      description: 'until the window closes; the file is not changed',
+      scope: 'window',
+    },
     { label: 'Write to the front matter', description: `${key}: ${value}`, scope: 'file' },
   ];
-  return (await vscode.window.showQuickPick(items, { title: `MedAlign: use ${key} ${value}` }))?.scope;
+  const from = key === 'model' ? info.modelFrom : info.contextFrom;
+  const picked = await pickStep({
+    title,
+    ...pos,
+    items,
+    placeholder: `Where to keep ${key} ${value}`,
+    active: (i) => i.scope === (from === 'file' ? 'file' : 'window'),
+  });
+  if (picked === BACK || picked === undefined) return picked;
+  return picked[0].scope;
 }
 
 /** Sets the model or context for an instruction: in this window, or in its front matter. */
@@ -173,29 +250,51 @@ export function registerPickers(s: RunServices): vscode.Disposable[] {
       return false;
     }
     const info = await instructionInfo(doc, s.selection.get(doc.uri));
-    let v: string | undefined = typeof value === 'string' && value !== '' ? value : undefined;
-    if (v === undefined) {
-      const picked =
-        key === 'model'
-          ? await pickModels(s, info, false, `MedAlign: model for ${info.id ?? 'this instruction'}`)
-          : await pickContexts(info, false, `MedAlign: context for ${info.id ?? 'this instruction'}`);
-      v = picked?.[0];
+    const given: string | undefined = typeof value === 'string' && value !== '' ? value : undefined;
+    const title = pickerTitle(`${key} for`, doc.uri.fsPath);
+    const fixedScope = scopeArg === 'window' || scopeArg === 'file' ? scopeArg : undefined;
+    // Step 1 the value (skipped when given), step 2 where to keep it; a custom size adds a step.
+    let v = given;
+    let chosen: string | undefined;
+    let extra = 0;
+    for (;;) {
+      const steps = (given === undefined ? 1 + extra : 0) + (fixedScope ? 0 : 1);
+      if (given === undefined && chosen === undefined) {
+        const pos = { step: 1, totalSteps: fixedScope ? 1 : 2 };
+        if (key === 'model') {
+          const m = await pickModels(s, info, false, title, pos, v !== undefined ? [v] : undefined);
+          if (m === BACK || m === undefined) return false;
+          chosen = m[0];
+          extra = 0;
+        } else {
+          const c = await pickContexts(doc, s, info, false, title, pos, v !== undefined ? [v] : undefined);
+          if (c === BACK || c === undefined) return false;
+          chosen = c.values[c.values.length - 1];
+          extra = c.custom ? 1 : 0;
+        }
+        v = chosen;
+        continue;
+      }
+      if (v === undefined) return false;
+      const problem = key === 'context' ? await contextProblem(v) : undefined;
+      if (problem !== undefined) {
+        void vscode.window.showErrorMessage(`MedAlign: ${problem}`);
+        return false;
+      }
+      if (key === 'model' && v !== BASELINE_MODEL && !info.config.endpoints.some((e) => e.id === v)) {
+        void vscode.window.showErrorMessage(
+          `MedAlign: '${v}' is neither baseline nor an endpoint id in medalign.config.json.`,
+        );
+        return false;
+      }
+      const scope = fixedScope ?? (await pickScope(key, v, info, title, { step: steps, totalSteps: steps }));
+      if (scope === BACK) {
+        chosen = undefined;
+        continue;
+      }
+      if (!scope) return false;
+      return applyChoice(s, doc, key, v, scope);
     }
-    if (v === undefined) return false;
-    const problem = key === 'context' ? await contextProblem(v) : undefined;
-    if (problem !== undefined) {
-      void vscode.window.showErrorMessage(`MedAlign: ${problem}`);
-      return false;
-    }
-    if (key === 'model' && v !== BASELINE_MODEL && !info.config.endpoints.some((e) => e.id === v)) {
-      void vscode.window.showErrorMessage(
-        `MedAlign: '${v}' is neither baseline nor an endpoint id in medalign.config.json.`,
-      );
-      return false;
-    }
-    const scope = scopeArg === 'window' || scopeArg === 'file' ? scopeArg : await pickScope(key, v);
-    if (!scope) return false;
-    return applyChoice(s, doc, key, v, scope);
   };
   return [
     vscode.commands.registerCommand(PICK_MODEL_COMMAND, (arg?: unknown, value?: unknown, scope?: unknown) =>
@@ -218,12 +317,12 @@ export function registerPickers(s: RunServices): vscode.Disposable[] {
         },
         {
           label: '$(server) Model…',
-          description: `${info.model} (${info.modelFrom === 'window' ? 'this window' : info.modelFrom === 'file' ? 'front matter' : 'config default'})`,
+          description: `${info.model} (${FROM[info.modelFrom]})`,
           run: () => vscode.commands.executeCommand(PICK_MODEL_COMMAND, doc.uri),
         },
         {
           label: '$(symbol-ruler) Context…',
-          description: `${info.context} (${info.contextFrom === 'window' ? 'this window' : info.contextFrom === 'file' ? 'front matter' : 'config default'})`,
+          description: `${info.context} (${FROM[info.contextFrom]})`,
           run: () => vscode.commands.executeCommand(PICK_CONTEXT_COMMAND, doc.uri),
         },
       ];
@@ -248,10 +347,12 @@ export function registerPickers(s: RunServices): vscode.Disposable[] {
           },
         });
       }
-      const picked = await vscode.window.showQuickPick(items, {
-        title: `MedAlign: ${info.id ?? 'instruction'}`,
+      const picked = await pickStep({
+        title: pickerTitle('run settings for', doc.uri.fsPath),
+        items,
+        placeholder: `${info.model} · ${info.context} · ${info.strategy}`,
       });
-      await picked?.run();
+      if (picked !== BACK) await picked?.[0].run();
     }),
   ];
 }

@@ -17,6 +17,7 @@ import type {
 import { BASELINE_MODEL, CONFIG_FILE_NAME, endpointTarget } from '../../../engine/src';
 import {
   CheckSettingRequest,
+  ContextFitRequest,
   CountTokensRequest,
   FrontMatterEditRequest,
   InstructionInfoRequest,
@@ -25,6 +26,7 @@ import {
   ProjectInfoRequest,
 } from '../../../server/src/protocol';
 import type {
+  ContextFitResult,
   EndpointInfo,
   InstructionInfoResult,
   ProjectInfo,
@@ -119,6 +121,15 @@ export async function instructionInfo(
   if (r.id !== undefined) info.id = r.id;
   if (r.instructionLine !== undefined) info.instructionLine = r.instructionLine;
   return info;
+}
+
+/** What the instruction's record keeps at each standard context size (the server's fit table). */
+export function contextFit(doc: vscode.TextDocument, overrides: Overrides = {}): Promise<ContextFitResult> {
+  return request<object, ContextFitResult>(ContextFitRequest.type, {
+    uri: doc.uri.toString(),
+    text: doc.getText(),
+    overrides,
+  });
 }
 
 /** A project folder's config (endpoints with their origins), from the server. */

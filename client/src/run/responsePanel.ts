@@ -28,7 +28,12 @@ export interface ColumnContext {
 export interface PanelSnapshot {
   session: number;
   heading: string;
+  detail: string;
   columns: RenderedColumn[];
+  /** The summary grid (header row first); empty for a single run. */
+  summary: string[][];
+  /** The "Run an instruction…" placeholder is visible. */
+  placeholder: boolean;
 }
 
 /** A handle on the columns of one run or matrix; updates after a newer session started are dropped. */
@@ -53,6 +58,26 @@ export class PanelSession {
   setDetail(detail: string): void {
     if (this.current) this.panel.setDetail(detail);
   }
+}
+
+/** Share of the editor area the instruction keeps when the panel opens a group beside it. */
+export const EDITOR_SHARE = 0.7;
+
+/**
+ * An even split would cut the instruction's CodeLens line off ("Compare w…"): when a panel (the
+ * response, the prompt preview) made the second group of a single-group layout, the instruction's
+ * group keeps EDITOR_SHARE of the width.
+ * A layout the user arranged (more groups, or nested) is left alone.
+ */
+export async function keepEditorWide(): Promise<void> {
+  type Layout = { orientation: number; groups: { groups?: unknown[]; size?: number }[] };
+  const layout = await vscode.commands.executeCommand<Layout | undefined>('vscode.getEditorLayout');
+  if (!layout || layout.orientation !== 0 || layout.groups.length !== 2) return;
+  if (layout.groups.some((g) => g.groups !== undefined && g.groups.length > 0)) return;
+  await vscode.commands.executeCommand('vscode.setEditorLayout', {
+    orientation: 0,
+    groups: [{ size: EDITOR_SHARE }, { size: 1 - EDITOR_SHARE }],
+  });
 }
 
 export class ResponsePanel implements vscode.Disposable {
@@ -128,6 +153,11 @@ export class ResponsePanel implements vscode.Disposable {
     else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
+  /** Collapses or expands a column (`all`: every one), as its toggle in the panel does. */
+  collapse(index: number | 'all', collapsed: boolean): void {
+    this.post({ type: 'collapse', index, collapsed });
+  }
+
   setDetail(detail: string): void {
     this.state.detail = detail;
     this.post({ type: 'state', state: this.state });
@@ -153,6 +183,7 @@ export class ResponsePanel implements vscode.Disposable {
       if (!this.panel.visible) this.panel.reveal(undefined, true);
       return;
     }
+    const alone = vscode.window.tabGroups.all.length === 1;
     const panel = vscode.window.createWebviewPanel(
       PANEL_VIEW_TYPE,
       this.title(),
@@ -160,6 +191,7 @@ export class ResponsePanel implements vscode.Disposable {
       { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false, enableFindWidget: true },
     );
     this.panel = panel;
+    if (alone) void keepEditorWide();
     this.ready = false;
     panel.webview.html = panelHtml(makeNonce());
     this.disposables.push(
@@ -190,7 +222,14 @@ export class ResponsePanel implements vscode.Disposable {
         this.post({ type: 'state', state: this.state });
         return;
       case 'snapshot':
-        this.snapshots.get(m.requestId)?.({ session: m.session, heading: m.heading, columns: m.columns });
+        this.snapshots.get(m.requestId)?.({
+          session: m.session,
+          heading: m.heading,
+          detail: m.detail,
+          columns: m.columns,
+          summary: m.summary,
+          placeholder: m.placeholder,
+        });
         this.snapshots.delete(m.requestId);
         return;
       case 'action': {

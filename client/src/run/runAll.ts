@@ -13,6 +13,7 @@ import { runsAllowed } from './services';
 import { RUNS_VIEW_ID } from './runsView';
 import { offerFixes } from './fixes';
 import { runJobs } from './runJobs';
+import { BACK, pickStep } from './quickInput';
 
 export const RUN_ALL_COMMAND = 'medalign.runAll';
 const EXCLUDE = '{**/node_modules/**,**/.medalign/**,**/.git/**,**/out/**,**/dist/**}';
@@ -64,16 +65,14 @@ async function instructionFiles(folders: vscode.Uri[]): Promise<vscode.Uri[]> {
   return [...unique.values()].sort((a, b) => a.fsPath.localeCompare(b.fsPath));
 }
 
+/** Step 1 of 3 models, 2 of 3 context lengths, 3 of 3 resume or not; Back keeps earlier choices. */
 async function askOptions(files: vscode.Uri[]): Promise<BatchOptions | undefined> {
   const first = await instructionInfo(await vscode.workspace.openTextDocument(files[0]));
   const config = first.config;
   type Item = vscode.QuickPickItem & { value?: string };
+  const AS_WRITTEN = 'As written in each file';
   const modelItems: Item[] = [
-    {
-      label: 'As written in each file',
-      description: `or the default, ${config.defaults.model}`,
-      picked: true,
-    },
+    { label: AS_WRITTEN, description: `or the default, ${config.defaults.model}` },
     { label: BASELINE_MODEL, value: BASELINE_MODEL, description: 'built in · no network, no key' },
     ...first.project.endpoints.map((e) => ({
       label: e.endpoint.id,
@@ -81,40 +80,82 @@ async function askOptions(files: vscode.Uri[]): Promise<BatchOptions | undefined
       description: `${e.endpoint.model} · ${e.host ?? e.endpoint.kind}`,
     })),
   ];
-  const models = await vscode.window.showQuickPick(modelItems, {
-    title: `MedAlign: run ${files.length} instruction(s) — models`,
-    canPickMany: true,
-  });
-  if (!models || models.length === 0) return undefined;
   const ctxItems: Item[] = [
-    {
-      label: 'As written in each file',
-      description: `or the default, ${String(config.defaults.context)}`,
-      picked: true,
-    },
+    { label: AS_WRITTEN, description: `or the default, ${String(config.defaults.context)}` },
     ...first.contextSizes.map((c) => ({
       label: c,
       value: c,
       description: `${labelTokens(c).toLocaleString('en-US')} tokens`,
     })),
   ];
-  const contexts = await vscode.window.showQuickPick(ctxItems, {
-    title: `MedAlign: run ${files.length} instruction(s) — context lengths`,
-    canPickMany: true,
-  });
-  if (!contexts || contexts.length === 0) return undefined;
-  const resume = await vscode.window.showQuickPick(
-    [
-      {
-        label: 'Skip what already ran',
-        description: 'resume: runs with unchanged inputs are kept',
-        resume: true,
-      },
-      { label: 'Run everything again', description: 'new runs for every instruction', resume: false },
-    ],
-    { title: 'MedAlign: batch' },
-  );
-  if (!resume) return undefined;
+  type ResumeItem = vscode.QuickPickItem & { resume: boolean };
+  const resumeItems: ResumeItem[] = [
+    {
+      label: 'Skip what already ran',
+      description: 'resume: runs with unchanged inputs are kept',
+      resume: true,
+    },
+    { label: 'Run everything again', description: 'new runs for every instruction', resume: false },
+  ];
+  const where =
+    files.length === 1
+      ? path.basename(files[0].fsPath)
+      : `${files.length} instructions in ${vscode.workspace.asRelativePath(path.dirname(files[0].fsPath))}${files.every((f) => path.dirname(f.fsPath) === path.dirname(files[0].fsPath)) ? '' : ' and other folders'}`;
+  const title = `MedAlign: run ${where}`;
+  let models: Item[] = [modelItems[0]];
+  let contexts: Item[] = [ctxItems[0]];
+  let resume: ResumeItem = resumeItems[0];
+  const labels = (xs: Item[]) => xs.map((x) => x.label);
+  let step = 1;
+  for (;;) {
+    if (step === 1) {
+      const m = await pickStep({
+        title,
+        step: 1,
+        totalSteps: 3,
+        items: modelItems,
+        many: true,
+        placeholder: 'Models (Space to check, Enter to go on)',
+        selected: (i) => labels(models).includes(i.label),
+        active: (i) => i.label === models[0]?.label,
+      });
+      if (m === BACK || m === undefined || m.length === 0) return undefined;
+      models = m;
+      step = 2;
+    } else if (step === 2) {
+      const c = await pickStep({
+        title,
+        step: 2,
+        totalSteps: 3,
+        items: ctxItems,
+        many: true,
+        placeholder: 'Context lengths (Space to check, Enter to go on)',
+        selected: (i) => labels(contexts).includes(i.label),
+        active: (i) => i.label === contexts[0]?.label,
+      });
+      if (c === undefined || (c !== BACK && c.length === 0)) return undefined;
+      if (c === BACK) step = 1;
+      else {
+        contexts = c;
+        step = 3;
+      }
+    } else {
+      const r = await pickStep({
+        title,
+        step: 3,
+        totalSteps: 3,
+        items: resumeItems,
+        placeholder: `${files.length} file(s)`,
+        active: (i) => i.resume === resume.resume,
+      });
+      if (r === undefined) return undefined;
+      if (r === BACK) step = 2;
+      else {
+        resume = r[0];
+        break;
+      }
+    }
+  }
   const o: BatchOptions = { resume: resume.resume };
   // "As written" (no value) alongside explicit choices means: also run with the file's own setting.
   const mv = models.map((m) => m.value ?? '');

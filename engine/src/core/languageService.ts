@@ -31,6 +31,8 @@ import { getFoldingRanges } from './features/folding';
 import { getCodeActions } from './features/codeActions';
 import { getCodeLenses } from './features/codeLens';
 import { buildPreview } from './features/preview';
+import { contextFit } from './features/contextFit';
+import type { ContextFit } from './features/contextFit';
 import { instructionRunInfo, summarizeProject } from './features/runInfo';
 import type { InstructionRunInfo, ProjectSummary } from './features/runInfo';
 import type { RunOverrides } from './features/runSettings';
@@ -97,6 +99,13 @@ export interface LanguageService {
     workspace: Workspace,
     overrides?: PreviewOverrides,
   ): Promise<PromptPreview>;
+  /** What the instruction's record keeps at each standard context size (the context picker). */
+  contextFit(
+    document: TextDocument,
+    workspace: Workspace,
+    overrides?: RunOverrides,
+    cancel?: Cancel,
+  ): Promise<ContextFit>;
 }
 
 export function getLanguageService(fs: FileSystem): LanguageService {
@@ -202,6 +211,7 @@ export function getLanguageService(fs: FileSystem): LanguageService {
     getCodeActions: (d, diags, ws) => getCodeActions(parse(d), d.uri, diags, ws),
     getCodeLenses: (d) => (fileKind(d.uri) === 'instruction' ? getCodeLenses(parse(d)) : []),
     buildPreview: (d, ws, overrides) => buildPreview(parse(d).file, d.uri, ws, fs, overrides),
+    contextFit: (d, ws, overrides, cancel) => contextFit(parse(d).file, d.uri, ws, fs, overrides, cancel),
     runInfo: (d, ws, overrides) => instructionRunInfo(parse(d).file, d.uri, ws, fs, overrides),
     projectInfo: (ws) => summarizeProject(ws),
     frontMatterEdit: (d, key, value) => frontMatterEdit(d.getText(), parse(d).file, key, value),

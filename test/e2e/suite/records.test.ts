@@ -53,7 +53,7 @@ describe('MedAlign records and prompts', () => {
     }
   });
 
-  it('"Preview prompt" opens the exact prompt with its budget, read-only', async () => {
+  it('"Preview Prompt as Text" opens the exact prompt with its budget, read-only', async () => {
     const source = workspaceFile(INSTRUCTION);
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
       'vscode.executeCodeLensProvider',
@@ -62,7 +62,10 @@ describe('MedAlign records and prompts', () => {
     const lens = lenses.find((l) => l.command?.command === 'medalign.previewPrompt');
     assert.ok(lens, 'a Preview prompt code lens');
     assert.equal(lens.command?.title, 'Preview prompt');
-    const doc = await vscode.commands.executeCommand<vscode.TextDocument>('medalign.previewPrompt', source);
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument>(
+      'medalign.previewPromptAsText',
+      source,
+    );
     assert.equal(doc.uri.scheme, 'medalign-preview');
     const text = doc.getText();
     assert.match(text, /^MedAlign prompt preview — instructions\/2000002-bp-2020\.medalign/);

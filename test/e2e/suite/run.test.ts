@@ -225,12 +225,15 @@ describe('MedAlign run-lens', function () {
     assert.equal(result.status, 'complete', result.error?.message);
     assert.equal(result.response, ANSWER);
     const shown = await shownColumn('the whole answer', (c) => c.status === 'complete' && c.text === ANSWER);
-    assert.match(shown.meta, new RegExp(`\\.medalign/runs/${INSTRUCTION_ID}/`));
+    // The run file by a short reference (the random part of its name), not a five-line path.
+    const ref = / · run ([a-z0-9]+)$/.exec(shown.meta)?.[1];
+    assert.ok(ref, shown.meta);
     const snap = await hooks.panelSnapshot();
     assert.match(snap?.heading ?? '', new RegExp(`^${INSTRUCTION_ID} · 2000002-bp-2020\\.medalign`));
 
     // The run file holds the full response and the prompt that was sent.
     assert.ok(result.file?.startsWith(path.join(root, '.medalign', 'runs', INSTRUCTION_ID) + path.sep));
+    assert.ok(path.basename(result.file!).includes(`-${ref}_`), `${ref} names ${result.file}`);
     const run = JSON.parse(fs.readFileSync(result.file!, 'utf8')) as {
       response: string;
       status: string;

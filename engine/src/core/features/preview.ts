@@ -22,8 +22,20 @@ export interface PromptPreview {
   recordUri?: string;
   pack?: PackResult;
   messages: ChatMessage[];
+  /** The budget header's lines (file, record and settings, budget, kept and cut, prompt size). */
+  header: string[];
   /** The whole preview as a read-only text document: budget header, then each message verbatim. */
   text: string;
+}
+
+/** The hover's markdown as plain text: no bold markers, no backslash escapes, no entities. */
+function plainText(markdown: string): string {
+  return markdown
+    .replace(/\*\*/g, '')
+    .replace(/\\([\\`*_~[\]()|])/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 export async function buildPreview(
@@ -39,6 +51,7 @@ export async function buildPreview(
     error,
     settings,
     messages: [],
+    header: [`MedAlign prompt preview — ${error}`],
     text: `MedAlign prompt preview — ${error}\n`,
   });
   if (!file.data) return fail('the front matter could not be read; fix its errors first.');
@@ -59,7 +72,7 @@ export async function buildPreview(
     `MedAlign prompt preview — ${workspace.label(uri)}`,
     `record ${workspace.label(resolved.uri)} · model ${settings.model} · context ${settings.contextLabel} · strategy ${settings.strategy}`,
     '',
-    packMarkdown(pack, settings).replace(/\*\*/g, ''),
+    plainText(packMarkdown(pack, settings)),
     '',
     `prompt: ${formatTokenCount(pack.budget.prompt, pack.estimated)} tokens, limit ${formatTokenCount(pack.budget.limit, false)} (context − reserve)`,
   ];
@@ -70,6 +83,7 @@ export async function buildPreview(
     recordUri: resolved.uri,
     pack,
     messages: pack.messages,
+    header: header.join('\n').split('\n'),
     text: `${header.join('\n')}\n\n${body}\n`,
   };
   if (!pack.ok) preview.error = pack.error ?? 'the prompt does not fit';

@@ -4,7 +4,7 @@
  * HOVER_WAIT_MS (the editor shows its own loading state meanwhile), and only past that says the
  * count is still running.
  */
-import type { FitTable, PackResult } from '../packing/pack';
+import type { FitRow, FitTable, PackResult } from '../packing/pack';
 import { isoDay } from '../record/dates';
 import { formatTokenCount } from '../tokens/models';
 import type { RecordInfo } from '../workspace/records';
@@ -55,19 +55,30 @@ export function fitMarkdown(fit: FitTable, s: RunSettings): string {
     '|---|---|---|',
   ];
   for (const r of fit.rows) {
-    const kept = r.fitsWhole
-      ? 'whole record'
-      : r.recordBudget <= 0
-        ? 'nothing (prompt too long)'
-        : r.keptTokens === 0
-          ? 'nothing'
-          : `${t(r.keptTokens)} · ${(r.fraction * 100).toFixed(r.fraction < 0.1 ? 1 : 0)}% · ${r.keptVisits} visit${r.keptVisits === 1 ? '' : 's'}${r.partial ? ', one cut' : ''}`;
+    const cells = fitRowCells(r, fit);
     const mark = r.context === s.context ? ' ◀' : '';
-    lines.push(
-      `| ${sizeLabel(r.context)}${mark} | ${kept} | ${r.keptFrom && r.keptTokens > 0 ? isoDay(r.keptFrom) : '—'} |`,
-    );
+    lines.push(`| ${sizeLabel(r.context)}${mark} | ${cells.kept} | ${cells.backTo ?? '—'} |`);
   }
   return lines.join('\n');
+}
+
+/**
+ * One row of "what fits" in words: what the strategy keeps at that size (`whole record`,
+ * `12,345 tokens · 40% · 3 visits`, `nothing`) and the earliest day kept. The hover's table and
+ * the context picker (`medalign/contextFit`) both say it this way.
+ */
+export function fitRowCells(r: FitRow, fit: Pick<FitTable, 'estimated'>): { kept: string; backTo?: string } {
+  const t = (n: number) => formatTokenCount(n, fit.estimated);
+  const kept = r.fitsWhole
+    ? 'whole record'
+    : r.recordBudget <= 0
+      ? 'nothing (prompt too long)'
+      : r.keptTokens === 0
+        ? 'nothing'
+        : `${t(r.keptTokens)} · ${(r.fraction * 100).toFixed(r.fraction < 0.1 ? 1 : 0)}% · ${r.keptVisits} visit${r.keptVisits === 1 ? '' : 's'}${r.partial ? ', one cut' : ''}`;
+  const out: { kept: string; backTo?: string } = { kept };
+  if (r.keptFrom && r.keptTokens > 0) out.backTo = isoDay(r.keptFrom);
+  return out;
 }
 
 /** Markdown: the budget of the instruction's own context and strategy, and what is cut. */

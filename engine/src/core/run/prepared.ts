@@ -101,6 +101,10 @@ export function draftOf(plan: RunPlan, pack: PackResult, packMs?: number): RunDr
     },
     promptHash: promptHash(pack.messages),
   };
+  if (pack.kept.firstDate && pack.kept.lastDate && pack.kept.tokens > 0) {
+    d.record.keptFrom = pack.kept.firstDate.iso.slice(0, 10);
+    d.record.keptTo = pack.kept.lastDate.iso.slice(0, 10);
+  }
   if (packMs !== undefined) d.packMs = packMs;
   return d;
 }

@@ -49,7 +49,14 @@ export interface RunRecord {
     /** sha256 (hex) of the instruction file's text. */
     hash: string;
   };
-  record: { file: string; hash: string; chars: number };
+  record: {
+    file: string;
+    hash: string;
+    chars: number;
+    /** The span of the record the prompt kept: first and last day (`2019-04-02`), when it has dates. */
+    keptFrom?: string;
+    keptTo?: string;
+  };
   template: { file?: string; hash: string; builtin: boolean };
   endpoint: {
     /** The endpoint id, or `baseline`. */
