@@ -26,8 +26,8 @@ import {
   openWorkbench,
   startCodeServer,
   workbenchUrl,
-} from './codeServer';
-import type { CodeServer } from './codeServer';
+} from '../../scripts/codeServer';
+import type { CodeServer } from '../../scripts/codeServer';
 import type { ScreenshotDone, ScreenshotRequest, SuiteResult } from './suite/protocol';
 import { ARTIFACTS_ENV, GREP_ENV, SCREENSHOTS_ENV } from './suite/protocol';
 
