@@ -35,6 +35,11 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Webviews (the response panel, walkthrough media) are nested iframes of another origin; with site
+  // isolation they render out of process and headless screenshots show them blank. This browser only
+  // ever loads the loopback workbench, so keep them in process.
+  '--disable-site-isolation-trials',
+  '--disable-features=IsolateOrigins,site-per-process',
 ];
 
 /** Where install.sh put code-server and Node 24 (same default and override as the script). */
