@@ -333,6 +333,66 @@ async function startOnce(opts: CodeServerOptions, port: number): Promise<CodeSer
   }
 }
 
+/**
+ * Opens `files` in the browser window that shows this server's workspace, once a window is connected,
+ * as `code <file>` in its integrated terminal would: code-server's session socket names the window's
+ * CLI socket, which takes VS Code's `open` request. Polls until a window connects or `stopped()`.
+ */
+export async function openWhenConnected(
+  server: CodeServer,
+  files: string[],
+  stopped: () => boolean,
+): Promise<boolean> {
+  const sessionSocket = path.join(server.userDataDir, 'code-server-ipc.sock');
+  const probe = path.join(server.workspace, path.basename(files[0] ?? ''));
+  while (!stopped()) {
+    const socketPath = await unixJson(sessionSocket, 'GET', `/session?filePath=${encodeURIComponent(probe)}`)
+      .then((r) => (r as { socketPath?: string } | undefined)?.socketPath)
+      .catch(() => undefined);
+    if (socketPath) {
+      const open = {
+        type: 'open',
+        fileURIs: files,
+        folderURIs: [],
+        forceReuseWindow: true,
+        gotoLineMode: true,
+      };
+      return unixJson(socketPath, 'POST', '/', open).then(
+        () => true,
+        () => false,
+      );
+    }
+    await delay(500);
+  }
+  return false;
+}
+
+/** One HTTP request over a unix socket; resolves with the parsed JSON answer (or undefined). */
+function unixJson(socketPath: string, method: string, urlPath: string, body?: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path: urlPath, method, timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        if ((res.statusCode ?? 500) >= 400) return reject(new Error(`${res.statusCode}: ${text}`));
+        try {
+          resolve(text ? JSON.parse(text) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    if (body !== undefined) {
+      req.setHeader('Content-Type', 'application/json');
+      req.write(JSON.stringify(body));
+    }
+    req.end();
+  });
+}
+
 function pipeLines(child: ChildProcess, onLine: (line: string) => void): void {
   for (const stream of [child.stdout, child.stderr]) {
     let buf = '';

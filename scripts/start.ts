@@ -10,7 +10,7 @@
  *     VS Code as `code --install-extension` does, and starts code-server on 127.0.0.1 in user mode
  *     (no test driver: notifications, dialogs and the window title are the real ones);
  *  4. prints the address; the page opens the copy with a sample instruction in the editor and the
- *     README as a preview beside it. Ctrl-C stops it and deletes the copy (`--keep` keeps it).
+ *     README in a tab beside it. Ctrl-C stops it and deletes the copy (`--keep` keeps it).
  *
  *   npm start                   port from MEDALIGN_PORT, else a free one
  *   npm start -- --keep         keep the tour workspace after stopping (its path is printed)
@@ -32,6 +32,7 @@ import {
   launchChromium,
   makeTempDir,
   openWorkbench,
+  openWhenConnected,
   startCodeServer,
   userUrl,
 } from './codeServer';
@@ -91,12 +92,19 @@ async function main(): Promise<number> {
       workspace,
       stateDir,
       ...(port !== undefined ? { port } : {}),
-      settings: userSettings(workspace),
+      // Undo the tests' faster hover: a user gets VS Code's default.
+      settings: { 'editor.hover.delay': undefined },
       onOutput: (line) => {
         if (!check && /\berror\b/i.test(line)) console.error(`code-server: ${line}`);
       },
     });
-    const url = userUrl(server.port, workspace, path.join(workspace, SAMPLE));
+    // The page opens the README; once the window is connected, the sample instruction opens beside
+    // it, in front (as `code <file>` in its terminal would).
+    const url = userUrl(server.port, workspace, path.join(workspace, 'README.md'));
+    const opening = [path.join(workspace, SAMPLE)];
+    void openWhenConnected(server, opening, () => cleaned).then((opened) => {
+      if (!opened && !cleaned) console.error('medalign: could not open the README in the window');
+    });
 
     if (check) {
       browser = await launchChromium();
@@ -133,17 +141,6 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
   }
-}
-
-/** The tour's user settings: the README opens as a preview; everything else as VS Code ships it. */
-function userSettings(workspace: string): Record<string, unknown> {
-  return {
-    // Undo the tests' faster hover: a user gets VS Code's default.
-    'editor.hover.delay': undefined,
-    'workbench.editorAssociations': {
-      [`${path.join(workspace, 'README.md')}`]: 'vscode.markdown.preview.editor',
-    },
-  };
 }
 
 /** `medalign run <sample> --model baseline` in the tour workspace (its runs folder is the copy's). */
@@ -183,6 +180,11 @@ async function checkUserMode(
     throw new Error(`the window is titled like a test window: '${title}'`);
   }
   await page.waitForSelector('.monaco-workbench .editor-instance', { state: 'visible' });
+  // The README is open too, in a tab beside the instruction.
+  await page.locator('.tabs-container .tab', { hasText: 'README.md' }).first().waitFor({ state: 'visible' });
+  const tabs = (await page.locator('.tabs-container .tab').allInnerTexts()).map((t) =>
+    t.replace(/\s+/g, ' ').trim(),
+  );
   await page.screenshot({ path: path.join(SHOTS, 'start.png') });
 
   // A toast a user must see: run an instruction whose endpoint (gpt-4o) nobody approved.
@@ -190,8 +192,9 @@ async function checkUserMode(
   await waitForValue('the unapproved sample in the title', deadline, async () =>
     (await page.title()).includes(path.basename(UNAPPROVED_SAMPLE)),
   );
-  // As a user does: click "▶ Run · gpt-4o" in the run-lens above ## Instruction.
-  await page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run · gpt-4o' }).first().click();
+  // From the keyboard, as a user does: Ctrl+Alt+R in the instruction (package.json keybindings).
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+Alt+r');
   const toast = page
     .locator('.notifications-toasts .notification-toast', { hasText: 'Approve gpt-4o for patient data' })
     .first();
@@ -209,7 +212,7 @@ async function checkUserMode(
   }
   console.log(`medalign: ${installed}`);
   console.log(`medalign: ${activation}`);
-  console.log(`medalign: window title '${title}'`);
+  console.log(`medalign: window title '${title}'; tabs: ${tabs.join(' | ')}`);
   console.log(`medalign: notification shown: '${toastText}'`);
   console.log(`medalign: tour workspace ${workspace}`);
   console.log(`medalign: screenshots ${path.relative(REPO_ROOT, SHOTS)}/start.png, notification.png`);
