@@ -133,7 +133,7 @@ async function main(): Promise<number> {
     console.log(`  ${url}`);
     console.log('');
     console.log(
-      'Getting started: Help > Welcome, or the MedAlign icon in the activity bar. Press Ctrl-C to stop.',
+      'Getting started: run "MedAlign: Get Started" (F1), or open the MedAlign icon in the activity bar. Ctrl-C stops.',
     );
     const code = await server.exited;
     if (!cleaned) console.error(`medalign: code-server exited (${code})`);
