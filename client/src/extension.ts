@@ -7,6 +7,7 @@ import { MedAlignLanguageClient } from './languageClient';
 import { registerCommands } from './commands';
 import { registerPreview } from './preview';
 import type { PromptPreviewPanels } from './preview';
+import { registerWalkthrough } from './walkthrough';
 import { registerRun } from './run';
 import type { RunApi } from './run';
 
@@ -17,6 +18,7 @@ export function activate(context: vscode.ExtensionContext): MedAlignApi {
   client = new MedAlignLanguageClient(context);
   registerCommands(context, client);
   const preview = registerPreview(context, client);
+  context.subscriptions.push(...registerWalkthrough());
   const run = registerRun(context, client);
   // Activation does not wait for the server: features light up when it is ready (`ready`).
   const ready = client.start().catch((err: unknown) => {

@@ -26,8 +26,8 @@ import {
   openWorkbench,
   startCodeServer,
   workbenchUrl,
-} from './codeServer';
-import type { CodeServer } from './codeServer';
+} from '../../scripts/codeServer';
+import type { CodeServer } from '../../scripts/codeServer';
 import type { ScreenshotDone, ScreenshotRequest, SuiteResult } from './suite/protocol';
 import { ARTIFACTS_ENV, GREP_ENV, SCREENSHOTS_ENV } from './suite/protocol';
 
@@ -212,6 +212,7 @@ class Pump {
     const done: ScreenshotDone = { ok: false };
     try {
       if (!/^[\w.-]+$/.test(name)) throw new Error(`bad screenshot name '${name}'`);
+      for (const key of request.press ?? []) await this.page.keyboard.press(key);
       for (const selector of request.waitFor ?? []) {
         await this.page.waitForSelector(selector, { state: 'visible', timeout: request.timeoutMs ?? 10_000 });
       }

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
-import { REPO_ROOT, copyDir, makeTempDir } from './codeServer';
+import { REPO_ROOT, copyDir, makeTempDir } from '../../scripts/codeServer';
 import type { SuiteResult } from './suite/protocol';
 import { ARTIFACTS_ENV, GREP_ENV } from './suite/protocol';
 

@@ -12,6 +12,12 @@ export const repoRoot = path.resolve(
   __dirname.includes(`${path.sep}out${path.sep}`) ? '../../..' : '../..',
 );
 
+/**
+ * `cpSync` filter for copies of samples/: skips `.medalign` folders (runs saved there by `npm start`
+ * or a test would otherwise leak into the copy and change what it holds).
+ */
+export const withoutRuns = (src: string): boolean => path.basename(src) !== '.medalign';
+
 export const publicSampleXml = readFileSync(path.join(repoRoot, 'samples/records/1234555.xml'), 'utf8');
 
 export const CONFIG = JSON.stringify({

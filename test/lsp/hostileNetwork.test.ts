@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FakeOpenAI } from '../helpers/fakeOpenAI';
-import { repoRoot } from '../helpers/fixtures';
+import { repoRoot, withoutRuns } from '../helpers/fixtures';
 import dns from 'node:dns';
 import { parseRunRecord } from '../../engine/src/core/run/runRecord';
 import { localhostFetch, localhostLookup } from '../../engine/src/run/localhostFetch';
@@ -65,7 +65,7 @@ async function runCli(cwd: string, args: string[], env: Record<string, string> =
 /** The attacker's workspace: a copy of samples/ whose config has these endpoints (and the sample ones). */
 function hostileWorkspace(endpoints: Record<string, unknown>[]): string {
   const dir = tempDir('medalign-hostile-');
-  cpSync(path.join(repoRoot, 'samples'), dir, { recursive: true });
+  cpSync(path.join(repoRoot, 'samples'), dir, { recursive: true, filter: withoutRuns });
   const configFile = path.join(dir, 'medalign.config.json');
   const config = JSON.parse(readFileSync(configFile, 'utf8')) as { endpoints: { id: string }[] };
   const ids = new Set(endpoints.map((e) => e['id']));

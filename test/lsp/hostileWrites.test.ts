@@ -23,7 +23,7 @@ import {
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FakeOpenAI } from '../helpers/fakeOpenAI';
-import { repoRoot } from '../helpers/fixtures';
+import { repoRoot, withoutRuns } from '../helpers/fixtures';
 import { parseRunRecord, MEDALIGN_GITIGNORE } from '../../engine/src/core/run/runRecord';
 import { RunPreparer } from '../../engine/src/host/prepare';
 import { runMany } from '../../engine/src/run/runMany';
@@ -58,7 +58,7 @@ function tempDir(prefix: string): string {
 /** A copy of samples/ with a `local` endpoint on the fake server (plus `extra` endpoints). */
 function workspace(extra: unknown[] = []): string {
   const dir = tempDir('medalign-hostile-');
-  cpSync(path.join(repoRoot, 'samples'), dir, { recursive: true });
+  cpSync(path.join(repoRoot, 'samples'), dir, { recursive: true, filter: withoutRuns });
   const configFile = path.join(dir, 'medalign.config.json');
   const config = JSON.parse(readFileSync(configFile, 'utf8')) as { endpoints: unknown[] };
   config.endpoints.push(

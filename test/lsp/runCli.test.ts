@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FakeOpenAI } from '../helpers/fakeOpenAI';
-import { repoRoot } from '../helpers/fixtures';
+import { repoRoot, withoutRuns } from '../helpers/fixtures';
 import { TempDirs, runCliProcess } from '../helpers/cliProcess';
 import type { CliResult } from '../helpers/cliProcess';
 import { parseRunRecord } from '../../engine/src/core/run/runRecord';
@@ -40,7 +40,7 @@ function tempDir(prefix: string): string {
 /** A copy of samples/ with extra endpoints pointing at the fake server. */
 function samplesCopy(): string {
   const dir = tempDir('medalign-cli-run-');
-  cpSync(path.join(repoRoot, 'samples'), dir, { recursive: true });
+  cpSync(path.join(repoRoot, 'samples'), dir, { recursive: true, filter: withoutRuns });
   const configFile = path.join(dir, 'medalign.config.json');
   const config = JSON.parse(readFileSync(configFile, 'utf8')) as { endpoints: unknown[] };
   config.endpoints.push(
@@ -92,7 +92,7 @@ test('medalign run --model baseline: no key, no network, prints the labelled ans
   // Exactly the command from the issue, run from a folder holding a copy of samples/.
   const parent = tempDir('medalign-cli-parent-');
   const dir = path.join(parent, 'samples');
-  cpSync(path.join(repoRoot, 'samples'), dir, { recursive: true });
+  cpSync(path.join(repoRoot, 'samples'), dir, { recursive: true, filter: withoutRuns });
   fake.reset();
   const r = await runCli(parent, ['run', `samples/${ED}`, '--model', 'baseline']);
   assert.equal(r.status, 0, r.stderr);

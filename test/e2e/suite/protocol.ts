@@ -22,6 +22,8 @@ export interface SuiteResult {
 
 /** <name>.request: what must be visible on the page before the screenshot is taken. */
 export interface ScreenshotRequest {
+  /** Keys the runner presses in the page first (Playwright names: 'Control+Alt+r'), in order. */
+  press?: string[];
   /** CSS selectors that must all be visible (waited for in order). */
   waitFor?: string[];
   /** Per selector, default 10 s. */

@@ -1,10 +1,17 @@
 /**
- * Shared by the real-VS-Code runners (runInCodeServer, serveSamples): start code-server (VS Code
- * 1.139.1 in a browser) on 127.0.0.1, launch Debian's Chromium through playwright-core, and build the
- * workbench URL whose `payload` loads the extension under development (and optionally a tests module).
+ * VS Code in a browser, shared by `npm start` (scripts/start.ts) and the real-VS-Code test runner
+ * (test/e2e/runInCodeServer.ts): start code-server (VS Code 1.139.1) on 127.0.0.1, launch Debian's
+ * Chromium through playwright-core, and build the workbench URL.
+ *
+ * Two modes, because VS Code's test mode is not what a user gets:
+ *  - `test`: `--vscode-option enable-smoke-test-driver`, and the URL's `payload` loads the extension
+ *    under development (and a tests module). In this mode VS Code suppresses notification toasts and
+ *    dialogs and titles the window "[Extension Development Host]": for automated tests only.
+ *  - `user`: the packaged extension (.vsix) is installed into the served VS Code as
+ *    `code --install-extension` does, no test driver, a normal window.
  *
  * What this relies on was checked on these machines: /work/shared/notes/real-vscode-tests.md.
- * `test/e2e/install.sh` installs code-server (with its own Node 24) and Chromium.
+ * `scripts/install-vscode.sh` installs code-server (with its own Node 24) and Chromium.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -16,8 +23,8 @@ import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 
-/** The repository root (this file compiles to out/test/e2e/codeServer.js). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The repository root (this file compiles to out/scripts/codeServer.js). */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const CODE_SERVER_VERSION = '4.139.1';
 export const CHROMIUM = process.env.MEDALIGN_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -28,6 +35,11 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Webviews (the response panel, walkthrough media) are nested iframes of another origin; with site
+  // isolation they render out of process and headless screenshots show them blank. This browser only
+  // ever loads the loopback workbench, so keep them in process.
+  '--disable-site-isolation-trials',
+  '--disable-features=IsolateOrigins,site-per-process',
 ];
 
 /** Where install.sh put code-server and Node 24 (same default and override as the script). */
@@ -40,7 +52,7 @@ export function codeServerInstall(): { bin: string; nodeBinDir: string } {
   const bin = path.join(home, `code-server-${CODE_SERVER_VERSION}`, 'node_modules', '.bin', 'code-server');
   const nodeBinDir = path.join(home, 'node24', 'node_modules', '.bin');
   for (const p of [bin, path.join(nodeBinDir, 'node')]) {
-    if (!fs.existsSync(p)) throw new Error(`${p} is missing: run \`bash test/e2e/install.sh\` first`);
+    if (!fs.existsSync(p)) throw new Error(`${p} is missing: run \`bash scripts/install-vscode.sh\` first`);
   }
   return { bin, nodeBinDir };
 }
@@ -63,9 +75,13 @@ export function makeTempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `medalign-${prefix}-`));
 }
 
-/** Recursive copy (used for the throw-away workspace the tests may edit). */
+/**
+ * Recursive copy of a workspace (the throw-away copy of samples/ that the tests and `npm start` may
+ * edit), without any `.medalign` folder: runs saved in the source (they hold patient data) are not
+ * part of the workspace and would change what the copy shows.
+ */
 export function copyDir(from: string, to: string): void {
-  fs.cpSync(from, to, { recursive: true });
+  fs.cpSync(from, to, { recursive: true, filter: (src) => path.basename(src) !== '.medalign' });
 }
 
 /** `vscode-remote://remote/<abs path>`: the authority is the literal word `remote`. */
@@ -81,6 +97,7 @@ export interface Payload {
   extensionTestsPath?: string;
 }
 
+/** The test-mode URL: its `payload` is honoured only with the smoke-test driver (mode `test`). */
 export function workbenchUrl(port: number, folder: string, payload: Payload): string {
   const entries: [string, string][] = [
     ['extensionDevelopmentPath', remoteUri(payload.extensionDevelopmentPath)],
@@ -91,7 +108,19 @@ export function workbenchUrl(port: number, folder: string, payload: Payload): st
   return `http://127.0.0.1:${port}/?folder=${folderParam}&payload=${encodeURIComponent(JSON.stringify(entries))}`;
 }
 
-/** User settings that keep the workbench quiet and offline-friendly. */
+/**
+ * The user-mode URL: opens `folder`, and `openFile` in the editor (the one `payload` entry VS Code
+ * honours without the test driver, as `code folder file` would).
+ */
+export function userUrl(port: number, folder: string, openFile?: string): string {
+  const folderParam = encodeURIComponent(path.resolve(folder)).replace(/%2F/g, '/');
+  const url = `http://127.0.0.1:${port}/?folder=${folderParam}`;
+  if (!openFile) return url;
+  const payload = [['openFile', remoteUri(openFile)]];
+  return `${url}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/** User settings that keep the workbench quiet and offline-friendly (both modes). */
 const USER_SETTINGS = {
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
@@ -107,9 +136,17 @@ const USER_SETTINGS = {
   'editor.hover.delay': 100,
 };
 
+export type CodeServerMode = 'test' | 'user';
+
 export interface CodeServerOptions {
   /** The folder VS Code opens. */
   workspace: string;
+  /** `test` (default): the smoke-test driver, for the test runner. `user`: what a person uses. */
+  mode?: CodeServerMode;
+  /** Packaged extensions (.vsix) installed into the served VS Code before it starts. */
+  install?: string[];
+  /** User settings added to (or overriding) the quiet defaults. */
+  settings?: Record<string, unknown>;
   /** Fixed port; otherwise a free one is picked (and re-picked if it was taken meanwhile). */
   port?: number;
   /** Scratch directory for user data, extensions, config and logs (created if needed). */
@@ -128,6 +165,8 @@ export interface CodeServer {
   workspace: string;
   stateDir: string;
   userDataDir: string;
+  extensionsDir: string;
+  mode: CodeServerMode;
   pid: number;
   /** Stops code-server and every process it started (its process group). Idempotent. */
   stop(): Promise<void>;
@@ -137,6 +176,7 @@ export interface CodeServer {
 
 /** Starts code-server and resolves once it answers HTTP on its port. */
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
+  for (const vsix of opts.install ?? []) await installExtension(opts, vsix);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = opts.port ?? (await freePort());
@@ -151,16 +191,80 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   throw lastError;
 }
 
-async function startOnce(opts: CodeServerOptions, port: number): Promise<CodeServer> {
-  const { bin, nodeBinDir } = codeServerInstall();
+/** The folders under the state dir and the environment every code-server process gets. */
+function serverLayout(opts: CodeServerOptions): {
+  userDataDir: string;
+  extensionsDir: string;
+  env: NodeJS.ProcessEnv;
+} {
+  const { nodeBinDir } = codeServerInstall();
   const stateDir = opts.stateDir;
   const userDataDir = path.join(stateDir, 'user-data');
   const extensionsDir = path.join(stateDir, 'extensions');
   const xdgConfig = path.join(stateDir, 'xdg-config');
   const xdgData = path.join(stateDir, 'xdg-data');
   for (const d of [userDataDir, extensionsDir, xdgConfig, xdgData]) fs.mkdirSync(d, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...opts.env,
+    // code-server needs Node 24; the machine's Node stays for everything else.
+    PATH: `${nodeBinDir}${path.delimiter}${process.env.PATH ?? ''}`,
+    // Keep code-server's own config/logs/heartbeat out of the user's home.
+    XDG_CONFIG_HOME: xdgConfig,
+    XDG_DATA_HOME: xdgData,
+  };
+  delete env.NODE_OPTIONS;
+  delete env.VSCODE_IPC_HOOK_CLI;
+  // Started from `npm start`/`npm test`, the outer npm's settings (npm_config_*, npm_lifecycle_*)
+  // are not code-server's: drop them (see install-vscode.sh).
+  for (const k of Object.keys(env)) if (k.startsWith('npm_')) delete env[k];
+  return { userDataDir, extensionsDir, env };
+}
+
+/**
+ * `code-server --install-extension <vsix> --extensions-dir DIR`: what `code --install-extension`
+ * does for a desktop user, into this server's extensions folder.
+ */
+export async function installExtension(opts: CodeServerOptions, vsix: string): Promise<string> {
+  const { bin } = codeServerInstall();
+  const { userDataDir, extensionsDir, env } = serverLayout(opts);
+  if (!fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run \`npm run package\` first`);
+  const args = [
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    '--install-extension',
+    path.resolve(vsix),
+    '--force',
+  ];
+  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  pipeLines(child, (line) => lines.push(line));
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('exit', resolve);
+    child.once('error', (err) => {
+      lines.push(`spawn error: ${err.message}`);
+      resolve(-1);
+    });
+  });
+  const output = lines.join('\n');
+  if (code !== 0 || !/successfully installed/i.test(output)) {
+    throw new Error(`code-server --install-extension ${vsix} failed (${code}):\n${output}`);
+  }
+  return output;
+}
+
+async function startOnce(opts: CodeServerOptions, port: number): Promise<CodeServer> {
+  const { bin } = codeServerInstall();
+  const stateDir = opts.stateDir;
+  const mode = opts.mode ?? 'test';
+  const { userDataDir, extensionsDir, env } = serverLayout(opts);
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+  fs.writeFileSync(
+    path.join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify({ ...USER_SETTINGS, ...opts.settings }, null, 2),
+  );
   const configFile = path.join(stateDir, 'config.yaml');
   fs.writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
 
@@ -178,21 +282,9 @@ async function startOnce(opts: CodeServerOptions, port: number): Promise<CodeSer
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
-    '--vscode-option',
-    'enable-smoke-test-driver',
+    ...(mode === 'test' ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
     path.resolve(opts.workspace),
   ];
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...opts.env,
-    // code-server needs Node 24; the machine's Node stays for everything else.
-    PATH: `${nodeBinDir}${path.delimiter}${process.env.PATH ?? ''}`,
-    // Keep code-server's own config/logs/heartbeat out of the user's home.
-    XDG_CONFIG_HOME: xdgConfig,
-    XDG_DATA_HOME: xdgData,
-  };
-  delete env.NODE_OPTIONS;
-  delete env.VSCODE_IPC_HOOK_CLI;
   // detached: own process group, so stop() can end the extension host and language server too.
   const child = spawn(bin, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
@@ -218,6 +310,8 @@ async function startOnce(opts: CodeServerOptions, port: number): Promise<CodeSer
     workspace: path.resolve(opts.workspace),
     stateDir,
     userDataDir,
+    extensionsDir,
+    mode,
     pid: child.pid ?? -1,
     stop,
     exited,
@@ -237,6 +331,66 @@ async function startOnce(opts: CodeServerOptions, port: number): Promise<CodeSer
     }
     await delay(150);
   }
+}
+
+/**
+ * Opens `files` in the browser window that shows this server's workspace, once a window is connected,
+ * as `code <file>` in its integrated terminal would: code-server's session socket names the window's
+ * CLI socket, which takes VS Code's `open` request. Polls until a window connects or `stopped()`.
+ */
+export async function openWhenConnected(
+  server: CodeServer,
+  files: string[],
+  stopped: () => boolean,
+): Promise<boolean> {
+  const sessionSocket = path.join(server.userDataDir, 'code-server-ipc.sock');
+  const probe = path.join(server.workspace, path.basename(files[0] ?? ''));
+  while (!stopped()) {
+    const socketPath = await unixJson(sessionSocket, 'GET', `/session?filePath=${encodeURIComponent(probe)}`)
+      .then((r) => (r as { socketPath?: string } | undefined)?.socketPath)
+      .catch(() => undefined);
+    if (socketPath) {
+      const open = {
+        type: 'open',
+        fileURIs: files,
+        folderURIs: [],
+        forceReuseWindow: true,
+        gotoLineMode: true,
+      };
+      return unixJson(socketPath, 'POST', '/', open).then(
+        () => true,
+        () => false,
+      );
+    }
+    await delay(500);
+  }
+  return false;
+}
+
+/** One HTTP request over a unix socket; resolves with the parsed JSON answer (or undefined). */
+function unixJson(socketPath: string, method: string, urlPath: string, body?: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path: urlPath, method, timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        if ((res.statusCode ?? 500) >= 400) return reject(new Error(`${res.statusCode}: ${text}`));
+        try {
+          resolve(text ? JSON.parse(text) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    if (body !== undefined) {
+      req.setHeader('Content-Type', 'application/json');
+      req.write(JSON.stringify(body));
+    }
+    req.end();
+  });
 }
 
 function pipeLines(child: ChildProcess, onLine: (line: string) => void): void {
@@ -303,7 +457,7 @@ export function delay(ms: number): Promise<void> {
 
 export async function launchChromium(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run \`bash test/e2e/install.sh\` first`);
+    throw new Error(`${CHROMIUM} is missing: run \`bash scripts/install-vscode.sh\` first`);
   // Chromium writes crash-report folders under XDG_CONFIG_HOME; keep them out of the home folder.
   const configDir = makeTempDir('chromium-config');
   const browser = await chromium.launch({
