@@ -46,6 +46,8 @@ export { DEFAULT_TIMEOUTS, ModelCallError, callChat, guardedFetch } from './run/
 export type { ApprovalQuery, GuardDecision, EndpointTarget } from './core/run/guard';
 export { approvalKey, approvalQuery, endpointTarget, guardEndpoint, isLoopbackHost } from './core/run/guard';
 export type { RunError, RunErrorKind } from './core/run/errors';
+export type { RunErrorAction } from './core/run/errors';
+export { RUN_ERROR_ACTION_LABELS, runErrorActions } from './core/run/errors';
 export type { RetryPolicy } from './core/run/retry';
 export { DEFAULT_RETRY_POLICY } from './core/run/retry';
 export type { RunRecord, RunStatus, RunSummary, AuditEntry } from './core/run/runRecord';
