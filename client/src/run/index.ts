@@ -26,6 +26,7 @@ import type { RunsTree } from './runsView';
 import { registerRunLens } from './runLens';
 import { RunStatusBar } from './statusBar';
 import { COMPARE_COMMAND } from './goldDiff';
+import { performFix } from './fixes';
 
 /** Only present when the extension runs its own tests (`ExtensionMode.Test`). */
 export interface RunTestHooks {
@@ -65,6 +66,10 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       });
     } else if (action === 'compareWithGold' && ctx.instruction && column.runFile) {
       void vscode.commands.executeCommand(COMPARE_COMMAND, ctx.instruction, column.runFile);
+    } else if (action !== 'openRunFile' && action !== 'compareWithGold' && ctx.fix) {
+      void performFix(s, action, ctx.fix).catch((err: unknown) =>
+        log.error(`fix action failed: ${String(err)}`),
+      );
     }
   });
   const s: RunServices = {

@@ -3,6 +3,7 @@
  * script (panelWebview.ts) and the panel (responsePanel.ts) both use these types. Strings in them
  * (responses, errors, labels) are data: the webview only ever puts them in `textContent`.
  */
+import type { RunErrorAction } from '../../../engine/src';
 
 export type ColumnStatus =
   'queued' | 'packing' | 'sending' | 'streaming' | 'complete' | 'cancelled' | 'error' | 'refused' | 'skipped';
@@ -21,6 +22,8 @@ export interface PanelColumn {
   runFile?: string;
   /** A gold response exists to compare with. */
   hasGold?: boolean;
+  /** Buttons that fix a failed or refused run (Approve…, Retry, Choose model…), under its message. */
+  fixes?: { action: RunErrorAction; label: string }[];
 }
 
 export interface PanelState {
@@ -36,9 +39,11 @@ export type ToWebview =
   | { type: 'state'; state: PanelState }
   | { type: 'column'; session: number; index: number; column: PanelColumn }
   /** Asks what the panel shows (tests; answered with `snapshot`). */
-  | { type: 'snapshot'; requestId: number };
+  | { type: 'snapshot'; requestId: number }
+  /** Clicks the column's button with this label, as a user would (tests). */
+  | { type: 'press'; index: number; label: string };
 
-export type PanelAction = 'openRunFile' | 'compareWithGold' | 'cancel';
+export type PanelAction = 'openRunFile' | 'compareWithGold' | 'cancel' | RunErrorAction;
 
 /** What the webview's DOM shows, read back from it. */
 export interface RenderedColumn {
@@ -47,6 +52,8 @@ export interface RenderedColumn {
   text: string;
   message: string;
   meta: string;
+  /** The labels of the fix buttons shown. */
+  fixes: string[];
 }
 
 /** Webview → extension. */

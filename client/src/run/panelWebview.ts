@@ -30,6 +30,8 @@ interface El {
   replaceChildren(...children: El[]): void;
   setAttribute(name: string, value: string): void;
   addEventListener(type: 'click', listener: () => void): void;
+  click(): void;
+  readonly children: ArrayLike<El>;
 }
 interface Doc {
   getElementById(id: string): El | null;
@@ -59,6 +61,9 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     title: El;
     status: El;
     message: El;
+    fixes: El;
+    /** The fix buttons' labels as shown (rebuilt only when they change). */
+    fixKey: string;
     text: El;
     meta: El;
     compare: El;
@@ -81,8 +86,8 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     return e;
   };
 
-  const button = (parent: El, label: string, action: PanelAction, index: number): El => {
-    const b = el('button', 'action', parent);
+  const button = (parent: El, label: string, action: PanelAction, index: number, cls = 'action'): El => {
+    const b = el('button', cls, parent);
     b.textContent = label;
     b.setAttribute('type', 'button');
     b.addEventListener('click', () => api.postMessage({ type: 'action', action, session, index }));
@@ -95,6 +100,7 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     const title = el('span', 'title', head);
     const status = el('span', 'status', head);
     const message = el('div', 'message', root);
+    const fixes = el('div', 'fixes', root);
     const text = el('pre', 'text', root);
     text.setAttribute('tabindex', '0');
     const foot = el('footer', 'column-foot', root);
@@ -103,7 +109,7 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     const compare = button(actions, 'Compare with gold', 'compareWithGold', index);
     const open = button(actions, 'Open run file', 'openRunFile', index);
     const stop = button(actions, 'Stop', 'cancel', index);
-    return { root, title, status, message, text, meta, compare, open, stop };
+    return { root, title, status, message, fixes, fixKey: '', text, meta, compare, open, stop };
   };
 
   const RUNNING: readonly ColumnStatus[] = ['queued', 'packing', 'sending', 'streaming'];
@@ -114,6 +120,17 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     v.status.textContent = LABELS[c.status];
     v.message.textContent = c.message ?? '';
     v.message.hidden = !c.message;
+    const fixes = c.fixes ?? [];
+    const fixKey = fixes.map((f) => `${f.action}:${f.label}`).join('|');
+    if (fixKey !== v.fixKey) {
+      v.fixKey = fixKey;
+      v.fixes.replaceChildren();
+      const index = views.indexOf(v);
+      fixes.forEach((f, i) =>
+        button(v.fixes, f.label, f.action, index, i === 0 ? 'action fix primary' : 'action fix'),
+      );
+    }
+    v.fixes.hidden = fixes.length === 0;
     // While an answer streams, follow its end unless the user scrolled up; otherwise start at the top.
     const follow =
       c.status === 'streaming' && v.text.scrollTop + v.text.clientHeight >= v.text.scrollHeight - 4;
@@ -151,6 +168,7 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
       text: v.text.textContent ?? '',
       message: v.message.hidden ? '' : (v.message.textContent ?? ''),
       meta: v.meta.textContent ?? '',
+      fixes: v.fixes.hidden ? [] : Array.from(v.fixes.children, (b) => b.textContent ?? ''),
     }));
     api.postMessage({ type: 'snapshot', requestId, session, heading: heading.textContent ?? '', columns });
   };
@@ -161,6 +179,11 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     else if (m.type === 'column') {
       if (m.session === session && views[m.index]) fill(views[m.index], m.column);
     } else if (m.type === 'snapshot') snapshot(m.requestId);
+    else if (m.type === 'press') {
+      const v = views[m.index];
+      const all = v ? [...Array.from(v.fixes.children), v.compare, v.open, v.stop] : [];
+      all.find((b) => !b.hidden && b.textContent === m.label)?.click();
+    }
   });
   api.postMessage({ type: 'ready' });
 }
@@ -216,6 +239,9 @@ body {
 }
 .action:hover { background: var(--vscode-button-secondaryHoverBackground); }
 .action:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
+.fixes { display: flex; flex-wrap: wrap; gap: 6px; margin: 0 12px 8px; }
+.action.primary { color: var(--vscode-button-foreground); background: var(--vscode-button-background); }
+.action.primary:hover { background: var(--vscode-button-hoverBackground); }
 [hidden] { display: none !important; }
 `;
 

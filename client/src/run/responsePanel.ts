@@ -15,6 +15,7 @@ import type {
 } from './panelMessages';
 import { isFromWebview } from './panelMessages';
 import { makeNonce, panelHtml } from './panelWebview';
+import type { FixTarget } from './fixes';
 
 export const PANEL_VIEW_TYPE = 'medalign.response';
 const FLUSH_MS = 40;
@@ -23,6 +24,8 @@ const FLUSH_MS = 40;
 export interface ColumnContext {
   instruction?: vscode.Uri;
   cancel?: () => void;
+  /** What the column's fix buttons (Approve…, Retry, …) act on. */
+  fix?: FixTarget;
 }
 
 export interface PanelSnapshot {
@@ -114,6 +117,11 @@ export class ResponsePanel implements vscode.Disposable {
       });
       this.post({ type: 'snapshot', requestId });
     });
+  }
+
+  /** Clicks a button of a column in the webview, as a user would (tests). */
+  press(index: number, label: string): void {
+    this.post({ type: 'press', index, label });
   }
 
   updateColumn(session: number, index: number, patch: Partial<PanelColumn>, context?: ColumnContext): void {

@@ -88,6 +88,7 @@ export async function runInstruction(
       column: (x) => resultColumn(x, info, title),
     },
     startMessage: 'packing the record…',
+    rerun: () => runInstruction(s, doc, opts),
     onStart: (_i, p) => {
       packed = true;
       session.setDetail(packDetail(p));

@@ -308,7 +308,10 @@ export function classifyFailure(f: Failure, ctx: FailureContext): RunError {
           : f.phase === 'idle'
             ? `The answer from '${ctx.endpointId}' stalled: nothing arrived for ${s} s`
             : `The run took longer than ${s} s`;
-      return { kind: 'timeout', message: `${what}. Timed out.` };
+      return {
+        kind: 'timeout',
+        message: `${what}. Timed out: retry, or choose a smaller context or another model.`,
+      };
     }
     case 'network':
       return f.midStream
@@ -380,13 +383,15 @@ export function classifyFailure(f: Failure, ctx: FailureContext): RunError {
   if (status === 404) {
     return withStatus({
       kind: 'not-found',
-      message: `'${ctx.endpointId}' has no such model or deployment${http}. ${detail}`.trim(),
+      message:
+        `'${ctx.endpointId}' has no such model or deployment${http}.${detail ? ` ${detail}` : ''} ` +
+        `Check the endpoint's model in medalign.config.json, or choose another model.`,
     });
   }
   if (status !== undefined && status >= 500) {
     return withStatus({
       kind: 'server',
-      message: `'${ctx.endpointId}' had a server error${http}. ${detail}`.trim(),
+      message: `'${ctx.endpointId}' had a server error${http}.${detail ? ` ${detail}` : ''} Retry later, or check the server's log.`,
     });
   }
   if (status === 408) {
@@ -400,6 +405,8 @@ export function classifyFailure(f: Failure, ctx: FailureContext): RunError {
   }
   return withStatus({
     kind: 'bad-request',
-    message: `'${ctx.endpointId}' rejected the request${http}. ${detail}`.trim(),
+    message:
+      `'${ctx.endpointId}' rejected the request${http}.${detail ? ` ${detail}` : ''} ` +
+      `Check the endpoint's settings in medalign.config.json (model, kind, apiVersion), or choose another model.`,
   });
 }
