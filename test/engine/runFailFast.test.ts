@@ -87,7 +87,7 @@ test('a refused connection to a server on 127.0.0.1 fails on the first attempt, 
   // The raw cause is kept for the log, not shown as the message.
   assert.match(out.error?.detail ?? '', /ECONNREFUSED/);
   assert.doesNotMatch(out.error?.message ?? '', /fetch failed|Connection error/);
-  assert.deepEqual(runErrorActions(out.error!), ['retry', 'choose-model', 'open-config']);
+  assert.deepEqual(runErrorActions(out.error), ['retry', 'choose-model', 'open-config']);
   // One attempt: no retry event, one audit line, one attempt in the saved run.
   assert.equal(events.filter((e) => e.type === 'retrying').length, 0);
   assert.equal(events.filter((e) => e.type === 'sending').length, 1);

@@ -24,8 +24,9 @@ import { registerGoldDiff } from './goldDiff';
 import { registerRunsView } from './runsView';
 import type { RunsTree } from './runsView';
 import { registerRunLens } from './runLens';
-import { RunStatusBar } from './statusBar';
+import { RunStatusBar, RunningItem } from './statusBar';
 import { COMPARE_COMMAND } from './goldDiff';
+import type { GoldComparison } from './goldDiff';
 import { performFix } from './fixes';
 
 /** Only present when the extension runs its own tests (`ExtensionMode.Test`). */
@@ -36,6 +37,12 @@ export interface RunTestHooks {
   panelState(): PanelState;
   panelVisible(): boolean;
   statusBarText(): string | undefined;
+  /** The status bar item shown while runs are in flight (`undefined`: none). */
+  runningText(): string | undefined;
+  /** The last gold comparison shown, and whether its webview is visible. */
+  goldDiff(): { comparison: GoldComparison | undefined; visible: boolean };
+  /** Clicks a button of a response panel column in its webview, as a user would. */
+  panelPress(index: number, label: string): void;
   runsTree: RunsTree;
   /** The user-level approvals (globalState). */
   approvals(): ApprovalEntry[];
@@ -56,6 +63,7 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
   const selection = new RunSelection();
   const runs = new RunsIndex();
   const inFlight = new Set<AbortController>();
+  const running = new RunningItem();
   // The panel's buttons act through the commands (so they behave like the lens and the palette).
   const panel = new ResponsePanel((action, column, ctx) => {
     if (action === 'cancel') ctx.cancel?.();
@@ -80,10 +88,12 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
     runs,
     log,
     inFlight,
+    running,
     preparer: serverPreparation,
   };
   const view = registerRunsView(s, testMode);
-  const statusBar = new RunStatusBar(s);
+  const gold = registerGoldDiff(s);
+  const statusBar = new RunStatusBar(s, running);
   context.subscriptions.push(
     log,
     keys,
@@ -91,13 +101,14 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
     runs,
     panel,
     statusBar,
+    running,
     ...registerKeyCommands(keys),
     ...registerApprovalCommands(approvals),
     ...registerPickers(s),
     ...registerRunCommands(s),
     ...registerMatrix(s),
     ...registerRunAll(s),
-    ...registerGoldDiff(s),
+    ...gold.disposables,
     ...view.disposables,
     ...registerRunLens(s),
     {
@@ -113,6 +124,9 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       panelState: () => panel.lastState(),
       panelVisible: () => panel.visible,
       statusBarText: () => statusBar.text,
+      runningText: () => statusBar.runningText,
+      goldDiff: () => ({ comparison: gold.view.last, visible: gold.view.visible }),
+      panelPress: (index, label) => panel.press(index, label),
       runsTree: view.tree,
       approvals: () => approvals.entries(),
       logUri: context.logUri,

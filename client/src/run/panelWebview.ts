@@ -146,7 +146,13 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     }
     v.text.hidden = c.text === '' && !!c.message;
     v.meta.textContent = c.meta ?? '';
-    v.compare.hidden = !(c.runFile && c.hasGold);
+    // Only a complete run with an answer is compared with gold.
+    v.compare.hidden = !(
+      c.runFile &&
+      c.hasGold &&
+      (c.status === 'complete' || c.status === 'skipped') &&
+      c.text.trim() !== ''
+    );
     v.open.hidden = !c.runFile;
     v.stop.hidden = !RUNNING.includes(c.status);
   };

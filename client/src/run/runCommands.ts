@@ -190,7 +190,11 @@ export function registerRunCommands(s: RunServices): vscode.Disposable[] {
       const doc = await instructionDocument(arg);
       if (!doc) return { status: 'not-run' };
       const info = await instructionInfo(doc);
-      const latest = info.id !== undefined ? await s.runs.store(info.root).latest(info.id) : undefined;
+      // Of this file only: another file with the same id does not lend its runs.
+      const latest =
+        info.id !== undefined
+          ? await s.runs.store(info.root).latest(info.id, { instructionFile: rel(info.root, doc.uri.fsPath) })
+          : undefined;
       if (!latest) {
         void vscode.window.showInformationMessage(
           `MedAlign: ${info.id ?? 'this instruction'} has not been run yet.`,

@@ -61,6 +61,20 @@ export async function runJobs(
   o: RunJobsOptions,
 ): Promise<JobResult[]> {
   const engine = await loadEngine();
+  const end = s.running.begin(o.title.replace(/^MedAlign: /, ''));
+  try {
+    return await runJobsWithProgress(s, jobs, o, engine);
+  } finally {
+    end();
+  }
+}
+
+async function runJobsWithProgress(
+  s: RunServices,
+  jobs: readonly RunJob[],
+  o: RunJobsOptions,
+  engine: Awaited<ReturnType<typeof loadEngine>>,
+): Promise<JobResult[]> {
   const panel = o.panel;
   const perRun = o.progressMessage === undefined;
   const results = await vscode.window.withProgress(
