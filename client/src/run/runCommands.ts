@@ -12,7 +12,8 @@ import { instructionDocument, instructionInfo } from './project';
 import type { RunServices } from './services';
 import { RESTRICTED_MESSAGE, fmtMs, runsAllowed } from './services';
 import { columnOfRun, panelHeading, rel, resultColumn } from './columns';
-import { offerFixes } from './fixes';
+import type { FixTarget } from './fixes';
+import { fixButtons, offerFixes } from './fixes';
 import { runJobs } from './runJobs';
 
 export const RUN_COMMAND = 'medalign.run';
@@ -156,11 +157,24 @@ export async function showRunFile(
   } catch {
     hasGold = false;
   }
+  const column = columnOfRun(run, file, root, hasGold);
+  // A failed saved run offers the same fixes as when it failed (Retry runs it again with its settings).
+  const fix: FixTarget = {
+    uri: source,
+    endpointId: run.endpoint.id,
+    rerun: async () =>
+      runInstruction(s, await vscode.workspace.openTextDocument(source), {
+        model: run.endpoint.id,
+        context: run.contextLabel,
+        strategy: run.strategy,
+      }),
+  };
+  if (run.status !== 'complete' && run.error) column.fixes = fixButtons(run.error, fix);
   s.panel.start(
     panelHeading({ id: run.instruction.id, file: source.fsPath }),
     `Saved run of ${new Date(run.createdAt).toLocaleString()} · ${run.endpoint.model} · ${run.strategy}`,
-    [columnOfRun(run, file, root, hasGold)],
-    [{ instruction: source }],
+    [column],
+    [{ instruction: source, fix }],
   );
   return {
     status: run.status,
