@@ -278,7 +278,10 @@ describe('MedAlign runs UX', function () {
       assert.ok(!titles(await lensesOf(bad)).some((t) => t.startsWith('▶ Run')));
       await shot('runs-lens-cannot-run', ['.codelens-decoration:has-text("Cannot run")']);
       // A click goes to the value that is wrong.
-      await vscode.commands.executeCommand(lens.command!.command, ...((lens.command!.arguments ?? []) as unknown[]));
+      await vscode.commands.executeCommand(
+        lens.command!.command,
+        ...((lens.command!.arguments ?? []) as unknown[]),
+      );
       await waitFor('the selection on the context value', () => {
         const e = vscode.window.activeTextEditor;
         return e?.document.uri.toString() === bad.toString() && e.document.getText(e.selection) === '32x';
