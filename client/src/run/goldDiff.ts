@@ -72,17 +72,26 @@ summary { cursor: pointer; color: var(--vscode-textLink-foreground); }
 .note { margin: 8px 0; padding: 6px 8px; border-left: 3px solid var(--vscode-editorWarning-foreground); background: var(--vscode-textBlockQuote-background); }
 `;
 
+/**
+ * Prose as it reads: a single line break inside a paragraph (a hard-wrapped gold response) becomes a
+ * space, so the view wraps it; blank lines and lines that start a list item stay.
+ */
+export function softWrap(text: string): string {
+  return text.replace(/([^\n])\n(?![ \t]*(?:[-*+]|\d+[.)])[ \t])(?=[^\n])/g, '$1 ');
+}
+
 /** The whole page. Every string from the run or the instruction goes through `escapeHtml`. */
 export function goldDiffHtml(c: GoldComparison, gold: string, answer: string, nonce: string): string {
   const csp = `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'none'; script-src 'none'; form-action 'none'; base-uri 'none'`;
   const body = c.diff.parts
-    .map((p) =>
-      p.op === 'equal'
-        ? escapeHtml(p.text)
+    .map((p) => {
+      const text = escapeHtml(softWrap(p.text));
+      return p.op === 'equal'
+        ? text
         : p.op === 'delete'
-          ? `<del title="only in the gold response">${escapeHtml(p.text)}</del>`
-          : `<ins title="only in the answer">${escapeHtml(p.text)}</ins>`,
-    )
+          ? `<del title="only in the gold response">${text}</del>`
+          : `<ins title="only in the answer">${text}</ins>`;
+    })
     .join('');
   const d = c.diff;
   const stats = `${d.equal} words in common · ${d.deleted} only in gold · ${d.inserted} only in the answer`;
@@ -101,8 +110,8 @@ export function goldDiffHtml(c: GoldComparison, gold: string, answer: string, no
 <div class="legend"><span><del>struck</del>: only in the gold response</span><span><ins>underlined</ins>: only in the answer</span></div>
 ${d.approximate ? '<div class="note">These texts are too long to align word by word: the part that differs is shown as a whole.</div>' : ''}
 <main class="prose" id="diff">${body}</main>
-<details><summary>Gold response</summary><div class="prose">${escapeHtml(gold)}</div></details>
-<details><summary>Answer</summary><div class="prose">${escapeHtml(answer)}</div></details>
+<details><summary>Gold response</summary><div class="prose">${escapeHtml(softWrap(gold))}</div></details>
+<details><summary>Answer</summary><div class="prose">${escapeHtml(softWrap(answer))}</div></details>
 </body>
 </html>`;
 }
@@ -113,6 +122,8 @@ class GoldDiffView implements vscode.Disposable {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   last: GoldComparison | undefined;
+  /** The page last rendered (tests check its CSP and escaping). */
+  lastHtml: string | undefined;
 
   constructor(private readonly s: RunServices) {
     this.disposables.push(
@@ -167,6 +178,7 @@ class GoldDiffView implements vscode.Disposable {
     this.panel.webview.html = html;
     this.shown = { doc: doc.uri, runFile };
     this.last = comparison;
+    this.lastHtml = html;
     return comparison;
   }
 
@@ -218,7 +230,11 @@ export async function compareWithGold(
 }
 
 export function registerGoldDiff(s: RunServices): {
-  view: { readonly last: GoldComparison | undefined; readonly visible: boolean };
+  view: {
+    readonly last: GoldComparison | undefined;
+    readonly lastHtml: string | undefined;
+    readonly visible: boolean;
+  };
   disposables: vscode.Disposable[];
 } {
   const view = new GoldDiffView(s);

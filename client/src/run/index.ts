@@ -40,7 +40,7 @@ export interface RunTestHooks {
   /** The status bar item shown while runs are in flight (`undefined`: none). */
   runningText(): string | undefined;
   /** The last gold comparison shown, and whether its webview is visible. */
-  goldDiff(): { comparison: GoldComparison | undefined; visible: boolean };
+  goldDiff(): { comparison: GoldComparison | undefined; html: string | undefined; visible: boolean };
   /** Clicks a button of a response panel column in its webview, as a user would. */
   panelPress(index: number, label: string): void;
   runsTree: RunsTree;
@@ -125,7 +125,7 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       panelVisible: () => panel.visible,
       statusBarText: () => statusBar.text,
       runningText: () => statusBar.runningText,
-      goldDiff: () => ({ comparison: gold.view.last, visible: gold.view.visible }),
+      goldDiff: () => ({ comparison: gold.view.last, html: gold.view.lastHtml, visible: gold.view.visible }),
       panelPress: (index, label) => panel.press(index, label),
       runsTree: view.tree,
       approvals: () => approvals.entries(),

@@ -51,7 +51,7 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
       const b = info.blocker;
       lenses.push(
         new vscode.CodeLens(range, {
-          title: `$(warning) Cannot run: ${clip(b.message, 90)}`,
+          title: `$(warning) Cannot run: ${clip(b.message, 70)}`,
           tooltip: `${b.message}\nClick to go to the problem.`,
           command: 'vscode.open',
           arguments: [

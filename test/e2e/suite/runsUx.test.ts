@@ -22,7 +22,7 @@ const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const INSTRUCTION = 'instructions/2000002-bp-2020.medalign';
 const ANSWER =
   'Outpatient blood pressures in 2020: 01/07 128/77, 01/29 143/77, 02/13 131/88, 03/06 131/83. ' +
-  'Only two readings are under 130/80, so he is not at goal.';
+  'Only two readings are under 130/80, so he is not at goal (<b>"target" & plan</b>).';
 
 function titles(lenses: vscode.CodeLens[]): string[] {
   return lenses.map((l) => l.command?.title ?? '');
@@ -183,6 +183,14 @@ describe('MedAlign runs UX', function () {
     );
     assert.ok(c.diff.parts.some((p) => p.op === 'equal' && p.text.includes('01/29 143/77')));
     await waitFor('the word diff webview', () => hooks.goldDiff().visible);
+    // No script, a strict CSP, and the answer's markup shown as text.
+    const html = hooks.goldDiff().html ?? '';
+    assert.match(
+      html,
+      /content="default-src 'none'; style-src 'nonce-[0-9a-f]{32}'; img-src 'none'; script-src 'none'/,
+    );
+    assert.doesNotMatch(html, /<script|<b>/);
+    assert.match(html, /&lt;b&gt;&quot;target&quot; &amp; plan&lt;\/b&gt;/);
     // A failed run given explicitly is refused, not diffed.
     assert.equal(await vscode.commands.executeCommand('medalign.compareWithGold', uri, bad.file), undefined);
     await shot('runs-gold-word-diff', ['iframe.webview.ready']);
