@@ -130,8 +130,11 @@ class GoldDiffView implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (!this.panel || this.shown?.doc.toString() !== e.document.uri.toString()) return;
         if (this.timer) clearTimeout(this.timer);
-        const shown = this.shown;
-        this.timer = setTimeout(() => void this.show(shown.doc, shown.runFile, false), 300);
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          // Only while the diff is still open (a closed view is not brought back by an edit).
+          if (this.panel && this.shown) void this.show(this.shown.doc, this.shown.runFile, false);
+        }, 300);
       }),
     );
   }
@@ -162,6 +165,7 @@ class GoldDiffView implements vscode.Disposable {
       diff: wordDiff(info.gold, run.response),
     };
     const html = goldDiffHtml(comparison, info.gold, run.response, randomBytes(16).toString('hex'));
+    if (!this.panel && !reveal) return comparison;
     if (!this.panel) {
       this.panel = vscode.window.createWebviewPanel(
         GOLD_DIFF_VIEW_TYPE,
@@ -172,6 +176,8 @@ class GoldDiffView implements vscode.Disposable {
       this.panel.onDidDispose(() => {
         this.panel = undefined;
         this.shown = undefined;
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = undefined;
       });
     } else if (reveal && !this.panel.visible) this.panel.reveal(undefined, true);
     this.panel.title = `Gold ↔ ${label}`;

@@ -38,14 +38,6 @@ async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
   return vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
 }
 
-/** Closes the webview tabs of a view type (the gold diff, the response panel). */
-async function closeWebviews(viewType: string): Promise<void> {
-  const tabs = vscode.window.tabGroups.all
-    .flatMap((g) => g.tabs)
-    .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(viewType));
-  await vscode.window.tabGroups.close(tabs);
-}
-
 function walk(dir: string, out: string[] = []): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
@@ -306,7 +298,6 @@ describe('MedAlign run-lens', function () {
     assert.equal(answerSide, ANSWER);
     assert.ok(diff.diff.parts.some((p) => p.op === 'equal' && p.text.includes('128/77')));
     await waitFor('the word diff beside the editor', () => hooks.goldDiff().visible);
-    await closeWebviews('medalign.goldDiff');
 
     const last = await vscode.commands.executeCommand<RunResult>('medalign.showLastRun', uri);
     assert.equal(last.response, ANSWER);
