@@ -158,7 +158,8 @@ export class ResponsePanel implements vscode.Disposable {
   private reveal(): void {
     if (this.panel) {
       this.panel.title = this.title();
-      if (!this.panel.visible) this.panel.reveal(undefined, true);
+      // Always: `visible` can lag behind a view just opened over it (the gold diff, in the same group).
+      this.panel.reveal(undefined, true);
       return;
     }
     const panel = vscode.window.createWebviewPanel(
