@@ -35,8 +35,8 @@ export type { ExecuteOptions, RunOutcome, OutcomeStatus, RunEvent } from './run/
 export { executeRun } from './run/runner';
 export type { RunManyOptions, JobResult, JobStatus, Progress } from './run/runMany';
 export { runMany } from './run/runMany';
-export type { StoredRun, StoredSummary } from './run/store';
-export { RunStore, ensureMedalignDir, writeFileAtomic } from './run/store';
+export type { RunFilter, StoredRun, StoredSummary } from './run/store';
+export { RunStore, ensureMedalignDir, isAnswered, writeFileAtomic } from './run/store';
 export { appendAudit, auditLogPath, readAudit } from './run/audit';
 export type { ApprovalChecker } from './run/approvals';
 export { APPROVALS_ENV, FileApprovals, approvalsFilePath, cliApprovalChecker } from './run/approvals';
@@ -46,6 +46,10 @@ export { DEFAULT_TIMEOUTS, ModelCallError, callChat, guardedFetch } from './run/
 export type { ApprovalQuery, GuardDecision, EndpointTarget } from './core/run/guard';
 export { approvalKey, approvalQuery, endpointTarget, guardEndpoint, isLoopbackHost } from './core/run/guard';
 export type { RunError, RunErrorKind } from './core/run/errors';
+export type { RunErrorAction } from './core/run/errors';
+export { RUN_ERROR_ACTION_LABELS, runErrorActions } from './core/run/errors';
+export type { DiffOp, DiffPart, WordDiff } from './core/run/wordDiff';
+export { wordDiff } from './core/run/wordDiff';
 export type { RetryPolicy } from './core/run/retry';
 export { DEFAULT_RETRY_POLICY } from './core/run/retry';
 export type { RunRecord, RunStatus, RunSummary, AuditEntry } from './core/run/runRecord';

@@ -108,9 +108,14 @@ export type ProjectInfo = ProjectSummary;
  * What the run-lens, the status bar and the pickers show about an instruction (the core's
  * `InstructionRunInfo`, with the `## Instruction` heading as a line and its project).
  */
-export interface InstructionInfoResult extends Omit<InstructionRunInfo, 'instructionOffset'> {
+export interface InstructionInfoResult extends Omit<InstructionRunInfo, 'instructionOffset' | 'blocker'> {
   project: ProjectInfo;
   instructionLine?: number;
+  /** Why the file cannot run, and where: the run-lens shows it instead of ▶ Run. */
+  blocker?: {
+    message: string;
+    range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  };
 }
 
 export namespace InstructionInfoRequest {

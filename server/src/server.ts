@@ -680,9 +680,13 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         if (!d) return null;
         const ws = await currentWorkspaceFor(p.uri);
         const info = await service.runInfo(d, ws, overridesOf(p.overrides));
-        const { instructionOffset, ...rest } = info;
+        const { instructionOffset, blocker, ...rest } = info;
         const out: InstructionInfoResult = { ...rest, project: projectOf(ws) };
         if (instructionOffset !== undefined) out.instructionLine = d.positionAt(instructionOffset).line;
+        if (blocker) {
+          const range = { start: d.positionAt(blocker.span.start), end: d.positionAt(blocker.span.end) };
+          out.blocker = { message: blocker.message, range };
+        }
         return out;
       },
       token,

@@ -2,12 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AZURE_FILTER_NOTE,
+  RUN_ERROR_ACTION_LABELS,
   classifyFailure,
   contentFilterCategories,
+  runErrorActions,
   redactSecrets,
   safeServerText,
 } from '../../engine/src/core/run/errors';
-import type { FailureContext } from '../../engine/src/core/run/errors';
+import type { FailureContext, RunErrorKind } from '../../engine/src/core/run/errors';
 
 const KEY = 'sk-proj-Zq81mTESTKEYdoNotLeak0042';
 const ctx: FailureContext = {
@@ -163,4 +165,79 @@ test('network, timeout and cancel messages; network text is redacted', () => {
     /did not answer within 120 s/,
   );
   assert.equal(classifyFailure({ type: 'cancelled' }, ctx).kind, 'cancelled');
+});
+
+test('network failures: one sentence per cause with the next step; the raw cause kept as detail', () => {
+  const local: FailureContext = {
+    endpointId: 'local',
+    endpointKind: 'openai-compatible',
+    host: '127.0.0.1:8000',
+    loopback: true,
+  };
+  const raw = 'Connection error.: fetch failed: connect ECONNREFUSED 127.0.0.1:8000 [ECONNREFUSED]';
+  const refused = classifyFailure(
+    { type: 'network', message: raw, midStream: false, code: 'ECONNREFUSED' },
+    local,
+  );
+  assert.equal(
+    refused.message,
+    "Nothing is listening at 127.0.0.1:8000: 'local' refused the connection. Start your server at 127.0.0.1:8000, or choose another model.",
+  );
+  assert.equal(refused.code, 'ECONNREFUSED');
+  assert.equal(refused.detail, raw);
+  const remote = classifyFailure(
+    { type: 'network', message: raw, midStream: false, code: 'ECONNREFUSED' },
+    ctx,
+  );
+  assert.match(
+    remote.message,
+    /^api\.openai\.com refused the connection to 'gpt-4o'\. Check the endpoint's baseUrl/,
+  );
+  const sentences: [string, RegExp][] = [
+    ['ENOTFOUND', /could not be found\. Check the endpoint's baseUrl/],
+    ['ECONNRESET', /was closed before an answer came\. Retry/],
+    ['ETIMEDOUT', /cannot be reached from this machine\. Check your network or VPN/],
+    ['CERT_HAS_EXPIRED', /TLS certificate .* was not accepted/],
+    ['EWHATEVER', /^Cannot reach 'gpt-4o' at api\.openai\.com\. Check that the server is running/],
+  ];
+  for (const [code, re] of sentences) {
+    const e = classifyFailure({ type: 'network', message: `x ${KEY}`, midStream: false, code }, ctx);
+    assert.match(e.message, re, code);
+    assert.doesNotMatch(e.message, /Zq81m/);
+    assert.doesNotMatch(e.detail ?? '', /Zq81m/);
+  }
+});
+
+test('runErrorActions: every typed error has at least one action, with a label', () => {
+  const kinds: RunErrorKind[] = [
+    'refused',
+    'config',
+    'no-key',
+    'pack',
+    'auth',
+    'not-found',
+    'rate-limited',
+    'context-overflow',
+    'content-filter',
+    'bad-request',
+    'server',
+    'network',
+    'redirect',
+    'timeout',
+    'cancelled',
+    'internal',
+  ];
+  for (const kind of kinds) {
+    const actions = runErrorActions({ kind });
+    assert.ok(actions.length > 0, kind);
+    for (const a of actions) assert.ok(RUN_ERROR_ACTION_LABELS[a].length > 0);
+  }
+  assert.deepEqual(runErrorActions({ kind: 'refused' }), ['approve']);
+  assert.deepEqual(runErrorActions({ kind: 'no-key' }), ['set-key']);
+  assert.deepEqual(runErrorActions({ kind: 'context-overflow' }), ['choose-context']);
+  assert.deepEqual(runErrorActions({ kind: 'network', code: 'ECONNREFUSED' }), [
+    'retry',
+    'choose-model',
+    'open-config',
+  ]);
 });

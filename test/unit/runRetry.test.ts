@@ -81,6 +81,10 @@ test('retryDecision: what is and is not retried', () => {
   // Attempts run out.
   assert.equal(retryDecision(p, 2, { kind: 'server', receivedText: false }).retry, true);
   assert.equal(retryDecision(p, 3, { kind: 'server', receivedText: false }).retry, false);
+  // A server on this machine that refuses the connection is not waited for.
+  const local = retryDecision(p, 1, { kind: 'network', receivedText: false, refusedLocally: true });
+  assert.equal(local.retry, false);
+  assert.match(local.reason, /local port/);
   // Timeouts can be switched off.
   assert.equal(
     retryDecision({ ...p, retryTimeouts: false }, 1, { kind: 'timeout', receivedText: false }).retry,

@@ -24,10 +24,12 @@ import { registerGoldDiff } from './goldDiff';
 import { registerRunsView } from './runsView';
 import type { RunsTree } from './runsView';
 import { registerRunLens } from './runLens';
-import { RunStatusBar } from './statusBar';
+import { RunStatusBar, RunningItem } from './statusBar';
 import { COMPARE_COMMAND } from './goldDiff';
 import { chooseInQuickInput, quickInputState } from './quickInput';
 import type { QuickInputState } from './quickInput';
+import type { GoldComparison } from './goldDiff';
+import { performFix } from './fixes';
 
 /** Only present when the extension runs its own tests (`ExtensionMode.Test`). */
 export interface RunTestHooks {
@@ -39,6 +41,12 @@ export interface RunTestHooks {
   /** Collapses or expands a panel column (`all`: every one), as its ▸/▾ button does. */
   panelCollapse(index: number | 'all', collapsed: boolean): void;
   statusBarText(): string | undefined;
+  /** The status bar item shown while runs are in flight (`undefined`: none). */
+  runningText(): string | undefined;
+  /** The last gold comparison shown, and whether its webview is visible. */
+  goldDiff(): { comparison: GoldComparison | undefined; html: string | undefined; visible: boolean };
+  /** Clicks a button of a response panel column in its webview, as a user would. */
+  panelPress(index: number, label: string): void;
   runsTree: RunsTree;
   /** The user-level approvals (globalState). */
   approvals(): ApprovalEntry[];
@@ -65,6 +73,7 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
   const selection = new RunSelection();
   const runs = new RunsIndex();
   const inFlight = new Set<AbortController>();
+  const running = new RunningItem();
   // The panel's buttons act through the commands (so they behave like the lens and the palette).
   const panel = new ResponsePanel((action, column, ctx) => {
     if (action === 'cancel') ctx.cancel?.();
@@ -75,6 +84,10 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       });
     } else if (action === 'compareWithGold' && ctx.instruction && column.runFile) {
       void vscode.commands.executeCommand(COMPARE_COMMAND, ctx.instruction, column.runFile);
+    } else if (action !== 'openRunFile' && action !== 'compareWithGold' && ctx.fix) {
+      void performFix(s, action, ctx.fix).catch((err: unknown) =>
+        log.error(`fix action failed: ${String(err)}`),
+      );
     }
   });
   const s: RunServices = {
@@ -85,10 +98,12 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
     runs,
     log,
     inFlight,
+    running,
     preparer: serverPreparation,
   };
   const view = registerRunsView(s, testMode);
-  const statusBar = new RunStatusBar(s);
+  const gold = registerGoldDiff(s);
+  const statusBar = new RunStatusBar(s, running);
   context.subscriptions.push(
     log,
     keys,
@@ -96,13 +111,14 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
     runs,
     panel,
     statusBar,
+    running,
     ...registerKeyCommands(keys),
     ...registerApprovalCommands(approvals),
     ...registerPickers(s),
     ...registerRunCommands(s),
     ...registerMatrix(s),
     ...registerRunAll(s),
-    ...registerGoldDiff(s),
+    ...gold.disposables,
     ...view.disposables,
     ...registerRunLens(s),
     {
@@ -119,6 +135,9 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       panelVisible: () => panel.visible,
       panelCollapse: (index, collapsed) => panel.collapse(index, collapsed),
       statusBarText: () => statusBar.text,
+      runningText: () => statusBar.runningText,
+      goldDiff: () => ({ comparison: gold.view.last, html: gold.view.lastHtml, visible: gold.view.visible }),
+      panelPress: (index, label) => panel.press(index, label),
       runsTree: view.tree,
       approvals: () => approvals.entries(),
       logUri: context.logUri,

@@ -3,6 +3,7 @@
  * script (panelWebview.ts) and the panel (responsePanel.ts) both use these types. Strings in them
  * (responses, errors, labels) are data: the webview only ever puts them in `textContent`.
  */
+import type { RunErrorAction } from '../../../engine/src';
 
 export type ColumnStatus =
   'queued' | 'packing' | 'sending' | 'streaming' | 'complete' | 'cancelled' | 'error' | 'refused' | 'skipped';
@@ -21,6 +22,8 @@ export interface PanelColumn {
   runFile?: string;
   /** A gold response exists to compare with. */
   hasGold?: boolean;
+  /** Buttons that fix a failed or refused run (Approve…, Retry, Choose model…), under its message. */
+  fixes?: { action: RunErrorAction; label: string }[];
   /** A short name for the run file (`run 0f0sol`); the full path is `runPath` (a tooltip). */
   runRef?: string;
   runPath?: string;
@@ -57,9 +60,11 @@ export type ToWebview =
   /** Asks what the panel shows (tests; answered with `snapshot`). */
   | { type: 'snapshot'; requestId: number }
   /** Collapses or expands a column (`all`: every column), as its toggle button does. */
-  | { type: 'collapse'; index: number | 'all'; collapsed: boolean };
+  | { type: 'collapse'; index: number | 'all'; collapsed: boolean }
+  /** Clicks the column's button with this label, as a user would (tests). */
+  | { type: 'press'; index: number; label: string };
 
-export type PanelAction = 'openRunFile' | 'compareWithGold' | 'cancel';
+export type PanelAction = 'openRunFile' | 'compareWithGold' | 'cancel' | RunErrorAction;
 
 /** What the webview's DOM shows, read back from it. */
 export interface RenderedColumn {
@@ -69,6 +74,8 @@ export interface RenderedColumn {
   message: string;
   meta: string;
   collapsed: boolean;
+  /** The labels of the fix buttons shown. */
+  fixes: string[];
 }
 
 /** Webview → extension. */

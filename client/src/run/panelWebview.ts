@@ -31,6 +31,7 @@ interface El {
   replaceChildren(...children: El[]): void;
   setAttribute(name: string, value: string): void;
   addEventListener(type: 'click', listener: () => void): void;
+  click(): void;
 }
 interface Doc {
   getElementById(id: string): El | null;
@@ -63,6 +64,9 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     title: El;
     status: El;
     message: El;
+    fixes: El;
+    /** The fix buttons' labels as shown (rebuilt only when they change). */
+    fixKey: string;
     text: El;
     meta: El;
     compare: El;
@@ -93,8 +97,8 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     return e;
   };
 
-  const button = (parent: El, label: string, action: PanelAction, index: number): El => {
-    const b = el('button', 'action', parent);
+  const button = (parent: El, label: string, action: PanelAction, index: number, cls = 'action'): El => {
+    const b = el('button', cls, parent);
     b.textContent = label;
     b.setAttribute('type', 'button');
     b.addEventListener('click', () => api.postMessage({ type: 'action', action, session, index }));
@@ -121,6 +125,7 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     const title = el('span', 'title', head);
     const status = el('span', 'status', head);
     const message = el('div', 'message', root);
+    const fixes = el('div', 'fixes', root);
     const text = el('pre', 'text', root);
     text.setAttribute('tabindex', '0');
     const foot = el('footer', 'column-foot', root);
@@ -147,6 +152,8 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
       title,
       status,
       message,
+      fixes,
+      fixKey: '',
       text,
       meta,
       compare,
@@ -172,6 +179,17 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     v.status.textContent = LABELS[c.status];
     v.message.textContent = c.message ?? '';
     v.message.hidden = !c.message;
+    const fixes = c.fixes ?? [];
+    const fixKey = fixes.map((f) => `${f.action}:${f.label}`).join('|');
+    if (fixKey !== v.fixKey) {
+      v.fixKey = fixKey;
+      v.fixes.replaceChildren();
+      const index = views.indexOf(v);
+      fixes.forEach((f, i) =>
+        button(v.fixes, f.label, f.action, index, i === 0 ? 'action fix primary' : 'action fix'),
+      );
+    }
+    v.fixes.hidden = fixes.length === 0;
     // While an answer streams, follow its end unless the user scrolled up; otherwise start at the top.
     const follow =
       c.status === 'streaming' && v.text.scrollTop + v.text.clientHeight >= v.text.scrollHeight - 4;
@@ -188,7 +206,13 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     v.text.hidden = c.text === '' && !!c.message;
     v.meta.textContent = c.meta ?? '';
     v.meta.title = c.runPath ?? '';
-    v.compare.hidden = !(c.runFile && c.hasGold);
+    // Only a complete run with an answer is compared with gold.
+    v.compare.hidden = !(
+      c.runFile &&
+      c.hasGold &&
+      (c.status === 'complete' || c.status === 'skipped') &&
+      c.text.trim() !== ''
+    );
     v.open.hidden = !c.runFile;
     v.open.title = c.runPath ?? '';
     v.stop.hidden = !RUNNING.includes(c.status);
@@ -238,6 +262,7 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
       message: v.message.hidden ? '' : (v.message.textContent ?? ''),
       meta: v.meta.textContent ?? '',
       collapsed: v.collapsed,
+      fixes: v.fixes.hidden ? [] : Array.from(v.fixes.children, (b) => b.textContent ?? ''),
     }));
     const grid = summary.hidden
       ? []
@@ -267,6 +292,10 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     else if (m.type === 'collapse') {
       if (m.index === 'all') all(m.collapsed);
       else if (views[m.index]) setCollapsed(views[m.index], m.collapsed);
+    } else if (m.type === 'press') {
+      const v = views[m.index];
+      const buttons = v ? [...Array.from(v.fixes.children), v.compare, v.open, v.stop] : [];
+      buttons.find((b) => !b.hidden && b.textContent === m.label)?.click();
     }
   });
   api.postMessage({ type: 'ready' });
@@ -366,6 +395,7 @@ button.toggle {
 }
 button.toggle:hover { background: var(--vscode-toolbar-hoverBackground); outline: 1px dashed var(--vscode-contrastActiveBorder, transparent); }
 button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 1px; }
+.fixes { display: flex; flex-wrap: wrap; gap: 6px; margin: 0 12px 8px; }
 [hidden] { display: none !important; }
 `;
 

@@ -87,6 +87,8 @@ export interface InstructionInfo {
   instructionLine?: number;
   gold: string;
   contextSizes: string[];
+  /** Why the file cannot run, and where (the server's answer): the lens shows it instead of ▶ Run. */
+  blocker?: { message: string; range: vscode.Range };
 }
 
 const fromOf = (f: 'override' | 'file' | 'default') => (f === 'override' ? 'window' : f);
@@ -120,6 +122,13 @@ export async function instructionInfo(
   };
   if (r.id !== undefined) info.id = r.id;
   if (r.instructionLine !== undefined) info.instructionLine = r.instructionLine;
+  if (r.blocker) {
+    const { start, end } = r.blocker.range;
+    info.blocker = {
+      message: r.blocker.message,
+      range: new vscode.Range(start.line, start.character, end.line, end.character),
+    };
+  }
   return info;
 }
 

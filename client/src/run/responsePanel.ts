@@ -15,6 +15,7 @@ import type {
 } from './panelMessages';
 import { isFromWebview } from './panelMessages';
 import { makeNonce, panelHtml } from './panelWebview';
+import type { FixTarget } from './fixes';
 
 export const PANEL_VIEW_TYPE = 'medalign.response';
 const FLUSH_MS = 40;
@@ -23,6 +24,8 @@ const FLUSH_MS = 40;
 export interface ColumnContext {
   instruction?: vscode.Uri;
   cancel?: () => void;
+  /** What the column's fix buttons (Approve…, Retry, …) act on. */
+  fix?: FixTarget;
 }
 
 export interface PanelSnapshot {
@@ -141,6 +144,11 @@ export class ResponsePanel implements vscode.Disposable {
     });
   }
 
+  /** Clicks a button of a column in the webview, as a user would (tests). */
+  press(index: number, label: string): void {
+    this.post({ type: 'press', index, label });
+  }
+
   updateColumn(session: number, index: number, patch: Partial<PanelColumn>, context?: ColumnContext): void {
     if (session !== this.state.session) return;
     const c = this.state.columns[index];
@@ -180,7 +188,8 @@ export class ResponsePanel implements vscode.Disposable {
   private reveal(): void {
     if (this.panel) {
       this.panel.title = this.title();
-      if (!this.panel.visible) this.panel.reveal(undefined, true);
+      // Always: `visible` can lag behind a view just opened over it (the gold diff, in the same group).
+      this.panel.reveal(undefined, true);
       return;
     }
     const alone = vscode.window.tabGroups.all.length === 1;

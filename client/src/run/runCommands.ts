@@ -12,7 +12,8 @@ import { instructionDocument, instructionInfo } from './project';
 import type { RunServices } from './services';
 import { RESTRICTED_MESSAGE, fmtMs, runsAllowed } from './services';
 import { columnOfRun, panelHeading, rel, resultColumn } from './columns';
-import { offerFixes } from './fixes';
+import type { FixTarget } from './fixes';
+import { fixButtons, offerFixes } from './fixes';
 import { runJobs } from './runJobs';
 
 export const RUN_COMMAND = 'medalign.run';
@@ -88,6 +89,7 @@ export async function runInstruction(
       column: (x) => resultColumn(x, info, title),
     },
     startMessage: 'packing the record…',
+    rerun: () => runInstruction(s, doc, opts),
     onStart: (_i, p) => {
       packed = true;
       session.setDetail(packDetail(p));
@@ -155,11 +157,24 @@ export async function showRunFile(
   } catch {
     hasGold = false;
   }
+  const column = columnOfRun(run, file, root, hasGold);
+  // A failed saved run offers the same fixes as when it failed (Retry runs it again with its settings).
+  const fix: FixTarget = {
+    uri: source,
+    endpointId: run.endpoint.id,
+    rerun: async () =>
+      runInstruction(s, await vscode.workspace.openTextDocument(source), {
+        model: run.endpoint.id,
+        context: run.contextLabel,
+        strategy: run.strategy,
+      }),
+  };
+  if (run.status !== 'complete' && run.error) column.fixes = fixButtons(run.error, fix);
   s.panel.start(
     panelHeading({ id: run.instruction.id, file: source.fsPath }),
     `Saved run of ${new Date(run.createdAt).toLocaleString()} · ${run.endpoint.model} · ${run.strategy}`,
-    [columnOfRun(run, file, root, hasGold)],
-    [{ instruction: source }],
+    [column],
+    [{ instruction: source, fix }],
   );
   return {
     status: run.status,
@@ -189,7 +204,11 @@ export function registerRunCommands(s: RunServices): vscode.Disposable[] {
       const doc = await instructionDocument(arg);
       if (!doc) return { status: 'not-run' };
       const info = await instructionInfo(doc);
-      const latest = info.id !== undefined ? await s.runs.store(info.root).latest(info.id) : undefined;
+      // Of this file only: another file with the same id does not lend its runs.
+      const latest =
+        info.id !== undefined
+          ? await s.runs.store(info.root).latest(info.id, { instructionFile: rel(info.root, doc.uri.fsPath) })
+          : undefined;
       if (!latest) {
         void vscode.window.showInformationMessage(
           `MedAlign: ${info.id ?? 'this instruction'} has not been run yet.`,

@@ -13,6 +13,9 @@ import { ApiKeys } from './secrets';
 import type { RunServices } from './services';
 import { cancellable, concurrencySetting, fmtMs, loadEngine, storePromptSetting } from './services';
 import { showNotice } from './notices';
+import type { FixTarget } from './fixes';
+import { fixButtons } from './fixes';
+import { RUN_COMMAND } from './runCommands';
 
 /** The panel columns the jobs stream into, one per job (by index). */
 export interface JobsPanel {
@@ -38,6 +41,17 @@ export interface RunJobsOptions {
   /** A job was packed and is about to be sent. */
   onStart?: (index: number, prepared: PreparedRun) => void;
   onProgress?: (p: Progress, r: JobResult) => void;
+  /** Runs one job again (the panel's Retry / Approve…); default: `medalign.run` with the job's settings. */
+  rerun?: (index: number) => Thenable<unknown>;
+}
+
+/** What a finished job's fix buttons act on. */
+function fixTarget(job: RunJob, r: JobResult, rerun: () => Thenable<unknown>): FixTarget {
+  const t: FixTarget = { uri: vscode.Uri.file(job.file), rerun };
+  const endpointId = r.model ?? job.model;
+  if (endpointId !== undefined) t.endpointId = endpointId;
+  if (r.approval) t.approval = r.approval;
+  return t;
 }
 
 /** Runs `jobs` (results in job order) and tells the runs view. */
@@ -47,6 +61,20 @@ export async function runJobs(
   o: RunJobsOptions,
 ): Promise<JobResult[]> {
   const engine = await loadEngine();
+  const end = s.running.begin(o.title.replace(/^MedAlign: /, ''));
+  try {
+    return await runJobsWithProgress(s, jobs, o, engine);
+  } finally {
+    end();
+  }
+}
+
+async function runJobsWithProgress(
+  s: RunServices,
+  jobs: readonly RunJob[],
+  o: RunJobsOptions,
+  engine: Awaited<ReturnType<typeof loadEngine>>,
+): Promise<JobResult[]> {
   const panel = o.panel;
   const perRun = o.progressMessage === undefined;
   const results = await vscode.window.withProgress(
@@ -86,7 +114,23 @@ export async function runJobs(
             }
           },
           onProgress: (p, r) => {
-            panel?.session.update(r.index, panel.column(r));
+            if (panel) {
+              const job = jobs[r.index];
+              const rerun =
+                o.rerun !== undefined
+                  ? () => o.rerun!(r.index)
+                  : () =>
+                      vscode.commands.executeCommand(RUN_COMMAND, vscode.Uri.file(job.file), {
+                        model: r.model ?? job.model,
+                        context: job.context,
+                        strategy: job.strategy,
+                      });
+              const fix = fixTarget(job, r, rerun);
+              const column = panel.column(r);
+              const failed = r.status === 'error' || r.status === 'refused' || r.status === 'cancelled';
+              if (failed && r.error) column.fixes = fixButtons(r.error, fix);
+              panel.session.update(r.index, column, { fix });
+            }
             if (o.progressMessage) {
               progress.report({ increment: 100 / p.total, message: o.progressMessage(p) });
             }

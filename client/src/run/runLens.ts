@@ -1,7 +1,9 @@
 /**
  * The run-lens: CodeLens above `## Instruction` — `▶ Run · <model> · <context>`, `Model…`,
- * `Context…`, and once the instruction has runs, `Compare with gold` and `Last run`. (The language
- * server adds `Preview prompt` on the same line.)
+ * `Context…`, and once the file has runs, `Compare with gold` (a complete run with an answer) and
+ * `Last run`. A file that cannot run (broken front matter, an invalid context…) gets
+ * `Cannot run: <why>` instead of ▶ Run, which goes to the problem. (The language server adds
+ * `Preview prompt` on the same line.)
  */
 import * as vscode from 'vscode';
 import { CONFIG_FILE_NAME } from '../../../engine/src';
@@ -39,12 +41,27 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
     if (doc.uri.scheme !== 'file') return [];
     const info = await instructionInfo(doc, this.s.selection.get(doc.uri));
-    if (info.instructionLine === undefined) return [];
-    const range = new vscode.Range(info.instructionLine, 0, info.instructionLine, 0);
+    const line = info.instructionLine ?? (info.blocker ? 0 : undefined);
+    if (line === undefined) return [];
+    const range = new vscode.Range(line, 0, line, 0);
     const uri = doc.uri.toString();
     const lenses: vscode.CodeLens[] = [];
-    // Restricted Mode: no Run (runs read records and send them; see runsAllowed).
-    if (vscode.workspace.isTrusted) {
+    if (info.blocker) {
+      // Not offered to run: say why, and go to the problem on click.
+      const b = info.blocker;
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: `$(warning) Cannot run: ${clip(b.message, 70)}`,
+          tooltip: `${b.message}\nClick to go to the problem.`,
+          command: 'vscode.open',
+          arguments: [
+            doc.uri,
+            { selection: b.range, preview: false } satisfies vscode.TextDocumentShowOptions,
+          ],
+        }),
+      );
+    } else if (vscode.workspace.isTrusted) {
+      // Restricted Mode: no Run (runs read records and send them; see runsAllowed).
       lenses.push(
         new vscode.CodeLens(range, {
           title: `▶ Run · ${info.model} · ${info.context}`,
@@ -68,21 +85,29 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
         arguments: [uri],
       }),
     );
-    if (info.id !== undefined && (await this.s.runs.hasRuns(info.root, info.id))) {
-      if (info.gold !== '') {
-        lenses.push(
-          new vscode.CodeLens(range, {
-            title: 'Compare with gold',
-            tooltip: 'Diff the gold response with the last run’s answer',
-            command: COMPARE_COMMAND,
-            arguments: [uri],
-          }),
-        );
-      }
+    if (info.id === undefined) return lenses;
+    // Runs are keyed by file and id: another file with the same id does not lend its runs here.
+    const runs = await this.s.runs.runsOf(info.root, info.id, doc.uri.fsPath);
+    const shared =
+      runs.otherFiles.length > 0
+        ? `\nId ${info.id} is also used by ${runs.otherFiles.join(', ')}; their runs are not shown here. Give each file its own id.`
+        : '';
+    if (runs.answered && info.gold !== '') {
       lenses.push(
         new vscode.CodeLens(range, {
-          title: 'Last run',
-          tooltip: 'Show the last run in the response view',
+          title: 'Compare with gold',
+          tooltip: `Word diff of the gold response and the latest complete run (${runs.answered.endpointId} · ${runs.answered.contextLabel})${shared}`,
+          command: COMPARE_COMMAND,
+          arguments: [uri],
+        }),
+      );
+    }
+    const last = runs.runs[0];
+    if (last) {
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: runs.otherFiles.length > 0 ? '$(warning) Last run' : 'Last run',
+          tooltip: `Show the last run of this file in the response view (${last.endpointId} · ${last.contextLabel} · ${last.status})${shared}`,
           command: LAST_RUN_COMMAND,
           arguments: [uri],
         }),
@@ -95,6 +120,11 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
     for (const d of this.disposables) d.dispose();
     this.changed.dispose();
   }
+}
+
+function clip(text: string, max: number): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
 export function registerRunLens(s: RunServices): vscode.Disposable[] {

@@ -1,14 +1,30 @@
 /**
- * Which instructions have runs, for the lens ("Compare with gold", "Last run") and the Runs view:
- * looks at `.medalign/runs/<id>/` (cached until a run file changes), and one RunStore per project.
+ * Which instruction files have runs, for the lens ("Compare with gold", "Last run") and the Runs
+ * view: reads `.medalign/runs/<id>/` (cached until a run file changes) and keeps the runs of each
+ * file apart; one RunStore per project.
  */
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { MEDALIGN_DIR, RUNS_DIR, RunStore, runDirName } from '../../../engine/src';
+import type { StoredSummary } from '../../../engine/src';
+import { MEDALIGN_DIR, RUNS_DIR, RunStore, isAnswered, runDirName } from '../../../engine/src';
+
+/** A file's path as a run records it: relative to the project root, `/`-separated. */
+export function relativeRunFile(root: string, file: string): string {
+  return path.relative(root, file).split(path.sep).join('/');
+}
+
+/** What the lens needs to know about one instruction file's runs. */
+export interface FileRuns {
+  /** This file's runs, newest first. */
+  runs: StoredSummary[];
+  /** The newest complete run with an answer (what "Compare with gold" shows). */
+  answered?: StoredSummary;
+  /** Other instruction files whose runs carry the same id. */
+  otherFiles: string[];
+}
 
 export class RunsIndex implements vscode.Disposable {
-  private readonly exists = new Map<string, Promise<boolean>>();
+  private readonly lists = new Map<string, Promise<StoredSummary[]>>();
   private readonly stores = new Map<string, RunStore>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -27,23 +43,35 @@ export class RunsIndex implements vscode.Disposable {
     return s;
   }
 
-  /** True when `.medalign/runs/<id>/` holds at least one run file. */
-  hasRuns(root: string, instructionId: string): Promise<boolean> {
+  /**
+   * The runs of one instruction file (runs are keyed by file and id: two files that share an id do
+   * not share "Last run"), and the other files whose runs carry the same id. Cached per
+   * `.medalign/runs/<id>/` until a run file changes.
+   */
+  async runsOf(root: string, instructionId: string, file: string): Promise<FileRuns> {
     const dir = path.join(root, MEDALIGN_DIR, RUNS_DIR, runDirName(instructionId));
-    let p = this.exists.get(dir);
+    let p = this.lists.get(dir);
     if (!p) {
-      p = fsp
-        .readdir(dir)
-        .then((names) => names.some((n) => n.endsWith('.json') && !n.startsWith('.')))
-        .catch(() => false);
-      this.exists.set(dir, p);
+      p = this.store(root)
+        .list({ instructionId })
+        .catch(() => []);
+      this.lists.set(dir, p);
     }
-    return p;
+    const relFile = relativeRunFile(root, file);
+    const all = await p;
+    const mine = all.filter((r) => r.instructionFile === relFile);
+    const others = [
+      ...new Set(all.filter((r) => r.instructionFile !== relFile).map((r) => r.instructionFile)),
+    ];
+    const out: FileRuns = { runs: mine, otherFiles: others };
+    const answered = mine.find(isAnswered);
+    if (answered) out.answered = answered;
+    return out;
   }
 
   /** Runs were saved or deleted (by this window: immediately; on disk: debounced). */
   notifyChanged(): void {
-    this.exists.clear();
+    this.lists.clear();
     this.changed.fire();
   }
 

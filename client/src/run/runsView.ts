@@ -1,10 +1,13 @@
 /**
  * The "MedAlign Runs" view (Explorer): runs per instruction from the run store
- * (`.medalign/runs/`), newest first, with open, re-run, compare with gold and delete (which asks).
+ * (`.medalign/runs/`), newest first, one node per instruction file (runs are keyed by file and id;
+ * an id shared by two files is flagged), with open, re-run, compare with gold (complete runs with an
+ * answer), delete and "Clear Failed Runs" (both ask).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StoredSummary } from '../../../engine/src';
+import { isAnswered } from '../../../engine/src';
 import { workspaceProjects } from './project';
 import { runInstruction, showRunFile } from './runCommands';
 import { COMPARE_COMMAND } from './goldDiff';
@@ -12,6 +15,7 @@ import type { RunServices } from './services';
 import { fmtMs } from './services';
 
 export const RUNS_VIEW_ID = 'medalign.runs';
+export const CLEAR_FAILED_COMMAND = 'medalign.runs.clearFailed';
 
 export interface InstructionNode {
   kind: 'instruction';
@@ -20,6 +24,8 @@ export interface InstructionNode {
   /** Relative to the project root. */
   file: string;
   runs: StoredSummary[];
+  /** Other instruction files whose runs carry the same id (the id is not unique). */
+  sharedWith: string[];
 }
 
 export interface RunNode {
@@ -63,9 +69,11 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
       return node.runs.map((summary) => ({ kind: 'run', root: node.root, summary }));
     const out: InstructionNode[] = [];
     for (const root of await workspaceProjects()) {
-      const byId = new Map<string, InstructionNode>();
+      // Runs are keyed by file and id: two files with the same id are two nodes.
+      const byFile = new Map<string, InstructionNode>();
       for (const summary of await this.s.runs.store(root).list()) {
-        let n = byId.get(summary.instructionId);
+        const k = `${summary.instructionFile}\n${summary.instructionId}`;
+        let n = byFile.get(k);
         if (!n) {
           n = {
             kind: 'instruction',
@@ -73,23 +81,43 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
             id: summary.instructionId,
             file: summary.instructionFile,
             runs: [],
+            sharedWith: [],
           };
-          byId.set(summary.instructionId, n);
+          byFile.set(k, n);
           out.push(n);
         }
         n.runs.push(summary);
       }
+      const nodes = [...byFile.values()];
+      for (const n of nodes) {
+        n.sharedWith = nodes.filter((o) => o !== n && o.id === n.id).map((o) => o.file);
+      }
     }
-    return out.sort((a, b) => a.file.localeCompare(b.file));
+    return out.sort((a, b) => a.file.localeCompare(b.file) || a.id.localeCompare(b.id));
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
     if (node.kind === 'instruction') {
       const item = new vscode.TreeItem(node.id, vscode.TreeItemCollapsibleState.Collapsed);
-      item.id = `${node.root}::${node.id}`;
-      item.description = `${path.basename(node.file)} · ${node.runs.length} run${node.runs.length === 1 ? '' : 's'}`;
-      item.tooltip = `${node.file}\n${node.runs.length} run(s); newest ${new Date(node.runs[0]?.createdAt ?? 0).toLocaleString()}`;
-      item.iconPath = new vscode.ThemeIcon('checklist');
+      item.id = `${node.root}::${node.file}::${node.id}`;
+      const n = node.runs.length;
+      const failed = node.runs.filter((r) => r.status === 'error').length;
+      item.description =
+        `${path.basename(node.file)} · ${n} run${n === 1 ? '' : 's'}` +
+        `${failed > 0 ? ` (${failed} failed)` : ''}${node.sharedWith.length > 0 ? ' · ⚠ id not unique' : ''}`;
+      item.tooltip = [
+        node.file,
+        `${n} run(s); newest ${new Date(node.runs[0]?.createdAt ?? 0).toLocaleString()}`,
+        ...(node.sharedWith.length > 0
+          ? [
+              `Id ${node.id} is also used by ${node.sharedWith.join(', ')}: runs are kept apart by file; give each file its own id.`,
+            ]
+          : []),
+      ].join('\n');
+      item.iconPath =
+        node.sharedWith.length > 0
+          ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('editorWarning.foreground'))
+          : new vscode.ThemeIcon('checklist');
       item.contextValue = 'medalign.instruction';
       return item;
     }
@@ -111,7 +139,12 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
       r.baseline && r.status === 'complete'
         ? new vscode.ThemeIcon('beaker')
         : (ICONS[r.status] ?? ICONS['error']);
-    item.contextValue = 'medalign.run';
+    // `.answered`: complete with an answer (Compare with gold); `.failed`: an error (Clear Failed Runs).
+    item.contextValue = isAnswered(r)
+      ? 'medalign.run.answered'
+      : r.status === 'error'
+        ? 'medalign.run.failed'
+        : 'medalign.run';
     item.command = { command: 'medalign.runs.open', title: 'Open Run', arguments: [node] };
     return item;
   }
@@ -133,6 +166,15 @@ function isRunNode(x: unknown): x is RunNode {
 
 function isInstructionNode(x: unknown): x is InstructionNode {
   return x !== null && typeof x === 'object' && (x as InstructionNode).kind === 'instruction';
+}
+
+function skipConfirmation(testMode: boolean, opts: unknown): boolean {
+  return (
+    testMode &&
+    opts !== null &&
+    typeof opts === 'object' &&
+    (opts as { skipConfirmation?: unknown }).skipConfirmation === true
+  );
 }
 
 function instructionUri(root: string, relFile: string): vscode.Uri {
@@ -177,16 +219,49 @@ export function registerRunsView(
       if (!isRunNode(node)) return;
       await vscode.window.showTextDocument(vscode.Uri.file(node.summary.file), { preview: true });
     }),
+    /**
+     * Deletes every failed run (status `error`) in the open projects, after one question;
+     * `{ skipConfirmation: true }` is honoured only in the extension's tests. Resolves to the number deleted.
+     */
+    vscode.commands.registerCommand(CLEAR_FAILED_COMMAND, async (opts?: unknown) => {
+      const failed: { root: string; file: string }[] = [];
+      for (const root of await workspaceProjects()) {
+        for (const r of await s.runs.store(root).list()) {
+          if (r.status === 'error') failed.push({ root, file: r.file });
+        }
+      }
+      if (failed.length === 0) {
+        void vscode.window.showInformationMessage('MedAlign: there are no failed runs to clear.');
+        return 0;
+      }
+      if (!skipConfirmation(testMode, opts)) {
+        const del = `Delete ${failed.length} Failed Run${failed.length === 1 ? '' : 's'}`;
+        const answer = await vscode.window.showWarningMessage(
+          `Delete ${failed.length} failed run${failed.length === 1 ? '' : 's'}?`,
+          {
+            modal: true,
+            detail:
+              'Runs that ended with an error are removed from .medalign/runs/. Complete and cancelled runs are kept.',
+          },
+          del,
+        );
+        if (answer !== del) return 0;
+      }
+      let deleted = 0;
+      for (const f of failed) if (await s.runs.store(f.root).delete(f.file)) deleted++;
+      s.runs.notifyChanged();
+      if (deleted < failed.length) {
+        void vscode.window.showErrorMessage(
+          `MedAlign: deleted ${deleted} of ${failed.length} failed runs; the others could not be removed.`,
+        );
+      }
+      return deleted;
+    }),
     /** Asks first; `{ skipConfirmation: true }` is honoured only in the extension's tests. */
     vscode.commands.registerCommand('medalign.runs.delete', async (node?: unknown, opts?: unknown) => {
       if (!isRunNode(node)) return false;
       const r = node.summary;
-      const skip =
-        testMode &&
-        opts !== null &&
-        typeof opts === 'object' &&
-        (opts as { skipConfirmation?: unknown }).skipConfirmation === true;
-      if (!skip) {
+      if (!skipConfirmation(testMode, opts)) {
         const del = 'Delete';
         const answer = await vscode.window.showWarningMessage(
           `Delete the run of ${r.instructionId} on ${r.endpointId} · ${r.contextLabel} from ${new Date(r.createdAt).toLocaleString()}?`,

@@ -33,6 +33,8 @@ export interface RunServices {
   readonly log: vscode.LogOutputChannel;
   /** Resolves and packs runs: the language server (`medalign/planRun`, `medalign/prepareRun`). */
   readonly preparer: typeof serverPreparation;
+  /** The status bar's in-flight item: `begin(label)` when runs start, call the result when they end. */
+  readonly running: { begin(label: string): () => void };
   /** Runs in progress (single, matrix, batch): cancelled by `MedAlign: Cancel Runs`. */
   readonly inFlight: Set<AbortController>;
 }

@@ -1,9 +1,14 @@
-/** The status bar item: the active instruction's model and context; a click offers run and the pickers. */
+/**
+ * The status bar items: the active instruction's model and context (a click offers run and the
+ * pickers), and while runs are in flight a spinner with what runs and for how long (a click cancels
+ * them, as REST Client's item does).
+ */
 import * as vscode from 'vscode';
 import { CONFIG_FILE_NAME } from '../../../engine/src';
 import { instructionInfo } from './project';
 import { RUN_SETTINGS_COMMAND } from './pickers';
 import type { RunServices } from './services';
+import { CANCEL_COMMAND } from './runCommands';
 
 const FROM = { window: 'this window', file: 'front matter', default: 'config default' } as const;
 
@@ -13,7 +18,10 @@ export class RunStatusBar implements vscode.Disposable {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private generation = 0;
 
-  constructor(private readonly s: RunServices) {
+  constructor(
+    private readonly s: RunServices,
+    private readonly running: RunningItem,
+  ) {
     this.item = vscode.window.createStatusBarItem(
       'medalign.runSettings',
       vscode.StatusBarAlignment.Right,
@@ -40,6 +48,11 @@ export class RunStatusBar implements vscode.Disposable {
   /** What the item shows (`undefined` when hidden). */
   text: string | undefined;
 
+  /** What the in-flight item shows (`undefined` when no run is in flight). */
+  get runningText(): string | undefined {
+    return this.running.text;
+  }
+
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.update(), 300);
@@ -65,5 +78,57 @@ export class RunStatusBar implements vscode.Disposable {
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** The in-flight item: `$(sync~spin) <what> · 12 s`, click to cancel; one item for every run in flight. */
+export class RunningItem implements vscode.Disposable {
+  readonly item: vscode.StatusBarItem;
+  private readonly jobs = new Map<number, { label: string; since: number }>();
+  private next = 1;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  text: string | undefined;
+
+  constructor() {
+    this.item = vscode.window.createStatusBarItem('medalign.running', vscode.StatusBarAlignment.Right, 101);
+    this.item.name = 'MedAlign Run in Progress';
+  }
+
+  /** A run (or a matrix, a batch) started; call the result when it ends. */
+  begin(label: string): () => void {
+    const id = this.next++;
+    this.jobs.set(id, { label, since: Date.now() });
+    this.render();
+    // The elapsed time ticks once a second while anything runs (a display clock, not a test timer).
+    this.ticker ??= setInterval(() => this.render(), 1000);
+    return () => {
+      this.jobs.delete(id);
+      this.render();
+    };
+  }
+
+  private render(): void {
+    if (this.jobs.size === 0) {
+      if (this.ticker) clearInterval(this.ticker);
+      this.ticker = undefined;
+      this.text = undefined;
+      this.item.hide();
+      return;
+    }
+    const oldest = Math.min(...[...this.jobs.values()].map((j) => j.since));
+    const secs = Math.floor((Date.now() - oldest) / 1000);
+    const elapsed = secs < 60 ? `${secs} s` : `${Math.floor(secs / 60)} min ${secs % 60} s`;
+    const first = [...this.jobs.values()][0];
+    const what = this.jobs.size === 1 ? first.label : `${this.jobs.size} runs`;
+    this.text = `$(sync~spin) ${what} · ${elapsed}`;
+    this.item.text = this.text;
+    this.item.tooltip = `MedAlign: ${[...this.jobs.values()].map((j) => j.label).join('\n')}\nRunning for ${elapsed}. Click to cancel.`;
+    this.item.command = { command: CANCEL_COMMAND, title: 'Cancel runs' };
+    this.item.show();
+  }
+
+  dispose(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.item.dispose();
   }
 }

@@ -201,6 +201,25 @@ function causeMessage(err: unknown): string {
   return [...new Set(parts)].join(': ') || String(err);
 }
 
+/** The first system error code (`ECONNREFUSED`, ...) in an error's cause chain. */
+export function errnoCodeOf(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e instanceof Error; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code)) return code;
+    // AggregateError (happy eyeballs: one error per address tried).
+    const inner = (e as { errors?: unknown }).errors;
+    if (Array.isArray(inner)) {
+      for (const x of inner) {
+        const c = errnoCodeOf(x);
+        if (c !== undefined) return c;
+      }
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 function redirectIn(err: unknown): RedirectRefusedError | undefined {
   let e: unknown = err;
   for (let i = 0; i < 4 && e instanceof Error; i++) {
@@ -318,11 +337,10 @@ export async function callChat(call: ChatCall): Promise<ChatSuccess> {
         firstTokenMs,
       );
     }
-    throw new ModelCallError(
-      { type: 'network', message: causeMessage(err), midStream: headersSeen },
-      text,
-      firstTokenMs,
-    );
+    const failure: Failure = { type: 'network', message: causeMessage(err), midStream: headersSeen };
+    const code = errnoCodeOf(err);
+    if (code !== undefined) failure.code = code;
+    throw new ModelCallError(failure, text, firstTokenMs);
   } finally {
     clearTimeout(totalTimer);
     clearTimeout(phaseTimer);

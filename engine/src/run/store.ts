@@ -120,6 +120,17 @@ export interface StoredSummary extends RunSummary {
   file: string;
 }
 
+export interface RunFilter {
+  instructionId?: string;
+  /** Relative to the store's root, `/`-separated (as `run.instruction.file`). */
+  instructionFile?: string;
+}
+
+/** A run worth comparing with the gold response: complete, with an answer. */
+export function isAnswered(s: Pick<RunSummary, 'status' | 'preview'>): boolean {
+  return s.status === 'complete' && s.preview.trim() !== '';
+}
+
 export class RunStore {
   readonly runsDir: string;
 
@@ -182,25 +193,42 @@ export class RunStore {
     return out;
   }
 
-  /** Runs, newest first; only those of one instruction when `instructionId` is given. */
-  async list(filter: { instructionId?: string } = {}): Promise<StoredSummary[]> {
+  /**
+   * Runs, newest first; only those of one instruction when `instructionId` is given, and only those
+   * of one instruction file when `instructionFile` is (relative to the root, `/`-separated, as the
+   * run records it): two files that share an id share a folder, not their runs.
+   */
+  async list(filter: RunFilter = {}): Promise<StoredSummary[]> {
     const files = await this.files(filter.instructionId);
     const out: StoredSummary[] = [];
     for (const file of files) {
       const run = await this.read(file);
       if (!run) continue;
       if (filter.instructionId !== undefined && run.instruction.id !== filter.instructionId) continue;
+      if (filter.instructionFile !== undefined && run.instruction.file !== filter.instructionFile) continue;
       out.push({ ...summarizeRun(run), file });
     }
     return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
 
-  /** The newest run of an instruction (for "Last run"). */
-  async latest(instructionId: string): Promise<StoredRun | undefined> {
-    const [s] = await this.list({ instructionId });
-    if (!s) return undefined;
-    const run = await this.read(s.file);
-    return run ? { file: s.file, run } : undefined;
+  /**
+   * The newest run of an instruction (for "Last run"): of one file when `instructionFile` is given;
+   * with `answered`, the newest complete run with a non-empty answer (for "Compare with gold").
+   */
+  async latest(
+    instructionId: string,
+    o: { instructionFile?: string; answered?: boolean } = {},
+  ): Promise<StoredRun | undefined> {
+    const list = await this.list({
+      instructionId,
+      ...(o.instructionFile !== undefined ? { instructionFile: o.instructionFile } : {}),
+    });
+    for (const s of list) {
+      if (o.answered === true && !isAnswered(s)) continue;
+      const run = await this.read(s.file);
+      if (run && (o.answered !== true || run.response.trim() !== '')) return { file: s.file, run };
+    }
+    return undefined;
   }
 
   /**

@@ -17,6 +17,7 @@ import type { RunTestHooks } from '../../../client/src/run';
 import type { RunResult } from '../../../client/src/run/runCommands';
 import type { BatchSummary } from '../../../client/src/run/runAll';
 import type { InstructionNode, RunNode } from '../../../client/src/run/runsView';
+import type { GoldComparison } from '../../../client/src/run/goldDiff';
 import { ARTIFACTS_ENV } from './protocol';
 import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
 
@@ -287,26 +288,20 @@ describe('MedAlign run-lens', function () {
       lenses.filter((t) => t !== 'Preview prompt'),
       ['▶ Run · fake-local · 8k', 'Model…', 'Context…', 'Compare with gold', 'Last run'],
     );
-    const diff = await vscode.commands.executeCommand<{ gold: vscode.Uri; run: vscode.Uri }>(
+    const diff = await vscode.commands.executeCommand<GoldComparison | undefined>(
       'medalign.compareWithGold',
       uri.toString(),
     );
     assert.ok(diff);
-    const gold = await vscode.workspace.openTextDocument(diff.gold);
-    const answer = await vscode.workspace.openTextDocument(diff.run);
-    assert.match(gold.getText(), /^01\/07 128\/77, 01\/29 143\/77/);
-    assert.equal(answer.getText(), `${ANSWER}\n`);
-    await waitFor('the diff editor', () => {
-      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-      return (
-        input instanceof vscode.TabInputTextDiff &&
-        input.original.toString() === diff.gold.toString() &&
-        input.modified.toString() === diff.run.toString()
-      );
-    });
-    assert.equal(diff.gold.scheme, 'medalign-run', 'a virtual, read-only document');
+    // A word diff: the answer side is the answer, word for word; the gold's readings are in common.
+    const answerSide = diff.diff.parts
+      .filter((p) => p.op !== 'delete')
+      .map((p) => p.text)
+      .join('');
+    assert.equal(answerSide, ANSWER);
+    assert.ok(diff.diff.parts.some((p) => p.op === 'equal' && p.text.includes('128/77')));
+    await waitFor('the word diff beside the editor', () => hooks.goldDiff().visible);
 
-    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     const last = await vscode.commands.executeCommand<RunResult>('medalign.showLastRun', uri);
     assert.equal(last.response, ANSWER);
     await shownColumn('the last run', (c) => c.text === ANSWER && c.title === 'fake-local · 8k');

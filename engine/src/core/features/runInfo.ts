@@ -4,7 +4,7 @@
  * `medalign/instructionInfo` and `medalign/projectInfo`; it never parses front matter itself).
  */
 import type { FileSystem } from '../host';
-import type { InstructionFile } from '../format/parse';
+import type { InstructionFile, Span } from '../format/parse';
 import { sectionText } from '../format/parse';
 import { contextSizes, strategies } from '../schema/schemas';
 import { endpointNeedsKey, endpointTarget } from '../run/guard';
@@ -14,6 +14,7 @@ import type { Workspace } from '../workspace/workspace';
 import { resolveRunSettings } from './runSettings';
 import type { RunOverrides, SettingSource } from './runSettings';
 import { SECTION_GOLD, SECTION_INSTRUCTION } from './sections';
+import { pairFor } from './document';
 
 export interface EndpointSummary {
   endpoint: EndpointConfig;
@@ -45,6 +46,40 @@ export interface InstructionRunInfo {
   gold: string;
   contextSizes: string[];
   strategies: string[];
+  /**
+   * Why the file cannot run as it is, and where (the run-lens shows it instead of ▶ Run and links
+   * to it): a broken front matter first, then an invalid model, context, strategy, template or a
+   * missing `## Instruction`.
+   */
+  blocker?: RunBlocker;
+}
+
+export interface RunBlocker {
+  message: string;
+  /** The span of the problem in the file (the value that is wrong, or the front matter). */
+  span: Span;
+}
+
+/** Why `file` cannot run, from its syntax problems and the resolved settings' problems. */
+export function runBlocker(
+  file: InstructionFile,
+  problems: readonly { field: string; message: string }[],
+  from: { model: SettingSource; context: SettingSource; strategy: SettingSource },
+): RunBlocker | undefined {
+  const syntax = file.problems.find((p) => p.severity === 'error');
+  if (syntax) return { message: `The front matter is broken: ${syntax.message}`, span: syntax.span };
+  const first = problems[0];
+  if (!first) return undefined;
+  const fallback: Span = file.frontMatter?.open ?? { start: 0, end: 0 };
+  let span: Span | undefined;
+  if (first.field === 'model' || first.field === 'context' || first.field === 'strategy') {
+    if (from[first.field] === 'file') span = pairFor(file, first.field)?.valueSpan;
+  } else if (first.field === 'template') {
+    span = pairFor(file, 'template')?.valueSpan;
+  } else if (first.field === 'instruction') {
+    span = file.sections.find((x) => x.name === SECTION_INSTRUCTION)?.heading;
+  }
+  return { message: first.message, span: span ?? fallback };
 }
 
 export function summarizeEndpoint(endpoint: EndpointConfig): EndpointSummary {
@@ -93,5 +128,7 @@ export async function instructionRunInfo(
   const id = normalizeId(file.data?.['id']);
   if (id !== undefined) info.id = id;
   if (section) info.instructionOffset = section.heading.start;
+  const blocker = runBlocker(file, s.problems, s.from);
+  if (blocker) info.blocker = blocker;
   return info;
 }

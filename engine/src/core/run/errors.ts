@@ -48,6 +48,8 @@ export interface RunError {
   code?: string;
   /** The server asked to wait this long before retrying. */
   retryAfterMs?: number;
+  /** The technical cause (e.g. `fetch failed: connect ECONNREFUSED 127.0.0.1:8000`), for the log. */
+  detail?: string;
 }
 
 /** What the transport saw. */
@@ -64,7 +66,13 @@ export type Failure =
       body?: unknown;
       retryAfterMs?: number;
     }
-  | { type: 'network'; message: string; midStream: boolean }
+  | {
+      type: 'network';
+      message: string;
+      midStream: boolean;
+      /** The system error code found in the cause chain (`ECONNREFUSED`, `ENOTFOUND`, ...). */
+      code?: string;
+    }
   /** An HTTP redirect, not followed; `location` is the origin it pointed to, when known. */
   | { type: 'redirect'; status: number; location?: string }
   | { type: 'timeout'; phase: 'headers' | 'idle' | 'total'; ms: number }
@@ -78,6 +86,8 @@ export interface FailureContext {
   /** `azure-openai` etc.; Azure gets the note about its filter. */
   endpointKind: string;
   host: string;
+  /** The endpoint is on this machine (127.0.0.1, ::1, localhost). */
+  loopback?: boolean;
   /** Where the key comes from, for a refused key: e.g. "the environment variable OPENAI_API_KEY". */
   keySource?: string;
   promptTokens?: number;
@@ -179,6 +189,111 @@ function contentFilterError(
   return e;
 }
 
+const CERT_CODES = /^(CERT_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS)/;
+
+/** A connection that failed before any answer: a sentence per cause, with the next step. */
+function networkError(f: Extract<Failure, { type: 'network' }>, ctx: FailureContext): RunError {
+  const id = `'${ctx.endpointId}'`;
+  const out = (message: string): RunError => {
+    const e: RunError = {
+      kind: 'network',
+      message,
+      detail: safeServerText(f.message, ctx.secrets ?? [], 200),
+    };
+    if (f.code !== undefined) e.code = f.code;
+    return e;
+  };
+  const code = f.code ?? '';
+  if (code === 'ECONNREFUSED') {
+    return out(
+      ctx.loopback === true
+        ? `Nothing is listening at ${ctx.host}: ${id} refused the connection. Start your server at ${ctx.host}, or choose another model.`
+        : `${ctx.host} refused the connection to ${id}. Check the endpoint's baseUrl in medalign.config.json, or retry later.`,
+    );
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return out(
+      `The host of ${id} (${ctx.host}) could not be found. Check the endpoint's baseUrl in medalign.config.json and your network, then retry.`,
+    );
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') {
+    return out(
+      `The connection to ${id} (${ctx.host}) was closed before an answer came. Retry, or check the server's log.`,
+    );
+  }
+  if (
+    code === 'ETIMEDOUT' ||
+    code === 'ENETUNREACH' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
+    return out(
+      `${ctx.host} (${id}) cannot be reached from this machine. Check your network or VPN, then retry.`,
+    );
+  }
+  if (CERT_CODES.test(code)) {
+    return out(
+      `The TLS certificate of ${ctx.host} (${id}) was not accepted, so nothing was sent. Check the endpoint's baseUrl (https and the right host name).`,
+    );
+  }
+  return out(
+    `Cannot reach ${id} at ${ctx.host}. Check that the server is running and the endpoint's baseUrl is right, then retry.`,
+  );
+}
+
+/** What a button next to a failed run does (the editor maps each to a command; the CLI prints the sentence). */
+export type RunErrorAction =
+  'approve' | 'set-key' | 'choose-model' | 'choose-context' | 'retry' | 'open-config' | 'show-log';
+
+export const RUN_ERROR_ACTION_LABELS: Readonly<Record<RunErrorAction, string>> = {
+  approve: 'Approve…',
+  'set-key': 'Set API key…',
+  'choose-model': 'Choose model…',
+  'choose-context': 'Choose context…',
+  retry: 'Retry',
+  'open-config': 'Open config',
+  'show-log': 'Show log',
+};
+
+/**
+ * The actions that fix a run error, most useful first: one list for every typed error, so the
+ * response panel and the notification offer the same buttons the message's next step names.
+ */
+export function runErrorActions(e: Pick<RunError, 'kind' | 'code'>): RunErrorAction[] {
+  switch (e.kind) {
+    case 'refused':
+      return ['approve'];
+    case 'no-key':
+      return ['set-key'];
+    case 'auth':
+      return ['set-key', 'retry'];
+    case 'config':
+      return ['open-config', 'choose-model'];
+    case 'pack':
+    case 'context-overflow':
+      return ['choose-context'];
+    case 'not-found':
+    case 'content-filter':
+      return ['choose-model', 'open-config'];
+    case 'bad-request':
+      return ['choose-model', 'show-log'];
+    case 'redirect':
+      return ['open-config'];
+    case 'network':
+      return e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND'
+        ? ['retry', 'choose-model', 'open-config']
+        : ['retry', 'choose-model'];
+    case 'rate-limited':
+    case 'server':
+    case 'timeout':
+      return ['retry', 'choose-model'];
+    case 'cancelled':
+      return ['retry'];
+    case 'internal':
+      return ['show-log', 'retry'];
+  }
+}
+
 /** A `RunError` for a failure, with a message that says what happened and what to do. */
 export function classifyFailure(f: Failure, ctx: FailureContext): RunError {
   const secrets = ctx.secrets ?? [];
@@ -193,15 +308,19 @@ export function classifyFailure(f: Failure, ctx: FailureContext): RunError {
           : f.phase === 'idle'
             ? `The answer from '${ctx.endpointId}' stalled: nothing arrived for ${s} s`
             : `The run took longer than ${s} s`;
-      return { kind: 'timeout', message: `${what}. Timed out.` };
+      return {
+        kind: 'timeout',
+        message: `${what}. Timed out: retry, or choose a smaller context or another model.`,
+      };
     }
     case 'network':
-      return {
-        kind: 'network',
-        message: f.midStream
-          ? `The connection to '${ctx.endpointId}' (${ctx.host}) broke off in the middle of the answer; the part that arrived is kept. (${safeServerText(f.message, secrets, 120)})`
-          : `Cannot reach '${ctx.endpointId}' at ${ctx.host}: ${safeServerText(f.message, secrets, 160)}`,
-      };
+      return f.midStream
+        ? {
+            kind: 'network',
+            message: `The connection to '${ctx.endpointId}' (${ctx.host}) broke off in the middle of the answer; the part that arrived is kept. Retry, or check the server's log.`,
+            detail: safeServerText(f.message, secrets, 200),
+          }
+        : networkError(f, ctx);
     case 'redirect': {
       const to = f.location !== undefined ? ` to ${safeServerText(f.location, secrets, 200)}` : '';
       return {
@@ -264,13 +383,15 @@ export function classifyFailure(f: Failure, ctx: FailureContext): RunError {
   if (status === 404) {
     return withStatus({
       kind: 'not-found',
-      message: `'${ctx.endpointId}' has no such model or deployment${http}. ${detail}`.trim(),
+      message:
+        `'${ctx.endpointId}' has no such model or deployment${http}.${detail ? ` ${detail}` : ''} ` +
+        `Check the endpoint's model in medalign.config.json, or choose another model.`,
     });
   }
   if (status !== undefined && status >= 500) {
     return withStatus({
       kind: 'server',
-      message: `'${ctx.endpointId}' had a server error${http}. ${detail}`.trim(),
+      message: `'${ctx.endpointId}' had a server error${http}.${detail ? ` ${detail}` : ''} Retry later, or check the server's log.`,
     });
   }
   if (status === 408) {
@@ -284,6 +405,8 @@ export function classifyFailure(f: Failure, ctx: FailureContext): RunError {
   }
   return withStatus({
     kind: 'bad-request',
-    message: `'${ctx.endpointId}' rejected the request${http}. ${detail}`.trim(),
+    message:
+      `'${ctx.endpointId}' rejected the request${http}.${detail ? ` ${detail}` : ''} ` +
+      `Check the endpoint's settings in medalign.config.json (model, kind, apiVersion), or choose another model.`,
   });
 }

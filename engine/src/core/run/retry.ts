@@ -2,7 +2,7 @@
  * Retry policy for model requests: exponential backoff with jitter on rate limits, 5xx, and network
  * failures or timeouts that happen before any answer text arrived; the server's `Retry-After`
  * (`retry-after-ms`, `retry-after` in seconds or as an HTTP date) wins over the backoff. Never
- * retries a refused key, a context overflow, a content filter, a bad request or a cancel, and never
+ * retries a refused key, a connection refused by a server on this machine (nothing listens there), a context overflow, a content filter, a bad request or a cancel, and never
  * once answer text has been streamed (the partial is kept instead).
  */
 import type { RunErrorKind } from './errors';
@@ -66,6 +66,11 @@ export interface FailedAttempt {
   retryAfterMs?: number;
   /** Answer text had already arrived in this attempt. */
   receivedText: boolean;
+  /**
+   * A server on this machine refused the connection (nothing listens on the port): it will not
+   * appear within the backoff, so this fails at once instead of waiting seconds for retries.
+   */
+  refusedLocally?: boolean;
 }
 
 export type RetryDecision =
@@ -89,6 +94,8 @@ export function retryDecision(
   random: () => number = Math.random,
 ): RetryDecision {
   if (!RETRYABLE.has(failure.kind)) return { retry: false, reason: `${failure.kind} is not retried` };
+  if (failure.refusedLocally === true)
+    return { retry: false, reason: 'nothing listens on the local port; not retried' };
   if (failure.receivedText) return { retry: false, reason: 'answer text had arrived; the partial is kept' };
   if (failure.kind === 'timeout' && !policy.retryTimeouts)
     return { retry: false, reason: 'timeouts are not retried' };

@@ -104,7 +104,13 @@ export async function guardRun(
   }
 
   if (endpoint === undefined)
-    return { ok: false, outcome: { status: 'error', error: { kind: 'config', message: 'No endpoint.' } } };
+    return {
+      ok: false,
+      outcome: {
+        status: 'error',
+        error: { kind: 'config', message: 'No endpoint to send to. Choose a model.' },
+      },
+    };
   if (endpointNeedsKey(endpoint) && (o.apiKey === undefined || o.apiKey === '')) {
     const where =
       o.keySource ??
@@ -116,7 +122,7 @@ export async function guardRun(
         guard: decision,
         error: {
           kind: 'no-key',
-          message: `'${endpoint.id}' needs an API key and none is set (${where}). Nothing was sent.`,
+          message: `'${endpoint.id}' needs an API key and none is set (${where}). Nothing was sent. Set the key, then run again.`,
         },
       },
     };

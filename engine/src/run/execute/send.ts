@@ -80,6 +80,7 @@ export async function sendWithRetry(
     endpointId: endpoint.id,
     endpointKind: endpoint.kind,
     host: target.host,
+    loopback: target.loopback,
     ...(o.keySource !== undefined ? { keySource: o.keySource } : {}),
     promptTokens: p.pack.budget.prompt,
     context: p.settings.context,
@@ -181,6 +182,7 @@ export async function sendWithRetry(
         {
           kind: error.kind,
           receivedText: text !== '',
+          refusedLocally: error.kind === 'network' && error.code === 'ECONNREFUSED' && target.loopback,
           ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
         },
         rand,
