@@ -227,6 +227,24 @@ test('cache: bounded, least recently used dropped first', () => {
   assert.ok(counter.stats.entries <= 3);
 });
 
+test("cache: maxEntries 0 caches nothing and counts the same (the CLI's one-shot count)", () => {
+  const text = synthRecord({ seed: 8, targetChars: 40_000, quirks: true });
+  const r = parseRecord(text);
+  const cached = new TokenCounter().countRecord(text, r, 'cl100k_base');
+  const counter = new TokenCounter({ maxEntries: 0 });
+  const once = counter.countRecord(text, r, 'cl100k_base');
+  assert.deepEqual({ ...once, layout: undefined }, { ...cached, layout: undefined });
+  assert.equal(once.total, whole('cl100k_base', text));
+  assert.equal(counter.stats.entries, 0);
+  assert.equal(counter.stats.hits + counter.stats.misses, 0);
+  // Counting a range again tokenizes it again.
+  const chars = counter.stats.tokenizedChars;
+  const span = once.layout.visits[0];
+  counter.countSpan(text, span, 'cl100k_base');
+  counter.countSpan(text, span, 'cl100k_base');
+  assert.equal(counter.stats.tokenizedChars, chars + 2 * (span.end - span.start));
+});
+
 test('special-token text and empty text are counted as plain text', () => {
   const counter = new TokenCounter();
   assert.equal(counter.count('', 'cl100k_base'), 0);

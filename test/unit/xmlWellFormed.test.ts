@@ -270,3 +270,47 @@ test('well-formedness: hand-written cases, one per rule', () => {
     assert.equal(XMLValidator.validate(xml), true, xml);
   }
 });
+
+test('scanner tree: offsets, attributes and names as written', () => {
+  const xml = '<r><day start="1" x = \'a &amp; b\'><code>c</code><code/>t</day><a\u1680/><a></a\u1680></r>';
+  const scan = scanXml(xml);
+  assert.deepEqual(scan.problems, []);
+  const [day, a1, a2] = scan.roots[0].children;
+  assert.deepEqual(
+    day.attrs.map((a) => [a.name, a.value, xml.slice(a.valueStart, a.valueEnd)]),
+    [
+      ['start', '1', '1'],
+      ['x', 'a & b', 'a &amp; b'],
+    ],
+  );
+  assert.deepEqual(
+    day.children.map((c) => [c.name, xml.slice(c.start, c.end), c.attrs.length, c.text.length]),
+    [
+      ['code', '<code>c</code>', 0, 2],
+      ['code', '<code/>', 0, 0],
+    ],
+  );
+  assert.equal(xml.slice(day.text[0], day.text[1]), 't');
+  // `<a\u1680/>` is an element named `a\u1680` (the slash goes after trimming), `</a\u1680>` closes `a`.
+  assert.deepEqual(
+    [a1, a2].map((n) => [n.name, n.closed]),
+    [
+      ['a\u1680', true],
+      ['a', true],
+    ],
+  );
+});
+
+test('scanner: `&` references are checked wherever the first one is (none, or only at the end)', () => {
+  // The scanner remembers the next `&` for the text ranges after it (it used to search from each
+  // range to the end of the file, quadratic on a record without any `&`).
+  const xml = generateRecord({ seed: 3, targetChars: 60_000 }).replace(/&[#\w]+;/g, 'x');
+  assert.equal(xml.indexOf('&'), -1);
+  assert.deepEqual(scanXml(xml).problems, []);
+  assert.deepEqual(scanXml(xml.replace('</record>', '<x>&amp;</x></record>')).problems, []);
+  const bare = xml.replace('</record>', '<x>a & b</x></record>');
+  assert.deepEqual(
+    scanXml(bare).problems.map((p) => [p.code, p.start]),
+    [['bad-entity', bare.indexOf('&')]],
+  );
+});

@@ -7,6 +7,7 @@ import { URI } from 'vscode-uri';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { getLanguageService } from '../core/languageService';
 import { Workspace } from '../core/workspace/workspace';
+import { LocalRecordEngine } from '../core/workspace/recordEngine';
 import { isEncodingName } from '../core/tokens/encodings';
 import { formatTokenCount } from '../core/tokens/models';
 import { checkContext, checkStrategy } from '../core/schema/schemas';
@@ -34,8 +35,13 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
     throw new Error(`unknown encoding '${encoding}': use cl100k_base or o200k_base`);
   const file = path.resolve(io.cwd, rest[0]);
   const uri = URI.file(file).toString();
-  // Counting needs no project config (the encoding is an option): none is read or validated.
-  const ws = new Workspace(nodeFileSystem, URI.file(io.cwd).toString());
+  // Counting needs no project config (the encoding is an option): none is read or validated. Each
+  // chunk is counted once, so the token cache would only cost hashing the whole record.
+  const ws = new Workspace(
+    nodeFileSystem,
+    URI.file(io.cwd).toString(),
+    new LocalRecordEngine({ counter: { maxEntries: 0 } }),
+  );
   const info = await ws.records.get(uri);
   if (!info.exists || !info.key || !info.record) throw new Error(`no such record: ${rest[0]}`);
   const r = info.record;

@@ -5,7 +5,8 @@
  * `XMLValidator` would, or stricter; test/unit/xmlWellFormed.test.ts) while it builds the tree. It
  * is tolerant, so a broken record still yields whatever visits could be read (`ok: false`).
  */
-import { VALUE_KINDS, parseCode } from './codes';
+import type { CodeMemo } from './codes';
+import { VALUE_KINDS, newCodeMemo, parseCode } from './codes';
 import { parseRecordDate } from './dates';
 import type {
   CodeEntry,
@@ -43,6 +44,7 @@ interface Ctx {
   last?: RecordDate;
   eventCount: number;
   noteCount: number;
+  codes: CodeMemo;
 }
 
 function diag(
@@ -138,7 +140,9 @@ function parsePerson(ctx: Ctx, node: XmlNode): Person {
 function collectCodes(ctx: Ctx, node: XmlNode, withValue: boolean, out: CodeEntry[]): void {
   for (const child of node.children) {
     if (child.name === 'code') {
-      out.push(parseCode(nodeText(ctx.xml, child), { start: child.start, end: child.end }, withValue));
+      out.push(
+        parseCode(nodeText(ctx.xml, child), { start: child.start, end: child.end }, withValue, ctx.codes),
+      );
     } else {
       collectCodes(ctx, child, withValue, out);
     }
@@ -238,7 +242,14 @@ export function recordSizeProblem(xml: string): string | undefined {
 export function parseRecord(xml: string): EhrRecord {
   const tooLarge = recordSizeProblem(xml);
   if (tooLarge !== undefined) return tooLargeRecord(xml.length, tooLarge);
-  const ctx: Ctx = { xml, diagnostics: [], persons: [], eventCount: 0, noteCount: 0 };
+  const ctx: Ctx = {
+    xml,
+    diagnostics: [],
+    persons: [],
+    eventCount: 0,
+    noteCount: 0,
+    codes: newCodeMemo(),
+  };
   const result: EhrRecord = {
     ok: false,
     visits: [],

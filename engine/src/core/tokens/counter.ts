@@ -10,7 +10,11 @@ import type { EncodingName } from './encodings';
 import { getTokenizer } from './encodings';
 
 export interface TokenCounterOptions {
-  /** Cache entries kept (least recently used are dropped first). Default 100,000. */
+  /**
+   * Cache entries kept (least recently used are dropped first). Default 100,000. With 0 nothing is
+   * cached and no text is hashed: for a one-shot count (`medalign count`), where every chunk is
+   * counted once and hashing 2 MB would be pure overhead.
+   */
   maxEntries?: number;
   /** Texts shorter than this are tokenized directly, not cached. Default 32. */
   minCachedLength?: number;
@@ -89,9 +93,9 @@ export class TokenCounter {
   countRange(text: string, start: number, end: number, encoding: EncodingName): number {
     const len = end - start;
     if (len <= 0) return 0;
-    if (len < this.minCached) {
+    if (len < this.minCached || this.maxEntries === 0) {
       this.s.tokenizedChars += len;
-      return getTokenizer(encoding).count(text.slice(start, end));
+      return getTokenizer(encoding).count(start === 0 && end === text.length ? text : text.slice(start, end));
     }
     const key = (encoding === 'cl100k_base' ? 'c' : 'o') + hashKey(text, start, end);
     const hit = this.cache.get(key);

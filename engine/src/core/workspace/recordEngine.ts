@@ -7,7 +7,7 @@
 import type { EhrRecord, RecordDate, SourceRange } from '../record/model';
 import { parseRecord } from '../record/parse';
 import { TokenCounter } from '../tokens/counter';
-import type { RecordTokenCounts } from '../tokens/counter';
+import type { RecordTokenCounts, TokenCounterOptions } from '../tokens/counter';
 import type { EncodingName } from '../tokens/encodings';
 import { fitTable, packPrompt } from '../packing/pack';
 import type { FitTable, PackResult, PackStrategy } from '../packing/pack';
@@ -132,7 +132,7 @@ export function entryKey(uri: string, key: string): string {
 }
 
 export class RecordWork {
-  readonly counter = new TokenCounter();
+  readonly counter: TokenCounter;
   private readonly loaded = new Map<string, Loaded>();
   private readonly templates = new Map<string, ReturnType<typeof parseTemplate>>();
   private chars = 0;
@@ -144,6 +144,10 @@ export class RecordWork {
    */
   static readonly CAPACITY = 400;
   static readonly MAX_CHARS = 32_000_000;
+
+  constructor(options: { counter?: TokenCounterOptions } = {}) {
+    this.counter = new TokenCounter(options.counter);
+  }
 
   has(uri: string, key: string): boolean {
     return this.loaded.has(entryKey(uri, key));
@@ -269,7 +273,12 @@ export class RecordWork {
 
 /** Runs the work in the calling thread (CLI, tests). `wait: false` still computes: nothing else would. */
 export class LocalRecordEngine implements RecordEngine {
-  readonly work = new RecordWork();
+  readonly work: RecordWork;
+
+  /** `counter`: the token cache's options (`{ maxEntries: 0 }` for a one-shot count that caches nothing). */
+  constructor(options: { counter?: TokenCounterOptions } = {}) {
+    this.work = new RecordWork(options);
+  }
 
   async load(
     uri: string,
