@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MedAlignApi } from '../../../client/src/extension';
+import type { GoldComparison } from '../../../client/src/run/goldDiff';
 import type { RunResult } from '../../../client/src/run/runCommands';
 import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
 
@@ -38,11 +39,12 @@ const activeFile = (): string | undefined => vscode.window.activeTextEditor?.doc
 describe('MedAlign getting started', function () {
   this.timeout(120_000);
   let manifest: Manifest;
+  let api: MedAlignApi;
 
   before(async () => {
     const ext = vscode.extensions.getExtension<MedAlignApi>(EXTENSION_ID);
     assert.ok(ext, 'the extension is installed');
-    const api = await ext.activate();
+    api = await ext.activate();
     await api.ready;
     manifest = ext.packageJSON as Manifest;
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -107,14 +109,18 @@ describe('MedAlign getting started', function () {
     }
   });
 
-  it('step 3, preview the prompt: a read-only document with the packed prompt of the sample', async () => {
-    await vscode.commands.executeCommand('medalign.walkthrough.previewPrompt');
-    const preview = await waitFor('the prompt preview', () =>
-      vscode.window.visibleTextEditors.find(
-        (e) => e.document.uri.scheme !== 'file' && /Which antihypertensives/.test(e.document.getText()),
-      ),
-    );
-    assert.match(preview.document.uri.path, /1234555-ed-antihypertensives\.medalign \(prompt preview\)$/);
+  it('step 3, preview the prompt: the packed prompt of the sample, its messages with their roles', async () => {
+    const source = await vscode.commands.executeCommand<vscode.Uri>('medalign.walkthrough.previewPrompt');
+    assert.ok(source, 'a preview was opened');
+    assert.match(source.path, /1234555-ed-antihypertensives\.medalign$/);
+    const snap = await waitFor('the prompt preview', async () => {
+      const v = await api.preview.snapshot(source, 1000);
+      return v && v.messages.length > 0 && v;
+    });
+    const user = snap.messages.find((m) => m.role === 'user');
+    assert.ok(user, 'a user message');
+    assert.match(user.content, /Which antihypertensives/);
+    assert.match(user.content, /<record>/);
   });
 
   it("step 4, run the baseline: a complete run, saved in the workspace's runs folder", async () => {
@@ -125,24 +131,23 @@ describe('MedAlign getting started', function () {
     assert.equal(runFiles(SAMPLE_ID).length, before + 1);
   });
 
-  it("step 5, compare with gold: a diff of the gold response and that run's answer", async () => {
-    const diff = await vscode.commands.executeCommand<{ gold: vscode.Uri; run: vscode.Uri }>(
-      'medalign.walkthrough.compareWithGold',
-    );
-    assert.ok(diff, 'a diff was opened');
-    const tab = await waitFor('the gold diff tab', () =>
-      vscode.window.tabGroups.all
-        .flatMap((g) => g.tabs)
-        .find(
-          (t) =>
-            t.input instanceof vscode.TabInputTextDiff &&
-            t.input.original.toString() === diff.gold.toString() &&
-            t.input.modified.toString() === diff.run.toString(),
-        ),
-    );
-    assert.match(tab.label, /gold/);
-    const gold = await vscode.workspace.openTextDocument(diff.gold);
-    assert.match(gold.getText(), /Labetalol 5 mg IV/);
+  it("step 5, compare with gold: a word diff of the gold response and that run's answer", async () => {
+    const c = await vscode.commands.executeCommand<GoldComparison>('medalign.walkthrough.compareWithGold');
+    assert.ok(c, 'a comparison was opened');
+    const gold = c.diff.parts
+      .filter((p) => p.op !== 'insert')
+      .map((p) => p.text)
+      .join('');
+    assert.match(gold, /Labetalol 5 mg IV/);
+    // The answer is the diff's parts without the gold-only words.
+    const answer = c.diff.parts
+      .filter((p) => p.op !== 'delete')
+      .map((p) => p.text)
+      .join('');
+    assert.ok(answer.trim().length > 0, 'the run has an answer');
+    const hooks = api.run.test;
+    assert.ok(hooks, 'the test hooks');
+    await waitFor('the word diff view', () => hooks.goldDiff().visible);
   });
 
   it('step 6, set up an endpoint and a key: the config opened at `endpoints`, a key stored and removed', async () => {
@@ -200,10 +205,11 @@ describe('MedAlign getting started', function () {
     await vscode.window.showTextDocument(workspaceFile(SAMPLE), { preview: false });
     await requestScreenshot('keybinding-preview', {
       press: ['Control+k', 'v'],
-      waitFor: ['.tab:has-text("prompt preview")'],
+      waitFor: ['.tab:has-text("Prompt: 1234555-ed-antihypertensives.medalign")'],
     });
-    await waitFor('the prompt preview from Ctrl+K V', () =>
-      vscode.window.visibleTextEditors.find((e) => e.document.uri.path.endsWith('(prompt preview)')),
-    );
+    await waitFor('the prompt preview from Ctrl+K V', async () => {
+      const v = await api.preview.snapshot(workspaceFile(SAMPLE), 1000);
+      return v && v.messages.length > 0;
+    });
   });
 });
