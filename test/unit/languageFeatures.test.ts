@@ -22,7 +22,8 @@ const MISTAKES = 'instructions/mistakes.medalign';
 const RECORDS = {
   'records/2000001.xml': '<record><visit/></record>',
   'records/2000002.xml': '<record><visit/></record>',
-  'instructions/1234555-ed-antihypertensives.medalign': validInstruction(7222697931),
+  // The other holder of mistakes.medalign's id (the duplicate-id mistake).
+  'instructions/broken-record.medalign': validInstruction(8100000302),
 };
 
 function applyEdits(text: string, edits: TextEdit[]): string {

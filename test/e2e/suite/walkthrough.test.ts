@@ -181,7 +181,7 @@ describe('MedAlign getting started', function () {
     if (!screenshotsAvailable()) return;
     const shot = await requestScreenshot('runs-view-container', {
       waitFor: [
-        '.activitybar .action-item[aria-label^="MedAlign"]',
+        '.activitybar [aria-label^="MedAlign"]',
         // One view in the container: its name is in the container's title ("MEDALIGN: RUNS").
         '.part.sidebar .composite.title:has-text("MedAlign: Runs")',
         `.part.sidebar .monaco-list-row:has-text("${SAMPLE_ID}")`,
@@ -203,7 +203,7 @@ describe('MedAlign getting started', function () {
     await waitFor('a run started from Ctrl+Alt+R', () => runFiles(SAMPLE_ID).length > before);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.window.showTextDocument(workspaceFile(SAMPLE), { preview: false });
-    await requestScreenshot('keybinding-preview', {
+    await requestScreenshot('keybinding-preview-pressed', {
       press: ['Control+k', 'v'],
       waitFor: ['.tab:has-text("Prompt: 1234555-ed-antihypertensives.medalign")'],
     });
@@ -211,5 +211,7 @@ describe('MedAlign getting started', function () {
       const v = await api.preview.snapshot(workspaceFile(SAMPLE), 1000);
       return v && v.messages.length > 0;
     });
+    // Once the messages are drawn: what the user sees after Ctrl+K V.
+    await requestScreenshot('keybinding-preview', { waitFor: ['iframe.webview.ready'] });
   });
 });
