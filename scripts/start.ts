@@ -18,7 +18,7 @@
  *                               what a user gets: the extension installed from the .vsix and active,
  *                               a normal window title (no "Extension Development Host"), the sample
  *                               and the README open, and a notification toast really shown (a run
- *                               on an endpoint nobody approved: "Approve gpt-4o…"); screenshots in
+ *                               on an endpoint nobody approved: "Endpoint 'gpt-4o' … you have not approved it…", with Approve…); screenshots in
  *                               test-artifacts/serve/; stop, exit 0 (1 on failure)
  */
 import { spawnSync } from 'node:child_process';
@@ -196,7 +196,9 @@ async function checkUserMode(
   await page.locator('.monaco-editor .view-lines').first().click();
   await page.keyboard.press('Control+Alt+r');
   const toast = page
-    .locator('.notifications-toasts .notification-toast', { hasText: 'Approve gpt-4o for patient data' })
+    .locator('.notifications-toasts .notification-toast', {
+      hasText: "'gpt-4o' (api.openai.com) is not on this machine and you have not approved it",
+    })
     .first();
   await toast.waitFor({ state: 'visible', timeout: Math.max(1000, deadline - Date.now()) });
   const toastText = (await toast.innerText()).replace(/\s+/g, ' ').trim();
