@@ -10,7 +10,8 @@ import * as vscode from 'vscode';
 import { PreviewPromptRequest } from '../../server/src/protocol';
 import type { MedAlignLanguageClient } from './languageClient';
 import { keepEditorWide } from './run/responsePanel';
-import { isFromPreview, makePreviewNonce, previewHtml } from './previewWebview';
+import { isFromPreview, previewHtml } from './previewWebview';
+import { makeNonce } from './webviewDocument';
 import type { PreviewSnapshot, PreviewView, ToPreview } from './previewWebview';
 
 export const PREVIEW_SCHEME = 'medalign-preview';
@@ -127,7 +128,7 @@ export class PromptPreviewPanels implements vscode.Disposable {
       const e = { panel, ready: false, deps: new Set<string>([key]), source };
       entry = e;
       this.panels.set(key, e);
-      panel.webview.html = previewHtml(makePreviewNonce());
+      panel.webview.html = previewHtml(makeNonce());
       const subs = [
         panel.webview.onDidReceiveMessage((m: unknown) => {
           if (!isFromPreview(m)) return;

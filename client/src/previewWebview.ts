@@ -6,7 +6,7 @@
  * The script is `previewMain` below, type-checked against the few DOM members it uses and inlined as
  * source text (self-contained: no imports or outer variables inside it).
  */
-import { randomBytes } from 'node:crypto';
+import { webviewHtml } from './webviewDocument';
 
 /** What the preview shows: the server's `medalign/previewPrompt` answer, trimmed to what is drawn. */
 export interface PreviewView {
@@ -179,27 +179,15 @@ button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-off
 [hidden] { display: none !important; }
 `;
 
-export function makePreviewNonce(): string {
-  return randomBytes(16).toString('hex');
-}
-
 /** The preview's whole document. Nothing in it comes from a record, a prompt or a model. */
 export function previewHtml(nonce: string): string {
-  const csp = `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src 'none'; font-src 'none'; connect-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>MedAlign prompt preview</title>
-<style nonce="${nonce}">${STYLE}</style>
-</head>
-<body>
-<header id="top"><div id="title-row"><span id="title">MedAlign prompt preview</span><button id="open-text" type="button" title="The same prompt as a read-only text document (copy, search, diff)">Open as text</button></div><div id="header-lines"></div></header>
+  return webviewHtml({
+    nonce,
+    title: 'MedAlign prompt preview',
+    style: STYLE,
+    body: `<header id="top"><div id="title-row"><span id="title">MedAlign prompt preview</span><button id="open-text" type="button" title="The same prompt as a read-only text document (copy, search, diff)">Open as text</button></div><div id="header-lines"></div></header>
 <div id="error" hidden></div>
-<main id="messages"></main>
-<script nonce="${nonce}">(${previewMain.toString()})(window, document, acquireVsCodeApi());</script>
-</body>
-</html>`;
+<main id="messages"></main>`,
+    script: `(${previewMain.toString()})(window, document, acquireVsCodeApi());`,
+  });
 }

@@ -6,7 +6,7 @@
  * a nonce'd style) and every string from the run or the file is HTML-escaped. The diff follows
  * edits of the instruction's gold response.
  */
-import { randomBytes } from 'node:crypto';
+import { makeNonce, webviewHtml } from '../webviewDocument';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord, WordDiff } from '../../../engine/src';
@@ -82,7 +82,6 @@ export function softWrap(text: string): string {
 
 /** The whole page. Every string from the run or the instruction goes through `escapeHtml`. */
 export function goldDiffHtml(c: GoldComparison, gold: string, answer: string, nonce: string): string {
-  const csp = `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'none'; script-src 'none'; form-action 'none'; base-uri 'none'`;
   const body = c.diff.parts
     .map((p) => {
       const text = escapeHtml(softWrap(p.text));
@@ -95,25 +94,18 @@ export function goldDiffHtml(c: GoldComparison, gold: string, answer: string, no
     .join('');
   const d = c.diff;
   const stats = `${d.equal} words in common · ${d.deleted} only in gold · ${d.inserted} only in the answer`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Compare with gold</title>
-<style nonce="${nonce}">${STYLE}</style>
-</head>
-<body>
-<h1>${escapeHtml(c.title)}</h1>
+  return webviewHtml({
+    nonce,
+    title: 'Compare with gold',
+    style: STYLE,
+    body: `<h1>${escapeHtml(c.title)}</h1>
 <div class="meta">${escapeHtml(stats)}</div>
 <div class="legend"><span><del>struck</del>: only in the gold response</span><span><ins>underlined</ins>: only in the answer</span></div>
 ${d.approximate ? '<div class="note">These texts are too long to align word by word: the part that differs is shown as a whole.</div>' : ''}
 <main class="prose" id="diff">${body}</main>
 <details><summary>Gold response</summary><div class="prose">${escapeHtml(softWrap(gold))}</div></details>
-<details><summary>Answer</summary><div class="prose">${escapeHtml(softWrap(answer))}</div></details>
-</body>
-</html>`;
+<details><summary>Answer</summary><div class="prose">${escapeHtml(softWrap(answer))}</div></details>`,
+  });
 }
 
 class GoldDiffView implements vscode.Disposable {
@@ -164,7 +156,7 @@ class GoldDiffView implements vscode.Disposable {
       title: `${info.id ?? path.basename(doc.uri.fsPath)}: gold ↔ ${label} (${new Date(run.createdAt).toLocaleString()})`,
       diff: wordDiff(info.gold, run.response),
     };
-    const html = goldDiffHtml(comparison, info.gold, run.response, randomBytes(16).toString('hex'));
+    const html = goldDiffHtml(comparison, info.gold, run.response, makeNonce());
     if (!this.panel && !reveal) return comparison;
     if (!this.panel) {
       this.panel = vscode.window.createWebviewPanel(

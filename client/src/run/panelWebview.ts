@@ -6,7 +6,7 @@
  * The script is `webviewMain` below, type-checked here against the few DOM members it uses and
  * inlined as source text (it must stay self-contained: no imports or outer variables inside it).
  */
-import { randomBytes } from 'node:crypto';
+import { webviewHtml } from '../webviewDocument';
 import type {
   ColumnStatus,
   FromWebview,
@@ -399,32 +399,19 @@ button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-off
 [hidden] { display: none !important; }
 `;
 
-/** A fresh nonce for the CSP (128 random bits, hex). */
-export function makeNonce(): string {
-  return randomBytes(16).toString('hex');
-}
-
 /** The panel's whole document. Nothing in it comes from a record, a prompt or a model. */
 export function panelHtml(nonce: string): string {
-  const csp = `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src 'none'; font-src 'none'; connect-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>MedAlign response</title>
-<style nonce="${nonce}">${STYLE}</style>
-</head>
-<body>
-<div id="top"><div id="heading">MedAlign response</div><div id="detail"></div></div>
+  return webviewHtml({
+    nonce,
+    title: 'MedAlign response',
+    style: STYLE,
+    body: `<div id="top"><div id="heading">MedAlign response</div><div id="detail"></div></div>
 <div id="empty" hidden>Run an instruction (▶ Run above its “## Instruction”) to see the answer stream in here.</div>
 <section id="summary" hidden aria-label="Runs at a glance">
 <div id="summary-tools"><span class="label" title="▸/▾ shows or hides a run’s answer below">Runs at a glance</span><button id="expand-all" class="action" type="button">Expand all</button><button id="collapse-all" class="action" type="button">Collapse all</button></div>
 <table><thead><tr id="summary-head"><th class="cell-toggle"></th><th>Endpoint</th><th>Context</th><th>Status</th><th>Prompt</th><th>Kept record</th><th>Answer</th><th>Latency</th></tr></thead><tbody id="summary-body"></tbody></table>
 </section>
-<main id="columns"></main>
-<script nonce="${nonce}">(${webviewMain.toString()})(window, document, acquireVsCodeApi());</script>
-</body>
-</html>`;
+<main id="columns"></main>`,
+    script: `(${webviewMain.toString()})(window, document, acquireVsCodeApi());`,
+  });
 }

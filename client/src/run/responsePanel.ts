@@ -14,7 +14,8 @@ import type {
   ToWebview,
 } from './panelMessages';
 import { isFromWebview } from './panelMessages';
-import { makeNonce, panelHtml } from './panelWebview';
+import { panelHtml } from './panelWebview';
+import { makeNonce } from '../webviewDocument';
 import type { FixTarget } from './fixes';
 
 export const PANEL_VIEW_TYPE = 'medalign.response';

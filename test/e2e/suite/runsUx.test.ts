@@ -187,7 +187,7 @@ describe('MedAlign runs UX', function () {
     const html = hooks.goldDiff().html ?? '';
     assert.match(
       html,
-      /content="default-src 'none'; style-src 'nonce-[0-9a-f]{32}'; img-src 'none'; script-src 'none'/,
+      /content="default-src 'none'; style-src 'nonce-[0-9a-f]{32}'; script-src 'none'; img-src 'none'/,
     );
     assert.doesNotMatch(html, /<script|<b>/);
     assert.match(html, /&lt;b&gt;&quot;target&quot; &amp; plan&lt;\/b&gt;/);

@@ -1,0 +1,41 @@
+/**
+ * The page shell every MedAlign webview shares (response panel, prompt preview, gold diff): a fresh
+ * nonce, one strict Content-Security-Policy (nothing loads from anywhere; the page's own style and
+ * script only by nonce; no script at all when the page has none), and the head.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** A fresh nonce for the CSP (128 random bits, hex). */
+export function makeNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export interface WebviewDocument {
+  nonce: string;
+  /** Plain text (not escaped here): the callers pass fixed titles. */
+  title: string;
+  style: string;
+  /** The body's markup: every string from a record, a prompt or a model already escaped. */
+  body: string;
+  /** The page's script, run with the nonce; without one the CSP allows no script (`script-src 'none'`). */
+  script?: string;
+}
+
+export function webviewHtml(d: WebviewDocument): string {
+  const scriptSrc = d.script === undefined ? "'none'" : `'nonce-${d.nonce}'`;
+  const csp = `default-src 'none'; style-src 'nonce-${d.nonce}'; script-src ${scriptSrc}; img-src 'none'; font-src 'none'; connect-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'`;
+  const script = d.script === undefined ? '' : `<script nonce="${d.nonce}">${d.script}</script>\n`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${d.title}</title>
+<style nonce="${d.nonce}">${d.style}</style>
+</head>
+<body>
+${d.body}
+${script}</body>
+</html>`;
+}
