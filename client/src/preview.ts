@@ -11,11 +11,27 @@ import { PreviewPromptRequest } from '../../server/src/protocol';
 import type { MedAlignLanguageClient } from './languageClient';
 import { keepEditorWide } from './run/responsePanel';
 import { isFromPreview, previewHtml } from './previewWebview';
-import { makeNonce } from './webviewDocument';
+import { WebviewRequests, makeNonce } from './webviewDocument';
 import type { PreviewSnapshot, PreviewView, ToPreview } from './previewWebview';
 
 export const PREVIEW_SCHEME = 'medalign-preview';
 export const PREVIEW_VIEW_TYPE = 'medalign.promptPreview';
+
+/**
+ * Calls `refresh` with the URI of every instruction, template, record or config that changes, on
+ * disk or in an editor: what a preview depends on.
+ */
+function watchInputs(refresh: (uri: string) => void): vscode.Disposable[] {
+  const watcher = vscode.workspace.createFileSystemWatcher('**/*.{medalign,prompt,xml,json}');
+  const onFile = (uri: vscode.Uri) => refresh(uri.toString());
+  return [
+    watcher,
+    watcher.onDidChange(onFile),
+    watcher.onDidCreate(onFile),
+    watcher.onDidDelete(onFile),
+    vscode.workspace.onDidChangeTextDocument((e) => refresh(e.document.uri.toString())),
+  ];
+}
 
 export class PromptPreviewProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
@@ -26,14 +42,8 @@ export class PromptPreviewProvider implements vscode.TextDocumentContentProvider
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly client: MedAlignLanguageClient) {
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{medalign,prompt,xml,json}');
-    const onFile = (uri: vscode.Uri) => this.refreshDependents(uri.toString());
     this.disposables.push(
-      watcher,
-      watcher.onDidChange(onFile),
-      watcher.onDidCreate(onFile),
-      watcher.onDidDelete(onFile),
-      vscode.workspace.onDidChangeTextDocument((e) => this.refreshDependents(e.document.uri.toString())),
+      ...watchInputs((uri) => this.refreshDependents(uri)),
       vscode.workspace.onDidCloseTextDocument((d) => {
         if (d.uri.scheme === PREVIEW_SCHEME) this.deps.delete(d.uri.toString());
       }),
@@ -87,23 +97,14 @@ export class PromptPreviewPanels implements vscode.Disposable {
     { panel: vscode.WebviewPanel; ready: boolean; deps: Set<string>; source: vscode.Uri }
   >();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly snapshots = new Map<number, (s: PreviewSnapshot) => void>();
-  private nextSnapshot = 1;
+  private readonly snapshots = new WebviewRequests<PreviewSnapshot>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly client: MedAlignLanguageClient,
     private readonly openAsText: (source: vscode.Uri) => Promise<unknown>,
   ) {
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{medalign,prompt,xml,json}');
-    const onFile = (uri: vscode.Uri) => this.refreshDependents(uri.toString());
-    this.disposables.push(
-      watcher,
-      watcher.onDidChange(onFile),
-      watcher.onDidCreate(onFile),
-      watcher.onDidDelete(onFile),
-      vscode.workspace.onDidChangeTextDocument((e) => this.refreshDependents(e.document.uri.toString())),
-    );
+    this.disposables.push(...watchInputs((uri) => this.refreshDependents(uri)));
   }
 
   /** Shows (or reveals) the preview of `source` beside the editor and renders it. */
@@ -137,8 +138,7 @@ export class PromptPreviewPanels implements vscode.Disposable {
             void this.render(key);
           } else if (m.type === 'openAsText') void this.openAsText(source);
           else {
-            this.snapshots.get(m.requestId)?.(m.snapshot);
-            this.snapshots.delete(m.requestId);
+            this.snapshots.answer(m.requestId, m.snapshot);
           }
         }),
         panel.onDidChangeViewState(() => {
@@ -158,18 +158,10 @@ export class PromptPreviewPanels implements vscode.Disposable {
   snapshot(source: vscode.Uri, timeoutMs = 2000): Promise<PreviewSnapshot | undefined> {
     const e = this.panels.get(source.toString());
     if (!e?.ready) return Promise.resolve(undefined);
-    const requestId = this.nextSnapshot++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.snapshots.delete(requestId);
-        resolve(undefined);
-      }, timeoutMs);
-      this.snapshots.set(requestId, (s) => {
-        clearTimeout(timer);
-        resolve(s);
-      });
-      void e.panel.webview.postMessage({ type: 'snapshot', requestId } satisfies ToPreview);
-    });
+    return this.snapshots.ask(
+      (requestId) => void e.panel.webview.postMessage({ type: 'snapshot', requestId } satisfies ToPreview),
+      timeoutMs,
+    );
   }
 
   private async render(key: string): Promise<void> {

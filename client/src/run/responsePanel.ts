@@ -15,7 +15,7 @@ import type {
 } from './panelMessages';
 import { isFromWebview } from './panelMessages';
 import { panelHtml } from './panelWebview';
-import { makeNonce } from '../webviewDocument';
+import { WebviewRequests, makeNonce } from '../webviewDocument';
 import type { FixTarget } from './fixes';
 
 export const PANEL_VIEW_TYPE = 'medalign.response';
@@ -91,8 +91,7 @@ export class ResponsePanel implements vscode.Disposable {
   private contexts: ColumnContext[] = [];
   private readonly dirty = new Set<number>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
-  private nextSnapshot = 1;
-  private readonly snapshots = new Map<number, (s: PanelSnapshot) => void>();
+  private readonly snapshots = new WebviewRequests<PanelSnapshot>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -131,18 +130,7 @@ export class ResponsePanel implements vscode.Disposable {
   /** What the webview's DOM shows right now, or `undefined` if it does not answer within `timeoutMs`. */
   snapshot(timeoutMs = 2000): Promise<PanelSnapshot | undefined> {
     if (!this.panel || !this.ready) return Promise.resolve(undefined);
-    const requestId = this.nextSnapshot++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.snapshots.delete(requestId);
-        resolve(undefined);
-      }, timeoutMs);
-      this.snapshots.set(requestId, (s) => {
-        clearTimeout(timer);
-        resolve(s);
-      });
-      this.post({ type: 'snapshot', requestId });
-    });
+    return this.snapshots.ask((requestId) => this.post({ type: 'snapshot', requestId }), timeoutMs);
   }
 
   /** Clicks a button of a column in the webview, as a user would (tests). */
@@ -232,7 +220,7 @@ export class ResponsePanel implements vscode.Disposable {
         this.post({ type: 'state', state: this.state });
         return;
       case 'snapshot':
-        this.snapshots.get(m.requestId)?.({
+        this.snapshots.answer(m.requestId, {
           session: m.session,
           heading: m.heading,
           detail: m.detail,
@@ -240,7 +228,6 @@ export class ResponsePanel implements vscode.Disposable {
           summary: m.summary,
           placeholder: m.placeholder,
         });
-        this.snapshots.delete(m.requestId);
         return;
       case 'action': {
         if (m.session !== this.state.session) return;
