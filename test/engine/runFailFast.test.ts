@@ -6,10 +6,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { urlOf } from '../helpers/fakeOpenAI';
+import { closedPort, urlOf } from '../helpers/fakeOpenAI';
 import { TEMPLATE, publicSampleXml, validInstruction } from '../helpers/fixtures';
 import { RunPreparer } from '../../engine/src/host/prepare';
 import { executeRun } from '../../engine/src/run/runner';
@@ -22,15 +21,6 @@ import { countTokens } from '../../engine/src/host/countTokens';
 let root: string;
 let port: number;
 const preparer = new RunPreparer();
-
-/** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const p = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return p;
-}
 
 before(async () => {
   port = await closedPort();

@@ -16,6 +16,7 @@
  * (not) sent. The log is in memory only.
  */
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Behaviour =
@@ -482,4 +483,13 @@ if (require.main === module && process.send !== undefined) {
     process.on('disconnect', () => void fake.close().then(() => process.exit(0)));
     process.send!({ baseUrl: fake.baseUrl });
   });
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then closed): a server that refuses. */
+export async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const p = (srv.address() as { port: number }).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return p;
 }

@@ -12,7 +12,7 @@ import { Approvals, registerApprovalCommands } from './approvals';
 import { ApiKeys, registerKeyCommands } from './secrets';
 import { RunSelection } from './selection';
 import { ResponsePanel } from './responsePanel';
-import type { PanelSnapshot } from './responsePanel';
+import type { PanelSnapshot } from './panelMessages';
 import type { PanelState } from './panelMessages';
 import { RunsIndex } from './runsIndex';
 import type { RunServices } from './services';

@@ -82,18 +82,19 @@ export interface RenderedColumn {
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'action'; action: PanelAction; session: number; index: number }
-  | {
-      type: 'snapshot';
-      requestId: number;
-      session: number;
-      heading: string;
-      detail: string;
-      columns: RenderedColumn[];
-      /** The summary grid's header and rows as shown (empty when hidden: a single run). */
-      summary: string[][];
-      /** The placeholder ("Run an instruction…") is visible. */
-      placeholder: boolean;
-    };
+  | { type: 'snapshot'; requestId: number; snapshot: PanelSnapshot };
+
+/** What the panel's DOM shows (tests read it). */
+export interface PanelSnapshot {
+  session: number;
+  heading: string;
+  detail: string;
+  columns: RenderedColumn[];
+  /** The summary grid's header and rows as shown (empty when hidden: a single run). */
+  summary: string[][];
+  /** The placeholder ("Run an instruction…") is visible. */
+  placeholder: boolean;
+}
 
 export function isFromWebview(x: unknown): x is FromWebview {
   if (x === null || typeof x !== 'object') return false;

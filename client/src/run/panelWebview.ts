@@ -270,12 +270,14 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     api.postMessage({
       type: 'snapshot',
       requestId,
-      session,
-      heading: heading.textContent ?? '',
-      detail: detail.textContent ?? '',
-      columns,
-      summary: grid,
-      placeholder: !empty.hidden,
+      snapshot: {
+        session,
+        heading: heading.textContent ?? '',
+        detail: detail.textContent ?? '',
+        columns,
+        summary: grid,
+        placeholder: !empty.hidden,
+      },
     });
   };
 

@@ -9,8 +9,8 @@ import type {
   FromWebview,
   PanelAction,
   PanelColumn,
+  PanelSnapshot,
   PanelState,
-  RenderedColumn,
   ToWebview,
 } from './panelMessages';
 import { isFromWebview } from './panelMessages';
@@ -27,17 +27,6 @@ export interface ColumnContext {
   cancel?: () => void;
   /** What the column's fix buttons (Approve…, Retry, …) act on. */
   fix?: FixTarget;
-}
-
-export interface PanelSnapshot {
-  session: number;
-  heading: string;
-  detail: string;
-  columns: RenderedColumn[];
-  /** The summary grid (header row first); empty for a single run. */
-  summary: string[][];
-  /** The "Run an instruction…" placeholder is visible. */
-  placeholder: boolean;
 }
 
 /** A handle on the columns of one run or matrix; updates after a newer session started are dropped. */
@@ -220,14 +209,7 @@ export class ResponsePanel implements vscode.Disposable {
         this.post({ type: 'state', state: this.state });
         return;
       case 'snapshot':
-        this.snapshots.answer(m.requestId, {
-          session: m.session,
-          heading: m.heading,
-          detail: m.detail,
-          columns: m.columns,
-          summary: m.summary,
-          placeholder: m.placeholder,
-        });
+        this.snapshots.answer(m.requestId, m.snapshot);
         return;
       case 'action': {
         if (m.session !== this.state.session) return;

@@ -7,10 +7,9 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { createServer } from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { FakeOpenAI, chunkText } from '../../helpers/fakeOpenAI';
+import { FakeOpenAI, chunkText, closedPort } from '../../helpers/fakeOpenAI';
 import type { MedAlignApi } from '../../../client/src/extension';
 import type { RunTestHooks } from '../../../client/src/run';
 import type { RunResult } from '../../../client/src/run/runCommands';
@@ -32,14 +31,6 @@ async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
   // The lens provider runs on documents VS Code has loaded.
   await vscode.workspace.openTextDocument(uri);
   return vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
-}
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const p = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return p;
 }
 
 function runsOfStatus(root: string, id: string, status: string): string[] {
