@@ -342,6 +342,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       const ws = await workspaceFor(uri);
       if (!reported.has(ws)) return clearClosed(uri);
       const kind = fileKind(uri);
+      // A file replaced by a link out of the workspace after the scan (or created as one) is not read.
+      if (kind === 'other' || (await ws.checkBounds(uri, kind))) return clearClosed(uri);
       const st = await fs.stat(uri);
       if (st?.type !== 'file') return clearClosed(uri);
       // A record beyond the size limit is refused by the record store before it is read.

@@ -5,7 +5,16 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -185,6 +194,22 @@ test('files changed on disk: a record created, a record deleted, a template brok
   );
   await changed(tpl, FileChangeType.Changed);
   await session.diagnostics(uriOf(tpl), (x) => x.diagnostics.length > 0);
+
+  // A link in the workspace to a file outside it is not read (a cloned dataset can hold one): the
+  // broken instruction it points at gets no problems, while a broken file inside does.
+  const outsideDir = mkdtempSync(path.join(os.tmpdir(), 'medalign-outside-'));
+  try {
+    const broken = '---\nid: [unclosed\n---\n\n## Instruction\nx\n';
+    writeFileSync(path.join(outsideDir, 'secret.medalign'), broken);
+    symlinkSync(path.join(outsideDir, 'secret.medalign'), path.join(dir, 'instructions/linked.medalign'));
+    writeFileSync(path.join(dir, 'instructions/inside-broken.medalign'), broken);
+    await changed('instructions/linked.medalign', FileChangeType.Created);
+    await changed('instructions/inside-broken.medalign', FileChangeType.Created);
+    await session.diagnostics(uriOf('instructions/inside-broken.medalign'), (x) => x.diagnostics.length > 0);
+    await assert.rejects(session.diagnostics(uriOf('instructions/linked.medalign'), () => true, 1000));
+  } finally {
+    rmSync(outsideDir, { recursive: true, force: true });
+  }
 });
 
 test('many files: 276 instructions and records never opened are all reported, and completion answers meanwhile', async () => {
