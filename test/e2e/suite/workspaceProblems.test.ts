@@ -138,6 +138,16 @@ describe('MedAlign workspace problems, quick fixes and outline', () => {
       const at = new vscode.Position(line, doc.lineAt(line).text.indexOf(':') + 3);
       editor.selection = new vscode.Selection(at, at);
       editor.revealRange(new vscode.Range(at, at), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+      // The fix is offered at the caret before the menu is opened (the menu shows what is ready).
+      await waitFor(`the fix '${title}'`, async () =>
+        (
+          await vscode.commands.executeCommand<vscode.CodeAction[]>(
+            'vscode.executeCodeActionProvider',
+            uri,
+            new vscode.Range(at, at),
+          )
+        )?.some((a) => a.title === title),
+      );
       // The menu opens on the focused editor.
       await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
       await vscode.commands.executeCommand('editor.action.quickFix');
