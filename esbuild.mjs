@@ -1,5 +1,6 @@
 // Bundles the three entry points. `vscode` stays external (the editor provides it).
 import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -52,7 +53,32 @@ for (const name of ENCODINGS) {
   entries.push({ entryPoints: [`gpt-tokenizer/encoding/${name}`], outfile: `dist/encoding-${name}.js` });
 }
 
-const contexts = await Promise.all(entries.map((e) => esbuild.context({ ...common, ...e })));
+/**
+ * Webview scripts: browser bundles (iife), inlined into their pages under the CSP nonce. The Record
+ * Timeline's renderer also goes into the page `medalign timeline --html` writes.
+ */
+const webviews = [
+  {
+    entryPoints: ['client/webview/timeline.ts'],
+    outfile: 'dist/timelineView.js',
+    platform: 'browser',
+    target: 'chrome120',
+    format: 'iife',
+    external: [],
+    sourcemap: false,
+    minify: true,
+  },
+];
+
+// Codicons for the webviews' icons, served from dist/ (the views' only local resource root besides media/).
+mkdirSync('dist/codicons', { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf'])
+  copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/codicons/${f}`);
+
+const contexts = await Promise.all([
+  ...entries.map((e) => esbuild.context({ ...common, ...e })),
+  ...webviews.map((e) => esbuild.context({ ...common, ...e })),
+]);
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
 } else {

@@ -1,0 +1,203 @@
+/**
+ * Every message between the Record Timeline's webview and the extension, in one place, with the
+ * checks both sides run on what they receive (a message is data: anything malformed is dropped).
+ * Strings from the record (labels, previews, problems) are drawn only with `textContent` or canvas
+ * `fillText`. No DOM, no `vscode` here: the webview bundle and the unit tests import it too.
+ */
+import type { TimelineModel } from './model';
+
+/** What the view draws: a model, or why there is none. */
+export type TimelineContent =
+  | { state: 'model'; model: TimelineModel; source: string }
+  /** Nothing to show: `message` says what to open. */
+  | { state: 'empty'; message: string }
+  | { state: 'loading'; message: string; source?: string }
+  /** The record cannot be read: why, and a problem to go to (`problem`: the file shown). */
+  | { state: 'broken'; message: string; source: string; problem?: string };
+
+/** Extension → webview. */
+export type ToView =
+  /** `seq` grows with every content; `keepView` keeps zoom and selection (same record, an update). */
+  | { type: 'content'; seq: number; content: TimelineContent; keepView: boolean }
+  /** Asks what the view shows (`describe`, answered with `describe`). */
+  | { type: 'describe'; requestId: number }
+  /** Acts as a user would (tests and commands): select and reveal an event, search, filter, fit. */
+  | { type: 'act'; action: ViewAction };
+
+export type ViewAction =
+  | { kind: 'clickEvent'; id: string }
+  | { kind: 'search'; text: string }
+  | { kind: 'filter'; lane: string; shown: boolean }
+  | { kind: 'fit'; what: 'all' | 'kept' }
+  | { kind: 'zoom'; factor: number }
+  | { kind: 'clickCut'; label: string };
+
+/** Webview → extension. */
+export type FromView =
+  | { type: 'ready' }
+  /** Show this range of the record beside the editor. */
+  | { type: 'reveal'; seq: number; start: number; end: number }
+  /** The user clicked a cut line: offer this context for the instruction. */
+  | { type: 'useContext'; seq: number; label: string }
+  /** Go to the problem that broke the record. */
+  | { type: 'openProblem' }
+  | { type: 'describe'; requestId: number; describe: TimelineDescribe }
+  | { type: 'perf'; perf: TimelinePerf };
+
+/** Figures the webview measures with `performance.now()` (bench and e2e read them). */
+export interface TimelinePerf {
+  /** From the content message's arrival to the end of its first drawn frame, per content (latest last, at most 20). */
+  firstPaintMs: number[];
+  /** Draw times of zoom / pan frames (the latest 200). */
+  frameMs: number[];
+}
+
+/** What the view currently shows, read from the webview's own state (`medalign.timeline.describe`). */
+export interface TimelineDescribe {
+  state: TimelineContent['state'] | 'none';
+  seq: number;
+  message?: string;
+  /** The file the view follows (instruction or record), and the record drawn. */
+  source?: string;
+  record?: string;
+  encoding?: string;
+  tokens?: number;
+  strategy?: string;
+  context?: number;
+  counts?: { visits: number; events: number; shownEvents: number; keptVisits: number };
+  cuts?: {
+    label: string;
+    context: number;
+    keptFrom: string | null;
+    keptTokens: number;
+    keptVisits: number;
+    fits: boolean;
+    own: boolean;
+    /** Drawn inside the visible range. */
+    visible: boolean;
+  }[];
+  selection?: { id: string; kind: string; date: string; label: string; start: number; end: number } | null;
+  filters?: {
+    lanes: string[];
+    search: string;
+    hits: number;
+    hitsKept: number;
+    hitsCut: number;
+  };
+  /** The visible time range (ISO days) and the zoom factor (1: everything). */
+  visibleRange?: { from: string; to: string; zoom: number };
+  /** The axis breaks drawn (compressed gaps). */
+  breaks?: { from: string; to: string }[];
+  query?: { term: string; hits: number }[];
+  problems?: string[];
+  perf: TimelinePerf;
+}
+
+const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object';
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isRange = (x: unknown): boolean => isObj(x) && isNum(x.start) && isNum(x.end);
+
+/** A well-formed timeline model (every field the view reads, with its type). */
+export function isTimelineModel(x: unknown): x is TimelineModel {
+  if (!isObj(x) || x.version !== 1) return false;
+  if (!isStr(x.record) || !isStr(x.encoding) || !isNum(x.tokens) || !isNum(x.context)) return false;
+  if (x.strategy !== 'recent' && x.strategy !== 'bm25' && x.strategy !== 'none') return false;
+  if (!Array.isArray(x.visits) || !Array.isArray(x.cuts) || !Array.isArray(x.problems)) return false;
+  if (!x.problems.every(isStr)) return false;
+  for (const v of x.visits as unknown[]) {
+    if (!isObj(v) || !isNum(v.index) || !isStr(v.start) || !isStr(v.end) || !isNum(v.tokens)) return false;
+    if (v.state !== 'kept' && v.state !== 'partial' && v.state !== 'cut') return false;
+    if (!isRange(v.range) || !Array.isArray(v.days) || !Array.isArray(v.events)) return false;
+    if (v.score !== undefined && !isNum(v.score)) return false;
+    if (v.matched !== undefined && !(Array.isArray(v.matched) && v.matched.every(isStr))) return false;
+    for (const d of v.days as unknown[]) if (!isObj(d) || !isStr(d.date) || !isNum(d.tokens)) return false;
+    for (const e of v.events as unknown[]) {
+      if (!isObj(e) || !isStr(e.id) || !isStr(e.kind) || !isStr(e.date) || !isNum(e.tokens)) return false;
+      if (!isRange(e.range) || !isStr(e.label) || !isStr(e.preview)) return false;
+    }
+  }
+  for (const c of x.cuts as unknown[]) {
+    if (!isObj(c) || !isNum(c.context) || !isStr(c.label) || !isNum(c.keptTokens)) return false;
+    if (!(c.keptFrom === null || isStr(c.keptFrom)) || !isNum(c.keptVisits)) return false;
+    if (typeof c.fits !== 'boolean' || typeof c.own !== 'boolean') return false;
+  }
+  if (x.query !== undefined) {
+    if (!isObj(x.query) || !Array.isArray(x.query.terms)) return false;
+    if (!x.query.terms.every((t) => isObj(t) && isStr(t.term) && isNum(t.hits))) return false;
+  }
+  return true;
+}
+
+function isContent(x: unknown): x is TimelineContent {
+  if (!isObj(x)) return false;
+  switch (x.state) {
+    case 'model':
+      return isStr(x.source) && isTimelineModel(x.model);
+    case 'empty':
+      return isStr(x.message);
+    case 'loading':
+      return isStr(x.message) && (x.source === undefined || isStr(x.source));
+    case 'broken':
+      return isStr(x.message) && isStr(x.source) && (x.problem === undefined || isStr(x.problem));
+    default:
+      return false;
+  }
+}
+
+function isAction(x: unknown): x is ViewAction {
+  if (!isObj(x)) return false;
+  switch (x.kind) {
+    case 'clickEvent':
+      return isStr(x.id);
+    case 'search':
+      return isStr(x.text);
+    case 'filter':
+      return isStr(x.lane) && typeof x.shown === 'boolean';
+    case 'fit':
+      return x.what === 'all' || x.what === 'kept';
+    case 'zoom':
+      return isNum(x.factor) && x.factor > 0;
+    case 'clickCut':
+      return isStr(x.label);
+    default:
+      return false;
+  }
+}
+
+/** The webview's check of what the extension sends. */
+export function isToView(x: unknown): x is ToView {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'content':
+      return isNum(x.seq) && typeof x.keepView === 'boolean' && isContent(x.content);
+    case 'describe':
+      return isNum(x.requestId);
+    case 'act':
+      return isAction(x.action);
+    default:
+      return false;
+  }
+}
+
+const isNums = (x: unknown): x is number[] => Array.isArray(x) && x.every(isNum);
+
+/** The extension's check of what the webview sends. */
+export function isFromView(x: unknown): x is FromView {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'ready':
+    case 'openProblem':
+      return true;
+    case 'reveal':
+      return isNum(x.seq) && isNum(x.start) && isNum(x.end) && x.start >= 0 && x.end >= x.start;
+    case 'useContext':
+      return isNum(x.seq) && isStr(x.label) && /^[0-9]{1,7}k?$/.test(x.label);
+    case 'describe':
+      return isNum(x.requestId) && isObj(x.describe) && isStr(x.describe.state) && isNum(x.describe.seq);
+    case 'perf':
+      return isObj(x.perf) && isNums(x.perf.firstPaintMs) && isNums(x.perf.frameMs);
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,1178 @@
+/**
+ * The Record Timeline's renderer: the webview script of the Record Timeline view, and the same bundle
+ * inlined into the page `medalign timeline --html` writes (`data-mode="static"`: the model is in the
+ * page, nothing is posted). Canvas for the marks, DOM for labels and controls (VS Code-styled web
+ * components); d3-scale and d3-zoom for the scales and zoom. Every string from the record reaches the
+ * page through `textContent`, attributes set with `setAttribute` or canvas `fillText`, never as HTML.
+ */
+import { scaleLinear, scaleTime } from 'd3-scale';
+import type { ScaleLinear } from 'd3-scale';
+import { zoom, zoomIdentity } from 'd3-zoom';
+import type { D3ZoomEvent, ZoomBehavior, ZoomTransform } from 'd3-zoom';
+import { select } from 'd3-selection';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import {
+  LANES,
+  LANE_LABELS,
+  axisPosition,
+  axisTime,
+  eventKept,
+  hitEvent,
+  isoDay,
+  laneCounts,
+  modelAxis,
+  ownCut,
+  placeEvents,
+  searchEvents,
+  shortTokens,
+  timeOf,
+} from '../src/timeline/layout';
+import type { Axis, Lane, PlacedEvent, SearchResult } from '../src/timeline/layout';
+import { isTimelineModel, isToView } from '../src/timeline/messages';
+import type {
+  FromView,
+  TimelineContent,
+  TimelineDescribe,
+  TimelinePerf,
+  ViewAction,
+} from '../src/timeline/messages';
+import type { TimelineCut, TimelineModel, TimelineVisit } from '../src/timeline/model';
+
+interface VsCodeApi {
+  postMessage(message: FromView): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const staticPage = document.body.dataset.mode === 'static';
+const api: VsCodeApi = staticPage ? { postMessage: () => undefined } : acquireVsCodeApi();
+
+// ───────────────────────────── geometry ─────────────────────────────
+const MARGIN = 14;
+const AXIS_H = 34;
+const BAND_H = 34;
+const LANE_H = 16;
+const LANE_GAP = 2;
+
+// ───────────────────────────── state ─────────────────────────────
+interface Selection {
+  kind: 'event' | 'visit';
+  id: string;
+}
+
+interface State {
+  seq: number;
+  content: TimelineContent | undefined;
+  model: TimelineModel | undefined;
+  axis: Axis | undefined;
+  placed: PlacedEvent[];
+  lanes: Lane[];
+  hidden: Set<Lane>;
+  search: SearchResult | undefined;
+  searchText: string;
+  selection: Selection | undefined;
+  transform: ZoomTransform;
+}
+
+const state: State = {
+  seq: 0,
+  content: undefined,
+  model: undefined,
+  axis: undefined,
+  placed: [],
+  lanes: [],
+  hidden: new Set(),
+  search: undefined,
+  searchText: '',
+  selection: undefined,
+  transform: zoomIdentity,
+};
+
+const perf: TimelinePerf = { firstPaintMs: [], frameMs: [] };
+
+// ───────────────────────────── DOM ─────────────────────────────
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+function custom(tag: string, attrs: Record<string, string> = {}, text?: string): HTMLElement {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+const app = document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
+const message = el('div', { id: 'message', role: 'status' });
+const messageText = el('p', { id: 'message-text' });
+const problemLink = el('a', { id: 'problem-link', href: '#', role: 'button' }, 'Show the problem');
+problemLink.hidden = true;
+message.append(messageText, problemLink);
+
+const main = el('div', { id: 'timeline', role: 'region', 'aria-label': 'Record timeline' });
+const header = el('div', { id: 'header' });
+const title = el('h2', { id: 'title' });
+const summary = el('div', { id: 'summary' });
+const problems = el('ul', { id: 'problems', 'aria-label': 'Problems' });
+header.append(title, summary, problems);
+
+const toolbar = el('div', { id: 'toolbar', role: 'toolbar', 'aria-label': 'Timeline controls' });
+const searchBox = custom('vscode-textfield', {
+  id: 'search',
+  placeholder: 'Search events',
+  'aria-label': 'Search the record’s events',
+  type: 'search',
+});
+const searchCount = el('span', { id: 'search-count', 'aria-live': 'polite' });
+function button(id: string, icon: string, label: string, onClick: () => void): HTMLElement {
+  const b = custom('vscode-button', { id, icon, secondary: '', title: label, 'aria-label': label });
+  b.addEventListener('click', onClick);
+  return b;
+}
+const buttons = el('span', { class: 'buttons' });
+buttons.append(
+  button('fit-all', 'screen-full', 'Fit all', () => fit('all')),
+  button('fit-kept', 'pinned', 'Fit the kept part', () => fit('kept')),
+  button('zoom-in', 'zoom-in', 'Zoom in', () => zoomBy(2)),
+  button('zoom-out', 'zoom-out', 'Zoom out', () => zoomBy(0.5)),
+);
+toolbar.append(searchBox, searchCount, buttons);
+
+const filters = el('div', { id: 'filters', role: 'group', 'aria-label': 'Event kinds shown' });
+
+const plot = el('div', { id: 'plot' });
+const canvas = el('canvas', {
+  id: 'canvas',
+  tabindex: '0',
+  role: 'application',
+  'aria-roledescription': 'timeline',
+  'aria-label':
+    'Record timeline. Left and Right: previous and next event; Up and Down: previous and next visit; Enter: show in the record; plus and minus: zoom; Shift with arrows: pan; 0: fit all; K: fit the kept part.',
+});
+const cutLabels = el('div', { id: 'cut-labels' });
+const breakLabels = el('div', { id: 'break-labels', 'aria-hidden': 'true' });
+const tooltip = el('div', { id: 'tooltip', role: 'tooltip' });
+tooltip.hidden = true;
+plot.append(canvas, cutLabels, breakLabels, tooltip);
+
+const details = el('div', { id: 'details', 'aria-live': 'polite' });
+const queryBox = el('div', { id: 'query' });
+const cutTable = el('table', { id: 'cuts', 'aria-label': 'What each context keeps' });
+
+main.append(header, toolbar, filters, plot, details, queryBox, cutTable);
+app.append(message, main);
+
+// ───────────────────────────── colours ─────────────────────────────
+const LANE_VARS: Record<Lane, string> = {
+  notes: '--vscode-charts-blue',
+  measurements: '--vscode-charts-green',
+  medications: '--vscode-charts-purple',
+  conditions: '--vscode-charts-red',
+  procedures: '--vscode-charts-orange',
+  demographics: '--vscode-charts-yellow',
+  other: '--vscode-descriptionForeground',
+};
+interface Palette {
+  fg: string;
+  muted: string;
+  bg: string;
+  focus: string;
+  kept: string;
+  cut: string;
+  hit: string;
+  grid: string;
+  lanes: Record<Lane, string>;
+  contrast: boolean;
+}
+let palette: Palette;
+function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.body).getPropertyValue(name).trim();
+  return v === '' ? fallback : v;
+}
+function readPalette(): void {
+  const contrast =
+    document.body.classList.contains('vscode-high-contrast') ||
+    document.body.classList.contains('vscode-high-contrast-light');
+  const lanes = {} as Record<Lane, string>;
+  for (const l of LANES) lanes[l] = cssVar(LANE_VARS[l], '#888');
+  palette = {
+    fg: cssVar('--vscode-foreground', '#ccc'),
+    muted: cssVar('--vscode-descriptionForeground', '#999'),
+    bg: cssVar('--vscode-sideBar-background', cssVar('--vscode-editor-background', '#1e1e1e')),
+    focus: cssVar('--vscode-focusBorder', '#007fd4'),
+    kept: cssVar('--vscode-charts-blue', '#3794ff'),
+    cut: cssVar('--vscode-disabledForeground', '#777'),
+    hit: cssVar('--vscode-editorOverviewRuler-findMatchForeground', cssVar('--vscode-charts-yellow', '#d7ba7d')),
+    grid: cssVar('--vscode-widget-border', cssVar('--vscode-panel-border', '#444')),
+    lanes,
+    contrast,
+  };
+}
+readPalette();
+new MutationObserver(() => {
+  readPalette();
+  draw();
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+// ───────────────────────────── scales ─────────────────────────────
+let width = 300;
+let height = 200;
+const base: ScaleLinear<number, number> = scaleLinear().domain([0, 1]);
+function xScale(): ScaleLinear<number, number> {
+  return state.transform.rescaleX(base.range([MARGIN, Math.max(MARGIN + 1, width - MARGIN)]));
+}
+function xOfTime(t: number): number {
+  return xScale()(axisPosition(state.axis!, t));
+}
+function bandTop(): number {
+  return AXIS_H;
+}
+function laneTop(lane: Lane): number {
+  const i = state.lanes.indexOf(lane);
+  return AXIS_H + BAND_H + 8 + i * (LANE_H + LANE_GAP);
+}
+function plotHeight(): number {
+  return AXIS_H + BAND_H + 8 + state.lanes.length * (LANE_H + LANE_GAP) + 10;
+}
+
+const zoomBehavior: ZoomBehavior<HTMLCanvasElement, unknown> = zoom<HTMLCanvasElement, unknown>()
+  .scaleExtent([1, 20000])
+  .filter((event: Event) => {
+    // Wheel zooms; a drag pans (not with a modifier, which selects).
+    if (event.type === 'wheel') return true;
+    const me = event as MouseEvent;
+    return !me.ctrlKey && me.button === 0;
+  })
+  .on('zoom', (event: D3ZoomEvent<HTMLCanvasElement, unknown>) => {
+    state.transform = event.transform;
+    const t0 = performance.now();
+    draw();
+    pushFrame(performance.now() - t0);
+  });
+select(canvas).call(zoomBehavior).on('dblclick.zoom', null);
+
+function setExtent(): void {
+  zoomBehavior.extent([
+    [0, 0],
+    [width, height],
+  ]);
+  zoomBehavior.translateExtent([
+    [0, 0],
+    [width, height],
+  ]);
+}
+
+function applyTransform(t: ZoomTransform): void {
+  select(canvas).call(zoomBehavior.transform, t);
+}
+
+function zoomBy(factor: number): void {
+  select(canvas).call(zoomBehavior.scaleBy, factor);
+}
+
+/** Fits the unit range [u0, u1] to the plot. */
+function fitUnits(u0: number, u1: number): void {
+  const w = width - 2 * MARGIN;
+  const span = Math.max(1e-6, u1 - u0);
+  const k = Math.min(20000, Math.max(1, 1 / span));
+  const tx = MARGIN - k * (MARGIN + u0 * w);
+  applyTransform(zoomIdentity.translate(tx, 0).scale(k));
+}
+
+function keptUnits(): [number, number] | undefined {
+  const m = state.model;
+  if (!m || !state.axis) return undefined;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of m.visits) {
+    if (v.state === 'cut') continue;
+    const a = timeOf(v.start);
+    const b = timeOf(v.end) ?? a;
+    if (a === undefined || b === undefined) continue;
+    lo = Math.min(lo, axisPosition(state.axis, a));
+    hi = Math.max(hi, axisPosition(state.axis, b));
+  }
+  if (m.strategy === 'recent') {
+    const from = timeOf(ownCut(m)?.keptFrom);
+    if (from !== undefined) lo = Math.min(lo, axisPosition(state.axis, from));
+  }
+  if (!Number.isFinite(lo)) return undefined;
+  const pad = Math.max(0.005, (hi - lo) * 0.04);
+  return [Math.max(0, lo - pad), Math.min(1, hi + pad)];
+}
+
+function fit(what: 'all' | 'kept'): void {
+  if (what === 'all') {
+    applyTransform(zoomIdentity);
+    return;
+  }
+  const k = keptUnits();
+  if (k) fitUnits(k[0], k[1]);
+}
+
+// ───────────────────────────── perf ─────────────────────────────
+let perfTimer: ReturnType<typeof setTimeout> | undefined;
+function postPerf(): void {
+  if (perfTimer !== undefined) return;
+  perfTimer = setTimeout(() => {
+    perfTimer = undefined;
+    api.postMessage({ type: 'perf', perf: { firstPaintMs: [...perf.firstPaintMs], frameMs: [...perf.frameMs] } });
+  }, 500);
+}
+function pushFrame(ms: number): void {
+  perf.frameMs.push(Math.round(ms * 100) / 100);
+  if (perf.frameMs.length > 200) perf.frameMs.shift();
+  postPerf();
+}
+
+// ───────────────────────────── content ─────────────────────────────
+function visitById(index: number): TimelineVisit | undefined {
+  return state.model?.visits.find((v) => v.index === index);
+}
+function placedById(id: string): PlacedEvent | undefined {
+  return state.placed.find((p) => p.event.id === id);
+}
+function shown(p: PlacedEvent): boolean {
+  return !state.hidden.has(p.lane);
+}
+
+function setContent(content: TimelineContent, seq: number, keepView: boolean, arrived: number): void {
+  state.seq = seq;
+  state.content = content;
+  tooltip.hidden = true;
+  if (content.state !== 'model') {
+    state.model = undefined;
+    state.axis = undefined;
+    state.placed = [];
+    main.hidden = true;
+    message.hidden = false;
+    message.className = content.state;
+    messageText.textContent = content.message;
+    problemLink.hidden = !(content.state === 'broken' && content.problem !== undefined) || staticPage;
+    return;
+  }
+  const prevTransform = state.transform;
+  const prevSelection = state.selection;
+  const model = content.model;
+  state.model = model;
+  state.axis = modelAxis(model);
+  state.placed = placeEvents(model, state.axis);
+  state.lanes = [...laneCounts(model).keys()];
+  message.hidden = true;
+  main.hidden = false;
+  renderHeader(model);
+  renderFilters(model);
+  renderQuery(model);
+  renderCutTable(model);
+  state.search = state.searchText ? searchEvents(model, state.searchText) : undefined;
+  renderSearchCount();
+  resize();
+  if (keepView) {
+    state.selection =
+      prevSelection &&
+      ((prevSelection.kind === 'event' && placedById(prevSelection.id)) ||
+        (prevSelection.kind === 'visit' && visitById(Number(prevSelection.id))))
+        ? prevSelection
+        : undefined;
+    state.transform = prevTransform;
+    applyTransform(prevTransform);
+  } else {
+    state.selection = undefined;
+    state.transform = zoomIdentity;
+    applyTransform(zoomIdentity);
+  }
+  draw();
+  renderDetails();
+  requestAnimationFrame(() => {
+    perf.firstPaintMs.push(Math.round((performance.now() - arrived) * 100) / 100);
+    if (perf.firstPaintMs.length > 20) perf.firstPaintMs.shift();
+    postPerf();
+  });
+}
+
+function renderHeader(m: TimelineModel): void {
+  title.textContent = m.record;
+  const own = ownCut(m);
+  const events = m.visits.reduce((n, v) => n + v.events.length, 0);
+  const parts = [
+    `${m.tokens.toLocaleString('en-US')} tokens (${m.encoding})`,
+    `${m.visits.length} visits · ${events.toLocaleString('en-US')} events`,
+  ];
+  if (m.model) parts.push(m.model);
+  parts.push(`${own?.label ?? shortTokens(m.context)} · ${m.strategy}`);
+  summary.textContent = parts.join(' · ');
+  const kept = el('div', { id: 'kept-summary' });
+  if (own) {
+    if (m.strategy === 'none')
+      kept.textContent = own.fits ? 'The whole record fits.' : `The record does not fit in ${own.label}.`;
+    else if (own.fits) kept.textContent = `${own.label} keeps the whole record.`;
+    else
+      kept.textContent = `${own.label} keeps ${own.keptTokens.toLocaleString('en-US')} tokens${
+        own.keptFrom ? ` from ${own.keptFrom.slice(0, 10)}` : ''
+      } (${own.keptVisits} of ${m.visits.length} visits)${m.strategy === 'bm25' ? ', chosen by relevance' : ''}.`;
+  }
+  summary.append(kept);
+  problems.replaceChildren(...m.problems.map((p) => el('li', {}, p)));
+}
+
+function renderFilters(m: TimelineModel): void {
+  const counts = laneCounts(m);
+  const items: HTMLElement[] = [];
+  for (const [lane, n] of counts) {
+    const cb = custom('vscode-checkbox', { 'data-lane': lane, 'aria-label': `${LANE_LABELS[lane]} (${n})` });
+    if (!state.hidden.has(lane)) cb.setAttribute('checked', '');
+    const swatch = el('span', { class: 'swatch', 'data-lane': lane, 'aria-hidden': 'true' });
+    swatch.style.background = `var(${LANE_VARS[lane]})`;
+    const label = el('span', {}, `${LANE_LABELS[lane]} ${n.toLocaleString('en-US')}`);
+    cb.append(swatch, label);
+    cb.addEventListener('change', () => {
+      setLane(lane, (cb as HTMLElement & { checked: boolean }).checked);
+    });
+    items.push(cb);
+  }
+  filters.replaceChildren(...items);
+}
+
+function setLane(lane: Lane, visible: boolean): void {
+  if (visible) state.hidden.delete(lane);
+  else state.hidden.add(lane);
+  const cb = filters.querySelector(`[data-lane="${lane}"]`) as (HTMLElement & { checked: boolean }) | null;
+  if (cb && cb.checked !== visible) cb.checked = visible;
+  if (state.selection?.kind === 'event') {
+    const p = placedById(state.selection.id);
+    if (p && !shown(p)) state.selection = undefined;
+  }
+  draw();
+  renderDetails();
+}
+
+function renderQuery(m: TimelineModel): void {
+  queryBox.replaceChildren();
+  const terms = m.query?.terms ?? [];
+  if (terms.length === 0) {
+    queryBox.hidden = true;
+    return;
+  }
+  queryBox.hidden = false;
+  const found = terms.filter((t) => t.hits > 0);
+  const head = el(
+    'div',
+    { class: 'query-head' },
+    `The question’s terms in the record (BM25): ${found.length} of ${terms.length} found`,
+  );
+  const list = el('ul', { class: 'terms' });
+  for (const t of terms) {
+    const li = el('li', { class: t.hits > 0 ? 'hit' : 'miss' }, `${t.term} ${t.hits}`);
+    li.title = t.hits > 0 ? `${t.hits} matching passages` : 'not in the record';
+    list.append(li);
+  }
+  const keptTerms = new Set<string>();
+  for (const v of m.visits) if (v.state !== 'cut') for (const t of v.matched ?? []) keptTerms.add(t);
+  const tail =
+    m.strategy === 'bm25'
+      ? el('div', { class: 'query-kept' }, `Kept visits match: ${[...keptTerms].join(', ') || 'none of them'}`)
+      : undefined;
+  queryBox.append(head, list);
+  if (tail) queryBox.append(tail);
+}
+
+function renderCutTable(m: TimelineModel): void {
+  cutTable.replaceChildren();
+  const head = el('tr');
+  for (const h of ['Context', 'Keeps', 'From', 'Visits']) head.append(el('th', { scope: 'col' }, h));
+  cutTable.append(el('caption', {}, 'What each context keeps'), head);
+  for (const c of m.cuts) {
+    const tr = el('tr', { class: c.own ? 'own' : '' });
+    const ctxCell = el('td');
+    const b = el('a', { href: '#', role: 'button', 'data-cut': c.label }, c.own ? `${c.label} (this instruction)` : c.label);
+    b.title = staticPage ? '' : `Use ${c.label} for this instruction…`;
+    b.addEventListener('click', (e) => {
+      e.preventDefault();
+      useContext(c);
+    });
+    ctxCell.append(b);
+    tr.append(
+      ctxCell,
+      el('td', {}, c.fits ? 'whole record' : `${c.keptTokens.toLocaleString('en-US')} tokens`),
+      el('td', {}, c.keptFrom ? c.keptFrom.slice(0, 10) : c.fits ? '—' : m.strategy === 'none' ? 'does not fit' : '—'),
+      el('td', {}, `${c.keptVisits}/${m.visits.length}`),
+    );
+    cutTable.append(tr);
+  }
+}
+
+function useContext(c: TimelineCut): void {
+  if (staticPage || c.own) return;
+  api.postMessage({ type: 'useContext', seq: state.seq, label: c.label });
+}
+
+function renderSearchCount(): void {
+  const s = state.search;
+  if (!s || s.query === '') {
+    searchCount.textContent = '';
+    return;
+  }
+  if (s.count === 0) {
+    searchCount.textContent = 'no events match';
+    return;
+  }
+  const where = state.model?.strategy === 'none' ? '' : ` · ${s.kept} kept, ${s.cut} cut`;
+  const span = s.first && s.last ? ` · ${s.first === s.last ? s.first : `${s.first} → ${s.last}`}` : '';
+  searchCount.textContent = `${s.count} ${s.count === 1 ? 'event' : 'events'}${where}${span}`;
+}
+
+function setSearch(text: string): void {
+  state.searchText = text;
+  state.search = state.model && text.trim() !== '' ? searchEvents(state.model, text) : undefined;
+  renderSearchCount();
+  draw();
+}
+
+// ───────────────────────────── drawing ─────────────────────────────
+let ctx: CanvasRenderingContext2D | null = canvas.getContext('2d');
+
+function resize(): void {
+  width = Math.max(120, Math.floor(plot.clientWidth || 300));
+  height = plotHeight();
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.floor(width * dpr);
+  canvas.height = Math.floor(height * dpr);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  ctx = canvas.getContext('2d');
+  ctx?.setTransform(dpr, 0, 0, dpr, 0, 0);
+  setExtent();
+}
+
+new ResizeObserver(() => {
+  if (!state.model) return;
+  const w = Math.floor(plot.clientWidth);
+  if (w !== width) {
+    resize();
+    draw();
+  }
+}).observe(plot);
+
+function visibleUnits(): [number, number] {
+  const x = xScale();
+  return [Math.max(0, x.invert(MARGIN)), Math.min(1, x.invert(width - MARGIN))];
+}
+
+function draw(): void {
+  const m = state.model;
+  const axis = state.axis;
+  if (!ctx || !m || !axis) return;
+  const c = ctx;
+  const x = xScale();
+  c.clearRect(0, 0, width, height);
+  c.globalAlpha = 1;
+  const own = ownCut(m);
+  const ownFrom = m.strategy === 'recent' ? timeOf(own?.keptFrom) : undefined;
+  const ownX = ownFrom !== undefined ? xOfTime(ownFrom) : undefined;
+
+  // Kept part shaded, cut part dimmed (recent: everything after the own cut line is kept).
+  if (m.strategy === 'recent' && own && !own.fits && ownX !== undefined) {
+    c.fillStyle = palette.kept;
+    c.globalAlpha = 0.08;
+    c.fillRect(Math.max(0, ownX), AXIS_H - 4, width - Math.max(0, ownX), height - AXIS_H + 4);
+    c.globalAlpha = 1;
+  }
+
+  drawAxis(c, x, axis);
+
+  // Visits: bands whose height is the visit's share of the largest visit's tokens; days inside.
+  const maxVisit = Math.max(1, ...m.visits.map((v) => v.tokens));
+  const maxDay = Math.max(1, ...m.visits.flatMap((v) => v.days.map((d) => d.tokens)));
+  for (const v of m.visits) {
+    const a = timeOf(v.start);
+    const b = timeOf(v.end) ?? a;
+    if (a === undefined || b === undefined) continue;
+    const x0 = xOfTime(a);
+    const x1 = Math.max(x0 + 2, xOfTime(b));
+    if (x1 < 0 || x0 > width) continue;
+    const h = Math.max(3, Math.sqrt(v.tokens / maxVisit) * (BAND_H - 4));
+    const kept = v.state !== 'cut';
+    c.globalAlpha = kept ? (v.state === 'partial' ? 0.55 : 0.8) : 0.25;
+    c.fillStyle = kept ? palette.kept : palette.cut;
+    c.fillRect(x0, bandTop() + BAND_H - h, x1 - x0, h);
+    c.globalAlpha = 1;
+    if (m.strategy === 'bm25' && kept) {
+      c.strokeStyle = palette.focus;
+      c.lineWidth = 1.5;
+      c.strokeRect(x0 - 1, bandTop() + 1, x1 - x0 + 2, BAND_H - 2);
+    }
+    // Days: ticks under the band, their height the day's tokens.
+    for (const d of v.days) {
+      const t = timeOf(d.date);
+      if (t === undefined) continue;
+      const dx = xOfTime(t);
+      const dh = Math.max(1, Math.sqrt(d.tokens / maxDay) * 6);
+      c.fillStyle = palette.fg;
+      c.globalAlpha = kept ? 0.6 : 0.25;
+      c.fillRect(dx, bandTop() + BAND_H + 1, 1, dh);
+    }
+    c.globalAlpha = 1;
+    if (state.selection?.kind === 'visit' && state.selection.id === String(v.index)) {
+      c.strokeStyle = palette.focus;
+      c.lineWidth = 2;
+      c.strokeRect(x0 - 2, bandTop() - 1, x1 - x0 + 4, BAND_H + 2);
+    }
+  }
+
+  // Lanes: labels on the left, event marks.
+  c.font = '10px var(--vscode-font-family, sans-serif)';
+  for (const lane of state.lanes) {
+    const y = laneTop(lane);
+    c.fillStyle = palette.grid;
+    c.globalAlpha = 0.35;
+    c.fillRect(0, y + LANE_H / 2, width, 1);
+    c.globalAlpha = 1;
+  }
+  const searching = state.search !== undefined && state.search.query !== '';
+  const visiblePlaced = state.placed;
+  for (const p of visiblePlaced) {
+    if (!shown(p)) continue;
+    const px = x(p.u);
+    if (px < -2 || px > width + 2) continue;
+    const v = visitById(p.visit);
+    const kept = v ? eventKept(m, v, p.event) : true;
+    const hit = searching && state.search!.ids.has(p.event.id);
+    const y = laneTop(p.lane);
+    c.fillStyle = palette.lanes[p.lane];
+    c.globalAlpha = searching && !hit ? 0.15 : kept ? 0.95 : 0.35;
+    c.fillRect(px - 1, y + 2, palette.contrast ? 3 : 2, LANE_H - 4);
+    if (hit) {
+      c.globalAlpha = 1;
+      c.fillStyle = palette.hit;
+      c.beginPath();
+      c.moveTo(px - 3, y - 1);
+      c.lineTo(px + 3, y - 1);
+      c.lineTo(px, y + 3);
+      c.closePath();
+      c.fill();
+    }
+  }
+  c.globalAlpha = 1;
+  if (state.selection?.kind === 'event') {
+    const p = placedById(state.selection.id);
+    if (p && shown(p)) {
+      const px = x(p.u);
+      const y = laneTop(p.lane);
+      c.strokeStyle = palette.focus;
+      c.lineWidth = 2;
+      c.strokeRect(px - 4, y, 8, LANE_H);
+    }
+  }
+  drawCuts(c, m);
+  drawBreaks(c, axis, x);
+  renderLaneNames(c);
+}
+
+function renderLaneNames(c: CanvasRenderingContext2D): void {
+  c.font = '10px sans-serif';
+  c.textBaseline = 'middle';
+  for (const lane of state.lanes) {
+    const y = laneTop(lane) + LANE_H / 2;
+    const label = LANE_LABELS[lane];
+    const w = c.measureText(label).width;
+    c.fillStyle = palette.bg;
+    c.globalAlpha = 0.75;
+    c.fillRect(1, y - 6, w + 4, 12);
+    c.globalAlpha = state.hidden.has(lane) ? 0.4 : 0.9;
+    c.fillStyle = palette.fg;
+    c.fillText(label, 3, y);
+  }
+  c.globalAlpha = 1;
+}
+
+function drawAxis(c: CanvasRenderingContext2D, x: ScaleLinear<number, number>, axis: Axis): void {
+  c.fillStyle = palette.muted;
+  c.strokeStyle = palette.grid;
+  c.font = '10px sans-serif';
+  c.textBaseline = 'top';
+  c.lineWidth = 1;
+  c.fillRect(0, AXIS_H - 6, width, 1);
+  // One time scale per busy span (between breaks), each with its own ticks.
+  for (let i = 0; i < axis.domain.length; i += 2) {
+    const a = axis.domain[i];
+    const b = axis.domain[i + 1];
+    const x0 = x(axis.range[i]);
+    const x1 = x(axis.range[i + 1]);
+    if (x1 < 0 || x0 > width) continue;
+    const pxWidth = x1 - x0;
+    const n = Math.max(0, Math.floor(pxWidth / 70));
+    if (n === 0) {
+      if (pxWidth > 2 || i === 0) {
+        c.fillRect(Math.max(0, x0), AXIS_H - 10, 1, 5);
+        if (x0 > -20) c.fillText(isoDay(a).slice(0, 7), Math.max(1, x0 + 2), 4);
+      }
+      continue;
+    }
+    const st = scaleTime().domain([new Date(a), new Date(b)]).range([x0, x1]);
+    const fmt = st.tickFormat(n);
+    for (const tick of st.ticks(n)) {
+      const px = st(tick);
+      if (px < MARGIN / 2 || px > width - MARGIN / 2) continue;
+      c.fillRect(px, AXIS_H - 10, 1, 5);
+      c.fillText(fmt(tick), px + 2, 4);
+    }
+  }
+  c.textBaseline = 'alphabetic';
+}
+
+function drawBreaks(c: CanvasRenderingContext2D, axis: Axis, x: ScaleLinear<number, number>): void {
+  breakLabels.replaceChildren();
+  for (const br of axis.breaks) {
+    const px = x(br.at);
+    if (px < 0 || px > width) continue;
+    // A broken axis, clearly: a zigzag pair over the axis, a dashed line down the plot, and the gap's length.
+    c.strokeStyle = palette.muted;
+    c.lineWidth = 1;
+    c.setLineDash([2, 3]);
+    c.beginPath();
+    c.moveTo(px, AXIS_H - 2);
+    c.lineTo(px, height);
+    c.stroke();
+    c.setLineDash([]);
+    c.fillStyle = palette.bg;
+    c.fillRect(px - 4, AXIS_H - 14, 8, 12);
+    c.beginPath();
+    for (const dx of [-3, 2]) {
+      c.moveTo(px + dx - 2, AXIS_H - 13);
+      c.lineTo(px + dx + 2, AXIS_H - 9);
+      c.lineTo(px + dx - 2, AXIS_H - 5);
+      c.lineTo(px + dx + 2, AXIS_H - 1);
+    }
+    c.stroke();
+    const gap = gapText(br.to - br.from);
+    const lab = el('span', { class: 'break-label' }, gap);
+    lab.style.left = `${px}px`;
+    lab.style.top = `${AXIS_H - 2}px`;
+    breakLabels.append(lab);
+  }
+}
+
+function gapText(ms: number): string {
+  const days = ms / 86_400_000;
+  if (days >= 365) return `${(days / 365.25).toFixed(1)} y`;
+  if (days >= 60) return `${Math.round(days / 30.4)} mo`;
+  return `${Math.round(days)} d`;
+}
+
+/** The cut line of a context on the axis (recent: where it stops; `undefined`: not a line). */
+function cutX(m: TimelineModel, cut: TimelineCut): number | undefined {
+  if (m.strategy !== 'recent' || cut.fits) return undefined;
+  const t = timeOf(cut.keptFrom);
+  if (t === undefined) return width - MARGIN;
+  return xOfTime(t);
+}
+
+function drawCuts(c: CanvasRenderingContext2D, m: TimelineModel): void {
+  cutLabels.replaceChildren();
+  if (m.strategy !== 'recent') return;
+  const rows: number[] = [];
+  const placedLabels: { x: number; row: number }[] = [];
+  const sorted = [...m.cuts].sort((a, b) => (a.own ? 1 : 0) - (b.own ? 1 : 0));
+  for (const cut of sorted) {
+    const px = cutX(m, cut);
+    if (px === undefined || px < 0 || px > width) continue;
+    c.strokeStyle = cut.own ? palette.focus : palette.fg;
+    c.globalAlpha = cut.own ? 1 : 0.55;
+    c.lineWidth = cut.own ? 2 : 1;
+    c.beginPath();
+    c.moveTo(px, AXIS_H - 4);
+    c.lineTo(px, height);
+    c.stroke();
+    c.globalAlpha = 1;
+    // Labels over the band, stacked in rows when they would overlap.
+    let row = 0;
+    while (placedLabels.some((p) => p.row === row && Math.abs(p.x - px) < 34)) row++;
+    placedLabels.push({ x: px, row });
+    rows.push(row);
+    const lab = el(
+      'button',
+      {
+        class: cut.own ? 'cut-label own' : 'cut-label',
+        'data-cut': cut.label,
+        'aria-label': `${cut.label}${cut.own ? ' (this instruction)' : ''}: keeps ${cut.keptTokens} tokens from ${
+          cut.keptFrom?.slice(0, 10) ?? 'nothing'
+        }, ${cut.keptVisits} visits${staticPage || cut.own ? '' : '. Use this context…'}`,
+      },
+      cut.label,
+    );
+    lab.title = `${cut.label} keeps ${cut.keptTokens.toLocaleString('en-US')} tokens from ${
+      cut.keptFrom?.slice(0, 10) ?? '—'
+    } (${cut.keptVisits} visits)${staticPage || cut.own ? '' : '\nClick to use this context for the instruction…'}`;
+    lab.style.left = `${px}px`;
+    lab.style.top = `${AXIS_H + 2 + row * 14}px`;
+    lab.addEventListener('click', () => useContext(cut));
+    cutLabels.append(lab);
+  }
+}
+
+// ───────────────────────────── interaction ─────────────────────────────
+interface Hit {
+  kind: 'event' | 'visit' | 'cut';
+  placed?: PlacedEvent;
+  visit?: TimelineVisit;
+  cut?: TimelineCut;
+}
+
+function hitAt(px: number, py: number): Hit | undefined {
+  const m = state.model;
+  if (!m) return undefined;
+  const x = xScale();
+  if (py >= AXIS_H + BAND_H + 4) {
+    const lane = state.lanes.find((l) => py >= laneTop(l) && py < laneTop(l) + LANE_H + LANE_GAP);
+    if (!lane) return undefined;
+    const p = hitEvent(state.placed, px, lane, (u) => x(u), 5, shown);
+    return p ? { kind: 'event', placed: p } : undefined;
+  }
+  if (py >= AXIS_H - 6) {
+    for (const cut of m.cuts) {
+      const cx = cutX(m, cut);
+      if (cx !== undefined && Math.abs(cx - px) <= 3) return { kind: 'cut', cut };
+    }
+    for (const v of m.visits) {
+      const a = timeOf(v.start);
+      const b = timeOf(v.end) ?? a;
+      if (a === undefined || b === undefined) continue;
+      const x0 = xOfTime(a);
+      const x1 = Math.max(x0 + 2, xOfTime(b));
+      if (px >= x0 - 2 && px <= x1 + 2) return { kind: 'visit', visit: v };
+    }
+  }
+  return undefined;
+}
+
+function showTooltip(hit: Hit, px: number, py: number): void {
+  const m = state.model!;
+  const lines: { text: string; cls?: string }[] = [];
+  if (hit.kind === 'event' && hit.placed) {
+    const e = hit.placed.event;
+    const v = visitById(hit.placed.visit);
+    lines.push({ text: `${e.date.slice(0, 16).replace('T', ' ')} · ${e.kind} · ${e.tokens} tokens`, cls: 'tt-head' });
+    if (v && m.strategy !== 'none') lines.push({ text: eventKept(m, v, e) ? 'kept' : 'cut', cls: 'tt-muted' });
+    lines.push({ text: e.label, cls: 'tt-label' });
+    if (e.preview && e.preview !== e.label) lines.push({ text: e.preview, cls: 'tt-preview' });
+  } else if (hit.kind === 'visit' && hit.visit) {
+    const v = hit.visit;
+    lines.push({
+      text: `Visit ${v.index + 1} · ${v.start.slice(0, 10)}${v.end && v.end.slice(0, 10) !== v.start.slice(0, 10) ? ` → ${v.end.slice(0, 10)}` : ''}`,
+      cls: 'tt-head',
+    });
+    lines.push({
+      text: `${v.tokens.toLocaleString('en-US')} tokens · ${v.events.length} events · ${v.days.length} days · ${v.state}`,
+    });
+    if (v.score !== undefined) lines.push({ text: `relevance ${v.score.toFixed(2)}` });
+    if (v.matched && v.matched.length > 0) lines.push({ text: `matched: ${v.matched.join(', ')}` });
+  } else if (hit.kind === 'cut' && hit.cut) {
+    const cut = hit.cut;
+    lines.push({ text: `${cut.label}${cut.own ? ' (this instruction)' : ''}`, cls: 'tt-head' });
+    lines.push({
+      text: `keeps ${cut.keptTokens.toLocaleString('en-US')} tokens from ${cut.keptFrom?.slice(0, 10) ?? '—'} · ${cut.keptVisits} visits`,
+    });
+    if (!cut.own && !staticPage) lines.push({ text: 'Click to use this context…', cls: 'tt-muted' });
+  }
+  tooltip.replaceChildren(...lines.map((l) => el('div', l.cls ? { class: l.cls } : {}, l.text)));
+  tooltip.hidden = false;
+  const left = Math.min(px + 12, Math.max(0, width - 240));
+  tooltip.style.left = `${left}px`;
+  tooltip.style.top = `${py + 14}px`;
+}
+
+canvas.addEventListener('mousemove', (e) => {
+  const r = canvas.getBoundingClientRect();
+  const px = e.clientX - r.left;
+  const py = e.clientY - r.top;
+  const hit = hitAt(px, py);
+  canvas.style.cursor = hit ? 'pointer' : 'grab';
+  if (hit) showTooltip(hit, px, py);
+  else tooltip.hidden = true;
+});
+canvas.addEventListener('mouseleave', () => {
+  tooltip.hidden = true;
+});
+canvas.addEventListener('click', (e) => {
+  const r = canvas.getBoundingClientRect();
+  const hit = hitAt(e.clientX - r.left, e.clientY - r.top);
+  if (!hit) return;
+  if (hit.kind === 'cut' && hit.cut) useContext(hit.cut);
+  else if (hit.kind === 'event' && hit.placed) select_({ kind: 'event', id: hit.placed.event.id }, true);
+  else if (hit.kind === 'visit' && hit.visit) select_({ kind: 'visit', id: String(hit.visit.index) }, true);
+});
+
+function selectionRange(s: Selection): { start: number; end: number } | undefined {
+  if (s.kind === 'event') return placedById(s.id)?.event.range;
+  return visitById(Number(s.id))?.range;
+}
+
+function select_(s: Selection, reveal: boolean): void {
+  state.selection = s;
+  ensureVisible(s);
+  draw();
+  renderDetails();
+  const range = selectionRange(s);
+  if (reveal && range && !staticPage) api.postMessage({ type: 'reveal', seq: state.seq, start: range.start, end: range.end });
+}
+
+function selectionUnit(s: Selection): number | undefined {
+  if (s.kind === 'event') return placedById(s.id)?.u;
+  const v = visitById(Number(s.id));
+  const t = timeOf(v?.start);
+  return t !== undefined && state.axis ? axisPosition(state.axis, t) : undefined;
+}
+
+function ensureVisible(s: Selection): void {
+  const u = selectionUnit(s);
+  if (u === undefined) return;
+  const px = xScale()(u);
+  if (px >= MARGIN && px <= width - MARGIN) return;
+  select(canvas).call(zoomBehavior.translateBy, (width / 2 - px) / state.transform.k, 0);
+}
+
+function renderDetails(): void {
+  details.replaceChildren();
+  const s = state.selection;
+  const m = state.model;
+  if (!s || !m) {
+    details.append(el('span', { class: 'hint' }, 'Hover or select a mark. Click or Enter shows it in the record.'));
+    return;
+  }
+  if (s.kind === 'event') {
+    const p = placedById(s.id);
+    if (!p) return;
+    const e = p.event;
+    const v = visitById(p.visit);
+    details.append(
+      el('div', { class: 'd-head' }, `${e.kind} · ${e.date.slice(0, 16).replace('T', ' ')} · ${e.tokens} tokens${v && m.strategy !== 'none' ? (eventKept(m, v, e) ? ' · kept' : ' · cut') : ''}`),
+      el('div', { class: 'd-label' }, e.label),
+      el('div', { class: 'd-preview' }, e.preview),
+    );
+  } else {
+    const v = visitById(Number(s.id));
+    if (!v) return;
+    details.append(
+      el('div', { class: 'd-head' }, `Visit ${v.index + 1} · ${v.start.slice(0, 10)} → ${v.end.slice(0, 10)} · ${v.state}`),
+      el('div', {}, `${v.tokens.toLocaleString('en-US')} tokens · ${v.events.length} events${v.score !== undefined ? ` · relevance ${v.score.toFixed(2)}` : ''}`),
+    );
+  }
+}
+
+function visibleEvents(): PlacedEvent[] {
+  return state.placed.filter(shown);
+}
+
+function step(dir: 1 | -1, unit: 'event' | 'visit'): void {
+  const m = state.model;
+  if (!m) return;
+  const s = state.selection;
+  if (unit === 'event') {
+    const list = visibleEvents();
+    if (list.length === 0) return;
+    let i: number;
+    if (s?.kind === 'event') i = list.findIndex((p) => p.event.id === s.id) + dir;
+    else if (s?.kind === 'visit') {
+      const vi = Number(s.id);
+      i = dir === 1 ? list.findIndex((p) => p.visit >= vi) : list.map((p) => p.visit <= vi).lastIndexOf(true);
+    } else i = dir === 1 ? 0 : list.length - 1;
+    i = Math.max(0, Math.min(list.length - 1, i));
+    select_({ kind: 'event', id: list[i].event.id }, false);
+  } else {
+    const visits = m.visits;
+    if (visits.length === 0) return;
+    let cur = -1;
+    if (s?.kind === 'visit') cur = visits.findIndex((v) => String(v.index) === s.id);
+    else if (s?.kind === 'event') {
+      const p = placedById(s.id);
+      cur = visits.findIndex((v) => v.index === p?.visit);
+      if (dir === 1) cur -= 0;
+    }
+    const next = cur < 0 ? (dir === 1 ? 0 : visits.length - 1) : Math.max(0, Math.min(visits.length - 1, cur + dir));
+    select_({ kind: 'visit', id: String(visits[next].index) }, false);
+  }
+}
+
+canvas.addEventListener('keydown', (e) => {
+  const pan = width / 6 / state.transform.k;
+  let handled = true;
+  switch (e.key) {
+    case 'ArrowRight':
+      if (e.shiftKey) select(canvas).call(zoomBehavior.translateBy, -pan, 0);
+      else step(1, 'event');
+      break;
+    case 'ArrowLeft':
+      if (e.shiftKey) select(canvas).call(zoomBehavior.translateBy, pan, 0);
+      else step(-1, 'event');
+      break;
+    case 'ArrowDown':
+      step(1, 'visit');
+      break;
+    case 'ArrowUp':
+      step(-1, 'visit');
+      break;
+    case 'Enter':
+    case ' ':
+      if (state.selection) select_(state.selection, true);
+      break;
+    case '+':
+    case '=':
+      zoomBy(1.5);
+      break;
+    case '-':
+      zoomBy(1 / 1.5);
+      break;
+    case '0':
+      fit('all');
+      break;
+    case 'k':
+    case 'K':
+      fit('kept');
+      break;
+    case 'Escape':
+      state.selection = undefined;
+      draw();
+      renderDetails();
+      break;
+    default:
+      handled = false;
+  }
+  if (handled) e.preventDefault();
+});
+
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
+searchBox.addEventListener('input', () => {
+  if (searchTimer !== undefined) clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => setSearch((searchBox as HTMLElement & { value: string }).value), 120);
+});
+
+problemLink.addEventListener('click', (e) => {
+  e.preventDefault();
+  api.postMessage({ type: 'openProblem' });
+});
+
+// ───────────────────────────── describe ─────────────────────────────
+function describe(): TimelineDescribe {
+  const content = state.content;
+  const d: TimelineDescribe = { state: content?.state ?? 'none', seq: state.seq, perf: { ...perf } };
+  if (!content) return d;
+  if (content.state !== 'model') {
+    d.message = content.message;
+    if (content.state !== 'empty') d.source = content.source;
+    return d;
+  }
+  const m = content.model;
+  const [u0, u1] = visibleUnits();
+  const axis = state.axis!;
+  d.source = content.source;
+  d.record = m.record;
+  d.encoding = m.encoding;
+  d.tokens = m.tokens;
+  d.strategy = m.strategy;
+  d.context = m.context;
+  d.counts = {
+    visits: m.visits.length,
+    events: state.placed.length,
+    shownEvents: visibleEvents().length,
+    keptVisits: m.visits.filter((v) => v.state !== 'cut').length,
+  };
+  d.cuts = m.cuts.map((c) => {
+    const px = cutX(m, c);
+    return {
+      label: c.label,
+      context: c.context,
+      keptFrom: c.keptFrom,
+      keptTokens: c.keptTokens,
+      keptVisits: c.keptVisits,
+      fits: c.fits,
+      own: c.own,
+      visible: px !== undefined && px >= 0 && px <= width,
+    };
+  });
+  const s = state.selection;
+  if (s?.kind === 'event') {
+    const p = placedById(s.id);
+    d.selection = p
+      ? { id: s.id, kind: p.event.kind, date: p.event.date, label: p.event.label, start: p.event.range.start, end: p.event.range.end }
+      : null;
+  } else if (s?.kind === 'visit') {
+    const v = visitById(Number(s.id));
+    d.selection = v ? { id: s.id, kind: 'visit', date: v.start, label: `Visit ${v.index + 1}`, start: v.range.start, end: v.range.end } : null;
+  } else d.selection = null;
+  d.filters = {
+    lanes: state.lanes.filter((l) => !state.hidden.has(l)),
+    search: state.searchText,
+    hits: state.search?.count ?? 0,
+    hitsKept: state.search?.kept ?? 0,
+    hitsCut: state.search?.cut ?? 0,
+  };
+  d.visibleRange = { from: isoDay(axisTime(axis, u0)), to: isoDay(axisTime(axis, u1)), zoom: state.transform.k };
+  d.breaks = axis.breaks.map((b) => ({ from: isoDay(b.from), to: isoDay(b.to) }));
+  d.query = m.query?.terms.map((t) => ({ term: t.term, hits: t.hits })) ?? [];
+  d.problems = [...m.problems];
+  return d;
+}
+
+function act(a: ViewAction): void {
+  switch (a.kind) {
+    case 'clickEvent':
+      if (placedById(a.id)) select_({ kind: 'event', id: a.id }, true);
+      break;
+    case 'search':
+      (searchBox as HTMLElement & { value: string }).value = a.text;
+      setSearch(a.text);
+      break;
+    case 'filter':
+      if ((LANES as readonly string[]).includes(a.lane)) setLane(a.lane as Lane, a.shown);
+      break;
+    case 'fit':
+      fit(a.what);
+      break;
+    case 'zoom':
+      zoomBy(a.factor);
+      break;
+    case 'clickCut': {
+      const cut = state.model?.cuts.find((c) => c.label === a.label);
+      if (cut) useContext(cut);
+      break;
+    }
+  }
+}
+
+// ───────────────────────────── wiring ─────────────────────────────
+window.addEventListener('message', (e: MessageEvent<unknown>) => {
+  const arrived = performance.now();
+  const msg = e.data;
+  if (!isToView(msg)) return;
+  if (msg.type === 'content') {
+    if (msg.seq < state.seq) return;
+    setContent(msg.content, msg.seq, msg.keepView, arrived);
+  } else if (msg.type === 'describe') {
+    api.postMessage({ type: 'describe', requestId: msg.requestId, describe: describe() });
+  } else act(msg.action);
+});
+
+if (staticPage) {
+  const data = document.getElementById('timeline-data');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data?.textContent ?? 'null');
+  } catch {
+    parsed = undefined;
+  }
+  if (isTimelineModel(parsed))
+    setContent({ state: 'model', model: parsed, source: parsed.record }, 1, false, performance.now());
+  else setContent({ state: 'empty', message: 'This page holds no timeline.' }, 1, false, performance.now());
+  (window as unknown as { medalignTimeline: { describe: () => TimelineDescribe } }).medalignTimeline = { describe };
+} else {
+  setContent({ state: 'loading', message: 'Loading the record timeline…' }, 0, false, performance.now());
+  api.postMessage({ type: 'ready' });
+}
+
