@@ -52,7 +52,10 @@ async function build(
   } else {
     const info = await workspace.records.get(recordUri, cancel);
     if (!info.exists || !info.key) return fail(`Record not found: ${label}.`);
-    if (info.record && !info.record.ok) {
+    // Refused before reading (too large): the engine never saw it. Other broken records are
+    // described by the engine, with the error's place in the file.
+    const tooLarge = info.record?.diagnostics.some((d) => d.code === 'record-too-large') === true;
+    if (info.record && !info.record.ok && tooLarge) {
       const error = info.record.diagnostics.find((d) => d.severity === 'error');
       return fail(`${label} is not a valid MedAlign record${error ? `: ${error.message}` : '.'}`);
     }

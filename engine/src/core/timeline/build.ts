@@ -354,11 +354,16 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
   };
   const pre = [...(input.problems ?? [])];
   if (!record.ok) {
-    const errors = record.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
-    return emptyTimeline(input.label, [
-      ...pre,
-      `${input.label} is not a valid MedAlign record${errors.length > 0 ? `: ${errors[0]}` : '.'}`,
-    ]);
+    const error = record.diagnostics.find((d) => d.severity === 'error');
+    const m = emptyTimeline(
+      input.label,
+      [...pre, `${input.label} is not a valid MedAlign record${error ? `: ${error.message}` : '.'}`],
+      head,
+    );
+    if (error) {
+      m.error = { message: error.message, code: error.code, range: new LineIndex(text).range(error.range) };
+    }
+    return m;
   }
   const st = staticModel(text, record, encoding, counter);
   const pack = (context: number): PackResult => packPrompt({ ...input, context, strategy });
