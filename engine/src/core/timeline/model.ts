@@ -137,6 +137,8 @@ export interface TimelineModel {
   query?: { terms: TimelineQueryTerm[] };
   /** Why part of the model is missing or approximate (broken record, bad setting, date quirks). */
   problems: string[];
+  /** A record that is not valid: its first error and where it is in the file (for a link to it). */
+  error?: { message: string; code: string; range: TimelineRange };
 }
 
 /** An empty model that says why (a missing or broken record, a bad setting). */
