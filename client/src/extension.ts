@@ -10,6 +10,8 @@ import type { PromptPreviewPanels } from './preview';
 import { registerWalkthrough } from './walkthrough';
 import { registerRun } from './run';
 import type { RunApi } from './run';
+import { registerTimeline } from './timeline/timelineView';
+import type { TimelineApi } from './timeline/timelineView';
 
 let client: MedAlignLanguageClient | undefined;
 
@@ -20,12 +22,13 @@ export function activate(context: vscode.ExtensionContext): MedAlignApi {
   const preview = registerPreview(context, client);
   context.subscriptions.push(...registerWalkthrough());
   const run = registerRun(context, client);
+  const timeline = registerTimeline(context, client, run.selection);
   // Activation does not wait for the server: features light up when it is ready (`ready`).
   const ready = client.start().catch((err: unknown) => {
     client?.output.error(`The MedAlign language server failed to start: ${String(err)}`);
     void vscode.window.showErrorMessage('MedAlign: the language server failed to start. See its output.');
   });
-  return { activationMs: Date.now() - started, ready, client, run, preview };
+  return { activationMs: Date.now() - started, ready, client, run, preview, timeline };
 }
 
 export async function deactivate(): Promise<void> {
@@ -43,4 +46,6 @@ export interface MedAlignApi {
   run: RunApi;
   /** The prompt previews (tests read what they show with `snapshot`). */
   preview: PromptPreviewPanels;
+  /** The Record Timeline view (tests act in it and read what it draws). */
+  timeline: TimelineApi;
 }

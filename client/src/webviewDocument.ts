@@ -19,11 +19,19 @@ export interface WebviewDocument {
   body: string;
   /** The page's script, run with the nonce; without one the CSP allows no script (`script-src 'none'`). */
   script?: string;
+  /**
+   * Local files the page loads (the codicon font and its stylesheet): `cspSource` (`webview.cspSource`,
+   * the extension's own files under its `localResourceRoots`) is allowed for styles and fonts only,
+   * and `head` (the `<link>`s) goes into the head.
+   */
+  resources?: { cspSource: string; head: string };
 }
 
 export function webviewHtml(d: WebviewDocument): string {
   const scriptSrc = d.script === undefined ? "'none'" : `'nonce-${d.nonce}'`;
-  const csp = `default-src 'none'; style-src 'nonce-${d.nonce}'; script-src ${scriptSrc}; img-src 'none'; font-src 'none'; connect-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'`;
+  const local = d.resources ? ` ${d.resources.cspSource}` : '';
+  const fonts = d.resources ? d.resources.cspSource : "'none'";
+  const csp = `default-src 'none'; style-src 'nonce-${d.nonce}'${local}; script-src ${scriptSrc}; img-src 'none'; font-src ${fonts}; connect-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'`;
   const script = d.script === undefined ? '' : `<script nonce="${d.nonce}">${d.script}</script>\n`;
   return `<!DOCTYPE html>
 <html lang="en">
@@ -32,7 +40,7 @@ export function webviewHtml(d: WebviewDocument): string {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>${d.title}</title>
-<style nonce="${d.nonce}">${d.style}</style>
+${d.resources ? `${d.resources.head}\n` : ''}<style nonce="${d.nonce}">${d.style}</style>
 </head>
 <body>
 ${d.body}

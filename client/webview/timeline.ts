@@ -38,7 +38,25 @@ import type {
   TimelinePerf,
   ViewAction,
 } from '../src/timeline/messages';
-import type { TimelineCut, TimelineModel, TimelineVisit } from '../src/timeline/model';
+import type { TimelineCut, TimelineModel, TimelineRange, TimelineVisit } from '../src/timeline/model';
+
+/** `2019-04-02 14:05` (`2019-04-02 (day)` when the event has no date of its own). */
+function when(date: string | null, inferred?: true): string {
+  if (!date) return 'no date';
+  const d = date.endsWith('T00:00') ? date.slice(0, 10) : date.replace('T', ' ');
+  return inferred ? `${d.slice(0, 10)} (its day’s date)` : d;
+}
+function kindText(kind: string, tag?: string): string {
+  return tag ? `${kind} (${tag})` : kind;
+}
+function visitSpan(v: TimelineVisit): string {
+  const a = v.start?.slice(0, 10) ?? 'no date';
+  const b = v.end?.slice(0, 10);
+  return b && b !== a ? `${a} → ${b}` : a;
+}
+function visitState(v: TimelineVisit): string {
+  return v.state === 'partial' ? `partly kept (${v.keptTokens.toLocaleString('en-US')} tokens)` : v.state;
+}
 
 interface VsCodeApi {
   postMessage(message: FromView): void;
@@ -58,7 +76,8 @@ const LANE_GAP = 2;
 // ───────────────────────────── state ─────────────────────────────
 interface Selection {
   kind: 'event' | 'visit';
-  id: string;
+  /** The event's id or the visit's index. */
+  id: number;
 }
 
 interface State {
@@ -132,7 +151,10 @@ const searchBox = custom('vscode-textfield', {
 });
 const searchCount = el('span', { id: 'search-count', 'aria-live': 'polite' });
 function button(id: string, icon: string, label: string, onClick: () => void): HTMLElement {
-  const b = custom('vscode-button', { id, icon, secondary: '', title: label, 'aria-label': label });
+  // The static page has no codicon font (nothing but the page itself loads): text buttons there.
+  const b = staticPage
+    ? custom('vscode-button', { id, secondary: '', title: label }, label)
+    : custom('vscode-button', { id, icon, secondary: '', title: label, 'aria-label': label });
   b.addEventListener('click', onClick);
   return b;
 }
@@ -209,7 +231,10 @@ function readPalette(): void {
     focus: cssVar('--vscode-focusBorder', '#007fd4'),
     kept: cssVar('--vscode-charts-blue', '#3794ff'),
     cut: cssVar('--vscode-disabledForeground', '#777'),
-    hit: cssVar('--vscode-editorOverviewRuler-findMatchForeground', cssVar('--vscode-charts-yellow', '#d7ba7d')),
+    hit: cssVar(
+      '--vscode-editorOverviewRuler-findMatchForeground',
+      cssVar('--vscode-charts-yellow', '#d7ba7d'),
+    ),
     grid: cssVar('--vscode-widget-border', cssVar('--vscode-panel-border', '#444')),
     lanes,
     contrast,
@@ -270,11 +295,11 @@ function setExtent(): void {
 }
 
 function applyTransform(t: ZoomTransform): void {
-  select(canvas).call(zoomBehavior.transform, t);
+  zoomBehavior.transform(select(canvas), t);
 }
 
 function zoomBy(factor: number): void {
-  select(canvas).call(zoomBehavior.scaleBy, factor);
+  zoomBehavior.scaleBy(select(canvas), factor);
 }
 
 /** Fits the unit range [u0, u1] to the plot. */
@@ -323,7 +348,10 @@ function postPerf(): void {
   if (perfTimer !== undefined) return;
   perfTimer = setTimeout(() => {
     perfTimer = undefined;
-    api.postMessage({ type: 'perf', perf: { firstPaintMs: [...perf.firstPaintMs], frameMs: [...perf.frameMs] } });
+    api.postMessage({
+      type: 'perf',
+      perf: { firstPaintMs: [...perf.firstPaintMs], frameMs: [...perf.frameMs] },
+    });
   }, 500);
 }
 function pushFrame(ms: number): void {
@@ -336,8 +364,9 @@ function pushFrame(ms: number): void {
 function visitById(index: number): TimelineVisit | undefined {
   return state.model?.visits.find((v) => v.index === index);
 }
-function placedById(id: string): PlacedEvent | undefined {
-  return state.placed.find((p) => p.event.id === id);
+let placedIndex = new Map<number, PlacedEvent>();
+function placedById(id: number): PlacedEvent | undefined {
+  return placedIndex.get(id);
 }
 function shown(p: PlacedEvent): boolean {
   return !state.hidden.has(p.lane);
@@ -364,6 +393,7 @@ function setContent(content: TimelineContent, seq: number, keepView: boolean, ar
   state.model = model;
   state.axis = modelAxis(model);
   state.placed = placeEvents(model, state.axis);
+  placedIndex = new Map(state.placed.map((p) => [p.event.id, p]));
   state.lanes = [...laneCounts(model).keys()];
   message.hidden = true;
   main.hidden = false;
@@ -378,7 +408,7 @@ function setContent(content: TimelineContent, seq: number, keepView: boolean, ar
     state.selection =
       prevSelection &&
       ((prevSelection.kind === 'event' && placedById(prevSelection.id)) ||
-        (prevSelection.kind === 'visit' && visitById(Number(prevSelection.id))))
+        (prevSelection.kind === 'visit' && visitById(prevSelection.id)))
         ? prevSelection
         : undefined;
     state.transform = prevTransform;
@@ -400,17 +430,16 @@ function setContent(content: TimelineContent, seq: number, keepView: boolean, ar
 function renderHeader(m: TimelineModel): void {
   title.textContent = m.record;
   const own = ownCut(m);
-  const events = m.visits.reduce((n, v) => n + v.events.length, 0);
   const parts = [
-    `${m.tokens.toLocaleString('en-US')} tokens (${m.encoding})`,
-    `${m.visits.length} visits · ${events.toLocaleString('en-US')} events`,
+    `${m.tokens.toLocaleString('en-US')} tokens (${m.encoding}${m.estimated ? ', estimated' : ''})`,
+    `${m.visits.length} visits · ${m.events.toLocaleString('en-US')} events`,
   ];
   if (m.model) parts.push(m.model);
   parts.push(`${own?.label ?? shortTokens(m.context)} · ${m.strategy}`);
   summary.textContent = parts.join(' · ');
   const kept = el('div', { id: 'kept-summary' });
   if (own) {
-    if (m.strategy === 'none')
+    if (m.strategy === 'none' || !own.ok)
       kept.textContent = own.fits ? 'The whole record fits.' : `The record does not fit in ${own.label}.`;
     else if (own.fits) kept.textContent = `${own.label} keeps the whole record.`;
     else
@@ -443,7 +472,9 @@ function renderFilters(m: TimelineModel): void {
 function setLane(lane: Lane, visible: boolean): void {
   if (visible) state.hidden.delete(lane);
   else state.hidden.add(lane);
-  const cb = filters.querySelector(`[data-lane="${lane}"]`) as (HTMLElement & { checked: boolean }) | null;
+  const cb = filters.querySelector<HTMLElement & { checked: boolean }>(
+    `vscode-checkbox[data-lane="${lane}"]`,
+  );
   if (cb && cb.checked !== visible) cb.checked = visible;
   if (state.selection?.kind === 'event') {
     const p = placedById(state.selection.id);
@@ -461,26 +492,25 @@ function renderQuery(m: TimelineModel): void {
     return;
   }
   queryBox.hidden = false;
-  const found = terms.filter((t) => t.hits > 0);
+  const own = ownCut(m);
+  const found = terms.filter((t) => t.hits > 0).length;
+  const kept = terms.filter((t) => t.keptHits > 0).length;
   const head = el(
     'div',
     { class: 'query-head' },
-    `The question’s terms in the record (BM25): ${found.length} of ${terms.length} found`,
+    `The question’s terms (BM25): ${found} of ${terms.length} in the record, ${kept} in what ${own?.label ?? 'the context'} keeps`,
   );
-  const list = el('ul', { class: 'terms' });
+  const list = el('ul', { class: 'terms', 'aria-label': 'Question terms: kept hits / hits in the record' });
   for (const t of terms) {
-    const li = el('li', { class: t.hits > 0 ? 'hit' : 'miss' }, `${t.term} ${t.hits}`);
-    li.title = t.hits > 0 ? `${t.hits} matching passages` : 'not in the record';
+    const cls = t.hits === 0 ? 'miss' : t.keptHits === 0 ? 'lost' : 'hit';
+    const li = el('li', { class: cls }, `${t.term} ${t.keptHits}/${t.hits}`);
+    li.title =
+      t.hits === 0
+        ? 'not in the record'
+        : `${t.hits} in the record (${t.visits} visits), ${t.keptHits} in what ${own?.label ?? 'the context'} keeps`;
     list.append(li);
   }
-  const keptTerms = new Set<string>();
-  for (const v of m.visits) if (v.state !== 'cut') for (const t of v.matched ?? []) keptTerms.add(t);
-  const tail =
-    m.strategy === 'bm25'
-      ? el('div', { class: 'query-kept' }, `Kept visits match: ${[...keptTerms].join(', ') || 'none of them'}`)
-      : undefined;
   queryBox.append(head, list);
-  if (tail) queryBox.append(tail);
 }
 
 function renderCutTable(m: TimelineModel): void {
@@ -491,7 +521,11 @@ function renderCutTable(m: TimelineModel): void {
   for (const c of m.cuts) {
     const tr = el('tr', { class: c.own ? 'own' : '' });
     const ctxCell = el('td');
-    const b = el('a', { href: '#', role: 'button', 'data-cut': c.label }, c.own ? `${c.label} (this instruction)` : c.label);
+    const b = el(
+      'a',
+      { href: '#', role: 'button', 'data-cut': c.label },
+      c.own ? `${c.label} (this instruction)` : c.label,
+    );
     b.title = staticPage ? '' : `Use ${c.label} for this instruction…`;
     b.addEventListener('click', (e) => {
       e.preventDefault();
@@ -500,8 +534,12 @@ function renderCutTable(m: TimelineModel): void {
     ctxCell.append(b);
     tr.append(
       ctxCell,
-      el('td', {}, c.fits ? 'whole record' : `${c.keptTokens.toLocaleString('en-US')} tokens`),
-      el('td', {}, c.keptFrom ? c.keptFrom.slice(0, 10) : c.fits ? '—' : m.strategy === 'none' ? 'does not fit' : '—'),
+      el(
+        'td',
+        {},
+        !c.ok ? 'does not fit' : c.fits ? 'whole record' : `${c.keptTokens.toLocaleString('en-US')} tokens`,
+      ),
+      el('td', {}, c.ok && c.keptFrom ? c.keptFrom.slice(0, 10) : '—'),
       el('td', {}, `${c.keptVisits}/${m.visits.length}`),
     );
     cutTable.append(tr);
@@ -619,7 +657,7 @@ function draw(): void {
       c.fillRect(dx, bandTop() + BAND_H + 1, 1, dh);
     }
     c.globalAlpha = 1;
-    if (state.selection?.kind === 'visit' && state.selection.id === String(v.index)) {
+    if (state.selection?.kind === 'visit' && state.selection.id === v.index) {
       c.strokeStyle = palette.focus;
       c.lineWidth = 2;
       c.strokeRect(x0 - 2, bandTop() - 1, x1 - x0 + 4, BAND_H + 2);
@@ -642,7 +680,7 @@ function draw(): void {
     const px = x(p.u);
     if (px < -2 || px > width + 2) continue;
     const v = visitById(p.visit);
-    const kept = v ? eventKept(m, v, p.event) : true;
+    const kept = v ? eventKept(v, p.event) : true;
     const hit = searching && state.search!.ids.has(p.event.id);
     const y = laneTop(p.lane);
     c.fillStyle = palette.lanes[p.lane];
@@ -715,7 +753,9 @@ function drawAxis(c: CanvasRenderingContext2D, x: ScaleLinear<number, number>, a
       }
       continue;
     }
-    const st = scaleTime().domain([new Date(a), new Date(b)]).range([x0, x1]);
+    const st = scaleTime()
+      .domain([new Date(a), new Date(b)])
+      .range([x0, x1]);
     const fmt = st.tickFormat(n);
     for (const tick of st.ticks(n)) {
       const px = st(tick);
@@ -858,18 +898,21 @@ function showTooltip(hit: Hit, px: number, py: number): void {
   if (hit.kind === 'event' && hit.placed) {
     const e = hit.placed.event;
     const v = visitById(hit.placed.visit);
-    lines.push({ text: `${e.date.slice(0, 16).replace('T', ' ')} · ${e.kind} · ${e.tokens} tokens`, cls: 'tt-head' });
-    if (v && m.strategy !== 'none') lines.push({ text: eventKept(m, v, e) ? 'kept' : 'cut', cls: 'tt-muted' });
+    lines.push({
+      text: `${when(e.date, e.inferred)} · ${kindText(e.kind, e.tag)} · ${e.tokens} tokens`,
+      cls: 'tt-head',
+    });
+    if (v && m.strategy !== 'none') lines.push({ text: eventKept(v, e) ? 'kept' : 'cut', cls: 'tt-muted' });
     lines.push({ text: e.label, cls: 'tt-label' });
     if (e.preview && e.preview !== e.label) lines.push({ text: e.preview, cls: 'tt-preview' });
   } else if (hit.kind === 'visit' && hit.visit) {
     const v = hit.visit;
     lines.push({
-      text: `Visit ${v.index + 1} · ${v.start.slice(0, 10)}${v.end && v.end.slice(0, 10) !== v.start.slice(0, 10) ? ` → ${v.end.slice(0, 10)}` : ''}`,
+      text: `Visit ${v.index + 1}${v.type ? ` (${v.type})` : ''} · ${visitSpan(v)}`,
       cls: 'tt-head',
     });
     lines.push({
-      text: `${v.tokens.toLocaleString('en-US')} tokens · ${v.events.length} events · ${v.days.length} days · ${v.state}`,
+      text: `${v.tokens.toLocaleString('en-US')} tokens · ${v.events.length} events · ${v.days.length} days · ${visitState(v)}`,
     });
     if (v.score !== undefined) lines.push({ text: `relevance ${v.score.toFixed(2)}` });
     if (v.matched && v.matched.length > 0) lines.push({ text: `matched: ${v.matched.join(', ')}` });
@@ -906,12 +949,12 @@ canvas.addEventListener('click', (e) => {
   if (!hit) return;
   if (hit.kind === 'cut' && hit.cut) useContext(hit.cut);
   else if (hit.kind === 'event' && hit.placed) select_({ kind: 'event', id: hit.placed.event.id }, true);
-  else if (hit.kind === 'visit' && hit.visit) select_({ kind: 'visit', id: String(hit.visit.index) }, true);
+  else if (hit.kind === 'visit' && hit.visit) select_({ kind: 'visit', id: hit.visit.index }, true);
 });
 
-function selectionRange(s: Selection): { start: number; end: number } | undefined {
+function selectionRange(s: Selection): TimelineRange | undefined {
   if (s.kind === 'event') return placedById(s.id)?.event.range;
-  return visitById(Number(s.id))?.range;
+  return visitById(s.id)?.range;
 }
 
 function select_(s: Selection, reveal: boolean): void {
@@ -920,12 +963,12 @@ function select_(s: Selection, reveal: boolean): void {
   draw();
   renderDetails();
   const range = selectionRange(s);
-  if (reveal && range && !staticPage) api.postMessage({ type: 'reveal', seq: state.seq, start: range.start, end: range.end });
+  if (reveal && range && !staticPage) api.postMessage({ type: 'reveal', seq: state.seq, range: [...range] });
 }
 
 function selectionUnit(s: Selection): number | undefined {
   if (s.kind === 'event') return placedById(s.id)?.u;
-  const v = visitById(Number(s.id));
+  const v = visitById(s.id);
   const t = timeOf(v?.start);
   return t !== undefined && state.axis ? axisPosition(state.axis, t) : undefined;
 }
@@ -935,7 +978,7 @@ function ensureVisible(s: Selection): void {
   if (u === undefined) return;
   const px = xScale()(u);
   if (px >= MARGIN && px <= width - MARGIN) return;
-  select(canvas).call(zoomBehavior.translateBy, (width / 2 - px) / state.transform.k, 0);
+  zoomBehavior.translateBy(select(canvas), (width / 2 - px) / state.transform.k, 0);
 }
 
 function renderDetails(): void {
@@ -943,7 +986,9 @@ function renderDetails(): void {
   const s = state.selection;
   const m = state.model;
   if (!s || !m) {
-    details.append(el('span', { class: 'hint' }, 'Hover or select a mark. Click or Enter shows it in the record.'));
+    details.append(
+      el('span', { class: 'hint' }, 'Hover or select a mark. Click or Enter shows it in the record.'),
+    );
     return;
   }
   if (s.kind === 'event') {
@@ -952,16 +997,28 @@ function renderDetails(): void {
     const e = p.event;
     const v = visitById(p.visit);
     details.append(
-      el('div', { class: 'd-head' }, `${e.kind} · ${e.date.slice(0, 16).replace('T', ' ')} · ${e.tokens} tokens${v && m.strategy !== 'none' ? (eventKept(m, v, e) ? ' · kept' : ' · cut') : ''}`),
+      el(
+        'div',
+        { class: 'd-head' },
+        `${kindText(e.kind, e.tag)} · ${when(e.date, e.inferred)} · ${e.tokens} tokens${v && m.strategy !== 'none' ? (eventKept(v, e) ? ' · kept' : ' · cut') : ''}`,
+      ),
       el('div', { class: 'd-label' }, e.label),
-      el('div', { class: 'd-preview' }, e.preview),
+      el('div', { class: 'd-preview' }, e.preview ?? ''),
     );
   } else {
-    const v = visitById(Number(s.id));
+    const v = visitById(s.id);
     if (!v) return;
     details.append(
-      el('div', { class: 'd-head' }, `Visit ${v.index + 1} · ${v.start.slice(0, 10)} → ${v.end.slice(0, 10)} · ${v.state}`),
-      el('div', {}, `${v.tokens.toLocaleString('en-US')} tokens · ${v.events.length} events${v.score !== undefined ? ` · relevance ${v.score.toFixed(2)}` : ''}`),
+      el(
+        'div',
+        { class: 'd-head' },
+        `Visit ${v.index + 1}${v.type ? ` (${v.type})` : ''} · ${visitSpan(v)} · ${visitState(v)}`,
+      ),
+      el(
+        'div',
+        {},
+        `${v.tokens.toLocaleString('en-US')} tokens · ${v.events.length} events${v.score !== undefined ? ` · relevance ${v.score.toFixed(2)}` : ''}`,
+      ),
     );
   }
 }
@@ -980,7 +1037,7 @@ function step(dir: 1 | -1, unit: 'event' | 'visit'): void {
     let i: number;
     if (s?.kind === 'event') i = list.findIndex((p) => p.event.id === s.id) + dir;
     else if (s?.kind === 'visit') {
-      const vi = Number(s.id);
+      const vi = s.id;
       i = dir === 1 ? list.findIndex((p) => p.visit >= vi) : list.map((p) => p.visit <= vi).lastIndexOf(true);
     } else i = dir === 1 ? 0 : list.length - 1;
     i = Math.max(0, Math.min(list.length - 1, i));
@@ -989,14 +1046,14 @@ function step(dir: 1 | -1, unit: 'event' | 'visit'): void {
     const visits = m.visits;
     if (visits.length === 0) return;
     let cur = -1;
-    if (s?.kind === 'visit') cur = visits.findIndex((v) => String(v.index) === s.id);
+    if (s?.kind === 'visit') cur = visits.findIndex((v) => v.index === s.id);
     else if (s?.kind === 'event') {
       const p = placedById(s.id);
       cur = visits.findIndex((v) => v.index === p?.visit);
-      if (dir === 1) cur -= 0;
     }
-    const next = cur < 0 ? (dir === 1 ? 0 : visits.length - 1) : Math.max(0, Math.min(visits.length - 1, cur + dir));
-    select_({ kind: 'visit', id: String(visits[next].index) }, false);
+    const next =
+      cur < 0 ? (dir === 1 ? 0 : visits.length - 1) : Math.max(0, Math.min(visits.length - 1, cur + dir));
+    select_({ kind: 'visit', id: visits[next].index }, false);
   }
 }
 
@@ -1005,11 +1062,11 @@ canvas.addEventListener('keydown', (e) => {
   let handled = true;
   switch (e.key) {
     case 'ArrowRight':
-      if (e.shiftKey) select(canvas).call(zoomBehavior.translateBy, -pan, 0);
+      if (e.shiftKey) zoomBehavior.translateBy(select(canvas), -pan, 0);
       else step(1, 'event');
       break;
     case 'ArrowLeft':
-      if (e.shiftKey) select(canvas).call(zoomBehavior.translateBy, pan, 0);
+      if (e.shiftKey) zoomBehavior.translateBy(select(canvas), pan, 0);
       else step(-1, 'event');
       break;
     case 'ArrowDown':
@@ -1097,15 +1154,30 @@ function describe(): TimelineDescribe {
     };
   });
   const s = state.selection;
+  d.selection = null;
   if (s?.kind === 'event') {
     const p = placedById(s.id);
-    d.selection = p
-      ? { id: s.id, kind: p.event.kind, date: p.event.date, label: p.event.label, start: p.event.range.start, end: p.event.range.end }
-      : null;
+    if (p)
+      d.selection = {
+        what: 'event',
+        id: s.id,
+        kind: p.event.kind,
+        date: p.event.date,
+        label: p.event.label,
+        range: [...p.event.range],
+      };
   } else if (s?.kind === 'visit') {
-    const v = visitById(Number(s.id));
-    d.selection = v ? { id: s.id, kind: 'visit', date: v.start, label: `Visit ${v.index + 1}`, start: v.range.start, end: v.range.end } : null;
-  } else d.selection = null;
+    const v = visitById(s.id);
+    if (v)
+      d.selection = {
+        what: 'visit',
+        id: s.id,
+        kind: 'visit',
+        date: v.start,
+        label: `Visit ${v.index + 1}`,
+        range: [...v.range],
+      };
+  }
   d.filters = {
     lanes: state.lanes.filter((l) => !state.hidden.has(l)),
     search: state.searchText,
@@ -1113,7 +1185,11 @@ function describe(): TimelineDescribe {
     hitsKept: state.search?.kept ?? 0,
     hitsCut: state.search?.cut ?? 0,
   };
-  d.visibleRange = { from: isoDay(axisTime(axis, u0)), to: isoDay(axisTime(axis, u1)), zoom: state.transform.k };
+  d.visibleRange = {
+    from: isoDay(axisTime(axis, u0)),
+    to: isoDay(axisTime(axis, u1)),
+    zoom: state.transform.k,
+  };
   d.breaks = axis.breaks.map((b) => ({ from: isoDay(b.from), to: isoDay(b.to) }));
   d.query = m.query?.terms.map((t) => ({ term: t.term, hits: t.hits })) ?? [];
   d.problems = [...m.problems];
@@ -1170,9 +1246,10 @@ if (staticPage) {
   if (isTimelineModel(parsed))
     setContent({ state: 'model', model: parsed, source: parsed.record }, 1, false, performance.now());
   else setContent({ state: 'empty', message: 'This page holds no timeline.' }, 1, false, performance.now());
-  (window as unknown as { medalignTimeline: { describe: () => TimelineDescribe } }).medalignTimeline = { describe };
+  (window as unknown as { medalignTimeline: { describe: () => TimelineDescribe } }).medalignTimeline = {
+    describe,
+  };
 } else {
   setContent({ state: 'loading', message: 'Loading the record timeline…' }, 0, false, performance.now());
   api.postMessage({ type: 'ready' });
 }
-

@@ -65,3 +65,4 @@ export type { PackStrategy } from './core/packing/pack';
 export type { EncodingName } from './core/tokens/encodings';
 export type { ExportRow } from './core/run/export';
 export { exportRow, rowsToCsv, rowsToJsonl } from './core/run/export';
+export { TIMELINE_STYLE, inlineScript, jsonForScript, staticTimelinePage } from './host/timelinePage';

@@ -201,14 +201,17 @@ test('templates: unknown placeholder with a quick fix, placeholder completion', 
   );
 });
 
-test('code lens "Preview prompt" and the preview request: exact prompt within budget', async () => {
+test('code lenses "Preview prompt" and "Timeline", and the preview request: exact prompt within budget', async () => {
   const uri = uriOf('instructions/p.medalign');
   await session.open(uri, validInstruction(20).replace('context: 32k', 'context: 2k'));
   await session.diagnostics(uri);
   const lenses = await session.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
   assert.deepEqual(
     lenses?.map((l) => [l.command?.title, l.command?.command, l.range.start.line]),
-    [['Preview prompt', 'medalign.previewPrompt', 11]],
+    [
+      ['Preview prompt', 'medalign.previewPrompt', 11],
+      ['Timeline', 'medalign.timeline.show', 11],
+    ],
   );
   const result = await session.connection.sendRequest(PreviewPromptRequest.type, { uri });
   assert.equal(result.ok, true, result.error);

@@ -61,6 +61,8 @@ export interface RunTestHooks {
 }
 
 export interface RunApi {
+  /** The window's model/context choice per instruction (the Record Timeline follows it). */
+  selection: RunSelection;
   test?: RunTestHooks;
 }
 
@@ -127,8 +129,9 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       },
     },
   );
-  if (!testMode) return {};
+  if (!testMode) return { selection };
   return {
+    selection,
     test: {
       panelSnapshot: (timeoutMs) => panel.snapshot(timeoutMs),
       panelState: () => panel.lastState(),

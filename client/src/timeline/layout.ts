@@ -187,7 +187,7 @@ export function placeEvents(model: TimelineModel, axis: Axis): PlacedEvent[] {
       out.push({ event, visit: v.index, lane: laneOf(event.kind), u: axisPosition(axis, t), t });
     }
   }
-  return out.sort((a, b) => a.t - b.t || a.event.range.start - b.event.range.start);
+  return out.sort((a, b) => a.t - b.t || a.event.id - b.event.id);
 }
 
 /**
@@ -230,21 +230,16 @@ export function ownCut(model: TimelineModel): TimelineCut | undefined {
   return model.cuts.find((c) => c.own) ?? model.cuts[0];
 }
 
-/**
- * Whether the instruction's own context keeps this event: its visit is kept, or partly kept and the
- * event is on or after the date the cut keeps from (recent keeps the newest part of a visit).
- */
-export function eventKept(model: TimelineModel, visit: TimelineVisit, event: TimelineEvent): boolean {
+/** Whether the instruction's own context keeps this event: its visit is kept, or partly kept with it. */
+export function eventKept(visit: TimelineVisit, event: TimelineEvent): boolean {
   if (visit.state === 'kept') return true;
   if (visit.state === 'cut') return false;
-  const from = timeOf(ownCut(model)?.keptFrom);
-  const t = timeOf(event.date);
-  return from !== undefined && t !== undefined && t >= from;
+  return visit.kept?.includes(event.id) === true;
 }
 
 export interface SearchResult {
   query: string;
-  ids: Set<string>;
+  ids: Set<number>;
   count: number;
   /** Of the hits, how many the own context keeps and how many it cuts. */
   kept: number;
@@ -257,17 +252,17 @@ export interface SearchResult {
 /** Case-insensitive search of events' label and preview (the text the view shows of them). */
 export function searchEvents(model: TimelineModel, query: string): SearchResult {
   const q = query.trim().toLowerCase();
-  const ids = new Set<string>();
+  const ids = new Set<number>();
   const result: SearchResult = { query: q, ids, count: 0, kept: 0, cut: 0 };
   if (q === '') return result;
   let first: number | undefined;
   let last: number | undefined;
   for (const v of model.visits) {
     for (const e of v.events) {
-      if (!e.label.toLowerCase().includes(q) && !e.preview.toLowerCase().includes(q)) continue;
+      if (!e.label.toLowerCase().includes(q) && !(e.preview ?? '').toLowerCase().includes(q)) continue;
       ids.add(e.id);
       result.count++;
-      if (eventKept(model, v, e)) result.kept++;
+      if (eventKept(v, e)) result.kept++;
       else result.cut++;
       const t = timeOf(e.date) ?? timeOf(v.start);
       if (t !== undefined) {
@@ -284,7 +279,8 @@ export function searchEvents(model: TimelineModel, query: string): SearchResult 
 /** How many events of each lane the model holds (lanes with none are left out). */
 export function laneCounts(model: TimelineModel): Map<Lane, number> {
   const m = new Map<Lane, number>();
-  for (const v of model.visits) for (const e of v.events) m.set(laneOf(e.kind), (m.get(laneOf(e.kind)) ?? 0) + 1);
+  for (const v of model.visits)
+    for (const e of v.events) m.set(laneOf(e.kind), (m.get(laneOf(e.kind)) ?? 0) + 1);
   return new Map(LANES.filter((l) => m.has(l)).map((l) => [l, m.get(l)!]));
 }
 

@@ -4,7 +4,7 @@
  * Strings from the record (labels, previews, problems) are drawn only with `textContent` or canvas
  * `fillText`. No DOM, no `vscode` here: the webview bundle and the unit tests import it too.
  */
-import type { TimelineModel } from './model';
+import type { TimelineModel, TimelineRange } from './model';
 
 /** What the view draws: a model, or why there is none. */
 export type TimelineContent =
@@ -25,7 +25,7 @@ export type ToView =
   | { type: 'act'; action: ViewAction };
 
 export type ViewAction =
-  | { kind: 'clickEvent'; id: string }
+  | { kind: 'clickEvent'; id: number }
   | { kind: 'search'; text: string }
   | { kind: 'filter'; lane: string; shown: boolean }
   | { kind: 'fit'; what: 'all' | 'kept' }
@@ -36,7 +36,7 @@ export type ViewAction =
 export type FromView =
   | { type: 'ready' }
   /** Show this range of the record beside the editor. */
-  | { type: 'reveal'; seq: number; start: number; end: number }
+  | { type: 'reveal'; seq: number; range: TimelineRange }
   /** The user clicked a cut line: offer this context for the instruction. */
   | { type: 'useContext'; seq: number; label: string }
   /** Go to the problem that broke the record. */
@@ -76,7 +76,15 @@ export interface TimelineDescribe {
     /** Drawn inside the visible range. */
     visible: boolean;
   }[];
-  selection?: { id: string; kind: string; date: string; label: string; start: number; end: number } | null;
+  /** The selected event (its id and kind) or visit (its index; kind `visit`), and its range in the record. */
+  selection?: {
+    what: 'event' | 'visit';
+    id: number;
+    kind: string;
+    date: string | null;
+    label: string;
+    range: TimelineRange;
+  } | null;
   filters?: {
     lanes: string[];
     search: string;
@@ -96,7 +104,9 @@ export interface TimelineDescribe {
 const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object';
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const isStr = (x: unknown): x is string => typeof x === 'string';
-const isRange = (x: unknown): boolean => isObj(x) && isNum(x.start) && isNum(x.end);
+const isDate = (x: unknown): boolean => x === null || isStr(x);
+const isRange = (x: unknown): x is TimelineRange =>
+  Array.isArray(x) && x.length === 4 && x.every((n) => Number.isInteger(n) && (n as number) >= 0);
 
 /** A well-formed timeline model (every field the view reads, with its type). */
 export function isTimelineModel(x: unknown): x is TimelineModel {
@@ -104,27 +114,32 @@ export function isTimelineModel(x: unknown): x is TimelineModel {
   if (!isStr(x.record) || !isStr(x.encoding) || !isNum(x.tokens) || !isNum(x.context)) return false;
   if (x.strategy !== 'recent' && x.strategy !== 'bm25' && x.strategy !== 'none') return false;
   if (!Array.isArray(x.visits) || !Array.isArray(x.cuts) || !Array.isArray(x.problems)) return false;
+  if (x.model !== undefined && !isStr(x.model)) return false;
   if (!x.problems.every(isStr)) return false;
   for (const v of x.visits as unknown[]) {
-    if (!isObj(v) || !isNum(v.index) || !isStr(v.start) || !isStr(v.end) || !isNum(v.tokens)) return false;
+    if (!isObj(v) || !isNum(v.index) || !isDate(v.start) || !isDate(v.end) || !isNum(v.tokens)) return false;
     if (v.state !== 'kept' && v.state !== 'partial' && v.state !== 'cut') return false;
     if (!isRange(v.range) || !Array.isArray(v.days) || !Array.isArray(v.events)) return false;
+    if (v.type !== undefined && !isStr(v.type)) return false;
     if (v.score !== undefined && !isNum(v.score)) return false;
     if (v.matched !== undefined && !(Array.isArray(v.matched) && v.matched.every(isStr))) return false;
-    for (const d of v.days as unknown[]) if (!isObj(d) || !isStr(d.date) || !isNum(d.tokens)) return false;
+    if (v.kept !== undefined && !(Array.isArray(v.kept) && v.kept.every(isNum))) return false;
+    for (const d of v.days as unknown[]) if (!isObj(d) || !isDate(d.date) || !isNum(d.tokens)) return false;
     for (const e of v.events as unknown[]) {
-      if (!isObj(e) || !isStr(e.id) || !isStr(e.kind) || !isStr(e.date) || !isNum(e.tokens)) return false;
-      if (!isRange(e.range) || !isStr(e.label) || !isStr(e.preview)) return false;
+      if (!isObj(e) || !isNum(e.id) || !isStr(e.kind) || !isDate(e.date) || !isNum(e.tokens)) return false;
+      if (!isRange(e.range) || !isStr(e.label) || (e.preview !== undefined && !isStr(e.preview)))
+        return false;
     }
   }
   for (const c of x.cuts as unknown[]) {
     if (!isObj(c) || !isNum(c.context) || !isStr(c.label) || !isNum(c.keptTokens)) return false;
-    if (!(c.keptFrom === null || isStr(c.keptFrom)) || !isNum(c.keptVisits)) return false;
-    if (typeof c.fits !== 'boolean' || typeof c.own !== 'boolean') return false;
+    if (!isDate(c.keptFrom) || !isNum(c.keptVisits)) return false;
+    if (typeof c.fits !== 'boolean' || typeof c.own !== 'boolean' || typeof c.ok !== 'boolean') return false;
   }
   if (x.query !== undefined) {
     if (!isObj(x.query) || !Array.isArray(x.query.terms)) return false;
-    if (!x.query.terms.every((t) => isObj(t) && isStr(t.term) && isNum(t.hits))) return false;
+    if (!x.query.terms.every((t) => isObj(t) && isStr(t.term) && isNum(t.hits) && isNum(t.keptHits)))
+      return false;
   }
   return true;
 }
@@ -149,7 +164,7 @@ function isAction(x: unknown): x is ViewAction {
   if (!isObj(x)) return false;
   switch (x.kind) {
     case 'clickEvent':
-      return isStr(x.id);
+      return isNum(x.id);
     case 'search':
       return isStr(x.text);
     case 'filter':
@@ -190,7 +205,7 @@ export function isFromView(x: unknown): x is FromView {
     case 'openProblem':
       return true;
     case 'reveal':
-      return isNum(x.seq) && isNum(x.start) && isNum(x.end) && x.start >= 0 && x.end >= x.start;
+      return isNum(x.seq) && isRange(x.range);
     case 'useContext':
       return isNum(x.seq) && isStr(x.label) && /^[0-9]{1,7}k?$/.test(x.label);
     case 'describe':

@@ -285,7 +285,7 @@ describe('MedAlign run-lens', function () {
       return t.includes('Compare with gold') && t.includes('Last run') && t;
     });
     assert.deepEqual(
-      lenses.filter((t) => t !== 'Preview prompt'),
+      lenses.filter((t) => t !== 'Preview prompt' && t !== 'Timeline'),
       ['▶ Run · fake-local · 8k', 'Model…', 'Context…', 'Compare with gold', 'Last run'],
     );
     const diff = await vscode.commands.executeCommand<GoldComparison | undefined>(
