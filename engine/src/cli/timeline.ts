@@ -17,14 +17,15 @@ import type { TimelineModel } from '../core/timeline/model';
 import { nodeFileSystem } from '../host/nodeFileSystem';
 import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './io';
+import { writeTimelineHtml } from './timelineHtml';
 import { allowedRootsOption, parseArgs, UsageError } from './args';
 import type { ParsedArgs } from './args';
 
 export const TIMELINE_USAGE =
-  'usage: medalign timeline <record.xml|file.medalign> [--context 8k] [--strategy recent|bm25|none] [--model id] [--json]';
+  'usage: medalign timeline <record.xml|file.medalign> [--context 8k] [--strategy recent|bm25|none] [--model id] [--json] [--html <file>]';
 
 /** The options `medalign timeline` reads (more may be added by its callers). */
-export const TIMELINE_VALUED = ['context', 'strategy', 'model', 'allow-root'] as const;
+export const TIMELINE_VALUED = ['context', 'strategy', 'model', 'allow-root', 'html'] as const;
 export const TIMELINE_FLAGS = ['json'] as const;
 
 /** `--context`, `--strategy`, `--model` as overrides, checked as every feature checks them. */
@@ -164,6 +165,10 @@ export async function runTimeline(args: string[], io: CliIo): Promise<number> {
     timelineOverrides(p),
     allowedRootsOption(p, io.cwd),
   );
+  const html = p.values.get('html')?.at(-1);
+  if (html !== undefined && !timelineFailed(model)) {
+    await writeTimelineHtml(model, html, io);
+  }
   if (p.flags.has('json')) io.out(JSON.stringify(model) + '\n');
   else io.out(formatTimelineText(model));
   if (timelineFailed(model)) {
