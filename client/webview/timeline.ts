@@ -1116,9 +1116,31 @@ problemLink.addEventListener('click', (e) => {
 });
 
 // ───────────────────────────── describe ─────────────────────────────
+/** Anything on the page that could run or load something, which the view itself never creates. */
+function inertCheck(): { globals: string[]; elements: string[] } {
+  const globals = Object.keys(window).filter((k) => /pwned/i.test(k));
+  const elements: string[] = [];
+  for (const e of Array.from(app.querySelectorAll('*'))) {
+    const tag = e.tagName.toLowerCase();
+    if (['img', 'iframe', 'object', 'embed', 'script', 'svg', 'math', 'form'].includes(tag))
+      elements.push(tag);
+    for (const a of Array.from(e.attributes)) {
+      if (/^on/i.test(a.name)) elements.push(`${tag}[${a.name}]`);
+      if (/^(href|src|action)$/i.test(a.name) && a.value !== '#')
+        elements.push(`${tag}[${a.name}=${a.value}]`);
+    }
+  }
+  return { globals, elements };
+}
+
 function describe(): TimelineDescribe {
   const content = state.content;
-  const d: TimelineDescribe = { state: content?.state ?? 'none', seq: state.seq, perf: { ...perf } };
+  const d: TimelineDescribe = {
+    state: content?.state ?? 'none',
+    seq: state.seq,
+    perf: { ...perf },
+    inert: inertCheck(),
+  };
   if (!content) return d;
   if (content.state !== 'model') {
     d.message = content.message;
@@ -1193,6 +1215,7 @@ function describe(): TimelineDescribe {
   d.breaks = axis.breaks.map((b) => ({ from: isoDay(b.from), to: isoDay(b.to) }));
   d.query = m.query?.terms.map((t) => ({ term: t.term, hits: t.hits })) ?? [];
   d.problems = [...m.problems];
+  d.detailsText = details.textContent ?? '';
   return d;
 }
 

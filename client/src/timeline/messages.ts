@@ -98,6 +98,14 @@ export interface TimelineDescribe {
   breaks?: { from: string; to: string }[];
   query?: { term: string; hits: number }[];
   problems?: string[];
+  /** The selection's details as the DOM shows them (text). */
+  detailsText?: string;
+  /**
+   * What the page holds that the view never makes: global names a script payload would set
+   * (`/pwned/i`), and elements that could run or load something (img, iframe, object, embed, script,
+   * `javascript:` links, `on*` attributes) under the view's root. Both stay empty: record text is inert.
+   */
+  inert?: { globals: string[]; elements: string[] };
   perf: TimelinePerf;
 }
 
