@@ -669,11 +669,14 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
   connection.onRequest(TimelineRequest.type, (p, token) =>
     runSafe<TimelineModel>(
       'timeline',
-      emptyTimeline('', ['Internal error: see the MedAlign language server log.']),
+      emptyTimeline('', [
+        'No timeline: the request was cancelled or failed (see the MedAlign language server log).',
+      ]),
       async () => {
         const ws = await currentWorkspaceFor(p.uri);
-        if (fileKind(p.uri) === 'record') {
+        if (fileKind(p.uri) !== 'instruction') {
           // An open record is shown as edited; a closed one as on disk (read once, by the record store).
+          // Any other file gets a model that says what to open.
           const open = documents.get(p.uri);
           const d = open ?? TextDocument.create(p.uri, 'xml', 0, '');
           return service.timeline(d, ws, overridesOf(p.overrides), token, open === undefined);
