@@ -57,7 +57,8 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   private source: vscode.Uri | undefined;
   private record: string | undefined;
   private content: TimelineContent | undefined;
-  private problemUri: vscode.Uri | undefined;
+  /** Where the broken state's link goes: the record's first error, else the file's first error diagnostic. */
+  private problem: { uri: vscode.Uri; range?: vscode.Range } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private recordWatcher: vscode.FileSystemWatcher | undefined;
   private recordWatched: string | undefined;
@@ -241,7 +242,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       );
     } catch (err) {
       if (this.source !== source) return;
-      this.problemUri = source;
+      this.problem = { uri: source };
       this.show({
         state: 'broken',
         message: `The timeline could not be made: ${String(err)}`,
@@ -253,7 +254,14 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     if (this.source !== source) return;
     this.watchRecord(model.uri);
     if (model.visits.length === 0 && model.problems.length > 0) {
-      this.problemUri = source;
+      const e = model.error;
+      this.problem =
+        e && model.uri
+          ? {
+              uri: vscode.Uri.parse(model.uri),
+              range: new vscode.Range(e.range[0], e.range[1], e.range[2], e.range[3]),
+            }
+          : { uri: source };
       this.show({
         state: 'broken',
         message: `${model.record}: ${model.problems.join(' ')}`,
@@ -332,16 +340,14 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   }
 
   private async openProblem(): Promise<void> {
-    const uri = this.problemUri;
-    if (!uri) return;
-    const problem = vscode.languages
-      .getDiagnostics(uri)
-      .find((d) => d.severity === vscode.DiagnosticSeverity.Error);
-    await vscode.window.showTextDocument(uri, {
-      preview: false,
-      ...(problem ? { selection: problem.range } : {}),
-    });
-    if (problem) await vscode.commands.executeCommand('editor.action.marker.this');
+    const p = this.problem;
+    if (!p) return;
+    const range =
+      p.range ??
+      vscode.languages.getDiagnostics(p.uri).find((d) => d.severity === vscode.DiagnosticSeverity.Error)
+        ?.range;
+    await vscode.window.showTextDocument(p.uri, { preview: false, ...(range ? { selection: range } : {}) });
+    if (range) await vscode.commands.executeCommand('editor.action.marker.this');
   }
 
   /** What the webview says it draws (`state: 'none'` when the view was never opened or does not answer). */
