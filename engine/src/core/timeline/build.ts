@@ -373,8 +373,13 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     (a, b) => a - b,
   );
   let ownResult: PackResult | undefined;
+  // Once a context keeps the whole record, every larger one keeps exactly the same (a larger budget
+  // plans the same selection, renders the same prompt, and it fits a larger limit): that result is
+  // reused rather than packed again.
+  let whole: PackResult | undefined;
   const cuts = contexts.map((c) => {
-    const r = pack(c);
+    const r = whole ?? pack(c);
+    if (r.ok && r.cut.visits === 0 && r.cut.events === 0) whole = r;
     if (c === input.context) ownResult = r;
     return cutOf(r, c, c === input.context);
   });
