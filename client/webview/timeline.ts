@@ -188,8 +188,20 @@ const details = el('div', { id: 'details', 'aria-live': 'polite' });
 const queryBox = el('div', { id: 'query' });
 const cutTable = el('table', { id: 'cuts', 'aria-label': 'What each context keeps' });
 
-main.append(header, toolbar, filters, plot, details, queryBox, cutTable);
+// The plot first (what the view is for), then what acts on it.
+main.append(header, plot, details, toolbar, filters, queryBox, cutTable);
 app.append(message, main);
+
+/** The filters' visible names (the full name is the checkbox's label and tooltip). */
+const SHORT_LABELS: Record<Lane, string> = {
+  notes: 'Notes',
+  measurements: 'Labs/vitals',
+  medications: 'Meds',
+  conditions: 'Diagnoses',
+  procedures: 'Procedures',
+  demographics: 'Demographics',
+  other: 'Other',
+};
 
 // ───────────────────────────── colours ─────────────────────────────
 const LANE_VARS: Record<Lane, string> = {
@@ -459,7 +471,8 @@ function renderFilters(m: TimelineModel): void {
     if (!state.hidden.has(lane)) cb.setAttribute('checked', '');
     const swatch = el('span', { class: 'swatch', 'data-lane': lane, 'aria-hidden': 'true' });
     swatch.style.background = `var(${LANE_VARS[lane]})`;
-    const label = el('span', {}, `${LANE_LABELS[lane]} ${n.toLocaleString('en-US')}`);
+    const label = el('span', {}, `${SHORT_LABELS[lane]} ${n.toLocaleString('en-US')}`);
+    cb.title = `${LANE_LABELS[lane]}: ${n.toLocaleString('en-US')} events`;
     cb.append(swatch, label);
     cb.addEventListener('change', () => {
       setLane(lane, (cb as HTMLElement & { checked: boolean }).checked);

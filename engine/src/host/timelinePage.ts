@@ -24,7 +24,7 @@ body { margin: 0; padding: 0 8px 12px; color: var(--vscode-foreground); backgrou
 #search-count { font-size: 0.9em; color: var(--vscode-descriptionForeground); flex-basis: 100%; order: 3; }
 #search-count:empty { display: none; }
 .buttons { display: flex; gap: 2px; }
-#filters { display: flex; flex-wrap: wrap; gap: 2px 10px; margin: 2px 0 6px; font-size: 0.9em; }
+#filters { display: flex; flex-wrap: wrap; gap: 0 8px; margin: 2px 0 6px; font-size: 0.9em; }
 .swatch { display: inline-block; width: 8px; height: 8px; margin-right: 4px; border-radius: 1px;
   outline: 1px solid var(--vscode-contrastBorder, transparent); }
 #plot { position: relative; width: 100%; overflow: hidden; border: 1px solid var(--vscode-widget-border, transparent); }
@@ -47,7 +47,7 @@ body { margin: 0; padding: 0 8px 12px; color: var(--vscode-foreground); backgrou
 .tt-head, .d-head { font-weight: 600; }
 .tt-muted { color: var(--vscode-descriptionForeground); }
 .tt-preview, .d-preview { color: var(--vscode-descriptionForeground); }
-#details { min-height: 2.6em; margin: 6px 0; font-size: 0.92em; white-space: pre-wrap; word-break: break-word; }
+#details { min-height: 2.6em; max-height: 8em; overflow: auto; margin: 4px 0; font-size: 0.92em; white-space: pre-wrap; word-break: break-word; }
 #details .hint { color: var(--vscode-descriptionForeground); }
 #query { margin: 6px 0; font-size: 0.92em; }
 .terms { list-style: none; padding: 0; margin: 2px 0; display: flex; flex-wrap: wrap; gap: 4px; }
@@ -76,6 +76,10 @@ body { --vscode-font-family: system-ui, sans-serif; --vscode-font-size: 13px;
   --vscode-charts-red: #e51400; --vscode-charts-orange: #d18616; --vscode-charts-yellow: #bf8803;
   --vscode-input-background: #ffffff; --vscode-input-foreground: #1f1f1f; --vscode-input-border: #cecece;
   --vscode-button-secondaryBackground: #e5e5e5; --vscode-button-secondaryForeground: #1f1f1f;
+  --vscode-settings-textInputBackground: #ffffff; --vscode-settings-textInputForeground: #1f1f1f;
+  --vscode-settings-textInputBorder: #cecece; --vscode-settings-checkboxBackground: #f8f8f8;
+  --vscode-settings-checkboxForeground: #1f1f1f; --vscode-settings-checkboxBorder: #cecece;
+  --vscode-input-placeholderForeground: #767676;
   background: #ffffff; }
 @media (prefers-color-scheme: dark) {
   body { --vscode-foreground: #cccccc; --vscode-descriptionForeground: #9d9d9d; --vscode-disabledForeground: #6b6b6b;
@@ -87,6 +91,10 @@ body { --vscode-font-family: system-ui, sans-serif; --vscode-font-size: 13px;
     --vscode-charts-red: #f14c4c; --vscode-charts-orange: #d18616; --vscode-charts-yellow: #cca700;
     --vscode-input-background: #313131; --vscode-input-foreground: #cccccc; --vscode-input-border: #3c3c3c;
     --vscode-button-secondaryBackground: #313131; --vscode-button-secondaryForeground: #cccccc;
+    --vscode-settings-textInputBackground: #313131; --vscode-settings-textInputForeground: #cccccc;
+    --vscode-settings-textInputBorder: #3c3c3c; --vscode-settings-checkboxBackground: #313131;
+    --vscode-settings-checkboxForeground: #cccccc; --vscode-settings-checkboxBorder: #3c3c3c;
+    --vscode-input-placeholderForeground: #989898;
     background: #181818; }
 }
 `;

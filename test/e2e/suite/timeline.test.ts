@@ -120,6 +120,8 @@ describe('MedAlign record timeline', function () {
 
   after(async () => {
     await setTheme(undefined);
+    await vscode.commands.executeCommand('medalign.timeline.focus');
+    for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewSize');
     api.run.test?.clearChoice(uri);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     fs.rmSync(workspaceFile(PAYLOAD_RECORD).fsPath, { force: true });
@@ -183,6 +185,10 @@ describe('MedAlign record timeline', function () {
 
   it('looks right in dark, light and high-contrast themes', async () => {
     await viewShows('the model', (x) => x.state === 'model' && x.record === RECORD);
+    // A wider side bar, as a curator would make it for a timeline (restored in `after`).
+    await vscode.commands.executeCommand('medalign.timeline.focus');
+    for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.increaseViewSize');
+    await viewShows('the wider plot', (x) => x.state === 'model');
     for (const [name, theme, kind] of [
       ['timeline-dark', 'Default Dark Modern', vscode.ColorThemeKind.Dark],
       ['timeline-light', 'Default Light Modern', vscode.ColorThemeKind.Light],
