@@ -126,7 +126,7 @@ test('keybindings: Run, Preview and Cancel, each with a Mac key; Run and Preview
   assert.equal(new Set(keys).size, keys.length, 'no two MedAlign keybindings share a key');
 });
 
-test('the Runs view lives in the MedAlign view container of the activity bar, with its icon', () => {
+test('the Record Timeline and Runs views live in the MedAlign view container of the activity bar, with its icon', () => {
   const containers = c.viewsContainers.activitybar ?? [];
   const medalign = containers.find((x) => x.id === 'medalign');
   assert.ok(medalign, 'an activity bar container "medalign"');
@@ -134,7 +134,7 @@ test('the Runs view lives in the MedAlign view container of the activity bar, wi
   assert.ok(existsSync(path.join(repoRoot, medalign.icon)), `${medalign.icon} exists`);
   assert.deepEqual(
     (c.views.medalign ?? []).map((v) => v.id),
-    ['medalign.runs'],
+    ['medalign.timeline', 'medalign.runs'],
   );
   assert.equal(c.views.explorer, undefined, 'no MedAlign view left in the Explorer');
   const allContainers = new Set([

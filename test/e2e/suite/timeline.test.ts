@@ -223,6 +223,26 @@ describe('MedAlign record timeline', function () {
     await viewShows('16k again', (x) => x.cuts?.find((c) => c.own)?.label === '16k');
   });
 
+  it('clicking a cut line offers that context, as Context… does; this window’s choice moves the cut', async () => {
+    const hooks = api.run.test!;
+    await viewShows('16k highlighted', (x) => x.cuts?.find((c) => c.own)?.label === '16k');
+    api.timeline.view.act({ kind: 'clickCut', label: '32k' });
+    const q = await waitFor('the scope step', () => {
+      const s = hooks.quickInput();
+      return s?.items.some((i) => i.label === 'For this window') && s;
+    });
+    assert.deepEqual(
+      q.items.map((i) => i.label),
+      ['For this window', 'Write to the front matter'],
+    );
+    assert.equal(q.items[1].description, 'context: 32k');
+    assert.ok(await hooks.chooseInQuickInput(['For this window']));
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    await viewShows('32k highlighted', (x) => x.cuts?.find((c) => c.own)?.label === '32k');
+    hooks.clearChoice(uri);
+    await viewShows('16k again', (x) => x.cuts?.find((c) => c.own)?.label === '16k');
+  });
+
   it('clicking an event shows its exact range in the record beside the instruction', async () => {
     const model = JSON.parse(runCli(['timeline', INSTRUCTION, '--json'])) as TimelineModel;
     const visit = model.visits.find((v) => v.state === 'kept' && v.events.some((e) => e.kind === 'note'))!;
