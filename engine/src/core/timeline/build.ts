@@ -339,6 +339,19 @@ export function cutOf(r: PackResult, context: number, own: boolean): TimelineCut
   };
 }
 
+/** The first event (record order) a pack keeps, skipping the demographics block: `recent`'s cut point. */
+function firstKept(st: StaticModel, r: PackResult): number | null {
+  for (const vp of r.visits) {
+    if (vp.state === 'cut') continue;
+    const sv = st.visits[vp.index];
+    for (let k = 0; k < sv.events.length; k++) {
+      if (sv.events[k].kind === 'demographics') continue;
+      if (vp.state === 'kept' || inside(sv.eventRanges[k], r.keptRanges)) return sv.events[k].id;
+    }
+  }
+  return null;
+}
+
 /**
  * The timeline model of a parsed record (see the module comment). Never throws on a parsed
  * record; a record that is not `ok` gives an empty model with its errors as `problems`.
@@ -381,7 +394,9 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     const r = whole ?? pack(c);
     if (r.ok && r.cut.visits === 0 && r.cut.events === 0) whole = r;
     if (c === input.context) ownResult = r;
-    return cutOf(r, c, c === input.context);
+    const cut = cutOf(r, c, c === input.context);
+    if (strategy === 'recent' && r.ok) cut.firstKept = firstKept(st, r);
+    return cut;
   });
   const own = ownResult!;
 
