@@ -4,8 +4,9 @@
  * for each context (the code path of `medalign pack`), never a second computation.
  *
  * What does not depend on the instruction or the context (visits, days, events with their kinds,
- * dates, ranges, labels and tokens) is kept per parsed record and encoding, so a context or
- * strategy change only packs again.
+ * dates, ranges, labels and tokens) is kept per parsed record and encoding, and packPrompt's
+ * results per record for the last settings by context, so a context change packs at most once.
+ * Models share those parts: treat a model as read-only (the worker posts a copy).
  */
 import { packPrompt, recordBm25, STANDARD_CONTEXTS } from '../packing/pack';
 import type { PackInput, PackResult, PackStrategy } from '../packing/pack';
