@@ -90,7 +90,8 @@ export function runTimelineBench(): void {
     '\nRecord timeline model (issue 10) — cl100k_base, medians; the record parsed and counted first',
   );
   const cases: [string, string][] = [
-    ['2 MB generated record', generateRecord({ seed: 42, targetChars: 2_000_000 })],
+    ['2 MB generated record (long notes)', generateRecord({ seed: 42, targetChars: 2_000_000 })],
+    ['2 MB dense record', denseRecord(16_000)],
     ['50k-event record', denseRecord(50_000)],
   ];
   for (const [label, text] of cases) {
@@ -127,14 +128,15 @@ export function runTimelineBench(): void {
       `\n  ${label}: ${text.length.toLocaleString('en-US')} chars, ${counts.total.toLocaleString('en-US')} tokens, ` +
         `${record.visits.length} visits, ${record.eventCount.toLocaleString('en-US')} events`,
     );
-    row('first model of the record (per-event counts, every context packed)', fmt(firstMs));
+    row('first model of a record (per-event counts, 8 packs)', fmt(firstMs));
     row('floor: packPrompt at 32k, new instruction', fmt(floorMs));
     row('model warm (same settings again)', fmt(warmMs), '< 150 ms');
     row('model after the instruction text changed', fmt(newQuestionMs));
-    row('cut update: context: changed to another standard size', fmt(standardMs), '< 100 ms');
-    row('cut update: context: changed to a size of its own', fmt(ownMs), '< 100 ms');
+    row('cut update: context: to another standard size', fmt(standardMs), '< 100 ms');
+    row('cut update: context: to a size of its own', fmt(ownMs), '< 100 ms');
     row('model under bm25 (same settings again)', fmt(bm25Ms));
     row('JSON payload', `${(json.length / 1024 / 1024).toFixed(2)} MB`);
+    row('  per event', `${Math.round(json.length / Math.max(1, record.eventCount))} bytes`);
     row('ratio model warm / floor', `${(warmMs / floorMs).toFixed(2)}x`);
     row('ratio cut update (own size) / floor', `${(ownMs / floorMs).toFixed(2)}x`);
     row('ratio new instruction / floor (8 packs)', `${(newQuestionMs / floorMs).toFixed(2)}x`);

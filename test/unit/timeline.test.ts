@@ -276,6 +276,12 @@ function assertCutIsPack(m: TimelineModel, r: PackResult, context: number, what:
     assert.equal(cut.keptEvents, r.kept.events, `${what}: kept events`);
     assert.equal(cut.keptFrom, r.kept.firstDate?.iso ?? null, `${what}: kept from`);
     assert.equal(cut.fits, r.cut.visits === 0 && r.cut.events === 0, `${what}: fits`);
+    if (r.strategy === 'recent') {
+      // The cut point: every event from it on is kept, and none before it (demographics aside).
+      const events = allEvents(m).filter((e) => e.kind !== 'demographics');
+      const at = events.findIndex((e) => e.id === cut.firstKept);
+      assert.equal(cut.firstKept === null ? 0 : events.length - at, r.kept.events, `${what}: first kept`);
+    } else assert.equal(cut.firstKept, undefined);
   } else {
     assert.equal(cut.keptTokens, 0, what);
     assert.equal(cut.fits, false, what);

@@ -4,8 +4,9 @@
  * for each context (the code path of `medalign pack`), never a second computation.
  *
  * What does not depend on the instruction or the context (visits, days, events with their kinds,
- * dates, ranges, labels and tokens) is kept per parsed record and encoding, so a context or
- * strategy change only packs again.
+ * dates, ranges, labels and tokens) is kept per parsed record and encoding, and packPrompt's
+ * results per record for the last settings by context, so a context change packs at most once.
+ * Models share those parts: treat a model as read-only (the worker posts a copy).
  */
 import { packPrompt, recordBm25, STANDARD_CONTEXTS } from '../packing/pack';
 import type { PackInput, PackResult, PackStrategy } from '../packing/pack';
@@ -323,8 +324,67 @@ function inside(r: SourceRange, kept: readonly SourceRange[]): boolean {
   return found >= 0 && kept[found].end >= r.end;
 }
 
+/** What the timeline reads of a pack result (its prompt text and messages are not kept). */
+export type CutPack = Pick<
+  PackResult,
+  'ok' | 'error' | 'strategy' | 'kept' | 'cut' | 'visits' | 'keptRanges'
+>;
+
+/**
+ * packPrompt's results, kept per parsed record for the last settings asked (instruction, template,
+ * reserve, strategy, encoding, overhead) by context: asking again, or moving the own context to a
+ * size already packed, packs nothing. A change of any setting starts afresh.
+ */
+const packCache = new WeakMap<
+  EhrRecord,
+  { text: string; settings: string; byContext: Map<number, CutPack> }
+>();
+const templateIds = new WeakMap<object, number>();
+let nextTemplateId = 1;
+
+function settingsKey(input: TimelineInput): string {
+  let tid = 0;
+  if (input.template !== undefined) {
+    tid = templateIds.get(input.template) ?? nextTemplateId++;
+    templateIds.set(input.template, tid);
+  }
+  return JSON.stringify([
+    input.instruction,
+    tid,
+    input.reserve ?? null,
+    input.strategy,
+    input.encoding,
+    input.estimated === true,
+    input.messageOverhead ?? 0,
+  ]);
+}
+
+function cachedPack(input: TimelineInput, context: number): CutPack {
+  const settings = settingsKey(input);
+  let entry = packCache.get(input.record);
+  if (entry === undefined || entry.text !== input.text || entry.settings !== settings) {
+    entry = { text: input.text, settings, byContext: new Map() };
+    packCache.set(input.record, entry);
+  }
+  const hit = entry.byContext.get(context);
+  if (hit !== undefined) return hit;
+  const r = packPrompt({ ...input, context });
+  const slim: CutPack = {
+    ok: r.ok,
+    strategy: r.strategy,
+    kept: r.kept,
+    cut: r.cut,
+    visits: r.visits,
+    keptRanges: r.keptRanges,
+    ...(r.error !== undefined ? { error: r.error } : {}),
+  };
+  if (entry.byContext.size >= 32) entry.byContext.clear();
+  entry.byContext.set(context, slim);
+  return slim;
+}
+
 /** What a pack result says about one context, as a cut line. */
-export function cutOf(r: PackResult, context: number, own: boolean): TimelineCut {
+export function cutOf(r: CutPack, context: number, own: boolean): TimelineCut {
   const ok = r.ok;
   return {
     context,
@@ -337,6 +397,19 @@ export function cutOf(r: PackResult, context: number, own: boolean): TimelineCut
     ok,
     own,
   };
+}
+
+/** The first event (record order) a pack keeps, skipping the demographics block: `recent`'s cut point. */
+function firstKept(st: StaticModel, r: CutPack): number | null {
+  for (const vp of r.visits) {
+    if (vp.state === 'cut') continue;
+    const sv = st.visits[vp.index];
+    for (let k = 0; k < sv.events.length; k++) {
+      if (sv.events[k].kind === 'demographics') continue;
+      if (vp.state === 'kept' || inside(sv.eventRanges[k], r.keptRanges)) return sv.events[k].id;
+    }
+  }
+  return null;
 }
 
 /**
@@ -366,22 +439,24 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     return m;
   }
   const st = staticModel(text, record, encoding, counter);
-  const pack = (context: number): PackResult => packPrompt({ ...input, context, strategy });
+  const pack = (context: number): CutPack => cachedPack(input, context);
 
   // The cut lines: packPrompt for each context (the instruction's own one included, once).
   const contexts = [...new Set([...(input.contexts ?? STANDARD_CONTEXTS), input.context])].sort(
     (a, b) => a - b,
   );
-  let ownResult: PackResult | undefined;
+  let ownResult: CutPack | undefined;
   // Once a context keeps the whole record, every larger one keeps exactly the same (a larger budget
   // plans the same selection, renders the same prompt, and it fits a larger limit): that result is
   // reused rather than packed again.
-  let whole: PackResult | undefined;
+  let whole: CutPack | undefined;
   const cuts = contexts.map((c) => {
     const r = whole ?? pack(c);
     if (r.ok && r.cut.visits === 0 && r.cut.events === 0) whole = r;
     if (c === input.context) ownResult = r;
-    return cutOf(r, c, c === input.context);
+    const cut = cutOf(r, c, c === input.context);
+    if (strategy === 'recent' && r.ok) cut.firstKept = firstKept(st, r);
+    return cut;
   });
   const own = ownResult!;
 
@@ -439,7 +514,7 @@ function queryHits(
   st: StaticModel,
   visits: readonly TimelineVisit[],
   text: string,
-  own: PackResult,
+  own: CutPack,
 ): TimelineQueryTerm[] {
   // Kept hits: whole kept visits from the index; a partial visit from its kept events' text.
   const partialTf = new Map<number, Map<string, number>>();

@@ -100,6 +100,11 @@ export interface TimelineCut {
   ok: boolean;
   /** The instruction's own context (or the overridden one). */
   own: boolean;
+  /**
+   * Strategy `recent` only: the id of the first event it keeps (record order; the demographics
+   * block aside), where its line goes even when visits are not in date order; null: none is kept.
+   */
+  firstKept?: number | null;
 }
 
 export interface TimelineQueryTerm {
