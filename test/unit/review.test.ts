@@ -18,55 +18,11 @@ import {
   staleReason,
 } from '../../engine/src/core/review';
 import type { ReviewCandidate, ReviewFile, ReviewedAnswer } from '../../engine/src/core/review';
-import type { RunRecord } from '../../engine/src/core/run/runRecord';
+import { fakeRun as run } from '../helpers/reviewFixtures';
 import { parseConfig } from '../../engine/src/core/workspace/config';
-
-function run(over: {
-  id: string;
-  endpoint: string;
-  context?: number;
-  createdAt: string;
-  response?: string;
-  status?: RunRecord['status'];
-  model?: string;
-}): RunRecord {
-  const context = over.context ?? 32768;
-  return {
-    format: 'medalign-run',
-    version: 1,
-    id: over.id,
-    key: `k${over.id}`.padEnd(16, '0').slice(0, 16),
-    createdAt: over.createdAt,
-    source: 'run',
-    instruction: { id: '7222697931', file: 'instructions/a.medalign', hash: 'a'.repeat(64) },
-    record: { file: 'records/1.xml', hash: 'b'.repeat(64), chars: 100 },
-    template: { hash: 'c'.repeat(64), builtin: true },
-    endpoint: { id: over.endpoint, kind: 'openai-compatible', model: over.model ?? `${over.endpoint}-model` },
-    context,
-    contextLabel: `${context / 1024}k`,
-    strategy: 'recent',
-    reserve: 256,
-    encoding: 'cl100k_base',
-    estimated: false,
-    tokens: {
-      prompt: 10,
-      completion: 5,
-      completionSource: 'server',
-      recordKept: 1,
-      recordCut: 0,
-      recordBudget: 1,
-      visitsKept: 1,
-      visitsCut: 0,
-    },
-    timings: { startedAt: over.createdAt, endedAt: over.createdAt, totalMs: 1, attempts: 1, retryWaitMs: 0 },
-    status: over.status ?? 'complete',
-    partial: (over.status ?? 'complete') !== 'complete',
-    finishReason: 'stop',
-    response: over.response ?? `answer of ${over.id}`,
-    promptHash: '0'.repeat(16),
-    promptStored: false,
-  };
-}
+import Ajv from 'ajv';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 function judged(c: ReviewCandidate, over: Partial<ReviewedAnswer> = {}): ReviewedAnswer {
   return {
@@ -187,7 +143,7 @@ test('review file: bad input gives clear errors, never a throw', () => {
     [JSON.stringify({ ...good, extra: 1 }), /\(top level\): unknown key "extra"/],
     [
       JSON.stringify({ ...good, answers: [{ ...(good['answers'] as object[])[0], label: 'maybe' }] }),
-      /answers\/0\/label: .*"correct", "incorrect", null/,
+      /answers\/0\/label: must be "correct", "incorrect" or null/,
     ],
     [
       JSON.stringify({ ...good, answers: [{ ...(good['answers'] as object[])[0], rank: 0 }] }),
@@ -339,4 +295,42 @@ test('review file path and config: <folder>/<instruction id>/<reviewer>.json; re
   const bad = parseConfig(JSON.stringify({ review: { blinded: 'yes', color: 1 } }));
   assert.equal(bad.config.review.blinded, true);
   assert.ok(bad.problems.some((p) => /review/.test(p.message)));
+});
+
+test('review file: the hand-written check agrees with review.schema.json (ajv) on valid and broken files', () => {
+  const schema = JSON.parse(
+    fs.readFileSync(path.join(__dirname, '../../../engine/src/core/schema/review.schema.json'), 'utf8'),
+  ) as object;
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  const cands = latestAnswers(RUNS).map(candidateOfRun);
+  const good = JSON.parse(
+    serializeReview(
+      sampleReview([judged(cands[0]), judged(cands[1], { label: null, rank: null, submittedAt: null })]),
+    ),
+  ) as Record<string, unknown>;
+  const a0 = (good['answers'] as Record<string, unknown>[])[0];
+  const variants: unknown[] = [
+    good,
+    { ...good, extra: 1 },
+    { ...good, blinded: 'yes' },
+    { ...good, reviewer: '' },
+    { ...good, instruction: { id: '' } },
+    { ...good, instruction: { id: 'x', file: 3 } },
+    { ...good, answers: 'none' },
+    { ...good, answers: [{ ...a0, label: 'maybe' }] },
+    { ...good, answers: [{ ...a0, rank: 1.5 }] },
+    { ...good, answers: [{ ...a0, context: -1 }] },
+    { ...good, answers: [{ ...a0, tags: [''] }] },
+    { ...good, answers: [{ ...a0, tags: 'omission' }] },
+    { ...good, answers: [{ ...a0, hashes: { instruction: 'a', record: 'b', template: 'c' } }] },
+    { ...good, answers: [{ ...a0, response: 'the answer text' }] },
+    { ...good, answers: [{ ...a0, submittedAt: 5 }] },
+    { ...good, answers: [{ ...a0, comment: 'x'.repeat(20_001) }] },
+    { ...good, answers: [7] },
+  ];
+  variants.forEach((v, i) => {
+    const bySchema = validate(v);
+    const byParser = parseReviewFile(JSON.stringify(v)).ok;
+    assert.equal(byParser, bySchema, `variant ${i}: ${JSON.stringify(validate.errors)}`);
+  });
 });

@@ -32,6 +32,8 @@ export interface ProjectSummary {
   defaults: ProjectConfig['defaults'];
   endpoints: EndpointSummary[];
   configProblems: string[];
+  /** The config's `review` section (folder, blinding, error tags, reviewer). */
+  review: ProjectConfig['review'];
 }
 
 export interface InstructionRunInfo {
@@ -100,6 +102,7 @@ export function summarizeProject(workspace: Workspace): ProjectSummary {
     defaults: workspace.config.defaults,
     endpoints: workspace.config.endpoints.map(summarizeEndpoint),
     configProblems: workspace.loaded.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)),
+    review: workspace.config.review,
   };
 }
 

@@ -10,7 +10,6 @@
  * keys in one fixed order and answers sorted by endpoint, context and model, one line per value,
  * with a trailing newline, so a diff of two versions shows what changed and nothing else.
  */
-import { validateReviewData } from '../schema/schemas';
 import { hash64 } from '../util/hash';
 import { safeSegment } from '../run/runRecord';
 
@@ -135,17 +134,145 @@ export function serializeReview(r: ReviewFile): string {
   return JSON.stringify(out, null, 2) + '\n';
 }
 
-/** A schema error as a sentence: `answers/0/label: must be equal to one of the allowed values`. */
-function errorLine(e: { instancePath: string; message?: string; params?: unknown }): string {
-  const where = e.instancePath ? e.instancePath.replace(/^\//, '') : '(top level)';
-  let msg = e.message ?? 'is invalid';
-  const p = e.params as Record<string, unknown> | undefined;
-  if (p && typeof p['additionalProperty'] === 'string') msg = `unknown key "${p['additionalProperty']}"`;
-  if (p && Array.isArray(p['allowedValues'])) {
-    msg += ` (${p['allowedValues'].map((v) => JSON.stringify(v)).join(', ')})`;
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** Limits of review.schema.json (a test checks both agree). */
+const MAX = {
+  id: 200,
+  file: 1000,
+  reviewer: 200,
+  time: 40,
+  answers: 200,
+  hash: 128,
+  key: 64,
+  tags: 50,
+  tag: 200,
+  comment: 20_000,
+};
+
+/**
+ * Checks `raw` against review.schema.json by hand (the extension host reads review files and carries
+ * no JSON Schema validator; test/unit/review.test.ts checks this against the schema with ajv).
+ * Problems as `where: what`.
+ */
+function checkShape(raw: Obj): string[] {
+  const errors: string[] = [];
+  const unknownKeys = (o: Obj, allowed: readonly string[], where: string) => {
+    for (const k of Object.keys(o)) {
+      if (!allowed.includes(k)) errors.push(`${where}: unknown key "${k}"`);
+    }
+  };
+  const str = (
+    o: Obj,
+    k: string,
+    where: string,
+    max: number,
+    o2: { min?: number; optional?: boolean } = {},
+  ) => {
+    const v = o[k];
+    if (v === undefined) {
+      if (!o2.optional) errors.push(`${where}: missing "${k}"`);
+      return;
+    }
+    const at = where === '(top level)' ? k : `${where}/${k}`;
+    if (typeof v !== 'string') errors.push(`${at}: must be a string`);
+    else if (v.length < (o2.min ?? 0)) errors.push(`${at}: must not be empty`);
+    else if (v.length > max) errors.push(`${at}: longer than ${max} characters`);
+  };
+  const TOP = ['format', 'version', 'instruction', 'reviewer', 'blinded', 'updatedAt', 'answers'];
+  unknownKeys(raw, TOP, '(top level)');
+  const ins = raw['instruction'];
+  if (!isObj(ins))
+    errors.push(ins === undefined ? '(top level): missing "instruction"' : 'instruction: must be an object');
+  else {
+    unknownKeys(ins, ['id', 'file'], 'instruction');
+    str(ins, 'id', 'instruction', MAX.id, { min: 1 });
+    str(ins, 'file', 'instruction', MAX.file, { optional: true });
   }
-  if (p && p['allowedValue'] !== undefined) msg += ` (${JSON.stringify(p['allowedValue'])})`;
-  return `${where}: ${msg}`;
+  str(raw, 'reviewer', '(top level)', MAX.reviewer, { min: 1 });
+  if (raw['blinded'] === undefined) errors.push('(top level): missing "blinded"');
+  else if (typeof raw['blinded'] !== 'boolean') errors.push('blinded: must be true or false');
+  str(raw, 'updatedAt', '(top level)', MAX.time);
+  const answers = raw['answers'];
+  if (!Array.isArray(answers)) {
+    errors.push(answers === undefined ? '(top level): missing "answers"' : 'answers: must be an array');
+    return errors;
+  }
+  if (answers.length > MAX.answers) errors.push(`answers: more than ${MAX.answers} answers`);
+  answers.slice(0, MAX.answers).forEach((a: unknown, i) => {
+    const w = `answers/${i}`;
+    if (!isObj(a)) {
+      errors.push(`${w}: must be an object`);
+      return;
+    }
+    const KEYS = [
+      'run',
+      'endpoint',
+      'model',
+      'context',
+      'contextLabel',
+      'hashes',
+      'label',
+      'tags',
+      'comment',
+      'rank',
+      'submittedAt',
+    ];
+    unknownKeys(a, KEYS, w);
+    for (const k of KEYS) if (a[k] === undefined) errors.push(`${w}: missing "${k}"`);
+    const run = a['run'];
+    if (run !== undefined && !isObj(run)) errors.push(`${w}/run: must be an object`);
+    else if (isObj(run)) {
+      unknownKeys(run, ['id', 'key'], `${w}/run`);
+      str(run, 'id', `${w}/run`, MAX.id);
+      str(run, 'key', `${w}/run`, MAX.key);
+    }
+    if (a['endpoint'] !== undefined) str(a, 'endpoint', w, MAX.id, { min: 1 });
+    if (a['model'] !== undefined) str(a, 'model', w, MAX.id);
+    if (a['contextLabel'] !== undefined) str(a, 'contextLabel', w, MAX.time);
+    const ctx = a['context'];
+    if (ctx !== undefined && !(typeof ctx === 'number' && Number.isInteger(ctx) && ctx >= 0)) {
+      errors.push(`${w}/context: must be a whole number of tokens`);
+    }
+    const h = a['hashes'];
+    if (h !== undefined && !isObj(h)) errors.push(`${w}/hashes: must be an object`);
+    else if (isObj(h)) {
+      const HK = ['instruction', 'record', 'template', 'answer'];
+      unknownKeys(h, HK, `${w}/hashes`);
+      for (const k of HK) str(h, k, `${w}/hashes`, MAX.hash);
+    }
+    const label = a['label'];
+    if (label !== undefined && label !== 'correct' && label !== 'incorrect' && label !== null) {
+      errors.push(`${w}/label: must be "correct", "incorrect" or null`);
+    }
+    const tags = a['tags'];
+    if (tags !== undefined) {
+      if (!Array.isArray(tags)) errors.push(`${w}/tags: must be an array of strings`);
+      else {
+        if (tags.length > MAX.tags) errors.push(`${w}/tags: more than ${MAX.tags} tags`);
+        tags.forEach((t: unknown, j) => {
+          if (typeof t !== 'string' || t.length === 0 || t.length > MAX.tag) {
+            errors.push(`${w}/tags/${j}: must be a non-empty string of at most ${MAX.tag} characters`);
+          }
+        });
+      }
+    }
+    if (a['comment'] !== undefined) str(a, 'comment', w, MAX.comment);
+    const rank = a['rank'];
+    if (
+      rank !== undefined &&
+      rank !== null &&
+      !(typeof rank === 'number' && Number.isInteger(rank) && rank >= 1)
+    ) {
+      errors.push(`${w}/rank: must be a whole number from 1, or null`);
+    }
+    const sub = a['submittedAt'];
+    if (sub !== undefined && sub !== null && !(typeof sub === 'string' && sub.length <= MAX.time)) {
+      errors.push(`${w}/submittedAt: must be a time (ISO string) or null`);
+    }
+  });
+  return errors;
 }
 
 /**
@@ -181,9 +308,9 @@ export function parseReviewFile(text: string): ParseReviewResult {
       ],
     };
   }
-  const schemaErrors = validateReviewData(raw);
+  const schemaErrors = checkShape(r);
   if (schemaErrors.length > 0) {
-    const errors = schemaErrors.slice(0, REVIEW_MAX_PROBLEMS).map(errorLine);
+    const errors = schemaErrors.slice(0, REVIEW_MAX_PROBLEMS);
     if (schemaErrors.length > REVIEW_MAX_PROBLEMS) {
       errors.push(`${schemaErrors.length - REVIEW_MAX_PROBLEMS} more problems not shown`);
     }

@@ -6,7 +6,6 @@ import Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import instructionSchemaJson from './instruction.schema.json';
 import configSchemaJson from './config.schema.json';
-import reviewSchemaJson from './review.schema.json';
 import taxonomyJson from '../data/taxonomy.json';
 
 export interface PropertySchema {
@@ -53,7 +52,6 @@ export const strategies: readonly string[] = (instructionSchema.properties['stra
 let ajv: Ajv | undefined;
 let instructionValidator: ValidateFunction | undefined;
 let configValidator: ValidateFunction | undefined;
-let reviewValidator: ValidateFunction | undefined;
 
 function getAjv(): Ajv {
   // strict: false lets the schemas carry editor keywords such as `enumDescriptions`.
@@ -69,12 +67,6 @@ export function validateInstructionData(data: unknown): ErrorObject[] {
 export function validateConfigData(data: unknown): ErrorObject[] {
   configValidator ??= getAjv().compile(configSchemaJson);
   return configValidator(data) ? [] : [...(configValidator.errors ?? [])];
-}
-
-/** A review file (`reviews/<instruction id>/<reviewer>.json`) against review.schema.json. */
-export function validateReviewData(data: unknown): ErrorObject[] {
-  reviewValidator ??= getAjv().compile(reviewSchemaJson);
-  return reviewValidator(data) ? [] : [...(reviewValidator.errors ?? [])];
 }
 
 /** The integer bounds of a context written as a token count, from the schema. */
