@@ -10,6 +10,7 @@ export function fakeRun(over: {
   status?: RunRecord['status'];
   model?: string;
   instructionId?: string;
+  instructionFile?: string;
 }): RunRecord {
   const context = over.context ?? 32768;
   return {
@@ -21,7 +22,7 @@ export function fakeRun(over: {
     source: 'run',
     instruction: {
       id: over.instructionId ?? '7222697931',
-      file: 'instructions/a.medalign',
+      file: over.instructionFile ?? 'instructions/a.medalign',
       hash: 'a'.repeat(64),
     },
     record: { file: 'records/1.xml', hash: 'b'.repeat(64), chars: 100 },

@@ -46,6 +46,8 @@ export interface InstructionRunInfo {
   /** Offset of the `## Instruction` heading. */
   instructionOffset?: number;
   gold: string;
+  /** The `## Instruction` section's text (what a reviewer reads above the answers). */
+  instruction: string;
   contextSizes: string[];
   strategies: string[];
   /**
@@ -125,6 +127,7 @@ export async function instructionRunInfo(
     from: s.from,
     problems: s.problems.map((p) => p.message),
     gold: gold ? sectionText(file, gold).trim() : '',
+    instruction: section ? sectionText(file, section).trim() : '',
     contextSizes: [...contextSizes],
     strategies: [...strategies],
   };
