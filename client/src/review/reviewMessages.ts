@@ -57,7 +57,7 @@ export type ToReview =
   | { type: 'diff'; session: number; index: number; parts: DiffPart[]; approximate: boolean }
   | { type: 'notice'; session: number; notice: string; status?: string }
   /** Progress over the folder, once counted (the rest of the page stays as it is). */
-  | { type: 'progress'; progress: string }
+  | { type: 'progress'; progress: string; position: string }
   /** Asks what the panel shows (medalign.review.describe; answered with `snapshot`). */
   | { type: 'snapshot'; requestId: number }
   /** A key pressed in the panel, as a user would (tests). */
@@ -68,7 +68,8 @@ export type Navigate = 'next' | 'previous' | 'nextUnreviewed';
 /** Webview → extension. */
 export type FromReview =
   | { type: 'ready' }
-  | { type: 'rendered'; session: number }
+  /** `pageMs`: the page's performance.now() when it rendered (time since the page began loading). */
+  | { type: 'rendered'; session: number; pageMs: number }
   | { type: 'edit'; session: number; index: number; judgement: Judgement }
   | { type: 'submit'; session: number }
   | { type: 'diff'; session: number; index: number }
@@ -104,9 +105,10 @@ export interface ReviewSnapshot {
   }[];
   /** Labels in each rank bucket, best first (`[["B"], ["A", "C"]]`: B first, A and C tied). */
   ranking: string[][];
-  /** No element of the page was made from a string as HTML (counts of elements a payload could add). */
-  scripts: number;
-  images: number;
+  /** Script, image, iframe or object elements inside the answers, instruction and gold (0: payloads stayed text). */
+  injected: number;
+  /** A payload ran (it would set `window.__pwned`). */
+  pwned: boolean;
 }
 
 const NAV: readonly Navigate[] = ['next', 'previous', 'nextUnreviewed'];
@@ -140,7 +142,9 @@ export function parseFromReview(x: unknown): FromReview | undefined {
     case 'ready':
       return { type: 'ready' };
     case 'rendered':
-      return isInt(m['session']) ? { type: 'rendered', session: m['session'] } : undefined;
+      return isInt(m['session']) && typeof m['pageMs'] === 'number' && Number.isFinite(m['pageMs'])
+        ? { type: 'rendered', session: m['session'], pageMs: m['pageMs'] }
+        : undefined;
     case 'submit':
       return isInt(m['session']) ? { type: 'submit', session: m['session'] } : undefined;
     case 'diff':

@@ -37,7 +37,6 @@ import { instructionInfo, workspaceProjects } from '../run/project';
 import type { InstructionInfo } from '../run/project';
 import { relativeRunFile } from '../run/runsIndex';
 import type { RunServices } from '../run/services';
-import { keepEditorWide } from '../run/responsePanel';
 import type {
   FromReview,
   Judgement,
@@ -91,8 +90,10 @@ export interface ReviewDescription {
   instructionId?: string;
   /** The review file (absolute), whether or not it exists yet. */
   reviewFile?: string;
-  /** From the command to the panel's first render of this instruction set, in ms. */
+  /** From the command to the panel's render of the instruction, in ms. */
   openMs?: number;
+  /** The page's own performance.now() at that render: the time since the webview page began loading. */
+  pageMs?: number;
   snapshot?: ReviewSnapshot;
 }
 
@@ -121,6 +122,11 @@ export class ReviewPanel implements vscode.Disposable {
   private statusJob: Promise<void> | undefined;
   private openedAt: number | undefined;
   private openMs: number | undefined;
+  private pageMs: number | undefined;
+  /** Settles the first render after `open`. */
+  private onRendered: (() => void) | undefined;
+  /** Listing the instructions to review (after the first render). */
+  private itemsJob: Promise<void> | undefined;
   private readonly snapshots = new WebviewRequests<ReviewSnapshot>();
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -140,17 +146,34 @@ export class ReviewPanel implements vscode.Disposable {
     return this.panel?.visible === true;
   }
 
-  /** Opens the panel on an instruction (its reviewer already known). */
+  /** Opens the panel on an instruction (its reviewer already known); resolves once it is shown. */
   async open(item: ReviewItem, reviewer: string, startedAt = Date.now()): Promise<void> {
     this.openedAt = startedAt;
     this.openMs = undefined;
     if (reviewer !== this.reviewer) this.statusJob = undefined;
     this.reviewer = reviewer;
-    this.items = await this.listItems(item);
+    if (!this.items.some((i) => itemKey(i) === itemKey(item))) this.items = [...this.items, item];
+    const rendered = new Promise<void>((resolve) => {
+      this.onRendered = resolve;
+      setTimeout(resolve, 15_000);
+    });
     await this.show(item);
-    // Statuses (for progress and "next unreviewed") read every instruction's runs and reviews:
-    // after the first render, not before.
-    void this.refreshStatuses().then(() => this.postProgress());
+    await rendered;
+    this.onRendered = undefined;
+    // The other instructions (for next/previous), then their statuses (progress, "next unreviewed"):
+    // they read every instruction's runs and reviews, so after the first render, not before.
+    this.itemsJob = this.refreshItems(item);
+  }
+
+  private refreshItems(item: ReviewItem): Promise<void> {
+    return (async () => {
+      const items = await this.listItems(item);
+      const changed = items.map(itemKey).join('\n') !== this.items.map(itemKey).join('\n');
+      this.items = items;
+      if (changed) this.statusJob = undefined;
+      await this.refreshStatuses();
+      this.postProgress();
+    })().catch((err: unknown) => this.log.warn(`review: could not list instructions: ${String(err)}`));
   }
 
   /** What the panel shows now (its DOM), for medalign.review.describe. */
@@ -162,6 +185,7 @@ export class ReviewPanel implements vscode.Disposable {
       out.reviewFile = c.store.fileOf(c.item.id, this.reviewer);
     }
     if (this.openMs !== undefined) out.openMs = this.openMs;
+    if (this.pageMs !== undefined) out.pageMs = this.pageMs;
     if (this.panel && this.ready) {
       const snap = await this.snapshots.ask(
         (requestId) => this.post({ type: 'snapshot', requestId }),
@@ -245,7 +269,14 @@ export class ReviewPanel implements vscode.Disposable {
   }
 
   private postProgress(): void {
-    this.post({ type: 'progress', progress: this.progressLine() });
+    this.post({ type: 'progress', progress: this.progressLine(), position: this.positionLine() });
+  }
+
+  private positionLine(): string {
+    const c = this.current;
+    if (!c) return '';
+    const index = this.items.findIndex((i) => itemKey(i) === itemKey(c.item));
+    return `Instruction ${index + 1} of ${this.items.length}`;
   }
 
   /** Loads an instruction's answers and this reviewer's review, and shows them. */
@@ -335,11 +366,10 @@ export class ReviewPanel implements vscode.Disposable {
 
   private viewState(): ReviewViewState {
     const c = this.current!;
-    const index = this.items.findIndex((i) => itemKey(i) === itemKey(c.item));
     return {
       session: this.session,
       heading: `${c.item.id} · ${path.basename(c.item.file)}`,
-      position: `Instruction ${index + 1} of ${this.items.length}`,
+      position: this.positionLine(),
       progress: this.progressLine(),
       reviewer: this.reviewer,
       instruction: c.info.instruction,
@@ -456,6 +486,7 @@ export class ReviewPanel implements vscode.Disposable {
     const c = this.current;
     if (!c) return;
     if (c.shown.some((x) => x.dirty)) await this.write(c, undefined);
+    await this.itemsJob;
     const at = this.items.findIndex((i) => itemKey(i) === itemKey(c.item));
     const n = this.items.length;
     let next: ReviewItem | undefined;
@@ -514,8 +545,10 @@ export class ReviewPanel implements vscode.Disposable {
       case 'rendered':
         if (this.openedAt !== undefined && m.session === this.session) {
           this.openMs = Date.now() - this.openedAt;
+          this.pageMs = Math.round(m.pageMs);
           this.openedAt = undefined;
         }
+        if (m.session === this.session) this.onRendered?.();
         return;
       case 'snapshot':
         this.snapshots.answer(m.requestId, m.snapshot);
@@ -546,15 +579,14 @@ export class ReviewPanel implements vscode.Disposable {
       this.panel.reveal(undefined, false);
       return;
     }
-    const alone = vscode.window.tabGroups.all.length === 1;
+    // A tab of its own in the active group: answers side by side need the width.
     const panel = vscode.window.createWebviewPanel(
       REVIEW_VIEW_TYPE,
       title,
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
       { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false, enableFindWidget: true },
     );
     this.panel = panel;
-    if (alone) void keepEditorWide();
     this.ready = false;
     panel.webview.html = reviewHtml(makeNonce());
     const subs: vscode.Disposable[] = [

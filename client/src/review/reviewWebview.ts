@@ -60,6 +60,8 @@ interface Doc {
   querySelectorAll(selector: string): ArrayLike<El>;
 }
 interface Win {
+  readonly __pwned?: unknown;
+  readonly performance: { now(): number };
   addEventListener(type: 'message', listener: (e: { data: unknown }) => void): void;
 }
 interface VsCodeApi {
@@ -327,7 +329,8 @@ export function reviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     cards.forEach((c) => paint(c));
     paintRanking();
     if (cards.length > 0) setFocus(focused, !sameInstruction);
-    api.postMessage({ type: 'rendered', session: s.session });
+    // performance.now(): since this page started loading (its share of opening the panel).
+    api.postMessage({ type: 'rendered', session: s.session, pageMs: win.performance.now() });
   };
 
   const showDiff = (m: Extract<ToReview, { type: 'diff' }>): void => {
@@ -430,8 +433,12 @@ export function reviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
         focused: i === focused,
       })),
       ranking: ranked,
-      scripts: doc.querySelectorAll('script').length,
-      images: doc.querySelectorAll('img').length,
+      injected: doc.querySelectorAll(
+        ['#answers', '#prompt', '#notice']
+          .map((r) => `${r} script, ${r} img, ${r} iframe, ${r} object`)
+          .join(', '),
+      ).length,
+      pwned: win.__pwned !== undefined,
     };
     api.postMessage({ type: 'snapshot', requestId, snapshot: snap });
   };
@@ -451,7 +458,11 @@ export function reviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
       }
     } else if (m.type === 'progress') {
       progress.textContent = m.progress;
-      if (state) state.progress = m.progress;
+      position.textContent = m.position;
+      if (state) {
+        state.progress = m.progress;
+        state.position = m.position;
+      }
     } else if (m.type === 'snapshot') snapshot(m.requestId);
     else if (m.type === 'key') onKey(m.key, m.ctrlKey === true, doc.activeElement);
   });

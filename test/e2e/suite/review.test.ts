@@ -17,6 +17,7 @@ import { RunStore } from '../../../engine/src/run/store';
 import type { ReviewFile } from '../../../engine/src/core/review';
 import { fakeRun } from '../../helpers/reviewFixtures';
 import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
+import { ARTIFACTS_ENV } from './protocol';
 
 const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const REVIEWER = 'Dr Test Reviewer';
@@ -167,10 +168,11 @@ describe('MedAlign review', function () {
     assert.deepEqual(first.answers.map((a) => a.text).sort(), Object.values(ANSWERS_FIRST).sort());
     // The payload is shown as the text it is: no script or image element was made from it.
     assert.ok(first.answers.some((a) => a.text === PAYLOAD));
-    assert.equal(first.scripts, 1, 'only the page’s own script');
-    assert.equal(first.images, 0);
+    assert.equal(first.injected, 0, 'no element made from an answer');
+    assert.equal(first.pwned, false, 'no payload ran');
     const order = first.answers.map((a) => a.text);
-    if (opened.openMs !== undefined) assert.ok(opened.openMs >= 0);
+    // Not asserted (nothing is timed in tests): recorded for the bench figure in the report.
+    const openTimes = [{ openMs: opened.openMs, pageMs: opened.pageMs }];
 
     // Keyboard: A correct, rank 1; B incorrect, rank 2; C correct, rank 2 (a tie); word diff of C.
     press('c', '1', 'ArrowRight', 'x', '2', 'ArrowRight', 'c', '2', 'd');
@@ -188,6 +190,7 @@ describe('MedAlign review', function () {
       ['1', '2', '2'],
     );
     assert.deepEqual(judged.ranking, [['A'], ['B', 'C']]);
+    assert.equal(judged.injected, 0, 'the word diff is text too');
     assert.equal(judged.answers[2]?.focused, true);
     assert.equal(judged.status, 'draft');
 
@@ -202,6 +205,10 @@ describe('MedAlign review', function () {
       submitted.answers.every((a) => /^review-[abc] · 32k/.test(a.model)),
       JSON.stringify(submitted.answers),
     );
+    if (screenshotsAvailable()) {
+      const s = await requestScreenshot('review-panel-submitted', { waitFor: ['iframe.webview.ready'] });
+      assert.ok(s.bytes > 10_000, 'a real screenshot');
+    }
     const text = fs.readFileSync(reviewFile(FIRST), 'utf8');
     for (const answer of Object.values(ANSWERS_FIRST)) {
       assert.ok(!text.includes(answer), 'the review file holds no answer text');
@@ -250,7 +257,18 @@ describe('MedAlign review', function () {
     }
 
     // The same reviewer sees the same order again, with the judgements kept.
-    await vscode.commands.executeCommand('medalign.reviewAnswers', workspaceFile(FIRST.file));
+    const reopened = await vscode.commands.executeCommand<ReviewDescription>(
+      'medalign.reviewAnswers',
+      workspaceFile(FIRST.file),
+    );
+    openTimes.push({ openMs: reopened.openMs, pageMs: reopened.pageMs });
+    const artifacts = process.env[ARTIFACTS_ENV];
+    if (artifacts) {
+      fs.writeFileSync(
+        path.join(artifacts, 'review-open.json'),
+        JSON.stringify({ openMs: openTimes }) + '\n',
+      );
+    }
     const again = await shown(
       'the first instruction again',
       (s) => s.heading.startsWith(FIRST.id) && s.answers.length === 3,
