@@ -17,68 +17,69 @@ export interface OrderStats {
 }
 
 class NgramTable {
-  private cap = 0;
   private mask = 0;
-  private parent = new Int32Array(0);
-  private child = new Int32Array(0);
-  /** Node id stored in a slot (0 = empty). */
-  private slotNode = new Int32Array(0);
+  /** Slots of three: parent node, id, node (0 = empty slot); one cache line per probe. */
+  private slots = new Int32Array(0);
   private nodes = 0;
   private order = new Uint8Array(0);
   private countA = new Int32Array(0);
   private countB = new Int32Array(0);
-  private used: number[] = [];
+  /** Slot of each node, to clear only what the last call used. */
+  private slotOf = new Int32Array(0);
 
   reset(expected: number): void {
     const want = Math.max(64, 1 << Math.ceil(Math.log2(expected * 2 + 1)));
-    if (want > this.cap) {
-      this.cap = want;
+    if (want - 1 > this.mask) {
       this.mask = want - 1;
-      this.parent = new Int32Array(want);
-      this.child = new Int32Array(want);
-      this.slotNode = new Int32Array(want);
+      this.slots = new Int32Array(want * 3);
       this.order = new Uint8Array(want + 1);
       this.countA = new Int32Array(want + 1);
       this.countB = new Int32Array(want + 1);
+      this.slotOf = new Int32Array(want + 1);
     } else {
-      for (const s of this.used) this.slotNode[s] = 0;
+      for (let node = 1; node <= this.nodes; node++) this.slots[this.slotOf[node] * 3 + 2] = 0;
       this.countA.fill(0, 0, this.nodes + 1);
       this.countB.fill(0, 0, this.nodes + 1);
     }
-    this.used = [];
     this.nodes = 0;
   }
 
-  /** The node for (parent, id), created when `create`; 0 when absent. */
-  node(parent: number, id: number, n: number, create: boolean): number {
-    let s = (Math.imul(parent, 0x9e3779b1) ^ Math.imul(id + 0x7f4a7c15, 0x85ebca77)) & this.mask;
-    for (;;) {
-      const node = this.slotNode[s];
-      if (node === 0) break;
-      if (this.parent[s] === parent && this.child[s] === id) return node;
-      s = (s + 1) & this.mask;
-    }
-    if (!create) return 0;
-    const node = ++this.nodes;
-    this.slotNode[s] = node;
-    this.parent[s] = parent;
-    this.child[s] = id;
-    this.order[node] = n;
-    this.used.push(s);
-    return node;
-  }
-
+  /** Counts every n-gram (orders 1..maxOrder) of `seq` on one side. */
   add(seq: ArrayLike<number>, maxOrder: number, side: 0 | 1): void {
     const counts = side === 0 ? this.countA : this.countB;
+    const slots = this.slots;
+    const mask = this.mask;
     const len = seq.length;
     for (let i = 0; i < len; i++) {
       let node = 0;
       const end = Math.min(len, i + maxOrder);
       for (let j = i; j < end; j++) {
-        // The reference side only needs nodes the hypothesis has (a match), but its totals count all.
-        node = this.node(node, seq[j], j - i + 1, side === 0);
-        if (node === 0) break;
-        counts[node]++;
+        const id = seq[j];
+        let s = (Math.imul(node, 0x9e3779b1) ^ Math.imul(id + 0x7f4a7c15, 0x85ebca77)) & mask;
+        let found = 0;
+        for (;;) {
+          const k = s * 3;
+          const n = slots[k + 2];
+          if (n === 0) break;
+          if (slots[k] === node && slots[k + 1] === id) {
+            found = n;
+            break;
+          }
+          s = (s + 1) & mask;
+        }
+        if (found === 0) {
+          // The reference side only needs nodes the hypothesis has (its totals count all n-grams).
+          if (side === 1) break;
+          found = ++this.nodes;
+          const k = s * 3;
+          slots[k] = node;
+          slots[k + 1] = id;
+          slots[k + 2] = found;
+          this.order[found] = j - i + 1;
+          this.slotOf[found] = s;
+        }
+        counts[found]++;
+        node = found;
       }
     }
   }
@@ -104,11 +105,7 @@ export function ngramStats(hyp: ArrayLike<number>, ref: ArrayLike<number>, maxOr
   const m = table.matches(maxOrder);
   const out: OrderStats[] = [];
   for (let n = 1; n <= maxOrder; n++) {
-    out.push({
-      hyp: Math.max(0, hyp.length - n + 1),
-      ref: Math.max(0, ref.length - n + 1),
-      match: m[n - 1],
-    });
+    out.push({ hyp: Math.max(0, hyp.length - n + 1), ref: Math.max(0, ref.length - n + 1), match: m[n - 1] });
   }
   return out;
 }

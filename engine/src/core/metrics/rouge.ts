@@ -33,18 +33,26 @@ function stem(token: string): string {
   return s;
 }
 
-/** rouge_score's `tokenize.tokenize(text, stemmer)`, with or without the stemmer. */
+/**
+ * rouge_score's `tokenize.tokenize(text, stemmer)`, with or without the stemmer: after lowercasing,
+ * tokens are the maximal runs of [a-z0-9] (what replacing other runs by a space and splitting on
+ * whitespace leaves).
+ */
 export function rougeTokenize(text: string, useStemmer = true): string[] {
-  const words = text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, ' ')
-    .split(' ');
+  const lower = text.toLowerCase();
   const out: string[] = [];
-  for (const w of words) {
-    if (w === '') continue;
-    const t = useStemmer && w.length > 3 ? stem(w) : w;
-    // rouge_score's last filter keeps [a-z0-9]+ tokens: only an empty one can fail it here.
-    if (t !== '') out.push(t);
+  let start = -1;
+  for (let i = 0; i <= lower.length; i++) {
+    const c = i < lower.length ? lower.charCodeAt(i) : 0;
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      const w = lower.slice(start, i);
+      start = -1;
+      const t = useStemmer && w.length > 3 ? stem(w) : w;
+      // rouge_score's last filter keeps [a-z0-9]+ tokens: only an empty one can fail it here.
+      if (t !== '') out.push(t);
+    }
   }
   return out;
 }

@@ -12,15 +12,44 @@
 import { Vocabulary, ngramStats } from './ngrams';
 import type { OrderStats } from './ngrams';
 
-/** Python `str.split()` / `str.strip()` whitespace (str.isspace), which is wider than JS `\s`'s ASCII part. */
-const PY_SPACE =
-  '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const PY_SPLIT = new RegExp(`[${PY_SPACE}]+`, 'u');
-const PY_RSTRIP = new RegExp(`[${PY_SPACE}]+$`, 'u');
+/** Python `str.isspace()` for one UTF-16 code unit (all Python whitespace is in the BMP). */
+export function isPySpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
+  if (c < 0x85) return false;
+  return (
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
+}
 
-/** Python `s.split()`: no empty strings. */
+/** Python `s.split()`: runs of whitespace separate, no empty strings. */
 export function pySplit(s: string): string[] {
-  return s.split(PY_SPLIT).filter((t) => t !== '');
+  const out: string[] = [];
+  let start = -1;
+  for (let i = 0; i < s.length; i++) {
+    if (isPySpace(s.charCodeAt(i))) {
+      if (start >= 0) {
+        out.push(s.slice(start, i));
+        start = -1;
+      }
+    } else if (start < 0) start = i;
+  }
+  if (start >= 0) out.push(s.slice(start));
+  return out;
+}
+
+/** Python `s.rstrip()`. */
+function pyRstrip(s: string): string {
+  let end = s.length;
+  while (end > 0 && isPySpace(s.charCodeAt(end - 1))) end--;
+  return s.slice(0, end);
 }
 
 const RE_PUNCT = /([{-~[-`\x20-&(-+:-@/])/g;
@@ -30,6 +59,11 @@ const RE_DASH = /([0-9])(-)/g;
 
 /** sacrebleu's `Tokenizer13a()(line)`: the tokens, space-separated. */
 export function tokenize13a(line: string): string {
+  return tokens13a(line).join(' ');
+}
+
+/** The tokens of sacrebleu's 13a tokenizer. */
+function tokens13a(line: string): string[] {
   let s = line
     .replaceAll('<skipped>', '')
     .replaceAll('-\n', '')
@@ -43,7 +77,7 @@ export function tokenize13a(line: string): string {
   s = s.replace(RE_PERIOD_COMMA_1, '$1 $2 ');
   s = s.replace(RE_PERIOD_COMMA_2, ' $1 $2');
   s = s.replace(RE_DASH, '$1 $2 ');
-  return pySplit(s).join(' ');
+  return pySplit(s);
 }
 
 export interface BleuScore {
@@ -128,7 +162,7 @@ export function computeBleu(
 
 /** The 13a-tokenized words of a segment, as sacrebleu's BLEU preprocesses it (rstrip, then 13a). */
 export function bleuTokens(segment: string): string[] {
-  return pySplit(tokenize13a(segment.replace(PY_RSTRIP, '')));
+  return tokens13a(pyRstrip(segment));
 }
 
 /** sacrebleu `sentence_bleu(hypothesis, [reference])` (defaults). */
@@ -152,34 +186,55 @@ const PUNCTS = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
 export function chrfWords(sent: string): string[] {
   const out: string[] = [];
   for (const w of pySplit(sent)) {
-    const cps = Array.from(w);
-    if (cps.length === 1) out.push(w);
-    else if (PUNCTS.has(cps[cps.length - 1])) out.push(cps.slice(0, -1).join(''), cps[cps.length - 1]);
-    else if (PUNCTS.has(cps[0])) out.push(cps[0], cps.slice(1).join(''));
+    // One code point: a single unit, or a surrogate pair. The marks are ASCII, so units suffice.
+    const n = w.length;
+    const single = n === 1 || (n === 2 && w.charCodeAt(0) >= 0xd800 && w.charCodeAt(0) <= 0xdbff);
+    if (single) out.push(w);
+    else if (PUNCTS.has(w[n - 1])) out.push(w.slice(0, -1), w[n - 1]);
+    else if (PUNCTS.has(w[0])) out.push(w[0], w.slice(1));
     else out.push(w);
   }
   return out;
 }
 
-/** Code points of `s` without whitespace, as ids. */
-function charIds(s: string, ids: Map<number, number>): Int32Array {
-  const stripped = pySplit(s).join('');
-  const out = new Int32Array(stripped.length);
+/** Ids of BMP characters, reused between calls: `stamp` says which call set `bmpId`. */
+const bmpId = new Int32Array(0x10000);
+const bmpStamp = new Int32Array(0x10000);
+let stamp = 0;
+
+/** Code points of `s` without (Python) whitespace, as ids; `next` numbers new characters. */
+function charIds(s: string, astral: Map<number, number>, next: { id: number }): Int32Array {
+  const out = new Int32Array(s.length);
   let n = 0;
-  for (let i = 0; i < stripped.length; i++) {
-    let cp = stripped.charCodeAt(i);
-    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < stripped.length) {
-      const lo = stripped.charCodeAt(i + 1);
+  for (let i = 0; i < s.length; i++) {
+    const cu = s.charCodeAt(i);
+    if (isPySpace(cu)) continue;
+    if (cu >= 0xd800 && cu <= 0xdbff && i + 1 < s.length) {
+      const lo = s.charCodeAt(i + 1);
       if (lo >= 0xdc00 && lo <= 0xdfff) {
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        const cp = 0x10000 + ((cu - 0xd800) << 10) + (lo - 0xdc00);
         i++;
+        let id = astral.get(cp);
+        if (id === undefined) astral.set(cp, (id = ++next.id));
+        out[n++] = id;
+        continue;
       }
     }
-    let id = ids.get(cp);
-    if (id === undefined) ids.set(cp, (id = ids.size + 1));
-    out[n++] = id;
+    if (bmpStamp[cu] !== stamp) {
+      bmpStamp[cu] = stamp;
+      bmpId[cu] = ++next.id;
+    }
+    out[n++] = bmpId[cu]!;
   }
   return out.subarray(0, n);
+}
+
+/** The character ids of a pair, one numbering for both. */
+function charIdPair(hyp: string, ref: string): [Int32Array, Int32Array] {
+  stamp = (stamp + 1) | 0;
+  const astral = new Map<number, number>();
+  const next = { id: 0 };
+  return [charIds(hyp, astral, next), charIds(ref, astral, next)];
 }
 
 /** sacrebleu `CHRF._get_match_statistics`: no hypothesis count where the reference has no n-gram. */
@@ -229,10 +284,8 @@ export function chrfStatistics(
   reference: string,
   options: ChrfOptions = {},
 ): OrderStats[] {
-  const ids = new Map<number, number>();
-  const stats = ngramStats(charIds(hypothesis, ids), charIds(reference, ids), options.charOrder ?? 6).map(
-    chrfStats,
-  );
+  const [h, r] = charIdPair(hypothesis, reference);
+  const stats = ngramStats(h, r, options.charOrder ?? 6).map(chrfStats);
   const wordOrder = options.wordOrder ?? 0;
   if (wordOrder > 0) {
     const vocab = new Vocabulary();
@@ -266,8 +319,8 @@ export function corpusChrf(
 }
 /** Both chrF and chrF++ from one pass over the characters. */
 export function sentenceChrfBoth(hypothesis: string, reference: string): { chrf: number; chrfpp: number } {
-  const ids = new Map<number, number>();
-  const chars = ngramStats(charIds(hypothesis, ids), charIds(reference, ids), 6).map(chrfStats);
+  const [h, r] = charIdPair(hypothesis, reference);
+  const chars = ngramStats(h, r, 6).map(chrfStats);
   const vocab = new Vocabulary();
   const words = ngramStats(vocab.idsOf(chrfWords(hypothesis)), vocab.idsOf(chrfWords(reference)), 2).map(
     chrfStats,
