@@ -7,6 +7,7 @@ import type * as RunModule from './run';
 import type * as RunsModule from './runs';
 import type * as BatchModule from './batch';
 import type * as RecordsModule from './records';
+import type * as MetricsModule from './metrics';
 import type { CliIo, Command } from './io';
 import { version } from '../../../package.json';
 import * as readline from 'node:readline/promises';
@@ -19,6 +20,7 @@ const records = () => require('./records') as typeof RecordsModule;
 const run = () => require('./run') as typeof RunModule;
 const runs = () => require('./runs') as typeof RunsModule;
 const batch = () => require('./batch') as typeof BatchModule;
+const metrics = () => require('./metrics') as typeof MetricsModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export type { CliIo };
@@ -71,6 +73,14 @@ const COMMANDS: Record<string, Command> = {
       Write runs as an OpenAI Batch API / vLLM run-batch JSONL file (plus a manifest), and bring
       the results file back into the run store.`,
     run: (args, io) => batch().runBatch(args, io),
+  },
+  metrics: {
+    usage: `  medalign metrics --gold <file> --answer <file> [--src <file>] [--scorer id,...|all] [--json] [--trust]
+      Score one answer against its gold response: ROUGE-1/2/L F-measures (0-1, as Google's rouge_score
+      with stemming), BLEU, chrF and chrF++ (0-100, as sacrebleu's sentence-level defaults). --json prints
+      {rouge1, rouge2, rougeL, bleu, chrf, chrfpp}. --scorer also runs external scorers declared in
+      medalign.config.json (commands: a trusted folder only; --src is the instruction they receive).`,
+    run: (args, io) => metrics().runMetrics(args, io),
   },
 };
 
