@@ -65,3 +65,39 @@ export type { PackStrategy } from './core/packing/pack';
 export type { EncodingName } from './core/tokens/encodings';
 export type { ExportRow } from './core/run/export';
 export { exportRow, rowsToCsv, rowsToJsonl } from './core/run/export';
+export type {
+  AnswerHashes,
+  ReviewFile,
+  ReviewLabel,
+  ReviewedAnswer,
+  ParseReviewResult,
+  Blinded,
+  ReviewCandidate,
+  JudgedCandidate,
+  ReviewStatus,
+  ReviewProgress,
+  StaleField,
+} from './core/review';
+export {
+  REVIEW_FORMAT,
+  REVIEW_VERSION,
+  answerTextHash,
+  blindLabel,
+  blindOrder,
+  candidateOfRun,
+  judge,
+  latestAnswers,
+  parseReviewFile,
+  progressText,
+  reviewFilePath,
+  reviewProgress,
+  reviewStatus,
+  serializeReview,
+  slotId,
+  staleFields,
+  staleReason,
+} from './core/review';
+export type { ReviewConfig } from './core/workspace/config';
+export { DEFAULT_ERROR_TAGS, DEFAULT_REVIEW_FOLDER } from './core/workspace/config';
+export type { LoadedReview } from './run/reviewStore';
+export { ReviewStore, reviewFolderSegments, reviewableRuns } from './run/reviewStore';

@@ -44,7 +44,7 @@ import {
   RECORD_EXT,
   TEMPLATE_EXT,
 } from '../../engine/src/core/workspace/workspace';
-import { CONFIG_FILE_NAME } from '../../engine/src/core/workspace/config';
+import { CONFIG_FILE_NAME, defaultConfig } from '../../engine/src/core/workspace/config';
 import { dirname, fsPathOf, isInside, joinPath } from '../../engine/src/core/util/uri';
 import type { PreviewOverrides } from '../../engine/src/core/features/preview';
 import type { RunOverrides } from '../../engine/src/core/features/runSettings';
@@ -703,6 +703,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         defaults: { model: 'baseline', context: '32k', strategy: 'recent', generationReserve: 256 },
         endpoints: [],
         configProblems: [],
+        review: defaultConfig().review,
       },
       async () =>
         projectOf(await currentWorkspaceFor(joinPath(URI.file(p.root).toString(), CONFIG_FILE_NAME))),

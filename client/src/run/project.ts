@@ -86,6 +86,8 @@ export interface InstructionInfo {
   /** Line of the `## Instruction` heading, if any. */
   instructionLine?: number;
   gold: string;
+  /** The `## Instruction` section's text. */
+  instruction: string;
   contextSizes: string[];
   /** Why the file cannot run, and where (the server's answer): the lens shows it instead of ▶ Run. */
   blocker?: { message: string; range: vscode.Range };
@@ -118,6 +120,7 @@ export async function instructionInfo(
     contextFrom: fromOf(r.from.context),
     problems: r.problems,
     gold: r.gold,
+    instruction: r.instruction,
     contextSizes: r.contextSizes,
   };
   if (r.id !== undefined) info.id = r.id;

@@ -41,6 +41,25 @@ export interface ScorerConfig {
 /** Names a scorer may not take: the built-in metrics (core/metrics/metrics.ts). */
 const BUILTIN_METRIC_IDS = new Set(['rouge1', 'rouge2', 'rougeL', 'bleu', 'chrf', 'chrfpp']);
 
+/** The `review` section: where review files go, blinding, error tags, the reviewer. */
+export interface ReviewConfig {
+  folder: string;
+  blinded: boolean;
+  errorTags: string[];
+  reviewer?: string;
+}
+
+/** Error tags offered when the config names none (after the MedAlign paper's error analysis). */
+export const DEFAULT_ERROR_TAGS: readonly string[] = [
+  'wrong fact',
+  'omission',
+  'hallucinated detail',
+  'did not follow the instruction',
+  'refused',
+];
+
+export const DEFAULT_REVIEW_FOLDER = 'reviews';
+
 export interface ProjectConfig {
   recordsFolder: string;
   instructionsFolder?: string;
@@ -54,6 +73,7 @@ export interface ProjectConfig {
   endpoints: EndpointConfig[];
   /** External metrics; absent or empty when none are declared. */
   scorers?: ScorerConfig[];
+  review: ReviewConfig;
 }
 
 export interface ConfigProblem {
@@ -73,6 +93,7 @@ export function defaultConfig(): ProjectConfig {
     recordsFolder: 'records',
     defaults: { model: BASELINE_MODEL, context: '32k', strategy: 'recent', generationReserve: 256 },
     endpoints: [],
+    review: { folder: DEFAULT_REVIEW_FOLDER, blinded: true, errorTags: [...DEFAULT_ERROR_TAGS] },
   };
 }
 
@@ -189,6 +210,19 @@ export function parseConfig(text: string | undefined): LoadedConfig {
       scorers.push(out);
     }
     config.scorers = scorers;
+  }
+  const rv = r['review'];
+  if (rv && typeof rv === 'object' && !Array.isArray(rv)) {
+    const rr = rv as Record<string, unknown>;
+    if (typeof rr['folder'] === 'string' && rr['folder'].trim() !== '') config.review.folder = rr['folder'];
+    if (typeof rr['blinded'] === 'boolean') config.review.blinded = rr['blinded'];
+    if (Array.isArray(rr['errorTags'])) {
+      const tags = rr['errorTags'].filter((t): t is string => typeof t === 'string' && t.trim() !== '');
+      config.review.errorTags = [...new Set(tags.map((t) => t.trim()))];
+    }
+    if (typeof rr['reviewer'] === 'string' && rr['reviewer'].trim() !== '') {
+      config.review.reviewer = rr['reviewer'].trim();
+    }
   }
   return { config, found: true, problems };
 }
