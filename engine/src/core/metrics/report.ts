@@ -304,9 +304,7 @@ export function buildReport(input: ReportInput): Report {
       large: large.contextLabel,
       pctCorrect: diff(small.pctCorrect, large.pctCorrect),
       meanRank: diff(small.meanRank, large.meanRank),
-      metrics: Object.fromEntries(
-        metrics.map((m) => [m.id, diff(small.metrics[m.id], large.metrics[m.id])]),
-      ),
+      metrics: Object.fromEntries(metrics.map((m) => [m.id, diff(small.metrics[m.id], large.metrics[m.id])])),
     });
   }
 
