@@ -198,8 +198,8 @@ export function chrfWords(sent: string): string[] {
 }
 
 /** Ids of BMP characters, reused between calls: `stamp` says which call set `bmpId`. */
-const bmpId = new Int32Array(0x10000);
-const bmpStamp = new Int32Array(0x10000);
+let bmpId = new Int32Array(0);
+let bmpStamp = new Int32Array(0);
 let stamp = 0;
 
 /** Code points of `s` without (Python) whitespace, as ids; `next` numbers new characters. */
@@ -231,6 +231,10 @@ function charIds(s: string, astral: Map<number, number>, next: { id: number }): 
 
 /** The character ids of a pair, one numbering for both. */
 function charIdPair(hyp: string, ref: string): [Int32Array, Int32Array] {
+  if (bmpId.length === 0) {
+    bmpId = new Int32Array(0x10000);
+    bmpStamp = new Int32Array(0x10000);
+  }
   stamp = (stamp + 1) | 0;
   const astral = new Map<number, number>();
   const next = { id: 0 };
