@@ -101,3 +101,20 @@ export type { ReviewConfig } from './core/workspace/config';
 export { DEFAULT_ERROR_TAGS, DEFAULT_REVIEW_FOLDER } from './core/workspace/config';
 export type { LoadedReview } from './run/reviewStore';
 export { ReviewStore, reviewFolderSegments, reviewableRuns } from './run/reviewStore';
+// The review report (issue 11): its pure arithmetic and text/CSV forms. Gathering runs, reviews and
+// scores (run/reportData.ts) and the HTML page (host/reportHtml.ts) are not exported here: they bring
+// ajv, yaml and d3 into the extension bundle; the editor gets them from the language server or the CLI.
+export type {
+  Report,
+  ReportInput,
+  ReportInstruction,
+  ReportAnswer,
+  ReportJudgement,
+  ReportMetric,
+  GroupRow,
+  ContextDiff,
+  TauRow,
+} from './core/metrics/report';
+export { buildReport } from './core/metrics/report';
+export { formatReportCsv, formatReportText, groupName } from './core/metrics/reportFormat';
+export type { ScorerConfig } from './core/workspace/config';
