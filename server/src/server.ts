@@ -64,6 +64,7 @@ import {
   PreviewPromptRequest,
   ProjectInfoRequest,
   ServerStatsRequest,
+  ReportRequest,
 } from './protocol';
 import type {
   InstructionInfoResult,
@@ -72,7 +73,9 @@ import type {
   PreviewPromptResult,
   ProjectInfo,
   ServerStatsResult,
+  ReportResult,
 } from './protocol';
+import type { Report } from '../../engine/src/core/metrics/report';
 
 export interface ServerRuntime {
   fs: FileSystem;
@@ -86,6 +89,8 @@ export interface ServerRuntime {
    * The node entry passes the engine's RunPreparer (it hashes files with node:crypto).
    */
   createRunPreparation?: (workspaceFor: (uri: string) => Promise<Workspace>) => RunPreparation;
+  /** The review report of a project folder (`medalign/report`); the node entry gathers it from disk. */
+  report?: (root: string, o: { cache: boolean }) => Promise<Report>;
 }
 
 /** Instructions first (what a user looks for in Problems), then templates, then records; each sorted. */
@@ -723,6 +728,17 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     (p): ServerStatsResult =>
       runtime.stats?.(p.reset ?? false) ?? { eventLoopDelayMaxMs: -1, eventLoopDelayP99Ms: -1, rssMB: -1 },
   );
+
+  connection.onRequest(ReportRequest.type, async (p): Promise<ReportResult> => {
+    if (!runtime.report) return { ok: false, error: 'This server cannot build reports.' };
+    if (typeof p?.root !== 'string' || p.root === '') return { ok: false, error: 'No project folder given.' };
+    try {
+      return { ok: true, report: await runtime.report(p.root, { cache: p.cache === true }) };
+    } catch (err) {
+      connection.console.error(`report: ${String(err)}`);
+      return { ok: false, error: (err as Error).message ?? String(err) };
+    }
+  });
 
   connection.onShutdown(() => engine.dispose());
 

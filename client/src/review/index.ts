@@ -11,6 +11,7 @@ import { instructionDocument, instructionInfo } from '../run/project';
 import { ReviewPanel } from './reviewPanel';
 import type { ReviewDescription } from './reviewPanel';
 import { REVIEWER_STATE_KEY, askReviewerName, reviewerName } from './reviewer';
+import { registerReport } from './reportView';
 
 export const REVIEW_COMMAND = 'medalign.reviewAnswers';
 export const REVIEW_DESCRIBE_COMMAND = 'medalign.review.describe';
@@ -71,6 +72,7 @@ export function registerReview(
   };
   const disposables: vscode.Disposable[] = [
     panel,
+    ...registerReport(s.log),
     vscode.commands.registerCommand(REVIEW_COMMAND, open),
     vscode.commands.registerCommand(REVIEW_DESCRIBE_COMMAND, () => panel.describe()),
     vscode.commands.registerCommand(SET_REVIEWER_COMMAND, async () => {

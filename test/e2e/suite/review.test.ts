@@ -18,6 +18,7 @@ import type { ReviewFile } from '../../../engine/src/core/review';
 import { fakeRun } from '../../helpers/reviewFixtures';
 import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
 import { ARTIFACTS_ENV } from './protocol';
+import type { ReportSnapshot } from '../../../client/src/review/reportWebview';
 
 const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const REVIEWER = 'Dr Test Reviewer';
@@ -302,5 +303,40 @@ describe('MedAlign review', function () {
     assert.equal(stale[0]?.rank, '');
     assert.equal(s.status, 'stale');
     assert.equal(s.answers.filter((a) => !a.stale && (a.correct || a.incorrect)).length, 2);
+  });
+
+  it('shows the review report: a table per model and context, and charts', async () => {
+    const described = async () =>
+      vscode.commands.executeCommand<{ snapshot?: ReportSnapshot }>('medalign.report.describe');
+    await vscode.commands.executeCommand('medalign.showReport', root);
+    const snap = await waitFor('the report with its table and charts', async () => {
+      const d = await described();
+      return d.snapshot && d.snapshot.bars.length > 0 && d.snapshot.tables.length > 0
+        ? d.snapshot
+        : undefined;
+    });
+    assert.equal(snap.message, '');
+    assert.match(snap.summary, /instructions · \d+ answers · 1 reviewer · \d+ judgements/);
+    const main = snap.tables[0];
+    assert.ok(main);
+    assert.equal(main.caption, 'By model and context');
+    assert.deepEqual(main.head.slice(0, 5), [
+      'Model · context',
+      'Answers',
+      '% correct',
+      'Correct / labelled',
+      'Mean rank',
+    ]);
+    assert.ok(main.head.includes('ROUGE-L F'), main.head.join(', '));
+    const ours = main.rows.filter((r) => /^review-[abc]/.test(r[0] ?? ''));
+    assert.equal(ours.length, 3, JSON.stringify(main.rows));
+    // review-c's first answer changed since it was judged: that judgement is not counted.
+    for (const r of ours) assert.match(r[3] ?? '', /^\d+ \/ \d+$/);
+    assert.ok(snap.bars.some((b) => /^review-a/.test(b.label)));
+    assert.ok(snap.svgElements > 10);
+    if (screenshotsAvailable()) {
+      const s = await requestScreenshot('report-view', { waitFor: ['iframe.webview.ready'] });
+      assert.ok(s.bytes > 10_000, 'a real screenshot');
+    }
   });
 });
