@@ -14,7 +14,7 @@ import { checkDirs, checkFile, ensureDirs, openNoFollow } from './safeFs';
 
 export const SCORES_DIR = 'scores';
 const FORMAT = 'medalign-scores';
-const VERSION = 1;
+const VERSION = 2;
 /** A cache file beyond this is not read (10,000 answers take ~0.6 MB). */
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
 
