@@ -65,4 +65,57 @@ export type { PackStrategy } from './core/packing/pack';
 export type { EncodingName } from './core/tokens/encodings';
 export type { ExportRow } from './core/run/export';
 export { exportRow, rowsToCsv, rowsToJsonl } from './core/run/export';
+export type {
+  AnswerHashes,
+  ReviewFile,
+  ReviewLabel,
+  ReviewedAnswer,
+  ParseReviewResult,
+  Blinded,
+  ReviewCandidate,
+  JudgedCandidate,
+  ReviewStatus,
+  ReviewProgress,
+  StaleField,
+} from './core/review';
+export {
+  REVIEW_FORMAT,
+  REVIEW_VERSION,
+  answerTextHash,
+  blindLabel,
+  blindOrder,
+  candidateOfRun,
+  judge,
+  latestAnswers,
+  parseReviewFile,
+  progressText,
+  reviewFilePath,
+  reviewProgress,
+  reviewStatus,
+  serializeReview,
+  slotId,
+  staleFields,
+  staleReason,
+} from './core/review';
+export type { ReviewConfig } from './core/workspace/config';
+export { DEFAULT_ERROR_TAGS, DEFAULT_REVIEW_FOLDER } from './core/workspace/config';
+export type { LoadedReview } from './run/reviewStore';
+export { ReviewStore, reviewFolderSegments, reviewableRuns } from './run/reviewStore';
+// The review report (issue 11): its pure arithmetic and text/CSV forms. Gathering runs, reviews and
+// scores (run/reportData.ts) and the HTML page (host/reportHtml.ts) are not exported here: they bring
+// ajv, yaml and d3 into the extension bundle; the editor gets them from the language server or the CLI.
+export type {
+  Report,
+  ReportInput,
+  ReportInstruction,
+  ReportAnswer,
+  ReportJudgement,
+  ReportMetric,
+  GroupRow,
+  ContextDiff,
+  TauRow,
+} from './core/metrics/report';
+export { buildReport } from './core/metrics/report';
+export { formatReportCsv, formatReportText, groupName } from './core/metrics/reportFormat';
+export type { ScorerConfig } from './core/workspace/config';
 export { TIMELINE_STYLE, inlineScript, jsonForScript, staticTimelinePage } from './host/timelinePage';

@@ -10,6 +10,7 @@ import type {
   ProjectSummary,
 } from '../../engine/src/core/features/runInfo';
 import type { ContextFit } from '../../engine/src/core/features/contextFit';
+import type { Report } from '../../engine/src/core/metrics/report';
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
 import type { TimelineModel } from '../../engine/src/core/timeline/model';
@@ -212,4 +213,23 @@ export interface TimelineParams {
 export namespace TimelineRequest {
   export const method = 'medalign/timeline';
   export const type = new RequestType<TimelineParams, TimelineModel, void>(method);
+}
+
+/**
+ * The review report of a project folder (issue 11): its instructions, their latest answers, every
+ * reviewer's review files and the built-in metrics (scores cached under `.medalign/scores` when
+ * `cache` is true: the editor asks for it only in a trusted workspace). External scorers are
+ * commands and are not run here (`medalign report` runs them).
+ */
+export interface ReportParams {
+  /** The project folder (absolute path). */
+  root: string;
+  cache: boolean;
+}
+
+export type ReportResult = { ok: true; report: Report } | { ok: false; error: string };
+
+export namespace ReportRequest {
+  export const method = 'medalign/report';
+  export const type = new RequestType<ReportParams, ReportResult, void>(method);
 }

@@ -44,7 +44,7 @@ import {
   RECORD_EXT,
   TEMPLATE_EXT,
 } from '../../engine/src/core/workspace/workspace';
-import { CONFIG_FILE_NAME } from '../../engine/src/core/workspace/config';
+import { CONFIG_FILE_NAME, defaultConfig } from '../../engine/src/core/workspace/config';
 import { dirname, fsPathOf, isInside, joinPath } from '../../engine/src/core/util/uri';
 import type { PreviewOverrides } from '../../engine/src/core/features/preview';
 import type { RunOverrides } from '../../engine/src/core/features/runSettings';
@@ -66,6 +66,7 @@ import {
   ProjectInfoRequest,
   ServerStatsRequest,
   TimelineRequest,
+  ReportRequest,
 } from './protocol';
 import type {
   InstructionInfoResult,
@@ -75,7 +76,9 @@ import type {
   ProjectInfo,
   ServerStatsResult,
   TimelineModel,
+  ReportResult,
 } from './protocol';
+import type { Report } from '../../engine/src/core/metrics/report';
 
 export interface ServerRuntime {
   fs: FileSystem;
@@ -89,6 +92,8 @@ export interface ServerRuntime {
    * The node entry passes the engine's RunPreparer (it hashes files with node:crypto).
    */
   createRunPreparation?: (workspaceFor: (uri: string) => Promise<Workspace>) => RunPreparation;
+  /** The review report of a project folder (`medalign/report`); the node entry gathers it from disk. */
+  report?: (root: string, o: { cache: boolean }) => Promise<Report>;
 }
 
 /** Instructions first (what a user looks for in Problems), then templates, then records; each sorted. */
@@ -728,6 +733,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         defaults: { model: 'baseline', context: '32k', strategy: 'recent', generationReserve: 256 },
         endpoints: [],
         configProblems: [],
+        review: defaultConfig().review,
       },
       async () =>
         projectOf(await currentWorkspaceFor(joinPath(URI.file(p.root).toString(), CONFIG_FILE_NAME))),
@@ -747,6 +753,17 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     (p): ServerStatsResult =>
       runtime.stats?.(p.reset ?? false) ?? { eventLoopDelayMaxMs: -1, eventLoopDelayP99Ms: -1, rssMB: -1 },
   );
+
+  connection.onRequest(ReportRequest.type, async (p): Promise<ReportResult> => {
+    if (!runtime.report) return { ok: false, error: 'This server cannot build reports.' };
+    if (typeof p?.root !== 'string' || p.root === '') return { ok: false, error: 'No project folder given.' };
+    try {
+      return { ok: true, report: await runtime.report(p.root, { cache: p.cache === true }) };
+    } catch (err) {
+      connection.console.error(`report: ${String(err)}`);
+      return { ok: false, error: (err as Error).message ?? String(err) };
+    }
+  });
 
   connection.onShutdown(() => engine.dispose());
 

@@ -4,6 +4,7 @@ import { runRunBench } from './runBench';
 import { runHostileBench } from './hostileBench';
 import { runCliBench } from './cliBench';
 import { runTimelineBench } from './timelineBench';
+import { runMetricsBench } from './metricsBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   await runRunBench();
   runHostileBench();
   await runCliBench();
+  await runMetricsBench();
 }
 
 main().catch((err: unknown) => {

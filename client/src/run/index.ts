@@ -30,6 +30,8 @@ import { chooseInQuickInput, quickInputState } from './quickInput';
 import type { QuickInputState } from './quickInput';
 import type { GoldComparison } from './goldDiff';
 import { performFix } from './fixes';
+import { registerReview } from '../review';
+import type { ReviewApi } from '../review';
 
 /** Only present when the extension runs its own tests (`ExtensionMode.Test`). */
 export interface RunTestHooks {
@@ -64,6 +66,8 @@ export interface RunApi {
   /** The window's model/context choice per instruction (the Record Timeline follows it). */
   selection: RunSelection;
   test?: RunTestHooks;
+  /** The review panel (issue 11): test hooks only in the extension's test mode. */
+  review: ReviewApi;
 }
 
 export function registerRun(context: vscode.ExtensionContext, client: MedAlignLanguageClient): RunApi {
@@ -106,6 +110,7 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
   const view = registerRunsView(s, testMode);
   const gold = registerGoldDiff(s);
   const statusBar = new RunStatusBar(s, running);
+  const review = registerReview(context, s);
   context.subscriptions.push(
     log,
     keys,
@@ -123,15 +128,17 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
     ...gold.disposables,
     ...view.disposables,
     ...registerRunLens(s),
+    ...review.disposables,
     {
       dispose: () => {
         for (const c of inFlight) c.abort();
       },
     },
   );
-  if (!testMode) return { selection };
+  if (!testMode) return { selection, review: review.api };
   return {
     selection,
+    review: review.api,
     test: {
       panelSnapshot: (timeoutMs) => panel.snapshot(timeoutMs),
       panelState: () => panel.lastState(),

@@ -24,6 +24,7 @@ import {
   PlanRunRequest,
   PrepareRunRequest,
   ProjectInfoRequest,
+  ReportRequest,
 } from '../../../server/src/protocol';
 import type {
   ContextFitResult,
@@ -31,6 +32,8 @@ import type {
   InstructionInfoResult,
   ProjectInfo,
   RunOverridesParam,
+  ReportParams,
+  ReportResult,
 } from '../../../server/src/protocol';
 import type { MedAlignLanguageClient } from '../languageClient';
 
@@ -49,6 +52,11 @@ async function request<P, R>(type: { method: string }, params: P): Promise<R> {
   const c = server.languageClient;
   if (!c) throw new Error('The MedAlign language server is not running.');
   return c.sendRequest<R>(type.method, params);
+}
+
+/** The review report of a project folder, built by the language server (`medalign/report`). */
+export function reviewReport(root: string, cache: boolean): Promise<ReportResult> {
+  return request<ReportParams, ReportResult>(ReportRequest.type, { root, cache });
 }
 
 /** Where an endpoint's requests go (`undefined` when its baseUrl is unusable). */
@@ -86,6 +94,8 @@ export interface InstructionInfo {
   /** Line of the `## Instruction` heading, if any. */
   instructionLine?: number;
   gold: string;
+  /** The `## Instruction` section's text. */
+  instruction: string;
   contextSizes: string[];
   /** Why the file cannot run, and where (the server's answer): the lens shows it instead of ▶ Run. */
   blocker?: { message: string; range: vscode.Range };
@@ -118,6 +128,7 @@ export async function instructionInfo(
     contextFrom: fromOf(r.from.context),
     problems: r.problems,
     gold: r.gold,
+    instruction: r.instruction,
     contextSizes: r.contextSizes,
   };
   if (r.id !== undefined) info.id = r.id;

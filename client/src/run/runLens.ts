@@ -6,11 +6,12 @@
  * `Preview prompt` on the same line.)
  */
 import * as vscode from 'vscode';
-import { CONFIG_FILE_NAME } from '../../../engine/src';
+import { CONFIG_FILE_NAME, isAnswered } from '../../../engine/src';
 import { instructionInfo } from './project';
 import { PICK_CONTEXT_COMMAND, PICK_MODEL_COMMAND } from './pickers';
 import { LAST_RUN_COMMAND, RUN_COMMAND } from './runCommands';
 import { COMPARE_COMMAND } from './goldDiff';
+import { REVIEW_COMMAND } from '../review';
 import type { RunServices } from './services';
 
 const FROM = {
@@ -98,6 +99,20 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
           title: 'Compare with gold',
           tooltip: `Word diff of the gold response and the latest complete run (${runs.answered.endpointId} · ${runs.answered.contextLabel})${shared}`,
           command: COMPARE_COMMAND,
+          arguments: [uri],
+        }),
+      );
+    }
+    // Review once two or more endpoint/context pairs have a complete answer to compare.
+    const pairs = new Set(
+      runs.runs.filter(isAnswered).map((r) => `${r.endpointId}\u0000${r.model}\u0000${r.context}`),
+    );
+    if (pairs.size >= 2) {
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: 'Review',
+          tooltip: `Judge and rank the latest answers of ${pairs.size} models/contexts (blinded), in the review panel${shared}`,
+          command: REVIEW_COMMAND,
           arguments: [uri],
         }),
       );

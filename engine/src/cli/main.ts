@@ -8,6 +8,8 @@ import type * as RunsModule from './runs';
 import type * as BatchModule from './batch';
 import type * as RecordsModule from './records';
 import type * as TimelineModule from './timeline';
+import type * as MetricsModule from './metrics';
+import type * as ReportModule from './report';
 import type { CliIo, Command } from './io';
 import { version } from '../../../package.json';
 import * as readline from 'node:readline/promises';
@@ -21,6 +23,8 @@ const timeline = () => require('./timeline') as typeof TimelineModule;
 const run = () => require('./run') as typeof RunModule;
 const runs = () => require('./runs') as typeof RunsModule;
 const batch = () => require('./batch') as typeof BatchModule;
+const metrics = () => require('./metrics') as typeof MetricsModule;
+const report = () => require('./report') as typeof ReportModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export type { CliIo };
@@ -83,6 +87,30 @@ const COMMANDS: Record<string, Command> = {
       Write runs as an OpenAI Batch API / vLLM run-batch JSONL file (plus a manifest), and bring
       the results file back into the run store.`,
     run: (args, io) => batch().runBatch(args, io),
+  },
+  metrics: {
+    usage: `  medalign metrics --gold <file> --answer <file> [--src <file>] [--scorer id,...|all] [--json] [--trust]
+      Score one answer against its gold response: ROUGE-1/2/L F-measures (0-1, as Google's rouge_score
+      with stemming), BLEU, chrF and chrF++ (0-100, as sacrebleu's sentence-level defaults). --json prints
+      {rouge1, rouge2, rougeL, bleu, chrf, chrfpp}. --scorer also runs external scorers declared in
+      medalign.config.json (commands: a trusted folder only; --src is the instruction they receive).`,
+    run: (args, io) => metrics().runMetrics(args, io),
+  },
+  report: {
+    usage: `  medalign report [folder] [--json | --csv | --html out.html] [--out file] [--scorer id,...|all] [--trust]
+               [--no-cache] [--resamples N] [--seed N]
+      The review report of the instructions under the folder (default: the current one): per model and
+      context, percent correct (with counts), mean rank and the mean of each metric; the same by category
+      and by record-length quartile; largest vs smallest context per model; Kendall's tau-b of each metric
+      with the clinicians' ranks and between reviewers (per instruction, averaged over instructions, with
+      a bootstrap 95% interval). --html writes a page with charts. Scores are cached in .medalign/scores.`,
+    run: (args, io) => report().runReport(args, io),
+  },
+  review: {
+    usage: `  medalign review export [folder] [--out reviews.csv]
+      Every reviewer's labels, tags, comments and ranks as one CSV (one row per reviewed answer, with
+      whether the judgement is stale).`,
+    run: (args, io) => report().runReview(args, io),
   },
 };
 

@@ -10,6 +10,7 @@ import { nodeFileSystem } from '../../../engine/src/host/nodeFileSystem';
 import { WorkerRecordEngine } from './workerRecordEngine';
 import { LocalRecordEngine } from '../../../engine/src/core/workspace/recordEngine';
 import { RunPreparer } from '../../../engine/src/host/prepare';
+import { gatherReviewData, reportOf } from '../../../engine/src/run/reportData';
 import { version as SERVER_VERSION } from '../../../package.json';
 
 const args = process.argv.slice(2);
@@ -40,6 +41,7 @@ startServer(connection, {
       ? new LocalRecordEngine()
       : (worker = new WorkerRecordEngine(undefined, log)),
   createRunPreparation: (workspaceFor) => new RunPreparer(nodeFileSystem, { workspaceFor }),
+  report: async (root, o) => reportOf(await gatherReviewData(root, root), { cache: o.cache }),
   stats: (reset) => {
     const result = {
       eventLoopDelayMaxMs: loopDelay.max / 1e6,

@@ -32,6 +32,8 @@ export interface ProjectSummary {
   defaults: ProjectConfig['defaults'];
   endpoints: EndpointSummary[];
   configProblems: string[];
+  /** The config's `review` section (folder, blinding, error tags, reviewer). */
+  review: ProjectConfig['review'];
 }
 
 export interface InstructionRunInfo {
@@ -44,6 +46,8 @@ export interface InstructionRunInfo {
   /** Offset of the `## Instruction` heading. */
   instructionOffset?: number;
   gold: string;
+  /** The `## Instruction` section's text (what a reviewer reads above the answers). */
+  instruction: string;
   contextSizes: string[];
   strategies: string[];
   /**
@@ -100,6 +104,7 @@ export function summarizeProject(workspace: Workspace): ProjectSummary {
     defaults: workspace.config.defaults,
     endpoints: workspace.config.endpoints.map(summarizeEndpoint),
     configProblems: workspace.loaded.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)),
+    review: workspace.config.review,
   };
 }
 
@@ -122,6 +127,7 @@ export async function instructionRunInfo(
     from: s.from,
     problems: s.problems.map((p) => p.message),
     gold: gold ? sectionText(file, gold).trim() : '',
+    instruction: section ? sectionText(file, section).trim() : '',
     contextSizes: [...contextSizes],
     strategies: [...strategies],
   };

@@ -28,6 +28,38 @@ export interface EndpointConfig {
   headers?: Record<string, string>;
 }
 
+/** An external metric (`scorers` in the config): a local command that scores {src, mt, ref} lines. */
+export interface ScorerConfig {
+  id: string;
+  command: string[];
+  timeoutSeconds: number;
+  batchSize: number;
+  higherIsBetter: boolean;
+  description?: string;
+}
+
+/** Names a scorer may not take: the built-in metrics (core/metrics/metrics.ts). */
+const BUILTIN_METRIC_IDS = new Set(['rouge1', 'rouge2', 'rougeL', 'bleu', 'chrf', 'chrfpp']);
+
+/** The `review` section: where review files go, blinding, error tags, the reviewer. */
+export interface ReviewConfig {
+  folder: string;
+  blinded: boolean;
+  errorTags: string[];
+  reviewer?: string;
+}
+
+/** Error tags offered when the config names none (after the MedAlign paper's error analysis). */
+export const DEFAULT_ERROR_TAGS: readonly string[] = [
+  'wrong fact',
+  'omission',
+  'hallucinated detail',
+  'did not follow the instruction',
+  'refused',
+];
+
+export const DEFAULT_REVIEW_FOLDER = 'reviews';
+
 export interface ProjectConfig {
   recordsFolder: string;
   instructionsFolder?: string;
@@ -39,6 +71,9 @@ export interface ProjectConfig {
     generationReserve: number;
   };
   endpoints: EndpointConfig[];
+  /** External metrics; absent or empty when none are declared. */
+  scorers?: ScorerConfig[];
+  review: ReviewConfig;
 }
 
 export interface ConfigProblem {
@@ -58,6 +93,7 @@ export function defaultConfig(): ProjectConfig {
     recordsFolder: 'records',
     defaults: { model: BASELINE_MODEL, context: '32k', strategy: 'recent', generationReserve: 256 },
     endpoints: [],
+    review: { folder: DEFAULT_REVIEW_FOLDER, blinded: true, errorTags: [...DEFAULT_ERROR_TAGS] },
   };
 }
 
@@ -140,6 +176,52 @@ export function parseConfig(text: string | undefined): LoadedConfig {
         );
       }
       config.endpoints.push(out);
+    }
+  }
+  if (Array.isArray(r['scorers'])) {
+    const scorers: ScorerConfig[] = [];
+    for (const [i, e] of r['scorers'].entries()) {
+      if (!e || typeof e !== 'object') continue;
+      const sc = e as Record<string, unknown>;
+      const command = sc['command'];
+      if (typeof sc['id'] !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(sc['id'])) continue;
+      if (!Array.isArray(command) || command.length === 0) continue;
+      if (!command.every((c): c is string => typeof c === 'string' && c !== '')) continue;
+      if (BUILTIN_METRIC_IDS.has(sc['id']) || scorers.some((x) => x.id === sc['id'])) {
+        problems.push({
+          message: `${CONFIG_FILE_NAME} /scorers/${i}/id: "${sc['id']}" is already a metric's name; this scorer is not used.`,
+          path: `/scorers/${i}/id`,
+        });
+        continue;
+      }
+      const timeout = sc['timeoutSeconds'];
+      const batch = sc['batchSize'];
+      const out: ScorerConfig = {
+        id: sc['id'],
+        command,
+        timeoutSeconds: typeof timeout === 'number' && timeout >= 1 && timeout <= 86400 ? timeout : 600,
+        batchSize:
+          typeof batch === 'number' && Number.isInteger(batch) && batch >= 1 && batch <= 100000
+            ? batch
+            : 1000,
+        higherIsBetter: sc['higherIsBetter'] !== false,
+      };
+      if (typeof sc['description'] === 'string') out.description = sc['description'];
+      scorers.push(out);
+    }
+    config.scorers = scorers;
+  }
+  const rv = r['review'];
+  if (rv && typeof rv === 'object' && !Array.isArray(rv)) {
+    const rr = rv as Record<string, unknown>;
+    if (typeof rr['folder'] === 'string' && rr['folder'].trim() !== '') config.review.folder = rr['folder'];
+    if (typeof rr['blinded'] === 'boolean') config.review.blinded = rr['blinded'];
+    if (Array.isArray(rr['errorTags'])) {
+      const tags = rr['errorTags'].filter((t): t is string => typeof t === 'string' && t.trim() !== '');
+      config.review.errorTags = [...new Set(tags.map((t) => t.trim()))];
+    }
+    if (typeof rr['reviewer'] === 'string' && rr['reviewer'].trim() !== '') {
+      config.review.reviewer = rr['reviewer'].trim();
     }
   }
   return { config, found: true, problems };
