@@ -7,6 +7,7 @@ import type * as RunModule from './run';
 import type * as RunsModule from './runs';
 import type * as BatchModule from './batch';
 import type * as RecordsModule from './records';
+import type * as ImportModule from './import';
 import type { CliIo, Command } from './io';
 import { version } from '../../../package.json';
 import * as readline from 'node:readline/promises';
@@ -19,6 +20,7 @@ const records = () => require('./records') as typeof RecordsModule;
 const run = () => require('./run') as typeof RunModule;
 const runs = () => require('./runs') as typeof RunsModule;
 const batch = () => require('./batch') as typeof BatchModule;
+const dataset = () => require('./import') as typeof ImportModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export type { CliIo };
@@ -71,6 +73,27 @@ const COMMANDS: Record<string, Command> = {
       Write runs as an OpenAI Batch API / vLLM run-batch JSONL file (plus a manifest), and bring
       the results file back into the run store.`,
     run: (args, io) => batch().runBatch(args, io),
+  },
+  import: {
+    usage: `  medalign import <file-or-folder> [--into <folder>] [--records <ehr-folder>] [--dry-run]
+                  [--overwrite] [--link-records|--copy-records]
+      Bring in MedAlign instructions: the public instructions-sample.csv, a release file or the
+      release folder (clinician-reviewed-model-responses.tsv + clinician-instruction-responses.tsv),
+      one .medalign per instruction in the project's instructions folder (or --into). Records
+      (<person_id>.xml, from --records or the release folder's EHR folder) are copied, or linked,
+      into the records folder. A second import changes nothing; a file edited since it was imported
+      is never overwritten without --overwrite. Malformed rows are reported with their line and
+      skipped. Exit code 1 when a row was skipped or a file was in conflict.`,
+    run: (args, io) => dataset().runImport(args, io),
+  },
+  export: {
+    usage: `  medalign export medalign <folder> --out <dir>
+  medalign export helm <folder> --out <dir>
+      Write instructions back as the MedAlign release's files (instructions.csv,
+      clinician-reviewed-model-responses.tsv, clinician-instruction-responses.tsv), or as what HELM's
+      MedAlign scenario reads (those two TSVs, clinician-instruction-responses.csv and
+      medalign_ehr_xml/<person_id>.xml).`,
+    run: (args, io) => dataset().runExport(args, io),
   },
 };
 
