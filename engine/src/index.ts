@@ -65,3 +65,5 @@ export type { PackStrategy } from './core/packing/pack';
 export type { EncodingName } from './core/tokens/encodings';
 export type { ExportRow } from './core/run/export';
 export { exportRow, rowsToCsv, rowsToJsonl } from './core/run/export';
+export type { ImportOptions, ImportSummary, FileAction } from './host/dataset';
+export { DatasetError, formatImportSummary, importDataset, importTargets } from './host/dataset';

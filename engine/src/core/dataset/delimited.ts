@@ -106,6 +106,18 @@ export class DelimitedReader {
     const text = this.pending;
     const n = text.length;
     let pos = 0;
+    if (this.skipping) {
+      // The rest of a malformed record's first line, arriving in later chunks.
+      const nl = text.indexOf('\n');
+      if (nl < 0) {
+        this.pending = '';
+        if (final) this.skipping = false;
+        return;
+      }
+      this.skipping = false;
+      this.line++;
+      pos = nl + 1;
+    }
     while (pos < n) {
       const r = parseCsvRecord(text, pos, final);
       if (r.kind === 'incomplete') {
@@ -114,14 +126,14 @@ export class DelimitedReader {
             line: this.line,
             message: `a record longer than ${MAX_RECORD_CHARS} characters (an unbalanced quote?)`,
           });
-          pos = this.skipLine(text, pos);
+          pos = this.skipLine(text, pos, final);
           continue;
         }
         break;
       }
       if (r.kind === 'error') {
         this.sink.problem({ line: this.line, message: r.message });
-        pos = this.skipLine(text, pos);
+        pos = this.skipLine(text, pos, final);
         continue;
       }
       const lines = r.lineBreaks;
@@ -134,11 +146,20 @@ export class DelimitedReader {
     this.pending = text.slice(pos);
   }
 
-  /** Skips the rest of the line starting at `pos`; returns the next line's start. */
-  private skipLine(text: string, pos: number): number {
+  private skipping = false;
+
+  /**
+   * Skips the rest of the line starting at `pos`; returns the next line's start. When that line's
+   * end has not arrived yet, the next chunks are skipped up to it.
+   */
+  private skipLine(text: string, pos: number, final: boolean): number {
     const nl = text.indexOf('\n', pos);
+    if (nl < 0) {
+      if (!final) this.skipping = true;
+      return text.length;
+    }
     this.line++;
-    return nl < 0 ? text.length : nl + 1;
+    return nl + 1;
   }
 }
 
