@@ -3,6 +3,7 @@ import { runLanguageBench } from './languageBench';
 import { runRunBench } from './runBench';
 import { runHostileBench } from './hostileBench';
 import { runCliBench } from './cliBench';
+import { runImportBench } from './importBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   await runRunBench();
   runHostileBench();
   await runCliBench();
+  await runImportBench();
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,9 @@
  * curator edited, unless asked), copies or links records, and writes exports. Used by the CLI and
  * the editor (through the engine's public module). docs/datasets.md.
  */
+import * as fs from 'node:fs';
 import { constants, createReadStream, promises as fsp } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { DelimitedReader } from '../core/dataset/delimited';
 import { exportHelm, exportRelease } from '../core/dataset/exporter';
@@ -67,6 +69,46 @@ export interface ImportSummary {
 }
 
 const CHUNK = 1 << 16;
+/**
+ * Small files are read and written with synchronous calls in batches, yielding between batches (for
+ * progress and Cancel): on a busy machine an awaited call per file costs a thread-pool round trip,
+ * and 10,000 files took seconds more than the 5 s budget (`npm run bench`, "Import").
+ */
+const BATCH = 250;
+
+async function eachBatched<T>(
+  items: readonly T[],
+  fn: (item: T, index: number) => void,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  for (let i = 0; i < items.length; i++) {
+    if (i % BATCH === 0 && i > 0) {
+      await new Promise<void>((r) => setImmediate(r));
+      if (signal?.aborted) return false;
+    }
+    fn(items[i], i);
+  }
+  return true;
+}
+
+/**
+ * Writes `text` to `file` atomically without following a link: a temporary file created
+ * exclusively (`wx`: never through an existing name), then renamed over `file` (a link there is
+ * replaced, not followed).
+ */
+function writeFileAtomicSync(file: string, text: string): void {
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
+  try {
+    fs.writeFileSync(tmp, text, { flag: 'wx' });
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
 
 async function statOrUndefined(p: string) {
   return fsp.stat(p).catch(() => undefined);
@@ -215,17 +257,24 @@ async function writeInstructions(
   const into = path.resolve(o.into);
   const ids = await existingIds(into);
   if (!o.dryRun) await fsp.mkdir(into, { recursive: true });
-  for (let n = 0; n < insts.length; n++) {
-    if (o.signal?.aborted) {
-      s.cancelled = true;
-      return;
-    }
-    if (n % 200 === 0)
-      o.onProgress?.(`Writing instructions (${n} of ${insts.length})`, 0.5 + (0.45 * n) / insts.length);
-    const inst = insts[n];
+  const finished = await eachBatched(
+    insts,
+    (inst, n) => {
+      if (n % BATCH === 0)
+        o.onProgress?.(`Writing instructions (${n} of ${insts.length})`, 0.5 + (0.45 * n) / insts.length);
+      writeOne(inst);
+    },
+    o.signal,
+  );
+  if (!finished) s.cancelled = true;
+  s.conflicts.sort();
+  s.written.sort();
+  o.onProgress?.('Instructions written', 0.95);
+
+  function writeOne(inst: DatasetInstruction): void {
     const text = renderInstruction(inst);
     const target = ids.get(inst.id) ?? path.join(into, `${inst.id}${INSTRUCTION_EXT}`);
-    const lst = await fsp.lstat(target).catch(() => undefined);
+    const lst = fs.lstatSync(target, { throwIfNoEntry: false });
     let action: FileAction;
     if (!lst) action = 'created';
     else if (lst.isSymbolicLink() || !lst.isFile()) {
@@ -236,24 +285,27 @@ async function writeInstructions(
         severity: 'error',
         message: `${target} is not a regular file (a link?): instruction ${inst.id} not written`,
       });
-      continue;
+      return;
     } else {
-      const existing = await fsp.readFile(target, 'utf8');
+      const existing = fs.readFileSync(target, 'utf8');
       if (existing.replace(/\r\n/g, '\n') === text) action = 'unchanged';
       else if (isUnedited(existing)) action = 'updated';
       else if (o.overwrite) action = 'overwritten';
       else {
         s.actions.conflict++;
         s.conflicts.push(target);
-        continue;
+        return;
       }
     }
     s.actions[action]++;
-    if (action === 'unchanged') continue;
-    if (!o.dryRun) await writeFileAtomic(target, text);
+    if (action === 'unchanged') return;
+    if (!o.dryRun) {
+      // A new file is created exclusively (never through a link); a replaced one atomically.
+      if (action === 'created') fs.writeFileSync(target, text, { flag: 'wx' });
+      else writeFileAtomicSync(target, text);
+    }
     s.written.push(target);
   }
-  o.onProgress?.('Instructions written', 0.95);
 }
 
 async function sameFile(a: string, b: string): Promise<boolean> {

@@ -3,7 +3,6 @@
  * `medalign import` writes and what `medalign export` reads back (docs/format.md, "Imported
  * instructions").
  */
-import { stringify } from 'yaml';
 import { parseInstruction } from '../format/parse';
 import type { InstructionFile } from '../format/parse';
 import {
@@ -55,13 +54,22 @@ export interface DatasetInstruction {
 
 const PLAIN_NUMBER = /^(0|[1-9][0-9]{0,14})$/;
 
-function scalar(v: string | number): string {
-  if (typeof v === 'string' && PLAIN_NUMBER.test(v)) return v;
-  return stringify(v, { lineWidth: 0 }).trimEnd();
+/** Text YAML reads back as the same string when written plain (in a flow list too). */
+const PLAIN_TEXT = /^[A-Za-z_][A-Za-z0-9_ ./()&+-]*$/;
+const YAML_WORDS = /^(true|false|null|yes|no|on|off|y|n)$/i;
+
+/**
+ * A YAML scalar for a front-matter value: a plain number for a short id, plain text when nothing in
+ * it means something to YAML, else a JSON string (JSON strings are YAML double-quoted scalars).
+ */
+function scalar(v: string): string {
+  if (PLAIN_NUMBER.test(v)) return v;
+  if (PLAIN_TEXT.test(v) && !v.endsWith(' ') && !YAML_WORDS.test(v)) return v;
+  return JSON.stringify(v);
 }
 
 function flowList(items: readonly string[]): string {
-  return `[${items.map((s) => stringify(s, { lineWidth: 0, collectionStyle: 'flow' }).trimEnd()).join(', ')}]`;
+  return `[${items.map((s) => (PLAIN_NUMBER.test(s) ? JSON.stringify(s) : scalar(s))).join(', ')}]`;
 }
 
 /** A line of a field that would read as a heading (or an escaped one) gets one more backslash. */
@@ -97,7 +105,7 @@ export function renderInstruction(inst: DatasetInstruction): string {
   if (r) {
     fm.push('release:');
     fm.push(`  file: ${scalar(r.file)}`);
-    fm.push(`  row: ${r.row}`);
+    fm.push(`  row: ${String(r.row)}`);
     fm.push(`  columns: ${flowList(r.columns)}`);
     if (r.is_selected_ehr !== undefined) fm.push(`  is_selected_ehr: ${scalar(r.is_selected_ehr)}`);
     if (r.filename !== undefined) fm.push(`  filename: ${scalar(r.filename)}`);
