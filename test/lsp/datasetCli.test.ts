@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { repoRoot } from '../helpers/fixtures';
+import { publicSampleXml, repoRoot } from '../helpers/fixtures';
 import { TempDirs, runCliProcess } from '../helpers/cliProcess';
 import { RECORD_XML, generateRelease, writeReleaseFolder } from '../helpers/releaseFiles';
 
@@ -256,5 +256,47 @@ test('10,000 rows: imported and exported back identical', async () => {
   assert.equal(
     fs.readFileSync(path.join(dir, 'out', 'clinician-instruction-responses.tsv'), 'utf8'),
     g.responses,
+  );
+});
+
+test('export --with-runs adds the latest complete run per model and context as rows of the reviewed file', async () => {
+  const dir = project();
+  const g = writeReleaseFolder(path.join(dir, 'rel'), {
+    instructions: 2,
+    models: 1,
+    annotators: 1,
+    patients: 1,
+  });
+  assert.equal((await runCliProcess(dir, ['import', 'rel'])).status, 0);
+  // A record the baseline can read (the sample patient's), under the imported patient's id.
+  fs.writeFileSync(path.join(dir, 'records', `${g.patients[0]}.xml`), publicSampleXml);
+  const file = path.join('instructions', `${g.ids[0]}.medalign`);
+  for (let k = 0; k < 2; k++) {
+    const run = await runCliProcess(dir, ['run', file, '--model', 'baseline', '--context', '8k', '--quiet']);
+    assert.equal(run.status, 0, run.stderr);
+  }
+  const e = await runCliProcess(dir, ['export', 'medalign', 'instructions', '--out', 'out', '--with-runs']);
+  assert.equal(e.status, 0, e.stderr);
+  const lines = fs
+    .readFileSync(path.join(dir, 'out', 'clinician-reviewed-model-responses.tsv'), 'utf8')
+    .trimEnd()
+    .split('\n');
+  const header = lines[0].split('\t');
+  assert.deepEqual(header.slice(-1), ['context_length']);
+  const runRows = lines
+    .slice(1)
+    .map((l) => l.split('\t'))
+    .filter((r) => r[header.indexOf('model_name')] === 'baseline');
+  assert.equal(runRows.length, 1, 'one row per model and context: the latest run');
+  const r = runRows[0];
+  assert.equal(r[header.indexOf('instruction_id')], g.ids[0]);
+  assert.equal(r[header.indexOf('context_length')], '8k');
+  assert.ok(r[header.indexOf('model_response')].length > 20, 'the answer');
+  assert.equal(r[header.indexOf('question')], g.questions.get(g.ids[0]));
+  // Without --with-runs the export is the release's rows only.
+  await runCliProcess(dir, ['export', 'medalign', 'instructions', '--out', 'plain']);
+  assert.equal(
+    fs.readFileSync(path.join(dir, 'plain', 'clinician-reviewed-model-responses.tsv'), 'utf8'),
+    g.reviewed,
   );
 });

@@ -58,6 +58,8 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
     const p = parseArgs(args, ['out'], ['with-runs']);
     const [target, ...paths] = p.positional;
     if (target !== 'medalign' && target !== 'helm') throw new UsageError("export what: 'medalign' or 'helm'");
+    if (target === 'helm' && p.flags.has('with-runs'))
+      throw new UsageError('--with-runs is for `export medalign` (HELM runs the models itself)');
     if (paths.length === 0) throw new UsageError('give the folder (or files) of instructions to export');
     const out = p.values.get('out')?.[0];
     if (out === undefined) throw new UsageError('--out <dir> is required');
@@ -68,6 +70,7 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
       out: path.resolve(io.cwd, out),
       target,
       recordsFolder: targets.recordsFolder,
+      ...(p.flags.has('with-runs') ? { runsRoot: root } : {}),
     });
     const [head, ...rest] = formatExportSummary(summary).split('\n');
     io.out(`${head}\n`);

@@ -87,12 +87,13 @@ const COMMANDS: Record<string, Command> = {
     run: (args, io) => dataset().runImport(args, io),
   },
   export: {
-    usage: `  medalign export medalign <folder> --out <dir>
+    usage: `  medalign export medalign <folder> --out <dir> [--with-runs]
   medalign export helm <folder> --out <dir>
       Write instructions back as the MedAlign release's files (instructions.csv,
       clinician-reviewed-model-responses.tsv, clinician-instruction-responses.tsv), or as what HELM's
       MedAlign scenario reads (those two TSVs, clinician-instruction-responses.csv and
-      medalign_ehr_xml/<person_id>.xml).`,
+      medalign_ehr_xml/<person_id>.xml). --with-runs adds each instruction's latest complete run per
+      model and context as rows (model_name, model_response, context_length).`,
     run: (args, io) => dataset().runExport(args, io),
   },
 };

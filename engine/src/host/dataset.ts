@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { DelimitedReader } from '../core/dataset/delimited';
 import { exportHelm, exportRelease } from '../core/dataset/exporter';
-import type { ExportFile, ExportProblem } from '../core/dataset/exporter';
+import type { ExportFile, ExportProblem, RunRow } from '../core/dataset/exporter';
 import { DatasetImport, planFolder } from '../core/dataset/importer';
 import type { FileSummary, ImportProblem } from '../core/dataset/importer';
 import { isUnedited, readInstructionText, renderInstruction } from '../core/dataset/model';
@@ -18,7 +18,7 @@ import type { DatasetInstruction } from '../core/dataset/model';
 import { HELM_EHR_FOLDER, dialectOf } from '../core/dataset/release';
 import { CONFIG_FILE_NAME, parseConfig } from '../core/workspace/config';
 import { INSTRUCTION_EXT } from '../core/workspace/workspace';
-import { writeFileAtomic } from '../run/store';
+import { RunStore, writeFileAtomic } from '../run/store';
 
 /** A problem that stops the whole import or export (bad input): its message says what to do. */
 export class DatasetError extends Error {}
@@ -415,6 +415,8 @@ export interface ExportOptions {
   target: 'medalign' | 'helm';
   /** The project's records folder (HELM export copies `<person_id>.xml` from it). */
   recordsFolder: string;
+  /** With the project folder: add each instruction's latest complete run per model and context (`--with-runs`). */
+  runsRoot?: string;
 }
 
 export interface ExportSummary {
@@ -485,7 +487,8 @@ export async function exportDataset(o: ExportOptions): Promise<ExportSummary> {
   const { insts, problems } = await readInstructions(o.paths);
   const out = path.resolve(o.out);
   if (o.target === 'medalign') {
-    const r = exportRelease(insts);
+    const runs = o.runsRoot !== undefined ? await latestRuns(o.runsRoot, insts) : undefined;
+    const r = exportRelease(insts, runs);
     await writeExport(out, r.files);
     return {
       out,
@@ -526,6 +529,35 @@ export async function exportDataset(o: ExportOptions): Promise<ExportSummary> {
     records: h.patients.length,
     problems: [...problems, ...h.problems],
   };
+}
+
+/** Each instruction's newest complete, non-empty answer per endpoint, model and context. */
+async function latestRuns(
+  root: string,
+  insts: readonly DatasetInstruction[],
+): Promise<Map<string, RunRow[]>> {
+  const store = new RunStore(root);
+  const out = new Map<string, RunRow[]>();
+  for (const inst of insts) {
+    const seen = new Set<string>();
+    const rows: RunRow[] = [];
+    for (const s of await store.list({ instructionId: inst.id })) {
+      if (s.status !== 'complete' || s.partial) continue;
+      const key = `${s.endpointId}\u0000${s.model}\u0000${s.contextLabel}`;
+      if (seen.has(key)) continue;
+      const run = await store.read(s.file);
+      if (!run || run.response.trim() === '') continue;
+      seen.add(key);
+      rows.push({
+        model: s.endpointId === s.model ? s.model : `${s.endpointId} (${s.model})`,
+        context: s.contextLabel,
+        response: run.response,
+      });
+    }
+    // Oldest first, so a later run adds rows after the earlier ones.
+    if (rows.length) out.set(inst.id, rows.reverse());
+  }
+  return out;
 }
 
 export function formatExportSummary(s: ExportSummary): string {

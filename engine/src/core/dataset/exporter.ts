@@ -28,6 +28,18 @@ export interface ExportFile {
   rows: number;
 }
 
+/** A model's answer to an instruction, from the run store (`--with-runs`). */
+export interface RunRow {
+  /** `model_name`: the endpoint id, and the model when it differs (`local-vllm (Llama-3.1-8B)`). */
+  model: string;
+  /** `context_length`: as the run was labelled (`32k`). */
+  context: string;
+  response: string;
+}
+
+/** Columns the model-response rows fill (the release's names where it has them). */
+export const RUN_COLUMNS = ['model_name', 'model_response', 'context_length'] as const;
+
 /** Release order: by source file and row, then instructions written by hand by id. */
 export function releaseOrder(insts: readonly DatasetInstruction[]): DatasetInstruction[] {
   return [...insts].sort((a, b) => {
@@ -115,10 +127,10 @@ function safeTsv(fields: string[], id: string, file: string, problems: ExportPro
  * `clinician-reviewed-model-responses.tsv` (instructions with a patient: their columns and release
  * rows) and `clinician-instruction-responses.tsv` (one row per annotator's response).
  */
-export function exportRelease(all: readonly DatasetInstruction[]): {
-  files: ExportFile[];
-  problems: ExportProblem[];
-} {
+export function exportRelease(
+  all: readonly DatasetInstruction[],
+  runs?: ReadonlyMap<string, readonly RunRow[]>,
+): { files: ExportFile[]; problems: ExportProblem[] } {
   const problems: ExportProblem[] = [];
   const insts = releaseOrder(all);
   const files: ExportFile[] = [];
@@ -134,10 +146,27 @@ export function exportRelease(all: readonly DatasetInstruction[]): {
       REVIEWED_COLUMNS,
     );
     for (const c of REVIEWED_COLUMNS) if (!columns.includes(c)) columns.push(c);
+    if (runs) for (const c of RUN_COLUMNS) if (!columns.includes(c)) columns.push(c);
     const lines = [tsvLine(columns)];
     let rows = 0;
     for (const i of reviewed) {
       for (const row of instructionRows(i, columns)) {
+        lines.push(safeTsv(row, i.id, REVIEWED_FILE, problems));
+        rows++;
+      }
+      for (const run of runs?.get(i.id) ?? []) {
+        const perRow = new Set(i.release?.rowColumns ?? []);
+        const row = columns.map((c) =>
+          c === 'model_name'
+            ? run.model
+            : c === 'model_response'
+              ? run.response
+              : c === 'context_length'
+                ? run.context
+                : perRow.has(c)
+                  ? ''
+                  : columnValue(i, c),
+        );
         lines.push(safeTsv(row, i.id, REVIEWED_FILE, problems));
         rows++;
       }
