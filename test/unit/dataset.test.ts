@@ -8,14 +8,9 @@ import assert from 'node:assert/strict';
 import { DelimitedReader, readDelimited } from '../../engine/src/core/dataset/delimited';
 import type { DelimitedRow, DelimitedProblem } from '../../engine/src/core/dataset/delimited';
 import { DatasetImport } from '../../engine/src/core/dataset/importer';
-import {
-  escapeBody,
-  isUnedited,
-  readInstructionText,
-  renderInstruction,
-  unescapeBody,
-} from '../../engine/src/core/dataset/model';
+import { escapeBody, isUnedited, renderInstruction, unescapeBody } from '../../engine/src/core/dataset/model';
 import type { DatasetInstruction } from '../../engine/src/core/dataset/model';
+import { readInstructionText } from '../../engine/src/core/dataset/read';
 import { exportRelease } from '../../engine/src/core/dataset/exporter';
 import { recogniseColumns } from '../../engine/src/core/dataset/release';
 import { generateRelease } from '../helpers/releaseFiles';

@@ -1,13 +1,7 @@
 /** `medalign import` and `medalign export`: MedAlign release files and HELM in and out (docs/datasets.md). */
 import * as path from 'node:path';
-import {
-  DatasetError,
-  exportDataset,
-  formatExportSummary,
-  formatImportSummary,
-  importDataset,
-  importTargets,
-} from '../host/dataset';
+import { exportDataset, formatExportSummary } from '../host/datasetExport';
+import { DatasetError, formatImportSummary, importDataset, importTargets } from '../host/dataset';
 import { projectRootOf } from '../host/projectRoot';
 import { UsageError, parseArgs } from './args';
 import { display } from './io';

@@ -9,16 +9,12 @@ import { constants, createReadStream, promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { DelimitedReader } from '../core/dataset/delimited';
-import { exportHelm, exportRelease } from '../core/dataset/exporter';
-import type { ExportFile, ExportProblem, RunRow } from '../core/dataset/exporter';
 import { DatasetImport, planFolder } from '../core/dataset/importer';
 import type { FileSummary, ImportProblem } from '../core/dataset/importer';
-import { isUnedited, readInstructionText, renderInstruction } from '../core/dataset/model';
+import { isUnedited, renderInstruction } from '../core/dataset/model';
 import type { DatasetInstruction } from '../core/dataset/model';
-import { HELM_EHR_FOLDER, dialectOf } from '../core/dataset/release';
-import { CONFIG_FILE_NAME, parseConfig } from '../core/workspace/config';
-import { INSTRUCTION_EXT } from '../core/workspace/workspace';
-import { RunStore, writeFileAtomic } from '../run/store';
+import { dialectOf } from '../core/dataset/release';
+import { CONFIG_FILE_NAME } from '../core/workspace/config';
 
 /** A problem that stops the whole import or export (bad input): its message says what to do. */
 export class DatasetError extends Error {}
@@ -68,6 +64,9 @@ export interface ImportSummary {
   notes: string[];
 }
 
+/** The instruction file extension (workspace.ts's INSTRUCTION_EXT, which this module does not import: it reaches the YAML parser). */
+export const INSTRUCTION_EXT = '.medalign';
+
 const CHUNK = 1 << 16;
 /**
  * Small files are read and written with synchronous calls in batches, yielding between batches (for
@@ -114,14 +113,25 @@ async function statOrUndefined(p: string) {
   return fsp.stat(p).catch(() => undefined);
 }
 
-/** Where an import goes by default: the project's instructions folder and records folder. */
+/**
+ * Where an import goes by default: the project's `instructionsFolder` (default `instructions/`) and
+ * `recordsFolder` (default `records/`), read as `parseConfig` reads them. Only these two keys are read
+ * here, so the extension host does not load the config schema's validator for an import.
+ */
 export async function importTargets(root: string): Promise<{ into: string; recordsFolder: string }> {
-  const text = await fsp.readFile(path.join(root, CONFIG_FILE_NAME), 'utf8').catch(() => undefined);
-  const config = parseConfig(text).config;
-  return {
-    into: path.resolve(root, config.instructionsFolder ?? 'instructions'),
-    recordsFolder: path.resolve(root, config.recordsFolder),
-  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fsp.readFile(path.join(root, CONFIG_FILE_NAME), 'utf8'));
+  } catch {
+    raw = undefined;
+  }
+  const r = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const records =
+    typeof r['recordsFolder'] === 'string' && r['recordsFolder'].trim() !== ''
+      ? r['recordsFolder']
+      : 'records';
+  const instructions = typeof r['instructionsFolder'] === 'string' ? r['instructionsFolder'] : 'instructions';
+  return { into: path.resolve(root, instructions), recordsFolder: path.resolve(root, records) };
 }
 
 async function readRows(
@@ -405,165 +415,5 @@ export function formatImportSummary(s: ImportSummary, rel: (p: string) => string
   for (const p of s.problems)
     lines.push(`${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.severity}: ${p.message}`);
   for (const n of s.notes) lines.push(`note: ${n}`);
-  return lines.join('\n') + '\n';
-}
-
-export interface ExportOptions {
-  /** Folders or `.medalign` files to export. */
-  paths: string[];
-  out: string;
-  target: 'medalign' | 'helm';
-  /** The project's records folder (HELM export copies `<person_id>.xml` from it). */
-  recordsFolder: string;
-  /** With the project folder: add each instruction's latest complete run per model and context (`--with-runs`). */
-  runsRoot?: string;
-}
-
-export interface ExportSummary {
-  out: string;
-  files: { name: string; rows: number }[];
-  instructions: number;
-  records: number;
-  problems: (ExportProblem & { file?: string })[];
-}
-
-async function collect(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (p: string): Promise<void> => {
-    const st = await statOrUndefined(p);
-    if (!st) throw new DatasetError(`no such file or folder: ${p}`);
-    if (st.isFile()) {
-      out.push(p);
-      return;
-    }
-    for (const e of await fsp.readdir(p, { withFileTypes: true })) {
-      if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
-        await walk(path.join(p, e.name));
-      else if (e.isFile() && e.name.endsWith(INSTRUCTION_EXT)) out.push(path.join(p, e.name));
-    }
-  };
-  for (const p of paths) await walk(path.resolve(p));
-  return [...new Set(out)].sort();
-}
-
-/** Reads the instruction files under `paths` (unreadable ones reported). */
-export async function readInstructions(
-  paths: readonly string[],
-): Promise<{ insts: DatasetInstruction[]; problems: ExportSummary['problems'] }> {
-  const insts: DatasetInstruction[] = [];
-  const problems: ExportSummary['problems'] = [];
-  const ids = new Map<string, string>();
-  for (const f of await collect(paths)) {
-    const inst = readInstructionText(await fsp.readFile(f, 'utf8'));
-    if (!inst) {
-      problems.push({
-        file: f,
-        severity: 'warning',
-        message: `${f} left out: no id or no ## Instruction (medalign check says why)`,
-      });
-      continue;
-    }
-    const prev = ids.get(inst.id);
-    if (prev !== undefined) {
-      problems.push({
-        file: f,
-        severity: 'warning',
-        message: `${f} left out: id ${inst.id} is also ${prev}'s`,
-      });
-      continue;
-    }
-    ids.set(inst.id, f);
-    insts.push(inst);
-  }
-  return { insts, problems };
-}
-
-async function writeExport(out: string, files: readonly ExportFile[]): Promise<void> {
-  await fsp.mkdir(out, { recursive: true });
-  for (const f of files) await writeFileAtomic(path.join(out, f.name), f.text);
-}
-
-export async function exportDataset(o: ExportOptions): Promise<ExportSummary> {
-  const { insts, problems } = await readInstructions(o.paths);
-  const out = path.resolve(o.out);
-  if (o.target === 'medalign') {
-    const runs = o.runsRoot !== undefined ? await latestRuns(o.runsRoot, insts) : undefined;
-    const r = exportRelease(insts, runs);
-    await writeExport(out, r.files);
-    return {
-      out,
-      files: r.files.map((f) => ({ name: f.name, rows: f.rows })),
-      instructions: insts.length,
-      records: 0,
-      problems: [...problems, ...r.problems],
-    };
-  }
-  const recordsFolder = path.resolve(o.recordsFolder);
-  const present = new Set(
-    (await fsp.readdir(recordsFolder).catch(() => [] as string[]))
-      .filter((n) => n.endsWith('.xml'))
-      .map((n) => n.slice(0, -4)),
-  );
-  const h = exportHelm(insts, (p) => present.has(p));
-  await writeExport(out, h.files);
-  const ehr = path.join(out, HELM_EHR_FOLDER);
-  await fsp.mkdir(ehr, { recursive: true });
-  for (const p of h.patients) {
-    const src = path.join(recordsFolder, `${p}.xml`);
-    // A record is copied as its bytes; a linked one is followed only inside the records folder.
-    const real = await fsp.realpath(src);
-    const realFolder = await fsp.realpath(recordsFolder);
-    if (real !== path.join(realFolder, `${p}.xml`) && !real.startsWith(realFolder + path.sep)) {
-      problems.push({ severity: 'warning', message: `${src} links outside the records folder: not copied` });
-      continue;
-    }
-    await fsp.copyFile(real, path.join(ehr, `${p}.xml`));
-  }
-  return {
-    out,
-    files: [
-      ...h.files.map((f) => ({ name: f.name, rows: f.rows })),
-      { name: `${HELM_EHR_FOLDER}/`, rows: h.patients.length },
-    ],
-    instructions: h.ids.length,
-    records: h.patients.length,
-    problems: [...problems, ...h.problems],
-  };
-}
-
-/** Each instruction's newest complete, non-empty answer per endpoint, model and context. */
-async function latestRuns(
-  root: string,
-  insts: readonly DatasetInstruction[],
-): Promise<Map<string, RunRow[]>> {
-  const store = new RunStore(root);
-  const out = new Map<string, RunRow[]>();
-  for (const inst of insts) {
-    const seen = new Set<string>();
-    const rows: RunRow[] = [];
-    for (const s of await store.list({ instructionId: inst.id })) {
-      if (s.status !== 'complete' || s.partial) continue;
-      const key = `${s.endpointId}\u0000${s.model}\u0000${s.contextLabel}`;
-      if (seen.has(key)) continue;
-      const run = await store.read(s.file);
-      if (!run || run.response.trim() === '') continue;
-      seen.add(key);
-      rows.push({
-        model: s.endpointId === s.model ? s.model : `${s.endpointId} (${s.model})`,
-        context: s.contextLabel,
-        response: run.response,
-      });
-    }
-    // Oldest first, so a later run adds rows after the earlier ones.
-    if (rows.length) out.set(inst.id, rows.reverse());
-  }
-  return out;
-}
-
-export function formatExportSummary(s: ExportSummary): string {
-  const lines = [
-    `Exported ${s.instructions} instruction${s.instructions === 1 ? '' : 's'} to ${s.out}: ${s.files.map((f) => `${f.name} (${f.rows} row${f.rows === 1 ? '' : 's'})`).join(', ')}.`,
-  ];
-  for (const p of s.problems) lines.push(`${p.severity}: ${p.message}`);
   return lines.join('\n') + '\n';
 }

@@ -3,7 +3,7 @@
  * ({@link DatasetImport.file}); {@link DatasetImport.finish} merges the instruction files with the
  * responses file and says what was skipped and why.
  */
-import { taxonomy } from '../schema/schemas';
+import taxonomyJson from '../data/taxonomy.json';
 import type { DelimitedProblem, DelimitedRow, DelimitedSink, Dialect } from './delimited';
 import type { AnnotatorResponse, DatasetInstruction, ReleaseFields } from './model';
 import {
@@ -41,7 +41,7 @@ interface PendingResponse extends AnnotatorResponse {
   line: number;
 }
 
-const SUBCATEGORIES = new Set(taxonomy.map((t) => t.subcategory));
+const SUBCATEGORIES = new Set(taxonomyJson.map((t) => t.subcategory));
 
 export interface FileSummary {
   file: string;

@@ -1,13 +1,23 @@
 /** The sections an instruction file may have, with what each is for (hover, completion, checks). */
 import { didYouMean } from './document';
 
-export const SECTION_INSTRUCTION = 'Instruction';
-export const SECTION_GOLD = 'Gold response';
-export const SECTION_NOTES = 'Notes';
-/** Sections `medalign import` writes from the MedAlign release (docs/format.md, "Imported instructions"). */
-export const SECTION_EVIDENCE = 'Evidence';
-export const SECTION_OTHER_RESPONSES = 'Other responses';
-export const SECTION_RELEASE_ROWS = 'Release rows';
+import {
+  SECTION_EVIDENCE,
+  SECTION_GOLD,
+  SECTION_INSTRUCTION,
+  SECTION_NOTES,
+  SECTION_OTHER_RESPONSES,
+  SECTION_RELEASE_ROWS,
+} from './sectionNames';
+
+export {
+  SECTION_EVIDENCE,
+  SECTION_GOLD,
+  SECTION_INSTRUCTION,
+  SECTION_NOTES,
+  SECTION_OTHER_RESPONSES,
+  SECTION_RELEASE_ROWS,
+};
 
 export const SECTION_DOCS: Record<string, string> = {
   [SECTION_INSTRUCTION]: 'The question or task a clinician asks of the patient record. Required, non-empty.',
