@@ -67,7 +67,7 @@ export interface ImportSummary {
 /** The instruction file extension (workspace.ts's INSTRUCTION_EXT, which this module does not import: it reaches the YAML parser). */
 export const INSTRUCTION_EXT = '.medalign';
 
-const CHUNK = 1 << 16;
+const CHUNK = 1 << 20;
 /**
  * Small files are read and written with synchronous calls in batches, yielding between batches (for
  * progress and Cancel): on a busy machine an awaited call per file costs a thread-pool round trip,
@@ -169,30 +169,52 @@ async function readRows(
 }
 
 /** Ids of the `.medalign` files already in `dir` (and below), from their front matter. */
-async function existingIds(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+interface Existing {
+  file: string;
+  /** The file's text, when it is small enough to keep (the import compares it with what it would write). */
+  text?: string;
+}
+
+const ID_LINE = /^id:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9_.-]*)["']?[ \t]*(?:#.*)?$/m;
+const KEEP_CHARS = 1 << 16;
+
+async function existingIds(dir: string): Promise<Map<string, Existing>> {
+  const files: string[] = [];
   const walk = async (d: string): Promise<void> => {
     const entries = await fsp.readdir(d, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       const p = path.join(d, e.name);
       if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules') await walk(p);
-      else if (e.isFile() && e.name.endsWith(INSTRUCTION_EXT)) {
-        const fh = await fsp.open(p, 'r').catch(() => undefined);
-        if (!fh) continue;
-        try {
-          const buf = Buffer.alloc(4096);
-          const { bytesRead } = await fh.read(buf, 0, 4096, 0);
-          const m = /^id:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9_.-]*)["']?[ \t]*(?:#.*)?$/m.exec(
-            buf.toString('utf8', 0, bytesRead),
-          );
-          if (m && !out.has(m[1])) out.set(m[1], p);
-        } finally {
-          await fh.close();
-        }
-      }
+      else if (e.isFile() && e.name.endsWith(INSTRUCTION_EXT)) files.push(p);
     }
   };
   await walk(dir);
+  files.sort();
+  const out = new Map<string, Existing>();
+  await eachBatched(files, (file) => {
+    let text: string;
+    try {
+      // Instruction files are small; a big one is read for its id only and again when compared.
+      const size = fs.statSync(file).size;
+      if (size > KEEP_CHARS) {
+        const fd = fs.openSync(file, 'r');
+        try {
+          const buf = Buffer.alloc(4096);
+          text = buf.toString('utf8', 0, fs.readSync(fd, buf, 0, 4096, 0));
+        } finally {
+          fs.closeSync(fd);
+        }
+        const m = ID_LINE.exec(text);
+        if (m && !out.has(m[1])) out.set(m[1], { file });
+        return;
+      }
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return;
+    }
+    const m = ID_LINE.exec(text.slice(0, 4096));
+    if (m && !out.has(m[1])) out.set(m[1], { file, text });
+  });
   return out;
 }
 
@@ -283,7 +305,8 @@ async function writeInstructions(
 
   function writeOne(inst: DatasetInstruction): void {
     const text = renderInstruction(inst);
-    const target = ids.get(inst.id) ?? path.join(into, `${inst.id}${INSTRUCTION_EXT}`);
+    const known = ids.get(inst.id);
+    const target = known?.file ?? path.join(into, `${inst.id}${INSTRUCTION_EXT}`);
     const lst = fs.lstatSync(target, { throwIfNoEntry: false });
     let action: FileAction;
     if (!lst) action = 'created';
@@ -297,7 +320,7 @@ async function writeInstructions(
       });
       return;
     } else {
-      const existing = fs.readFileSync(target, 'utf8');
+      const existing = known?.text ?? fs.readFileSync(target, 'utf8');
       if (existing.replace(/\r\n/g, '\n') === text) action = 'unchanged';
       else if (isUnedited(existing)) action = 'updated';
       else if (o.overwrite) action = 'overwritten';
