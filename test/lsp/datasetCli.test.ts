@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { publicSampleXml, repoRoot } from '../helpers/fixtures';
 import { TempDirs, runCliProcess } from '../helpers/cliProcess';
 import { RECORD_XML, generateRelease, writeReleaseFolder } from '../helpers/releaseFiles';
+import { formatImportSummary, importDataset } from '../../engine/src/host/dataset';
 
 const dirs = new TempDirs();
 after(() => {
@@ -299,4 +300,40 @@ test('export --with-runs adds the latest complete run per model and context as r
     fs.readFileSync(path.join(dir, 'plain', 'clinician-reviewed-model-responses.tsv'), 'utf8'),
     g.reviewed,
   );
+});
+
+test('cancelling an import stops between files: what was written stays valid, and the next import finishes the rest', async () => {
+  const dir = project();
+  const g = writeReleaseFolder(path.join(dir, 'rel'), { instructions: 1200, models: 1, annotators: 1 });
+  const into = path.join(dir, 'instructions');
+  const abort = new AbortController();
+  const messages: string[] = [];
+  const first = await importDataset({
+    source: path.join(dir, 'rel'),
+    into,
+    recordsFolder: path.join(dir, 'records'),
+    signal: abort.signal,
+    onProgress: (message) => {
+      messages.push(message);
+      // Cancel once the first batch of files is written.
+      if (message.startsWith('Writing instructions (250 ')) abort.abort();
+    },
+  });
+  assert.ok(
+    messages.some((m) => m.startsWith('Reading clinician-reviewed-model-responses.tsv')),
+    messages.join('\n'),
+  );
+  assert.equal(first.cancelled, true);
+  assert.match(formatImportSummary(first), /^Cancelled: 1200 instructions/);
+  const written = listMedalign(into).length;
+  assert.ok(written >= 250 && written < 1200, `${written} written before the cancel`);
+  const second = await importDataset({
+    source: path.join(dir, 'rel'),
+    into,
+    recordsFolder: path.join(dir, 'records'),
+  });
+  assert.equal(second.cancelled, false);
+  assert.equal(second.actions.unchanged, written);
+  assert.equal(second.actions.created, 1200 - written);
+  assert.equal(listMedalign(into).length, g.ids.length);
 });
