@@ -12,6 +12,19 @@ import type {
 import type { ContextFit } from '../../engine/src/core/features/contextFit';
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
+import type { TimelineModel } from '../../engine/src/core/timeline/model';
+export { TIMELINE_KINDS } from '../../engine/src/core/timeline/model';
+
+export type {
+  TimelineCut,
+  TimelineDay,
+  TimelineEvent,
+  TimelineKind,
+  TimelineModel,
+  TimelineQueryTerm,
+  TimelineRange,
+  TimelineVisit,
+} from '../../engine/src/core/timeline/model';
 
 /** A window's choice (picker) or a command's argument, over the front matter. */
 export interface RunOverridesParam {
@@ -177,4 +190,26 @@ export interface AllowedRootsParams {
 export namespace AllowedRootsNotification {
   export const method = 'medalign/didChangeAllowedRoots';
   export const type = new NotificationType<AllowedRootsParams>(method);
+}
+
+export interface TimelineParams {
+  /**
+   * A `.medalign` instruction (its record with the instruction's model, context, strategy and
+   * template: the one run resolution) or a record file (the config's defaults). `text`: the
+   * editor's unsaved buffer of an instruction, if any.
+   */
+  uri: string;
+  text?: string;
+  /** A window's choice in the pickers, over the front matter (`context` alone moves the own cut). */
+  overrides?: RunOverridesParam;
+}
+
+/**
+ * The record timeline (visits, days, events with kinds, dates, ranges and tokens; the cut line of
+ * each context from `packPrompt`), computed in the record worker. Never fails: a missing or broken
+ * record gives a model with `problems`.
+ */
+export namespace TimelineRequest {
+  export const method = 'medalign/timeline';
+  export const type = new RequestType<TimelineParams, TimelineModel, void>(method);
 }

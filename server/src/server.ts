@@ -52,6 +52,7 @@ import type { ProjectSummary } from '../../engine/src/core/features/runInfo';
 import type { RunJob, RunPreparation } from '../../engine/src/core/run/prepared';
 import { checkContext, checkStrategy } from '../../engine/src/core/schema/schemas';
 import { RECORD_LIMITS } from '../../engine/src/core/record/parse';
+import { emptyTimeline } from '../../engine/src/core/timeline/model';
 import {
   CheckSettingRequest,
   ContextFitRequest,
@@ -64,6 +65,7 @@ import {
   PreviewPromptRequest,
   ProjectInfoRequest,
   ServerStatsRequest,
+  TimelineRequest,
 } from './protocol';
 import type {
   InstructionInfoResult,
@@ -72,6 +74,7 @@ import type {
   PreviewPromptResult,
   ProjectInfo,
   ServerStatsResult,
+  TimelineModel,
 } from './protocol';
 
 export interface ServerRuntime {
@@ -659,6 +662,28 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         if (!d) return { ok: false, message: `cannot read ${p.uri}`, strategy: '', model: '', rows: [] };
         const ws = await currentWorkspaceFor(p.uri);
         return service.contextFit(d, ws, overridesOf(p.overrides), token);
+      },
+      token,
+    ),
+  );
+  connection.onRequest(TimelineRequest.type, (p, token) =>
+    runSafe<TimelineModel>(
+      'timeline',
+      emptyTimeline('', [
+        'No timeline: the request was cancelled or failed (see the MedAlign language server log).',
+      ]),
+      async () => {
+        const ws = await currentWorkspaceFor(p.uri);
+        if (fileKind(p.uri) !== 'instruction') {
+          // An open record is shown as edited; a closed one as on disk (read once, by the record store).
+          // Any other file gets a model that says what to open.
+          const open = documents.get(p.uri);
+          const d = open ?? TextDocument.create(p.uri, 'xml', 0, '');
+          return service.timeline(d, ws, overridesOf(p.overrides), token, open === undefined);
+        }
+        const d = await instructionDoc(p.uri, p.text);
+        if (!d) return emptyTimeline(ws.label(p.uri), [`Cannot read ${ws.label(p.uri)}.`]);
+        return service.timeline(d, ws, overridesOf(p.overrides), token);
       },
       token,
     ),

@@ -4,6 +4,7 @@ import { runRunBench } from './runBench';
 import { runHostileBench } from './hostileBench';
 import { runCliBench } from './cliBench';
 import { runImportBench } from './importBench';
+import { runTimelineBench } from './timelineBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
   }
+  runTimelineBench();
   await runRunBench();
   runHostileBench();
   await runCliBench();

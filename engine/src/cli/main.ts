@@ -8,6 +8,7 @@ import type * as RunsModule from './runs';
 import type * as BatchModule from './batch';
 import type * as RecordsModule from './records';
 import type * as ImportModule from './import';
+import type * as TimelineModule from './timeline';
 import type { CliIo, Command } from './io';
 import { version } from '../../../package.json';
 import * as readline from 'node:readline/promises';
@@ -17,6 +18,7 @@ import * as readline from 'node:readline/promises';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const check = () => require('./check') as typeof CheckModule;
 const records = () => require('./records') as typeof RecordsModule;
+const timeline = () => require('./timeline') as typeof TimelineModule;
 const run = () => require('./run') as typeof RunModule;
 const runs = () => require('./runs') as typeof RunsModule;
 const batch = () => require('./batch') as typeof BatchModule;
@@ -46,6 +48,15 @@ const COMMANDS: Record<string, Command> = {
       Prints the exact prompt (the budget goes to stderr); --json prints the messages, tokens per
       part and in total, and what was kept and cut. Exit code 1 when the prompt cannot be built.`,
     run: (args, io) => records().runPack(args, io),
+  },
+  timeline: {
+    usage: `  medalign timeline <record.xml|file.medalign> [--context 8k] [--strategy recent|bm25|none] [--model id]
+               [--json] [--allow-root <folder>]
+      The record on a time axis: visits, days and events (kind, date, tokens, range) and, for 2k…128k
+      and the instruction's own context, what \`medalign pack\` keeps (tokens, visits, back to which
+      date). A record uses the config's defaults; an instruction its own settings. --json prints the
+      model the Record Timeline view draws. Exit code 1 when the record is missing or broken.`,
+    run: (args, io) => timeline().runTimeline(args, io),
   },
   run: {
     usage: `  medalign run <paths...> [--model a,b] [--context 2k,32k] [--strategy recent|bm25|none]

@@ -32,6 +32,9 @@ import { getCodeActions } from './features/codeActions';
 import { getCodeLenses } from './features/codeLens';
 import { buildPreview } from './features/preview';
 import { contextFit } from './features/contextFit';
+import { instructionTimeline, recordTimeline } from './features/timeline';
+import { emptyTimeline } from './timeline/model';
+import type { TimelineModel } from './timeline/model';
 import type { ContextFit } from './features/contextFit';
 import { instructionRunInfo, summarizeProject } from './features/runInfo';
 import type { InstructionRunInfo, ProjectSummary } from './features/runInfo';
@@ -106,6 +109,17 @@ export interface LanguageService {
     overrides?: RunOverrides,
     cancel?: Cancel,
   ): Promise<ContextFit>;
+  /**
+   * The record timeline of an instruction (its record and settings) or of a record file (the
+   * config's defaults). `onDisk`: the document is the file on disk, not an editor's buffer.
+   */
+  timeline(
+    document: TextDocument,
+    workspace: Workspace,
+    overrides?: RunOverrides,
+    cancel?: Cancel,
+    onDisk?: boolean,
+  ): Promise<TimelineModel>;
 }
 
 export function getLanguageService(fs: FileSystem): LanguageService {
@@ -212,6 +226,27 @@ export function getLanguageService(fs: FileSystem): LanguageService {
     getCodeLenses: (d) => (fileKind(d.uri) === 'instruction' ? getCodeLenses(parse(d)) : []),
     buildPreview: (d, ws, overrides) => buildPreview(parse(d).file, d.uri, ws, fs, overrides),
     contextFit: (d, ws, overrides, cancel) => contextFit(parse(d).file, d.uri, ws, fs, overrides, cancel),
+    timeline(d, ws, overrides, cancel, onDisk) {
+      switch (fileKind(d.uri)) {
+        case 'instruction':
+          return instructionTimeline(parse(d).file, d.uri, ws, fs, overrides, cancel);
+        case 'record':
+          return recordTimeline(
+            d.uri,
+            ws,
+            fs,
+            overrides,
+            cancel,
+            onDisk === true ? undefined : { key: `doc:${d.version}`, text: d.getText() },
+          );
+        default:
+          return Promise.resolve(
+            emptyTimeline(ws.label(d.uri), [
+              'Open a `.medalign` instruction or a record (`.xml`) to see its timeline.',
+            ]),
+          );
+      }
+    },
     runInfo: (d, ws, overrides) => instructionRunInfo(parse(d).file, d.uri, ws, fs, overrides),
     projectInfo: (ws) => summarizeProject(ws),
     frontMatterEdit: (d, key, value) => frontMatterEdit(d.getText(), parse(d).file, key, value),

@@ -24,6 +24,8 @@ function handle(req: WorkerRequest): unknown {
       return work.fit(c.uri, c.key, c.req);
     case 'pack':
       return work.pack(c.uri, c.key, c.req);
+    case 'timeline':
+      return work.timeline(c.uri, c.key, c.req);
     case 'countText':
       return work.counter.count(c.text, c.encoding);
     case 'describeAt':

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { EhrRecord } from '../../../engine/src/core/record/model';
 import type { EncodingName } from '../../../engine/src/core/tokens/encodings';
 import type { FitTable, PackResult } from '../../../engine/src/core/packing/pack';
+import type { TimelineModel } from '../../../engine/src/core/timeline/model';
 import { entryKey } from '../../../engine/src/core/workspace/recordEngine';
 import type {
   Cancel,
@@ -20,6 +21,7 @@ import type {
   PackRequest,
   RecordEngine,
   RecordTotals,
+  TimelineRequest,
   TokenRequest,
   Wait,
 } from '../../../engine/src/core/workspace/recordEngine';
@@ -295,6 +297,18 @@ export class WorkerRecordEngine implements RecordEngine {
   pack(uri: string, key: string, req: PackRequest, cancel?: Cancel): Promise<PackResult | undefined> {
     if (!this.isLoaded(uri, key)) return Promise.resolve(undefined);
     return this.call<PackResult | undefined>({ op: 'pack', uri, key, req }, cancel);
+  }
+
+  /** Counted first (a job of its own, shared with hovers), then built: both can be dropped when cancelled. */
+  async timeline(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    cancel?: Cancel,
+  ): Promise<TimelineModel | undefined> {
+    if (!this.isLoaded(uri, key)) return undefined;
+    if (!(await this.counting(uri, key, req.encoding, true, cancel))) return undefined;
+    return this.call<TimelineModel | undefined>({ op: 'timeline', uri, key, req }, cancel);
   }
 
   countText(text: string, encoding: EncodingName): Promise<number> {

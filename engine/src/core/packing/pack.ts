@@ -348,13 +348,22 @@ function countMessages(
 const bm25Cache = new WeakMap<EhrRecord, { text: string; index: Bm25Index }>();
 
 function bm25For(ctx: Ctx): { index: Bm25Index; scores: number[] } {
-  let entry = bm25Cache.get(ctx.record);
-  if (entry === undefined || entry.text !== ctx.text) {
-    const docs = ctx.counts.layout.visits.map((s) => bm25Doc(xmlTerms(ctx.text.slice(s.start, s.end))));
-    entry = { text: ctx.text, index: new Bm25Index(docs) };
-    bm25Cache.set(ctx.record, entry);
+  const index = recordBm25(ctx.text, ctx.record, ctx.counts);
+  return { index, scores: index.scores(ctx.query) };
+}
+
+/**
+ * The record's BM25 index over its visits (the one the `bm25` strategy ranks with, cached per parsed
+ * record): for the timeline's matched terms and question-term hits.
+ */
+export function recordBm25(text: string, record: EhrRecord, counts: RecordTokenCounts): Bm25Index {
+  let entry = bm25Cache.get(record);
+  if (entry === undefined || entry.text !== text) {
+    const docs = counts.layout.visits.map((s) => bm25Doc(xmlTerms(text.slice(s.start, s.end))));
+    entry = { text, index: new Bm25Index(docs) };
+    bm25Cache.set(record, entry);
   }
-  return { index: entry.index, scores: entry.index.scores(ctx.query) };
+  return entry.index;
 }
 
 /** Packs a record into a prompt. See the module comment; never throws on a parsed record. */

@@ -13,6 +13,8 @@ import { fitTable, packPrompt } from '../packing/pack';
 import type { FitTable, PackResult, PackStrategy } from '../packing/pack';
 import { parseTemplate } from '../template/template';
 import { getDefaultTemplate } from '../template/defaults';
+import { buildTimeline } from '../timeline/build';
+import type { TimelineModel } from '../timeline/model';
 
 export interface TokenRequest {
   encoding: EncodingName;
@@ -28,6 +30,17 @@ export interface TokenRequest {
 export interface PackRequest extends TokenRequest {
   context: number;
   strategy: PackStrategy;
+}
+
+/** The timeline of a record (core/timeline): the pack settings, and what the model is labelled with. */
+export interface TimelineRequest extends PackRequest {
+  /** The record's label (`records/1234555.xml`). */
+  label: string;
+  model?: string;
+  /** Cut lines for these contexts (plus `context`); default 2k … 128k. */
+  contexts?: number[];
+  /** Problems found while resolving the settings, listed first in the model's. */
+  problems?: string[];
 }
 
 /** An element of a record under the cursor, with its token count (hover in record files). */
@@ -91,6 +104,13 @@ export interface RecordEngine {
     cancel?: Cancel,
   ): Promise<FitTable | 'pending' | undefined>;
   pack(uri: string, key: string, req: PackRequest, cancel?: Cancel): Promise<PackResult | undefined>;
+  /** The timeline model (counts the record first when needed); undefined when the record is not loaded. */
+  timeline(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    cancel?: Cancel,
+  ): Promise<TimelineModel | undefined>;
   /** Tokens of a short text (an instruction). */
   countText(text: string, encoding: EncodingName): Promise<number>;
   /** The innermost visit, day or event at `offset`, with its tokens. */
@@ -231,6 +251,29 @@ export class RecordWork {
     });
   }
 
+  /** The timeline: a record that is loaded but not valid gives a model with its errors as problems. */
+  timeline(uri: string, key: string, req: TimelineRequest): TimelineModel | undefined {
+    const l = this.loaded.get(entryKey(uri, key));
+    if (!l) return undefined;
+    return buildTimeline({
+      text: l.text,
+      record: l.record,
+      instruction: req.instruction,
+      template: this.template(req.template),
+      context: req.context,
+      reserve: req.reserve,
+      strategy: req.strategy,
+      encoding: req.encoding,
+      estimated: req.estimated,
+      counter: this.counter,
+      label: req.label,
+      uri,
+      ...(req.model !== undefined ? { model: req.model } : {}),
+      ...(req.contexts !== undefined ? { contexts: req.contexts } : {}),
+      ...(req.problems !== undefined ? { problems: req.problems } : {}),
+    });
+  }
+
   describeAt(uri: string, key: string, offset: number, encoding: EncodingName): ElementInfo | undefined {
     const l = this.get(uri, key);
     if (!l) return undefined;
@@ -301,6 +344,9 @@ export class LocalRecordEngine implements RecordEngine {
   }
   pack(uri: string, key: string, req: PackRequest): Promise<PackResult | undefined> {
     return Promise.resolve(this.work.pack(uri, key, req));
+  }
+  timeline(uri: string, key: string, req: TimelineRequest): Promise<TimelineModel | undefined> {
+    return Promise.resolve(this.work.timeline(uri, key, req));
   }
   countText(text: string, encoding: EncodingName): Promise<number> {
     return Promise.resolve(this.work.counter.count(text, encoding));

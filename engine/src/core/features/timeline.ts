@@ -1,0 +1,112 @@
+/**
+ * The record timeline (`medalign/timeline`, `medalign timeline`): for an instruction, its record
+ * with the instruction's model, context, strategy and template (the one run resolution,
+ * runSettings.ts); for a record file, that record with the config's defaults. Overrides (a picker's
+ * window choice, CLI flags) go over both. The model itself is built by the record engine (the
+ * server's worker) from its cached counts; see core/timeline/build.ts.
+ *
+ * Never throws and never fails: a missing, refused or broken record, or a setting the schema
+ * refuses, gives a model with `problems` saying why.
+ */
+import type { FileSystem } from '../host';
+import { parseInstruction } from '../format/parse';
+import type { InstructionFile } from '../format/parse';
+import { emptyTimeline } from '../timeline/model';
+import type { TimelineModel } from '../timeline/model';
+import type { Cancel } from '../workspace/recordEngine';
+import type { Workspace } from '../workspace/workspace';
+import { packRequest, resolveRunSettings } from './runSettings';
+import type { RunOverrides, RunSettings } from './runSettings';
+
+/** A record open in an editor: its text under the editor's version (instead of the file on disk). */
+export interface OpenRecord {
+  key: string;
+  text: string;
+}
+
+function base(s: RunSettings, uri: string) {
+  return {
+    encoding: s.tokenizer.encoding,
+    model: s.model,
+    strategy: s.strategy,
+    context: s.context,
+    uri,
+  };
+}
+
+async function build(
+  recordUri: string,
+  s: RunSettings,
+  problems: string[],
+  workspace: Workspace,
+  open: OpenRecord | undefined,
+  cancel: Cancel | undefined,
+): Promise<TimelineModel> {
+  const label = workspace.label(recordUri);
+  const fail = (why: string) => emptyTimeline(label, [...problems, why], base(s, recordUri));
+  let key: string;
+  if (open !== undefined) {
+    const r = await workspace.engine.load(recordUri, open.key, () => Promise.resolve(open.text), cancel);
+    if (!r) return fail(`${label} could not be read.`);
+    key = open.key;
+  } else {
+    const info = await workspace.records.get(recordUri, cancel);
+    if (!info.exists || !info.key) return fail(`Record not found: ${label}.`);
+    // Refused before reading (too large): the engine never saw it. Other broken records are
+    // described by the engine, with the error's place in the file.
+    const tooLarge = info.record?.diagnostics.some((d) => d.code === 'record-too-large') === true;
+    if (info.record && !info.record.ok && tooLarge) {
+      const error = info.record.diagnostics.find((d) => d.severity === 'error');
+      return fail(`${label} is not a valid MedAlign record${error ? `: ${error.message}` : '.'}`);
+    }
+    key = info.key;
+  }
+  if (cancel?.isCancellationRequested) return fail('Cancelled.');
+  const model = await workspace.engine.timeline(
+    recordUri,
+    key,
+    { ...packRequest(s), label, model: s.model, problems },
+    cancel,
+  );
+  return model ?? fail(cancel?.isCancellationRequested ? 'Cancelled.' : `${label} could not be counted.`);
+}
+
+/** The timeline of an instruction's record, with the instruction's settings. */
+export async function instructionTimeline(
+  file: InstructionFile,
+  uri: string,
+  workspace: Workspace,
+  fs: FileSystem,
+  overrides: RunOverrides = {},
+  cancel?: Cancel,
+): Promise<TimelineModel> {
+  const s = await resolveRunSettings(file, uri, workspace, fs, overrides);
+  // An empty instruction still has a record to show; other problems are said as they are.
+  const problems = s.problems.filter((p) => p.field !== 'instruction').map((p) => p.message);
+  if (!file.data) return emptyTimeline('', ['The front matter could not be read.'], base(s, uri));
+  const resolved = await workspace.resolveRecord(uri, file.data);
+  if (!resolved) {
+    return emptyTimeline('', ['No record: add `patient:` or `record:` to the front matter.'], base(s, uri));
+  }
+  if (resolved.outside) {
+    return emptyTimeline(workspace.label(resolved.uri), [resolved.outside.message], base(s, resolved.uri));
+  }
+  return build(resolved.uri, s, problems, workspace, undefined, cancel);
+}
+
+/**
+ * The timeline of a record file with the config's defaults (model, context, strategy, template),
+ * resolved by the same function as an instruction's, and no question. `open`: the editor's text.
+ */
+export async function recordTimeline(
+  uri: string,
+  workspace: Workspace,
+  fs: FileSystem,
+  overrides: RunOverrides = {},
+  cancel?: Cancel,
+  open?: OpenRecord,
+): Promise<TimelineModel> {
+  const s = await resolveRunSettings(parseInstruction(''), uri, workspace, fs, overrides);
+  const problems = s.problems.filter((p) => p.field !== 'instruction').map((p) => p.message);
+  return build(uri, s, problems, workspace, open, cancel);
+}

@@ -1,0 +1,546 @@
+/**
+ * Builds the record timeline model (./model.ts) from a parsed record and the token counter's cached
+ * per-element counts. The cut lines and the kept state of each visit are `packPrompt`'s own results
+ * for each context (the code path of `medalign pack`), never a second computation.
+ *
+ * What does not depend on the instruction or the context (visits, days, events with their kinds,
+ * dates, ranges, labels and tokens) is kept per parsed record and encoding, and packPrompt's
+ * results per record for the last settings by context, so a context change packs at most once.
+ * Models share those parts: treat a model as read-only (the worker posts a copy).
+ */
+import { packPrompt, recordBm25, STANDARD_CONTEXTS } from '../packing/pack';
+import type { PackInput, PackResult, PackStrategy } from '../packing/pack';
+import { terms, xmlTerms } from '../packing/bm25';
+import { formatContext } from '../packing/format';
+import type { CodeEntry, EhrRecord, Person, RecordDate, RecordEvent, SourceRange } from '../record/model';
+import type { TokenCounter } from '../tokens/counter';
+import type { EncodingName } from '../tokens/encodings';
+import type {
+  TimelineCut,
+  TimelineDay,
+  TimelineEvent,
+  TimelineKind,
+  TimelineModel,
+  TimelineQueryTerm,
+  TimelineRange,
+  TimelineVisit,
+} from './model';
+import { emptyTimeline } from './model';
+
+export interface TimelineInput extends Omit<PackInput, 'strategy'> {
+  strategy: PackStrategy;
+  /** The record's label (`records/1234555.xml`) and URI. */
+  label: string;
+  uri?: string;
+  /** The model the settings came from (endpoint id or `baseline`). */
+  model?: string;
+  /** Cut lines for these contexts, plus `context` (default: 2k … 128k). */
+  contexts?: readonly number[];
+  /** Problems found before building (a setting the schema refuses...), listed first. */
+  problems?: readonly string[];
+}
+
+/** How an element name maps to a kind (docs/timeline.md). */
+const KIND_OF_TAG: Record<string, TimelineKind> = {
+  note: 'note',
+  measurement: 'measurement',
+  observation: 'measurement',
+  drug_exposure: 'medication',
+  drug_era: 'medication',
+  condition_occurrence: 'diagnosis',
+  condition_era: 'diagnosis',
+  procedure_occurrence: 'procedure',
+  device_exposure: 'procedure',
+  person: 'demographics',
+};
+
+export function timelineKind(tag: string): TimelineKind {
+  return KIND_OF_TAG[tag.toLowerCase()] ?? 'other';
+}
+
+export const PREVIEW_CHARS = 100;
+
+/** At most `max` characters, cut at a word boundary with an ellipsis. */
+export function clip(text: string, max = PREVIEW_CHARS): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+function codeText(c: CodeEntry): string {
+  let s = c.description;
+  if (c.value !== undefined) s += ` ${c.value}`;
+  if (c.unit !== undefined) s += ` ${c.unit}`;
+  return s.trim() || (c.code ?? '');
+}
+
+function eventLabel(ev: RecordEvent): { label: string; preview?: string } {
+  const kind = timelineKind(ev.kind);
+  let label: string;
+  let full: string;
+  if (kind === 'note') {
+    const type = ev.type?.trim();
+    label = type !== undefined && type !== '' && type !== 'NULL' ? type : 'note';
+    full = ev.text ?? '';
+  } else if (ev.codes.length > 0) {
+    const texts = ev.codes.map(codeText);
+    label = clip(texts[0], 60) + (texts.length > 1 ? ` (+${texts.length - 1} more)` : '');
+    full = texts.join('; ');
+    if (ev.text) full += ` ${ev.text}`;
+  } else {
+    full = ev.text ?? '';
+    label = ev.type?.trim() || (full !== '' ? clip(full, 60) : ev.kind);
+  }
+  const preview = clip(full);
+  return preview === '' || preview === label ? { label } : { label, preview };
+}
+
+function personPreview(p: Person): string {
+  const parts: string[] = [];
+  if (p.gender) parts.push(p.gender);
+  if (p.ageInYears !== undefined) parts.push(`${p.ageInYears} years`);
+  if (p.birth) parts.push(`born ${p.birth.iso.slice(0, 10)}`);
+  if (p.race) parts.push(p.race);
+  if (p.ethnicity) parts.push(p.ethnicity);
+  return clip(parts.join(', '));
+}
+
+/** Offsets of line starts, for LSP positions (UTF-16 code units, as JavaScript strings count). */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+  position(offset: number): [number, number] {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return [lo, offset - this.starts[lo]];
+  }
+  range(r: SourceRange): TimelineRange {
+    const [sl, sc] = this.position(r.start);
+    const [el, ec] = this.position(r.end);
+    return [sl, sc, el, ec];
+  }
+}
+
+/** The part of the model that depends only on the record and the encoding. */
+interface StaticVisit {
+  index: number;
+  type?: string;
+  start: string | null;
+  end: string | null;
+  tokens: number;
+  range: TimelineRange;
+  days: TimelineDay[];
+  events: TimelineEvent[];
+  /** Source ranges of the events (same order), to tell which are kept. */
+  eventRanges: SourceRange[];
+}
+
+interface StaticModel {
+  text: string;
+  tokens: number;
+  events: number;
+  first: string | null;
+  last: string | null;
+  visits: StaticVisit[];
+  problems: string[];
+}
+
+const staticCache = new WeakMap<EhrRecord, Map<EncodingName, StaticModel>>();
+
+function minIso(a: string | null, b: string | null): string | null {
+  return a === null ? b : b === null ? a : a < b ? a : b;
+}
+function maxIso(a: string | null, b: string | null): string | null {
+  return a === null ? b : b === null ? a : a > b ? a : b;
+}
+
+function staticModel(
+  text: string,
+  record: EhrRecord,
+  encoding: EncodingName,
+  counter: TokenCounter,
+): StaticModel {
+  let perEnc = staticCache.get(record);
+  const hit = perEnc?.get(encoding);
+  if (hit !== undefined && hit.text === text) return hit;
+  const counts = counter.countRecord(text, record, encoding);
+  const lines = new LineIndex(text);
+  const person = record.person;
+  let id = 0;
+  let undated = 0;
+  let beforeVisit = 0;
+  let firstUndated: string | undefined;
+  let first: string | null = null;
+  let last: string | null = null;
+  let lastVisitStart: string | null = null;
+  let outOfOrder = 0;
+  const visits = record.visits.map((v, vi): StaticVisit => {
+    const vc = counter.countVisit(text, record, counts, vi);
+    const vStart = v.start?.iso ?? null;
+    let start = vStart;
+    let end = vStart;
+    const events: TimelineEvent[] = [];
+    const eventRanges: SourceRange[] = [];
+    const days = v.days.map((day, di): TimelineDay => {
+      const dc = vc.days[di];
+      const dayDate: RecordDate | undefined = day.start ?? v.start;
+      start = minIso(start, day.start?.iso ?? null);
+      end = maxIso(end, day.start?.iso ?? null);
+      // The record's demographics: the most recent person block, shown once, in its day.
+      if (
+        person !== undefined &&
+        person.range.start >= day.range.start &&
+        person.range.end <= day.range.end
+      ) {
+        events.push({
+          id: id++,
+          kind: 'demographics',
+          date: dayDate?.iso ?? null,
+          ...(day.start === undefined ? { inferred: true as const } : {}),
+          tokens: counter.countRange(text, person.range.start, person.range.end, encoding),
+          range: lines.range(person.range),
+          label: 'Demographics',
+          ...(personPreview(person) !== '' ? { preview: personPreview(person) } : {}),
+        });
+        eventRanges.push(person.range);
+      }
+      // An element directly in a visit is read as a day of its own and not split further.
+      const own = dc.events.length !== day.events.length;
+      day.events.forEach((ev, ei) => {
+        const date = ev.start ?? dayDate;
+        const iso = date?.iso ?? null;
+        if (iso === null) {
+          undated++;
+          firstUndated ??= `line ${lines.position(ev.range.start)[0] + 1}`;
+        }
+        if (ev.start !== undefined && vStart !== null && ev.start.iso < vStart) beforeVisit++;
+        start = minIso(start, ev.start?.iso ?? null);
+        end = maxIso(end, ev.start?.iso ?? null);
+        const kind = timelineKind(ev.kind);
+        const e: TimelineEvent = {
+          id: id++,
+          kind,
+          ...(kind === 'other' ? { tag: ev.kind } : {}),
+          date: iso,
+          ...(ev.start === undefined && iso !== null ? { inferred: true as const } : {}),
+          tokens: own ? dc.total : dc.events[ei],
+          range: lines.range(ev.range),
+          ...eventLabel(ev),
+        };
+        events.push(e);
+        eventRanges.push(ev.range);
+      });
+      return { date: day.start?.iso ?? null, tokens: dc.total, events: day.events.length };
+    });
+    first = minIso(first, start);
+    last = maxIso(last, end);
+    if (start !== null) {
+      if (lastVisitStart !== null && start < lastVisitStart) outOfOrder++;
+      lastVisitStart = maxIso(lastVisitStart, start);
+    }
+    const sv: StaticVisit = {
+      index: vi,
+      start,
+      end,
+      tokens: counts.visits[vi],
+      range: lines.range(v.range),
+      days,
+      events,
+      eventRanges,
+    };
+    if (v.type !== undefined) sv.type = v.type;
+    return sv;
+  });
+  const problems: string[] = [];
+  const unreadable = record.diagnostics.filter((d) => d.code === 'date-unparseable');
+  if (unreadable.length > 0) {
+    const d = unreadable[0];
+    problems.push(
+      `${unreadable.length} date${unreadable.length === 1 ? '' : 's'} could not be read (first at line ` +
+        `${lines.position(d.range.start)[0] + 1}): those elements take their day's or visit's date.`,
+    );
+  }
+  if (undated > 0) {
+    problems.push(
+      `${undated} event${undated === 1 ? ' has' : 's have'} no date, nor has ${undated === 1 ? 'its' : 'their'} day or visit ` +
+        `(first at ${firstUndated}): shown without a place on the time axis.`,
+    );
+  }
+  if (beforeVisit > 0) {
+    problems.push(
+      `${beforeVisit} event${beforeVisit === 1 ? ' is' : 's are'} dated before ${beforeVisit === 1 ? 'its' : 'their'} visit's start: ` +
+        `the visit's band starts at its earliest event.`,
+    );
+  }
+  if (outOfOrder > 0) {
+    problems.push(
+      `${outOfOrder} visit${outOfOrder === 1 ? ' is' : 's are'} not in date order in the file: strategy recent keeps ` +
+        `the last visits of the file, which are not all the most recent by date.`,
+    );
+  }
+  const structure = record.diagnostics.filter(
+    (d) => d.code === 'record-structure' && d.severity === 'warning',
+  );
+  if (structure.length > 0) {
+    problems.push(
+      `${structure.length} element${structure.length === 1 ? '' : 's'} outside the visit/day structure ` +
+        `(first at line ${lines.position(structure[0].range.start)[0] + 1}): ${structure[0].message}`,
+    );
+  }
+  const model: StaticModel = {
+    text,
+    tokens: counts.total,
+    events: record.eventCount,
+    first,
+    last,
+    visits,
+    problems,
+  };
+  if (perEnc === undefined) staticCache.set(record, (perEnc = new Map<EncodingName, StaticModel>()));
+  perEnc.set(encoding, model);
+  return model;
+}
+
+function inside(r: SourceRange, kept: readonly SourceRange[]): boolean {
+  // kept ranges are sorted and disjoint: binary search the last one starting at or before r.start.
+  let lo = 0;
+  let hi = kept.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (kept[mid].start <= r.start) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found >= 0 && kept[found].end >= r.end;
+}
+
+/** What the timeline reads of a pack result (its prompt text and messages are not kept). */
+export type CutPack = Pick<
+  PackResult,
+  'ok' | 'error' | 'strategy' | 'kept' | 'cut' | 'visits' | 'keptRanges'
+>;
+
+/**
+ * packPrompt's results, kept per parsed record for the last settings asked (instruction, template,
+ * reserve, strategy, encoding, overhead) by context: asking again, or moving the own context to a
+ * size already packed, packs nothing. A change of any setting starts afresh.
+ */
+const packCache = new WeakMap<
+  EhrRecord,
+  { text: string; settings: string; byContext: Map<number, CutPack> }
+>();
+const templateIds = new WeakMap<object, number>();
+let nextTemplateId = 1;
+
+function settingsKey(input: TimelineInput): string {
+  let tid = 0;
+  if (input.template !== undefined) {
+    tid = templateIds.get(input.template) ?? nextTemplateId++;
+    templateIds.set(input.template, tid);
+  }
+  return JSON.stringify([
+    input.instruction,
+    tid,
+    input.reserve ?? null,
+    input.strategy,
+    input.encoding,
+    input.estimated === true,
+    input.messageOverhead ?? 0,
+  ]);
+}
+
+function cachedPack(input: TimelineInput, context: number): CutPack {
+  const settings = settingsKey(input);
+  let entry = packCache.get(input.record);
+  if (entry === undefined || entry.text !== input.text || entry.settings !== settings) {
+    entry = { text: input.text, settings, byContext: new Map() };
+    packCache.set(input.record, entry);
+  }
+  const hit = entry.byContext.get(context);
+  if (hit !== undefined) return hit;
+  const r = packPrompt({ ...input, context });
+  const slim: CutPack = {
+    ok: r.ok,
+    strategy: r.strategy,
+    kept: r.kept,
+    cut: r.cut,
+    visits: r.visits,
+    keptRanges: r.keptRanges,
+    ...(r.error !== undefined ? { error: r.error } : {}),
+  };
+  if (entry.byContext.size >= 32) entry.byContext.clear();
+  entry.byContext.set(context, slim);
+  return slim;
+}
+
+/** What a pack result says about one context, as a cut line. */
+export function cutOf(r: CutPack, context: number, own: boolean): TimelineCut {
+  const ok = r.ok;
+  return {
+    context,
+    label: formatContext(context),
+    keptTokens: ok ? r.kept.tokens : 0,
+    keptFrom: ok ? (r.kept.firstDate?.iso ?? null) : null,
+    keptVisits: ok ? r.kept.visits : 0,
+    keptEvents: ok ? r.kept.events : 0,
+    fits: ok && r.cut.visits === 0 && r.cut.events === 0,
+    ok,
+    own,
+  };
+}
+
+/** The first event (record order) a pack keeps, skipping the demographics block: `recent`'s cut point. */
+function firstKept(st: StaticModel, r: CutPack): number | null {
+  for (const vp of r.visits) {
+    if (vp.state === 'cut') continue;
+    const sv = st.visits[vp.index];
+    for (let k = 0; k < sv.events.length; k++) {
+      if (sv.events[k].kind === 'demographics') continue;
+      if (vp.state === 'kept' || inside(sv.eventRanges[k], r.keptRanges)) return sv.events[k].id;
+    }
+  }
+  return null;
+}
+
+/**
+ * The timeline model of a parsed record (see the module comment). Never throws on a parsed
+ * record; a record that is not `ok` gives an empty model with its errors as `problems`.
+ */
+export function buildTimeline(input: TimelineInput): TimelineModel {
+  const { text, record, encoding, counter, strategy } = input;
+  const head = {
+    encoding,
+    strategy,
+    context: input.context,
+    ...(input.model !== undefined ? { model: input.model } : {}),
+    ...(input.uri !== undefined ? { uri: input.uri } : {}),
+  };
+  const pre = [...(input.problems ?? [])];
+  if (!record.ok) {
+    const error = record.diagnostics.find((d) => d.severity === 'error');
+    const m = emptyTimeline(
+      input.label,
+      [...pre, `${input.label} is not a valid MedAlign record${error ? `: ${error.message}` : '.'}`],
+      head,
+    );
+    if (error) {
+      m.error = { message: error.message, code: error.code, range: new LineIndex(text).range(error.range) };
+    }
+    return m;
+  }
+  const st = staticModel(text, record, encoding, counter);
+  const pack = (context: number): CutPack => cachedPack(input, context);
+
+  // The cut lines: packPrompt for each context (the instruction's own one included, once).
+  const contexts = [...new Set([...(input.contexts ?? STANDARD_CONTEXTS), input.context])].sort(
+    (a, b) => a - b,
+  );
+  let ownResult: CutPack | undefined;
+  // Once a context keeps the whole record, every larger one keeps exactly the same (a larger budget
+  // plans the same selection, renders the same prompt, and it fits a larger limit): that result is
+  // reused rather than packed again.
+  let whole: CutPack | undefined;
+  const cuts = contexts.map((c) => {
+    const r = whole ?? pack(c);
+    if (r.ok && r.cut.visits === 0 && r.cut.events === 0) whole = r;
+    if (c === input.context) ownResult = r;
+    const cut = cutOf(r, c, c === input.context);
+    if (strategy === 'recent' && r.ok) cut.firstKept = firstKept(st, r);
+    return cut;
+  });
+  const own = ownResult!;
+
+  const counts = counter.countRecord(text, record, encoding);
+  const query = terms(input.instruction);
+  const unique = [...new Set(query)];
+  const index = unique.length > 0 ? recordBm25(text, record, counts) : undefined;
+
+  const visits = st.visits.map((sv): TimelineVisit => {
+    const vp = own.visits[sv.index];
+    const state = own.ok ? vp.state : 'cut';
+    const v: TimelineVisit = {
+      index: sv.index,
+      ...(sv.type !== undefined ? { type: sv.type } : {}),
+      start: sv.start,
+      end: sv.end,
+      tokens: sv.tokens,
+      range: sv.range,
+      state,
+      keptTokens: own.ok ? vp.keptTokens : 0,
+      days: sv.days,
+      events: sv.events,
+    };
+    if (state === 'partial') {
+      v.kept = sv.events.filter((_, k) => inside(sv.eventRanges[k], own.keptRanges)).map((e) => e.id);
+    }
+    if (strategy === 'bm25') {
+      v.score = vp.score ?? 0;
+      if (index !== undefined) v.matched = unique.filter((t) => index.docs[sv.index].tf.has(t));
+    }
+    return v;
+  });
+
+  const model: TimelineModel = {
+    version: 1,
+    record: input.label,
+    ...head,
+    ...(input.estimated === true ? { estimated: true } : {}),
+    tokens: st.tokens,
+    events: st.events,
+    first: st.first,
+    last: st.last,
+    visits,
+    cuts,
+    problems: [...pre, ...(own.ok ? [] : [own.error ?? 'The prompt does not fit.']), ...st.problems],
+  };
+  // Keys in a stable, readable order for the JSON export.
+  if (index !== undefined) model.query = { terms: queryHits(unique, index.docs, st, visits, text, own) };
+  return model;
+}
+
+function queryHits(
+  unique: readonly string[],
+  docs: readonly { tf: Map<string, number> }[],
+  st: StaticModel,
+  visits: readonly TimelineVisit[],
+  text: string,
+  own: CutPack,
+): TimelineQueryTerm[] {
+  // Kept hits: whole kept visits from the index; a partial visit from its kept events' text.
+  const partialTf = new Map<number, Map<string, number>>();
+  for (const v of visits) {
+    if (v.state !== 'partial') continue;
+    const tf = new Map<string, number>();
+    const sv = st.visits[v.index];
+    sv.eventRanges.forEach((r) => {
+      if (!inside(r, own.keptRanges)) return;
+      for (const t of xmlTerms(text.slice(r.start, r.end))) tf.set(t, (tf.get(t) ?? 0) + 1);
+    });
+    partialTf.set(v.index, tf);
+  }
+  return unique.map((term) => {
+    let hits = 0;
+    let nVisits = 0;
+    let keptHits = 0;
+    docs.forEach((d, i) => {
+      const n = d.tf.get(term) ?? 0;
+      if (n === 0) return;
+      hits += n;
+      nVisits++;
+      const state = visits[i].state;
+      if (state === 'kept') keptHits += n;
+      else if (state === 'partial') keptHits += partialTf.get(i)?.get(term) ?? 0;
+    });
+    return { term, hits, visits: nVisits, keptHits };
+  });
+}
