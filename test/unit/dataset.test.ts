@@ -231,3 +231,24 @@ test('a subcategory outside the taxonomy becomes a tag with a warning, and expor
   const back = insts.map((i) => readInstructionText(renderInstruction(i))!);
   assert.equal(exportRelease(back).files[0].text, csv);
 });
+
+test('columns of the responses file beyond its four are named as not kept', () => {
+  const { imp } = importText([
+    ['clinician-reviewed-model-responses.tsv', generateRelease({ instructions: 1 }).reviewed],
+    [
+      'clinician-instruction-responses.tsv',
+      'instruction_id\tperson_id\tclinician_response\tannotator_num\tminutes\n2000000000\t1000001\tA\tAnnotator_1\t12\n',
+    ],
+  ]);
+  assert.deepEqual(
+    imp.problems.map((p) => [p.file, p.line, p.severity, p.message]),
+    [
+      [
+        'clinician-instruction-responses.tsv',
+        1,
+        'warning',
+        'column minutes of the responses file is not kept',
+      ],
+    ],
+  );
+});

@@ -11,6 +11,7 @@ import {
   ID_PATTERN,
   INSTRUCTION_COLUMNS,
   PUBLIC_SAMPLE_FILE,
+  RESPONSES_COLUMNS,
   RESPONSES_FILE,
   REVIEWED_FILE,
   ROUGE_FILE,
@@ -78,6 +79,17 @@ export class DatasetImport {
           }
           shape = rec.shape;
           summary.shape = shape;
+          if (shape === 'responses') {
+            const extra = header.filter((c) => !(RESPONSES_COLUMNS as readonly string[]).includes(c));
+            if (extra.length) {
+              this.problems.push({
+                file: fileName,
+                line: r.line,
+                severity: 'warning',
+                message: `column${extra.length === 1 ? '' : 's'} ${extra.join(', ')} of the responses file ${extra.length === 1 ? 'is' : 'are'} not kept`,
+              });
+            }
+          }
           return;
         }
         summary.rows++;
