@@ -9,6 +9,7 @@ import { registerPreview } from './preview';
 import type { PromptPreviewPanels } from './preview';
 import { registerWalkthrough } from './walkthrough';
 import { registerRun } from './run';
+import { registerImport } from './importCommand';
 import type { RunApi } from './run';
 import { registerTimeline } from './timeline/timelineView';
 import type { TimelineApi } from './timeline/timelineView';
@@ -21,6 +22,7 @@ export function activate(context: vscode.ExtensionContext): MedAlignApi {
   registerCommands(context, client);
   const preview = registerPreview(context, client);
   context.subscriptions.push(...registerWalkthrough());
+  context.subscriptions.push(...registerImport());
   const run = registerRun(context, client);
   const timeline = registerTimeline(context, client, run.selection);
   // Activation does not wait for the server: features light up when it is ready (`ready`).

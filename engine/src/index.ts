@@ -118,4 +118,6 @@ export type {
 export { buildReport } from './core/metrics/report';
 export { formatReportCsv, formatReportText, groupName } from './core/metrics/reportFormat';
 export type { ScorerConfig } from './core/workspace/config';
+export type { ImportOptions, ImportSummary, FileAction } from './host/dataset';
+export { DatasetError, formatImportSummary, importDataset, importTargets } from './host/dataset';
 export { TIMELINE_STYLE, inlineScript, jsonForScript, staticTimelinePage } from './host/timelinePage';

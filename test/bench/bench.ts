@@ -3,6 +3,7 @@ import { runLanguageBench } from './languageBench';
 import { runRunBench } from './runBench';
 import { runHostileBench } from './hostileBench';
 import { runCliBench } from './cliBench';
+import { runImportBench } from './importBench';
 import { runTimelineBench } from './timelineBench';
 import { runMetricsBench } from './metricsBench';
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   runHostileBench();
   await runCliBench();
   await runMetricsBench();
+  await runImportBench();
 }
 
 main().catch((err: unknown) => {

@@ -61,7 +61,7 @@ test('completion: enum values, models, patients, records, templates', async () =
 test('completion: section headings in the body', async () => {
   const { ws, service, d, pos } = await at('a.medalign', '---\nid: 1\n---\n## Instruction\nQ\n\n#|');
   const labels = (await service.doComplete(d, pos, ws)).items.map((i) => i.label);
-  assert.deepEqual(labels, ['## Gold response', '## Notes']);
+  assert.deepEqual(labels, ['## Gold response', '## Notes', '## Evidence', '## Other responses']);
 });
 
 test('hover: key description, category taxonomy, strategy, model, record summary, section', async () => {

@@ -7,6 +7,7 @@ import type * as RunModule from './run';
 import type * as RunsModule from './runs';
 import type * as BatchModule from './batch';
 import type * as RecordsModule from './records';
+import type * as ImportModule from './import';
 import type * as TimelineModule from './timeline';
 import type * as MetricsModule from './metrics';
 import type * as ReportModule from './report';
@@ -25,6 +26,7 @@ const runs = () => require('./runs') as typeof RunsModule;
 const batch = () => require('./batch') as typeof BatchModule;
 const metrics = () => require('./metrics') as typeof MetricsModule;
 const report = () => require('./report') as typeof ReportModule;
+const dataset = () => require('./import') as typeof ImportModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export type { CliIo };
@@ -111,6 +113,28 @@ const COMMANDS: Record<string, Command> = {
       Every reviewer's labels, tags, comments and ranks as one CSV (one row per reviewed answer, with
       whether the judgement is stale).`,
     run: (args, io) => report().runReview(args, io),
+  },
+  import: {
+    usage: `  medalign import <file-or-folder> [--into <folder>] [--records <ehr-folder>] [--dry-run]
+                  [--overwrite] [--link-records|--copy-records]
+      Bring in MedAlign instructions: the public instructions-sample.csv, a release file or the
+      release folder (clinician-reviewed-model-responses.tsv + clinician-instruction-responses.tsv),
+      one .medalign per instruction in the project's instructions folder (or --into). Records
+      (<person_id>.xml, from --records or the release folder's EHR folder) are copied, or linked,
+      into the records folder. A second import changes nothing; a file edited since it was imported
+      is never overwritten without --overwrite. Malformed rows are reported with their line and
+      skipped. Exit code 1 when a row was skipped or a file was in conflict.`,
+    run: (args, io) => dataset().runImport(args, io),
+  },
+  export: {
+    usage: `  medalign export medalign <folder> --out <dir> [--with-runs]
+  medalign export helm <folder> --out <dir>
+      Write instructions back as the MedAlign release's files (instructions.csv,
+      clinician-reviewed-model-responses.tsv, clinician-instruction-responses.tsv), or as what HELM's
+      MedAlign scenario reads (those two TSVs, clinician-instruction-responses.csv and
+      medalign_ehr_xml/<person_id>.xml). --with-runs adds each instruction's latest complete run per
+      model and context as rows (model_name, model_response, context_length).`,
+    run: (args, io) => dataset().runExport(args, io),
   },
 };
 

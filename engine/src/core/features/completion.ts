@@ -8,7 +8,7 @@ import { TEMPLATE_EXT } from '../workspace/workspace';
 import { dirname, relativePath } from '../util/uri';
 import { frontMatterPairs, locateInFrontMatter, toRange } from './document';
 import type { ParsedDocument } from './document';
-import { KNOWN_SECTIONS, SECTION_DOCS } from './sections';
+import { KNOWN_SECTIONS, SECTION_DOCS, SECTION_RELEASE_ROWS } from './sections';
 import { formatInt } from '../util/format';
 import { codeSpan, escapeMarkdown } from '../util/markdown';
 
@@ -109,7 +109,8 @@ export async function doComplete(
     const present = new Set(file.sections.map((s) => s.name));
     const range = Range.create(document.positionAt(lineStart), document.positionAt(offset));
     KNOWN_SECTIONS.forEach((name, i) => {
-      if (present.has(name)) return;
+      // The release rows are written by `medalign import`, not by hand.
+      if (present.has(name) || name === SECTION_RELEASE_ROWS) return;
       items.push({
         label: `## ${name}`,
         kind: CompletionItemKind.Module,

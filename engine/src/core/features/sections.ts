@@ -1,17 +1,44 @@
 /** The sections an instruction file may have, with what each is for (hover, completion, checks). */
 import { didYouMean } from './document';
 
-export const SECTION_INSTRUCTION = 'Instruction';
-export const SECTION_GOLD = 'Gold response';
-export const SECTION_NOTES = 'Notes';
+import {
+  SECTION_EVIDENCE,
+  SECTION_GOLD,
+  SECTION_INSTRUCTION,
+  SECTION_NOTES,
+  SECTION_OTHER_RESPONSES,
+  SECTION_RELEASE_ROWS,
+} from './sectionNames';
+
+export {
+  SECTION_EVIDENCE,
+  SECTION_GOLD,
+  SECTION_INSTRUCTION,
+  SECTION_NOTES,
+  SECTION_OTHER_RESPONSES,
+  SECTION_RELEASE_ROWS,
+};
 
 export const SECTION_DOCS: Record<string, string> = {
   [SECTION_INSTRUCTION]: 'The question or task a clinician asks of the patient record. Required, non-empty.',
   [SECTION_GOLD]: 'The clinician-written reference answer that model responses are compared with. Optional.',
   [SECTION_NOTES]: 'Free notes for curators and reviewers; never sent to a model. Optional.',
+  [SECTION_EVIDENCE]:
+    "The passages of the record that support the gold response (MedAlign's `evidence`); never sent to a model. Optional.",
+  [SECTION_OTHER_RESPONSES]:
+    "Further clinicians' responses, one `### <annotator_num>` heading each (e.g. `### Annotator_2`); never sent to a model. Optional.",
+  [SECTION_RELEASE_ROWS]:
+    "The release's per-row columns (model responses, review labels) as a fenced tab-separated block, kept so `medalign export medalign` writes them back; never sent to a model. Optional.",
 };
 
-export const KNOWN_SECTIONS: readonly string[] = [SECTION_INSTRUCTION, SECTION_GOLD, SECTION_NOTES];
+export const KNOWN_SECTIONS: readonly string[] = [
+  SECTION_INSTRUCTION,
+  SECTION_GOLD,
+  SECTION_NOTES,
+  SECTION_EVIDENCE,
+  SECTION_OTHER_RESPONSES,
+  SECTION_RELEASE_ROWS,
+];
 
 /**
  * Headings people write for a known section (lower case): `## Answer` is the gold response. Used for
