@@ -130,7 +130,10 @@ describe('MedAlign run-lens', function () {
       const ls = await lensesOf(uri);
       return titles(ls).includes('▶ Run · gpt-4o · 16k') && titles(ls).includes('Preview prompt') && ls;
     });
-    const ours = lenses.filter((l) => l.command?.command !== 'medalign.previewPrompt');
+    const ours = lenses.filter(
+      (l) =>
+        l.command?.command !== 'medalign.previewPrompt' && l.command?.command !== 'medalign.timeline.show',
+    );
     assert.deepEqual(
       titles(ours),
       ['▶ Run · gpt-4o · 16k', 'Model…', 'Context…'],

@@ -222,7 +222,7 @@ describe('MedAlign runs UX', function () {
       const n = nodes.find((x) => x.runs.length > 0);
       return n && n.runs.every((r) => r.status !== 'error');
     });
-    await shot('runs-view-cleared', ['.part.sidebar .composite.title:has-text("MedAlign: Runs")']);
+    await shot('runs-view-cleared', ['.part.sidebar .pane-header:has-text("Runs")']);
   });
 
   it('keeps runs apart by file when two files share an id', async () => {

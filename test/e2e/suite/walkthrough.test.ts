@@ -182,8 +182,9 @@ describe('MedAlign getting started', function () {
     const shot = await requestScreenshot('runs-view-container', {
       waitFor: [
         '.activitybar [aria-label^="MedAlign"]',
-        // One view in the container: its name is in the container's title ("MEDALIGN: RUNS").
-        '.part.sidebar .composite.title:has-text("MedAlign: Runs")',
+        // Two views in the container (Record Timeline, Runs): each under a header of its own.
+        '.part.sidebar .composite.title:has-text("MedAlign")',
+        '.part.sidebar .pane-header:has-text("Runs")',
         `.part.sidebar .monaco-list-row:has-text("${SAMPLE_ID}")`,
       ],
     });
