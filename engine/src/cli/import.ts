@@ -49,11 +49,13 @@ export async function runImport(args: string[], io: CliIo): Promise<number> {
 
 export async function runExport(args: string[], io: CliIo): Promise<number> {
   try {
-    const p = parseArgs(args, ['out'], ['with-runs']);
+    const p = parseArgs(args, ['out'], ['with-runs', 'with-reviews']);
     const [target, ...paths] = p.positional;
     if (target !== 'medalign' && target !== 'helm') throw new UsageError("export what: 'medalign' or 'helm'");
     if (target === 'helm' && p.flags.has('with-runs'))
       throw new UsageError('--with-runs is for `export medalign` (HELM runs the models itself)');
+    if (target === 'helm' && p.flags.has('with-reviews'))
+      throw new UsageError('--with-reviews is for `export medalign` (HELM does not read clinician labels)');
     if (paths.length === 0) throw new UsageError('give the folder (or files) of instructions to export');
     const out = p.values.get('out')?.[0];
     if (out === undefined) throw new UsageError('--out <dir> is required');
@@ -64,7 +66,8 @@ export async function runExport(args: string[], io: CliIo): Promise<number> {
       out: path.resolve(io.cwd, out),
       target,
       recordsFolder: targets.recordsFolder,
-      ...(p.flags.has('with-runs') ? { runsRoot: root } : {}),
+      ...(p.flags.has('with-runs') || p.flags.has('with-reviews') ? { runsRoot: root } : {}),
+      ...(p.flags.has('with-reviews') ? { withReviews: true } : {}),
     });
     const [head, ...rest] = formatExportSummary(summary).split('\n');
     io.out(`${head}\n`);

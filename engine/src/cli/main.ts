@@ -127,13 +127,16 @@ const COMMANDS: Record<string, Command> = {
     run: (args, io) => dataset().runImport(args, io),
   },
   export: {
-    usage: `  medalign export medalign <folder> --out <dir> [--with-runs]
+    usage: `  medalign export medalign <folder> --out <dir> [--with-runs] [--with-reviews]
   medalign export helm <folder> --out <dir>
       Write instructions back as the MedAlign release's files (instructions.csv,
       clinician-reviewed-model-responses.tsv, clinician-instruction-responses.tsv), or as what HELM's
       MedAlign scenario reads (those two TSVs, clinician-instruction-responses.csv and
       medalign_ehr_xml/<person_id>.xml). --with-runs adds each instruction's latest complete run per
-      model and context as rows (model_name, model_response, context_length).`,
+      model and context as rows (model_name, model_response, context_length). --with-reviews (implies
+      --with-runs, no other answer text) adds the clinicians' submitted labels and ranks from the review
+      files, one row per answer and reviewer (clinician_rank, correct, annotator, error_tags); stale
+      judgements and drafts are left out, stale ones counted in a warning.`,
     run: (args, io) => dataset().runExport(args, io),
   },
 };

@@ -5,7 +5,12 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { exportHelm, exportRelease } from '../core/dataset/exporter';
-import type { ExportFile, ExportProblem, RunRow } from '../core/dataset/exporter';
+import type { ExportFile, ExportProblem, RunReview, RunRow } from '../core/dataset/exporter';
+import { slotId } from '../core/review/reviewFile';
+import { candidateOfRun, staleFields } from '../core/review/reviewStatus';
+import { CONFIG_FILE_NAME, parseConfig } from '../core/workspace/config';
+import type { LoadedReview } from '../run/reviewStore';
+import { ReviewStore } from '../run/reviewStore';
 import type { DatasetInstruction } from '../core/dataset/model';
 import { readInstructionText } from '../core/dataset/read';
 import { HELM_EHR_FOLDER } from '../core/dataset/release';
@@ -26,6 +31,11 @@ export interface ExportOptions {
   recordsFolder: string;
   /** With the project folder: add each instruction's latest complete run per model and context (`--with-runs`). */
   runsRoot?: string;
+  /**
+   * With `runsRoot`: add the clinicians' current, submitted judgements of those runs from the review
+   * files (`--with-reviews`); stale ones and drafts are left out (stale ones counted in a warning).
+   */
+  withReviews?: boolean;
 }
 
 export interface ExportSummary {
@@ -96,8 +106,10 @@ export async function exportDataset(o: ExportOptions): Promise<ExportSummary> {
   const { insts, problems } = await readInstructions(o.paths);
   const out = path.resolve(o.out);
   if (o.target === 'medalign') {
-    const runs = o.runsRoot !== undefined ? await latestRuns(o.runsRoot, insts) : undefined;
-    const r = exportRelease(insts, runs);
+    const reviews = o.runsRoot !== undefined && o.withReviews ? await reviewStoreOf(o.runsRoot) : undefined;
+    const runs =
+      o.runsRoot !== undefined ? await latestRuns(o.runsRoot, insts, reviews, problems) : undefined;
+    const r = exportRelease(insts, runs, { reviews: reviews !== undefined });
     await writeExport(out, r.files);
     return {
       out,
@@ -145,14 +157,44 @@ export async function exportDataset(o: ExportOptions): Promise<ExportSummary> {
   };
 }
 
-/** Each instruction's newest complete, non-empty answer per endpoint, model and context. */
+/** The project's review files (the config's `review.folder`). */
+async function reviewStoreOf(root: string): Promise<ReviewStore> {
+  const text = await fsp.readFile(path.join(root, CONFIG_FILE_NAME), 'utf8').catch(() => undefined);
+  try {
+    return new ReviewStore(root, parseConfig(text).config.review.folder);
+  } catch (err) {
+    throw new DatasetError((err as Error).message);
+  }
+}
+
+/**
+ * Each instruction's newest complete, non-empty answer per endpoint, model and context; with
+ * `reviews`, each answer's submitted judgements that still apply (same answer, instruction, record
+ * and template hashes). Stale judgements, drafts and unreadable review files are left out and reported.
+ */
 async function latestRuns(
   root: string,
   insts: readonly DatasetInstruction[],
+  reviews: ReviewStore | undefined,
+  problems: ExportSummary['problems'],
 ): Promise<Map<string, RunRow[]>> {
   const store = new RunStore(root);
   const out = new Map<string, RunRow[]>();
   for (const inst of insts) {
+    let loaded: LoadedReview[] = [];
+    if (reviews) {
+      loaded = await reviews.readAll(inst.id);
+      for (const bad of loaded) {
+        if (!bad.ok)
+          problems.push({
+            id: inst.id,
+            file: bad.file,
+            severity: 'warning',
+            message: `${bad.file} left out: ${bad.errors.join('; ')}`,
+          });
+      }
+    }
+    let stale = 0;
     const seen = new Set<string>();
     const rows: RunRow[] = [];
     for (const s of await store.list({ instructionId: inst.id })) {
@@ -162,12 +204,34 @@ async function latestRuns(
       const run = await store.read(s.file);
       if (!run || run.response.trim() === '') continue;
       seen.add(key);
-      rows.push({
+      const row: RunRow = {
         model: s.endpointId === s.model ? s.model : `${s.endpointId} (${s.model})`,
         context: s.contextLabel,
         response: run.response,
-      });
+      };
+      if (reviews) {
+        const candidate = candidateOfRun(run);
+        const judged: RunReview[] = [];
+        for (const l of loaded) {
+          if (!l.ok) continue;
+          const a = l.review.answers.find((x) => slotId(x) === slotId(candidate));
+          if (!a || a.submittedAt === null || (a.label === null && a.rank === null)) continue;
+          if (staleFields(a, candidate).length > 0) {
+            stale++;
+            continue;
+          }
+          judged.push({ annotator: l.review.reviewer, label: a.label, rank: a.rank, tags: a.tags });
+        }
+        row.reviews = judged;
+      }
+      rows.push(row);
     }
+    if (stale > 0)
+      problems.push({
+        id: inst.id,
+        severity: 'warning',
+        message: `instruction ${inst.id}: ${stale} stale judgement${stale === 1 ? '' : 's'} left out (the answer, instruction, record or template changed since it was reviewed)`,
+      });
     // Oldest first, so a later run adds rows after the earlier ones.
     if (rows.length) out.set(inst.id, rows.reverse());
   }

@@ -35,10 +35,45 @@ export interface RunRow {
   /** `context_length`: as the run was labelled (`32k`). */
   context: string;
   response: string;
+  /** The clinicians' current, submitted judgements of this answer (`--with-reviews`). */
+  reviews?: RunReview[];
+}
+
+/** One clinician's judgement of a run row, from a review file (`--with-reviews`); never its comment. */
+export interface RunReview {
+  /** The reviewer's name as the review file has it. */
+  annotator: string;
+  label: 'correct' | 'incorrect' | null;
+  /** 1 is best; null when not ranked. */
+  rank: number | null;
+  tags: readonly string[];
 }
 
 /** Columns the model-response rows fill (the release's names where it has them). */
 export const RUN_COLUMNS = ['model_name', 'model_response', 'context_length'] as const;
+
+/**
+ * Columns `--with-reviews` fills in the model-response rows (one row per answer and reviewer):
+ * `clinician_rank` and `correct` (`yes`/`no`) as in the release's shape that import reads
+ * (test/helpers/releaseFiles.ts), plus `annotator` and `error_tags` (`; `-separated). The DUA
+ * release's exact names are assumed (docs/datasets.md).
+ */
+export const REVIEW_COLUMNS = ['clinician_rank', 'correct', 'annotator', 'error_tags'] as const;
+
+function reviewValue(r: RunReview | undefined, c: string): string | undefined {
+  switch (c) {
+    case 'annotator':
+      return r?.annotator ?? '';
+    case 'correct':
+      return r?.label === 'correct' ? 'yes' : r?.label === 'incorrect' ? 'no' : '';
+    case 'clinician_rank':
+      return r?.rank != null ? String(r.rank) : '';
+    case 'error_tags':
+      return r ? r.tags.join('; ') : '';
+    default:
+      return undefined;
+  }
+}
 
 /** Release order: by source file and row, then instructions written by hand by id. */
 export function releaseOrder(insts: readonly DatasetInstruction[]): DatasetInstruction[] {
@@ -130,6 +165,7 @@ function safeTsv(fields: string[], id: string, file: string, problems: ExportPro
 export function exportRelease(
   all: readonly DatasetInstruction[],
   runs?: ReadonlyMap<string, readonly RunRow[]>,
+  options: { reviews?: boolean } = {},
 ): { files: ExportFile[]; problems: ExportProblem[] } {
   const problems: ExportProblem[] = [];
   const insts = releaseOrder(all);
@@ -147,6 +183,7 @@ export function exportRelease(
     );
     for (const c of REVIEWED_COLUMNS) if (!columns.includes(c)) columns.push(c);
     if (runs) for (const c of RUN_COLUMNS) if (!columns.includes(c)) columns.push(c);
+    if (runs && options.reviews) for (const c of REVIEW_COLUMNS) if (!columns.includes(c)) columns.push(c);
     const lines = [tsvLine(columns)];
     let rows = 0;
     for (const i of reviewed) {
@@ -156,19 +193,25 @@ export function exportRelease(
       }
       for (const run of runs?.get(i.id) ?? []) {
         const perRow = new Set(i.release?.rowColumns ?? []);
-        const row = columns.map((c) =>
-          c === 'model_name'
-            ? run.model
-            : c === 'model_response'
-              ? run.response
-              : c === 'context_length'
-                ? run.context
-                : perRow.has(c)
-                  ? ''
-                  : columnValue(i, c),
-        );
-        lines.push(safeTsv(row, i.id, REVIEWED_FILE, problems));
-        rows++;
+        // With reviews: one row per reviewer's judgement (the answer repeated), else one unjudged row.
+        const judgements = options.reviews && run.reviews?.length ? run.reviews : [undefined];
+        for (const review of judgements) {
+          const row = columns.map((c) =>
+            c === 'model_name'
+              ? run.model
+              : c === 'model_response'
+                ? run.response
+                : c === 'context_length'
+                  ? run.context
+                  : options.reviews && reviewValue(review, c) !== undefined
+                    ? reviewValue(review, c)!
+                    : perRow.has(c)
+                      ? ''
+                      : columnValue(i, c),
+          );
+          lines.push(safeTsv(row, i.id, REVIEWED_FILE, problems));
+          rows++;
+        }
       }
     }
     files.push({ name: REVIEWED_FILE, text: lines.join(''), rows });
