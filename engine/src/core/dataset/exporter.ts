@@ -301,15 +301,8 @@ export function exportHelm(
     kept.push(i);
     seen.add(i.patient!);
   }
-  const columns = [
-    'instruction_id',
-    'question',
-    'person_id',
-    'is_selected_ehr',
-    'filename',
-    'clinician_response',
-    'evidence',
-  ];
+  // The reviewed file's own columns (HELM reads instruction_id, question, person_id).
+  const columns: string[] = [...REVIEWED_COLUMNS];
   const q = (fields: string[]) => fields.map(quotedTsvField).join('\t') + '\n';
   const reviewed = [
     q(columns),

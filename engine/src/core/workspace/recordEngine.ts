@@ -10,6 +10,7 @@ import { TokenCounter } from '../tokens/counter';
 import type { RecordTokenCounts, TokenCounterOptions } from '../tokens/counter';
 import type { EncodingName } from '../tokens/encodings';
 import { fitTable, packPrompt } from '../packing/pack';
+import type { PackInput } from '../packing/pack';
 import type { FitTable, PackResult, PackStrategy } from '../packing/pack';
 import { parseTemplate } from '../template/template';
 import { getDefaultTemplate } from '../template/defaults';
@@ -234,10 +235,9 @@ export class RecordWork {
     });
   }
 
-  pack(uri: string, key: string, req: PackRequest): PackResult | undefined {
-    const l = this.get(uri, key);
-    if (!l) return undefined;
-    return packPrompt({
+  /** What `pack` and `timeline` give the packer for a loaded record: one mapping for both. */
+  private packInput(l: Loaded, req: PackRequest): PackInput {
+    return {
       text: l.text,
       record: l.record,
       instruction: req.instruction,
@@ -248,7 +248,13 @@ export class RecordWork {
       encoding: req.encoding,
       estimated: req.estimated,
       counter: this.counter,
-    });
+    };
+  }
+
+  pack(uri: string, key: string, req: PackRequest): PackResult | undefined {
+    const l = this.get(uri, key);
+    if (!l) return undefined;
+    return packPrompt(this.packInput(l, req));
   }
 
   /** The timeline: a record that is loaded but not valid gives a model with its errors as problems. */
@@ -256,16 +262,8 @@ export class RecordWork {
     const l = this.loaded.get(entryKey(uri, key));
     if (!l) return undefined;
     return buildTimeline({
-      text: l.text,
-      record: l.record,
-      instruction: req.instruction,
-      template: this.template(req.template),
-      context: req.context,
-      reserve: req.reserve,
+      ...this.packInput(l, req),
       strategy: req.strategy,
-      encoding: req.encoding,
-      estimated: req.estimated,
-      counter: this.counter,
       label: req.label,
       uri,
       ...(req.model !== undefined ? { model: req.model } : {}),
