@@ -1,7 +1,6 @@
 /**
- * The page shell every MedAlign webview shares (response panel, prompt preview, gold diff): a fresh
- * nonce, one strict Content-Security-Policy (nothing loads from anywhere; the page's own style and
- * script only by nonce; no script at all when the page has none), and the head.
+ * What every MedAlign webview shares: a fresh nonce, the page shell (`webviewHtml`, in the engine's
+ * core so the CLI's static pages use the same one), and requests answered by the page.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -10,43 +9,8 @@ export function makeNonce(): string {
   return randomBytes(16).toString('hex');
 }
 
-export interface WebviewDocument {
-  nonce: string;
-  /** Plain text (not escaped here): the callers pass fixed titles. */
-  title: string;
-  style: string;
-  /** The body's markup: every string from a record, a prompt or a model already escaped. */
-  body: string;
-  /** The page's script, run with the nonce; without one the CSP allows no script (`script-src 'none'`). */
-  script?: string;
-  /**
-   * Local files the page loads (the codicon font and its stylesheet): `cspSource` (`webview.cspSource`,
-   * the extension's own files under its `localResourceRoots`) is allowed for styles and fonts only,
-   * and `head` (the `<link>`s) goes into the head.
-   */
-  resources?: { cspSource: string; head: string };
-}
-
-export function webviewHtml(d: WebviewDocument): string {
-  const scriptSrc = d.script === undefined ? "'none'" : `'nonce-${d.nonce}'`;
-  const local = d.resources ? ` ${d.resources.cspSource}` : '';
-  const fonts = d.resources ? d.resources.cspSource : "'none'";
-  const csp = `default-src 'none'; style-src 'nonce-${d.nonce}'${local}; script-src ${scriptSrc}; img-src 'none'; font-src ${fonts}; connect-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'`;
-  const script = d.script === undefined ? '' : `<script nonce="${d.nonce}">${d.script}</script>\n`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${d.title}</title>
-${d.resources ? `${d.resources.head}\n` : ''}<style nonce="${d.nonce}">${d.style}</style>
-</head>
-<body>
-${d.body}
-${script}</body>
-</html>`;
-}
+export { webviewHtml } from '../../engine/src';
+export type { WebviewDocument } from '../../engine/src';
 
 /**
  * Requests to a webview answered by a message carrying the same `requestId` (the DOM snapshots the

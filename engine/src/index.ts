@@ -121,3 +121,5 @@ export type { ScorerConfig } from './core/workspace/config';
 export type { ImportOptions, ImportSummary, FileAction } from './host/dataset';
 export { DatasetError, formatImportSummary, importDataset, importTargets } from './host/dataset';
 export { TIMELINE_STYLE, inlineScript, jsonForScript, staticTimelinePage } from './host/timelinePage';
+export { webviewHtml } from './core/util/htmlPage';
+export type { WebviewDocument } from './core/util/htmlPage';

@@ -5,6 +5,7 @@
  * allows only the page's own nonce'd style and script.
  */
 import { randomBytes } from 'node:crypto';
+import { webviewHtml } from '../core/util/htmlPage';
 
 /** The view's style: theme colours only from `--vscode-*` variables. */
 export const TIMELINE_STYLE = `
@@ -123,26 +124,19 @@ function escapeText(s: string): string {
  * same renderer as the view. `bundle`: the text of dist/timelineView.js.
  */
 export function staticTimelinePage(model: { record: string }, bundle: string): string {
-  const nonce = randomBytes(16).toString('hex');
-  const csp = `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src 'none'; font-src 'none'; connect-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<meta name="robots" content="noindex">
-<title>Record timeline — ${escapeText(model.record)} (contains patient data)</title>
-<style nonce="${nonce}">${TIMELINE_STYLE}${STATIC_THEME}
+  return (
+    webviewHtml({
+      nonce: randomBytes(16).toString('hex'),
+      title: `Record timeline — ${model.record} (contains patient data)`,
+      head: '<meta name="robots" content="noindex">',
+      style: `${TIMELINE_STYLE}${STATIC_THEME}
 body { max-width: 1200px; margin: 0 auto; padding: 8px 16px 24px; }
-.phi { font-size: 0.9em; color: var(--vscode-editorWarning-foreground); margin: 8px 0 0; }</style>
-</head>
-<body data-mode="static">
-<p class="phi">This page contains patient data from ${escapeText(model.record)}. Keep it where the record may be kept.</p>
+.phi { font-size: 0.9em; color: var(--vscode-editorWarning-foreground); margin: 8px 0 0; }`,
+      bodyAttributes: 'data-mode="static"',
+      body: `<p class="phi">This page contains patient data from ${escapeText(model.record)}. Keep it where the record may be kept.</p>
 <div id="app"></div>
-<script type="application/json" id="timeline-data">${jsonForScript(model)}</script>
-<script nonce="${nonce}">${inlineScript(bundle)}</script>
-</body>
-</html>
-`;
+<script type="application/json" id="timeline-data">${jsonForScript(model)}</script>`,
+      script: inlineScript(bundle),
+    }) + '\n'
+  );
 }
