@@ -50,9 +50,11 @@ export class MedAlignLanguageClient {
         { scheme: 'file', pattern: '**/*.xml' },
       ],
       synchronize: {
-        fileEvents: vscode.workspace.createFileSystemWatcher(
-          '**/{*.medalign,*.prompt,*.xml,medalign.config.json}',
-        ),
+        fileEvents: [
+          vscode.workspace.createFileSystemWatcher('**/{*.medalign,*.prompt,*.xml,medalign.config.json}'),
+          // A deleted folder is one event for the folder itself: the server clears what was inside.
+          vscode.workspace.createFileSystemWatcher('**/*', true, true, false),
+        ],
       },
       outputChannel: this.output,
       // The user's extra roots (user settings only; none in Restricted Mode). `watchesFiles`: the

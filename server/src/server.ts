@@ -6,6 +6,7 @@
 import {
   CodeActionKind,
   DidChangeWatchedFilesNotification,
+  WatchKind,
   FileChangeType,
   TextDocumentSyncKind,
   TextDocuments,
@@ -213,6 +214,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
           { globPattern: `**/*${TEMPLATE_EXT}` },
           { globPattern: `**/*${RECORD_EXT}` },
           { globPattern: `**/${CONFIG_FILE_NAME}` },
+          // Deleted folders (one event for the folder): what was inside is cleared.
+          { globPattern: '**/*', kind: WatchKind.Delete },
         ],
       });
     }
@@ -450,7 +453,27 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     }, 50);
   });
 
-  async function onFilesChanged(changes: [string, number][]): Promise<void> {
+  /**
+   * A deleted folder comes as one event for the folder: the files known inside it (scanned, or with
+   * problems published) are handled as deleted too, so their problems do not outlive them.
+   */
+  function withDeletedFolders(changes: [string, number][]): [string, number][] {
+    const out: [string, number][] = [];
+    const given = new Set(changes.map(([u]) => u));
+    for (const [uri, type] of changes) {
+      out.push([uri, type]);
+      if (type !== FileChangeType.Deleted || isOurs(uri) || uri.endsWith('/' + CONFIG_FILE_NAME)) continue;
+      const prefix = uri.endsWith('/') ? uri : `${uri}/`;
+      const inside = new Set<string>();
+      for (const u of publishedClosed) if (u.startsWith(prefix)) inside.add(u);
+      for (const ws of reported) for (const u of ws.files) if (u.startsWith(prefix)) inside.add(u);
+      for (const u of inside) if (!given.has(u)) out.push([u, FileChangeType.Deleted]);
+    }
+    return out;
+  }
+
+  async function onFilesChanged(events: [string, number][]): Promise<void> {
+    const changes = withDeletedFolders(events);
     for (const [uri, type] of changes) {
       const deleted = type === FileChangeType.Deleted;
       if (uri.endsWith('/' + CONFIG_FILE_NAME)) {

@@ -212,6 +212,24 @@ test('files changed on disk: a record created, a record deleted, a template brok
   }
 });
 
+test('a deleted folder: one event for the folder clears the problems of the files that were in it', async () => {
+  const folder = path.join(dir, 'instructions/imported');
+  mkdirSync(folder, { recursive: true });
+  const broken = path.join(folder, 'broken.medalign');
+  writeFileSync(broken, '---\nid: 8100000777\n---\n\n## Instruction\nWhich patient?\n');
+  const uri = pathToFileURL(broken).toString();
+  await session.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+    changes: [{ uri, type: FileChangeType.Created }],
+  });
+  await session.diagnostics(uri, (x) => x.diagnostics.some((d) => d.code === 'schema-required'));
+  // VS Code reports a deleted folder as one event, for the folder itself.
+  rmSync(folder, { recursive: true, force: true });
+  await session.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+    changes: [{ uri: pathToFileURL(folder).toString(), type: FileChangeType.Deleted }],
+  });
+  await session.diagnostics(uri, (x) => x.diagnostics.length === 0);
+});
+
 test('many files: 276 instructions and records never opened are all reported, and completion answers meanwhile', async () => {
   const N = 276;
   const files: Record<string, string> = {};

@@ -45,8 +45,9 @@ describe('MedAlign workspace problems, quick fixes and outline', () => {
   it('lists the problems of files never opened in the Problems panel (screenshot)', async function () {
     const unopened = NEVER_OPENED.filter(([rel]) => !isOpen(workspaceFile(rel)));
     // Run alone (MEDALIGN_E2E_GREP), nothing has been opened yet; in the whole suite, earlier tests
-    // opened some of them.
-    assert.ok(unopened.length >= 3, `files not opened yet: ${unopened.map(([r]) => r).join(', ')}`);
+    // open the instruction files (and VS Code keeps a closed document for a while), but no suite opens
+    // the two broken records.
+    assert.ok(unopened.length >= 2, `files not opened yet: ${unopened.map(([r]) => r).join(', ')}`);
     for (const [rel, code] of NEVER_OPENED) {
       const uri = workspaceFile(rel);
       await waitFor(`a '${code}' problem on ${rel}`, () => medalign(uri).some((d) => codeOf(d) === code));
