@@ -93,7 +93,11 @@ describe('MedAlign import', function () {
     created.push(instructions.fsPath);
 
     const pending = vscode.commands.executeCommand<ImportSummary | undefined>(COMMAND);
-    const shown = await requestScreenshot('import-picker', { waitFor: ['.quick-input-widget'] });
+    // The dialog has filled in its folder once it lists that folder's entries: only then does
+    // Ctrl+A select the whole path (typed earlier, the path was appended to the folder's).
+    const shown = await requestScreenshot('import-picker', {
+      waitFor: ['.quick-input-widget .monaco-list-row:has-text("datasets-e2e")'],
+    });
     assert.ok(shown.bytes > 10_000);
     // Replace the dialog's path with the file's and accept it.
     await requestScreenshot('import-picker-typed', {
