@@ -41,6 +41,7 @@ const entries = [
     banner: { js: '#!/usr/bin/env node' },
   },
   { entryPoints: ['server/src/node/recordWorker.ts'], outfile: 'dist/recordWorker.js' },
+  { entryPoints: ['engine/src/host/countWorker.ts'], outfile: 'dist/countWorker.js' },
   {
     entryPoints: ['engine/src/cli/main.ts'],
     outfile: 'dist/cli.js',

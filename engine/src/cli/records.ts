@@ -13,6 +13,8 @@ import { formatTokenCount } from '../core/tokens/models';
 import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { PreviewOverrides } from '../core/features/preview';
 import { nodeFileSystem } from '../host/nodeFileSystem';
+import { countWithPrecounts, precountInWorker } from '../host/parallelCount';
+import type { FileSystem } from '../core/host';
 import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './io';
 import { allowedRootsOption, parseArgs } from './args';
@@ -35,10 +37,24 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
     throw new Error(`unknown encoding '${encoding}': use cl100k_base or o200k_base`);
   const file = path.resolve(io.cwd, rest[0]);
   const uri = URI.file(file).toString();
-  // Counting needs no project config (the encoding is an option): none is read or validated. Each
-  // chunk is counted once, so the token cache would only cost hashing the whole record.
+  // Counting needs no project config (the encoding is an option): none is read or validated. The
+  // record's text is handed, as soon as it is read, to a worker that counts its chunks while this
+  // thread parses it (host/parallelCount.ts); nothing is cached, each chunk being counted once.
+  let text: string | undefined;
+  let precount: ReturnType<typeof precountInWorker>;
+  const fs: FileSystem = {
+    ...nodeFileSystem,
+    readFile: async (u) => {
+      const t = await nodeFileSystem.readFile(u);
+      if (u === uri && t !== undefined) {
+        text = t;
+        precount = precountInWorker(t, encoding);
+      }
+      return t;
+    },
+  };
   const ws = new Workspace(
-    nodeFileSystem,
+    fs,
     URI.file(io.cwd).toString(),
     new LocalRecordEngine({ counter: { maxEntries: 0 } }),
   );
@@ -49,8 +65,8 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
     for (const d of r.diagnostics.filter((x) => x.severity === 'error')) io.err(`${rest[0]}: ${d.message}\n`);
     return 1;
   }
-  const counts = await ws.engine.counts(uri, info.key, encoding, true);
-  if (!counts || counts === 'pending') throw new Error('could not count the record');
+  if (text === undefined) throw new Error('could not count the record');
+  const counts = countWithPrecounts(text, r, encoding, await precount);
   const result = {
     file: rest[0],
     encoding,

@@ -117,8 +117,16 @@ export interface RecordLayout {
 }
 
 export function recordLayout(text: string, record: EhrRecord): RecordLayout {
+  return layoutOfVisits(
+    text,
+    record.visits.map((v) => v.range),
+  );
+}
+
+/** The layout for visits at `ranges` (each from its `<visit` to just past its end tag), in order. */
+export function layoutOfVisits(text: string, ranges: readonly SourceRange[]): RecordLayout {
   const all: Span = { start: 0, end: text.length };
-  if (record.visits.length === 0) {
+  if (ranges.length === 0) {
     return {
       size: text.length,
       head: all,
@@ -127,20 +135,54 @@ export function recordLayout(text: string, record: EhrRecord): RecordLayout {
       exact: [true],
     };
   }
-  const first = record.visits[0].range;
-  const last = record.visits[record.visits.length - 1].range;
+  const first = ranges[0];
+  const last = ranges[ranges.length - 1];
   // The record's own tags: the first visit's parent opened before it; the tail starts at `</record>`.
   const recordOpenEnd = text.lastIndexOf('>', first.start - 1) + 1;
   const endTag = text.indexOf('</record', last.end);
   const recordCloseStart = endTag < 0 ? text.length : endTag;
-  const s = splitElement(
-    text,
-    all,
-    recordOpenEnd,
-    recordCloseStart,
-    record.visits.map((v) => v.range),
-  );
+  const s = splitElement(text, all, recordOpenEnd, recordCloseStart, ranges);
   return { size: text.length, head: s.open, visits: s.parts, tail: s.close, exact: s.exact };
+}
+
+function isTagNameEnd(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 62 || c === 47;
+}
+
+/**
+ * A guess at the visits' ranges without parsing: every `<visit` start tag (not `<visit_detail`) to
+ * the end of the next `</visit>` (or its own `/>`). Right for every well-formed MedAlign record; a
+ * `<visit` in a comment or CDATA, or nesting, makes it wrong, so whatever is computed from it must be
+ * checked against the parsed record's layout (`medalign count` counts chunks from this guess in a
+ * worker while the record is parsed, and recounts any chunk the parse disagrees with).
+ */
+export function guessVisitRanges(text: string): SourceRange[] {
+  const ranges: SourceRange[] = [];
+  let at = 0;
+  for (;;) {
+    const start = text.indexOf('<visit', at);
+    if (start < 0) return ranges;
+    // Only `<visit` followed by whitespace, `>` or `/`.
+    if (!isTagNameEnd(text.charCodeAt(start + 6))) {
+      at = start + 6;
+      continue;
+    }
+    const gt = text.indexOf('>', start + 6);
+    if (gt < 0) return ranges;
+    if (text.charCodeAt(gt - 1) === 47) {
+      ranges.push({ start, end: gt + 1 });
+      at = gt + 1;
+      continue;
+    }
+    let close = text.indexOf('</visit', gt);
+    // Not `</visit_detail>`.
+    while (close >= 0 && !isTagNameEnd(text.charCodeAt(close + 7)))
+      close = text.indexOf('</visit', close + 7);
+    const closeGt = close < 0 ? -1 : text.indexOf('>', close);
+    if (closeGt < 0) return ranges;
+    ranges.push({ start, end: closeGt + 1 });
+    at = closeGt + 1;
+  }
 }
 
 /** A visit's chunk split into its days; each day's chunk split into its events. */

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { repoRoot } from '../helpers/fixtures';
+import { generateRecord, synthRecord } from '../fixtures/recordGenerator';
+import { parseRecord } from '../../engine/src/core/record/parse';
+import { guessVisitRanges, layoutOfVisits, recordLayout } from '../../engine/src/core/record/layout';
+import { countRecordTokens, TokenCounter } from '../../engine/src/core/tokens/counter';
+import type { EncodingName } from '../../engine/src/core/tokens/encodings';
+import {
+  countGuessedChunks,
+  countWithPrecounts,
+  PARALLEL_MIN_CHARS,
+  precountInWorker,
+} from '../../engine/src/host/parallelCount';
+
+const sample = readFileSync(path.join(repoRoot, 'test/fixtures/records/sample-ehr-clean.xml'), 'utf8');
+
+/** Records whose guessed layout is right, and records built to make it wrong. */
+const records: [string, string][] = [
+  ['the public sample', sample],
+  ['the public sample with CRLF', sample.replace(/\n/g, '\r\n')],
+  ['a generated record with quirks', generateRecord({ seed: 7, visits: 30 })],
+  ...[3, 4, 5, 6].map((seed): [string, string] => [
+    `a synthetic record with quirks (seed ${seed})`,
+    synthRecord({ seed, targetChars: 60_000, quirks: true }),
+  ]),
+  ['visits glued without a line break', sample.replace(/<\/visit>\s*<visit/g, '</visit><visit')],
+  [
+    'a <visit> inside a comment',
+    sample.replace('<visit', '<!-- <visit type="x"> not one </visit> --><visit'),
+  ],
+  ['a <visit> in the text of an event', sample.replace('</code>', ' see <visit> </code>')],
+  ['no visits', '<record>\n  <person>x</person>\n</record>\n'],
+];
+
+for (const [name, text] of records) {
+  for (const encoding of ['cl100k_base', 'o200k_base'] as EncodingName[]) {
+    test(`count with a worker's precounts equals the in-process count: ${name}, ${encoding}`, () => {
+      const record = parseRecord(text);
+      const expected = countRecordTokens(text, record, encoding, new TokenCounter());
+      const got = countWithPrecounts(text, record, encoding, countGuessedChunks(text, encoding));
+      assert.deepEqual(got, expected);
+    });
+  }
+}
+
+test('the guessed layout of well-formed records is the parsed one (so the worker does the counting)', () => {
+  for (const [, text] of records.slice(0, 8)) {
+    const record = parseRecord(text);
+    assert.ok(record.visits.length > 0);
+    assert.deepEqual(layoutOfVisits(text, guessVisitRanges(text)), recordLayout(text, record));
+  }
+});
+
+test('guessVisitRanges skips <visit_detail> and self-closing visits end at their own tag', () => {
+  const text =
+    '<record>\n  <visit a="1">\n    <visit_detail>\n    </visit_detail>\n  </visit>\n  <visit b="2"/>\n</record>\n';
+  const ranges = guessVisitRanges(text);
+  assert.deepEqual(
+    ranges.map((r) => text.slice(r.start, r.end)),
+    ['<visit a="1">\n    <visit_detail>\n    </visit_detail>\n  </visit>', '<visit b="2"/>'],
+  );
+});
+
+test('precountInWorker: a worker thread counts a big record, and the result equals the in-process count', async () => {
+  const text = generateRecord({ seed: 11, targetChars: PARALLEL_MIN_CHARS + 50_000 });
+  const pending = precountInWorker(text, 'cl100k_base');
+  assert.ok(pending, 'a record over PARALLEL_MIN_CHARS goes to a worker (this machine has two cores)');
+  const pre = await pending;
+  assert.ok(pre, 'the worker answered');
+  assert.deepEqual(pre, countGuessedChunks(text, 'cl100k_base'));
+  const record = parseRecord(text);
+  assert.deepEqual(
+    countWithPrecounts(text, record, 'cl100k_base', pre),
+    countRecordTokens(text, record, 'cl100k_base', new TokenCounter()),
+  );
+});
+
+test('precountInWorker: a small record is counted in-process, and a missing worker bundle falls back', () => {
+  assert.equal(precountInWorker(sample, 'cl100k_base'), undefined);
+  const big = 'x'.repeat(PARALLEL_MIN_CHARS);
+  assert.equal(precountInWorker(big, 'cl100k_base', path.join(repoRoot, 'no-such-worker.js')), undefined);
+});
