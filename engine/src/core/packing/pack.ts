@@ -9,6 +9,7 @@
  * - `bm25`:   visits ranked by BM25 against the instruction, the best that fit (whole), then the best
  *             days/events of the best visit that did not fit; kept content is put back in record order.
  * - `none`:   the whole record; `ok: false` with an error when it does not fit.
+ * - `helm`:   HELM's own truncation (always cl100k_base, the last N tokens, mid-element): helm.ts.
  */
 import type { Span } from '../record/layout';
 import type { EhrRecord, RecordDate, SourceRange } from '../record/model';
@@ -19,8 +20,10 @@ import type { ChatMessage, PromptTemplate } from '../template/template';
 import { placeholderCount, renderTemplate } from '../template/template';
 import { Bm25Index, bm25Doc, terms, xmlTerms } from './bm25';
 import instructionSchema from '../schema/instruction.schema.json';
+import type { HelmDetails } from './helm';
+import { helmFitTable, packHelm } from './helm';
 
-export type PackStrategy = 'recent' | 'bm25' | 'none';
+export type PackStrategy = 'recent' | 'bm25' | 'none' | 'helm';
 
 export const DEFAULT_RESERVE = 256;
 
@@ -111,6 +114,8 @@ export interface PackResult {
   visits: VisitPack[];
   /** Source ranges of the record that were kept (merged, in order). */
   keptRanges: SourceRange[];
+  /** Strategy `helm` only: HELM's text and where it differs from `recent`. */
+  helm?: HelmDetails;
 }
 
 /** A choice for one unit: all of it, or some of its children (by index). */
@@ -368,6 +373,7 @@ export function recordBm25(text: string, record: EhrRecord, counts: RecordTokenC
 
 /** Packs a record into a prompt. See the module comment; never throws on a parsed record. */
 export function packPrompt(input: PackInput): PackResult {
+  if (input.strategy === 'helm') return packHelm(input, packPrompt);
   const template = input.template ?? getDefaultTemplate();
   const reserve = input.reserve ?? DEFAULT_RESERVE;
   const strategy = input.strategy ?? 'recent';
@@ -530,6 +536,7 @@ export function fitTable(
   input: Omit<PackInput, 'context'>,
   contexts: readonly number[] = STANDARD_CONTEXTS,
 ): FitTable {
+  if (input.strategy === 'helm') return helmFitTable(input, contexts);
   const template = input.template ?? getDefaultTemplate();
   const reserve = input.reserve ?? DEFAULT_RESERVE;
   const overhead = input.messageOverhead ?? 0;
