@@ -21,7 +21,7 @@ import { placeholderCount, renderTemplate } from '../template/template';
 import { Bm25Index, bm25Doc, terms, xmlTerms } from './bm25';
 import instructionSchema from '../schema/instruction.schema.json';
 import type { HelmDetails } from './helm';
-import { helmFitTable, packHelm } from './helm';
+import { helmFitTable, normalizeLineEndings, packHelm } from './helm';
 
 export type PackStrategy = 'recent' | 'bm25' | 'none' | 'helm';
 
@@ -420,7 +420,8 @@ export function packPrompt(input: PackInput): PackResult {
     prompt = countMessages(counter, messages, encoding, overhead);
   } else if (strategy === 'none') {
     all = true;
-    ehr = text;
+    // Line endings as LF, as HELM reads records (text mode); the file's hash is unchanged.
+    ehr = normalizeLineEndings(text);
     messages = render(ehr);
     const parts = templateTokens + instructionTokens + counts.total * ehrUses;
     // Clearly too long: the sum of the parts says so (within a few seam tokens); skip counting megabytes again.
@@ -441,7 +442,7 @@ export function packPrompt(input: PackInput): PackResult {
       shell = p.shell === true;
       all = shell && record.visits.length === 0;
       const spans = selectedSpans(ctx, sel, all, shell);
-      ehr = spans.map((s) => text.slice(s.start, s.end)).join('');
+      ehr = normalizeLineEndings(spans.map((s) => text.slice(s.start, s.end)).join(''));
       messages = render(ehr);
       prompt = countMessages(counter, messages, encoding, overhead);
       if (prompt <= limit || ehr === '') break;
@@ -561,9 +562,11 @@ export function fitTable(
   const instructionTokens =
     counter.count(input.instruction, encoding) * Math.max(1, placeholderCount(template, 'instruction'));
   const ehrUses = Math.max(1, placeholderCount(template, 'ehr'));
+  // What is sent: the record with LF line endings (a CRLF file counts a token or so more).
+  const total = text.indexOf('\r') < 0 ? counts.total : counter.count(normalizeLineEndings(text), encoding);
   const rows = contexts.map((context): FitRow => {
     const recordBudget = context - reserve - templateTokens - instructionTokens;
-    const fitsWhole = counts.total * ehrUses <= recordBudget;
+    const fitsWhole = total * ehrUses <= recordBudget;
     // `none` keeps the whole record or nothing.
     const p =
       strategy === 'none' && !fitsWhole
@@ -580,7 +583,7 @@ export function fitTable(
       recordBudget,
       fitsWhole,
       keptTokens: p.cost,
-      fraction: counts.total === 0 ? 1 : Math.min(1, p.cost / counts.total),
+      fraction: total === 0 ? 1 : Math.min(1, p.cost / total),
       keptVisits: s.kept.visits,
       partial: s.visits.some((v) => v.state === 'partial'),
     };
@@ -591,7 +594,7 @@ export function fitTable(
     strategy,
     encoding,
     estimated: input.estimated ?? false,
-    total: counts.total,
+    total,
     template: templateTokens,
     instruction: instructionTokens,
     reserve,
