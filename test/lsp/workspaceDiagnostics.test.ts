@@ -180,7 +180,7 @@ test('files changed on disk: a record created, a record deleted, a template brok
 
   // The id of the other holder changes on disk: neither file is a duplicate any more.
   const other = 'instructions/broken-record.medalign';
-  const text = readFileSync(path.join(dir, other), 'utf8').replace('id: 8100000302', 'id: 8100000399');
+  const text = readFileSync(path.join(dir, other), 'utf8').replace('id: 90000000302', 'id: 90000000399');
   writeFileSync(path.join(dir, other), text);
   await changed(other, FileChangeType.Changed);
   await session.diagnostics(uriOf(other), (x) => x.diagnostics.every((d) => d.code !== 'duplicate-id'));
