@@ -263,7 +263,7 @@ export function packHelm(input: PackInput, recent?: (input: PackInput) => PackRe
   }
   if (!whole) {
     warnings.push(
-      "HELM's current medalign_scenario_helper.py keeps an instruction only when its whole record fits (`if len(fast_encoded) <= target_ehr_length`): at this size HELM's published runs leave this instruction out; this is the text its truncation computes (and earlier versions sent).",
+      "HELM's current medalign_scenario_helper.py keeps an instruction only when its whole record fits (if len(fast_encoded) <= target_ehr_length): at this size HELM's published runs leave this instruction out; this is the text its truncation computes (and earlier versions sent).",
     );
   }
   if (input.encoding !== HELM_ENCODING) {
