@@ -12,6 +12,7 @@ import { parse } from 'csv-parse/sync';
 import type { PackResult } from '../../engine/src/core/packing/pack';
 import { STANDARD_CONTEXTS, fitTable, packPrompt } from '../../engine/src/core/packing/pack';
 import { parseRecord } from '../../engine/src/core/record/parse';
+import { buildTimeline } from '../../engine/src/core/timeline/build';
 import { TokenCounter } from '../../engine/src/core/tokens/counter';
 import { generateRecord, synthRecord } from '../fixtures/recordGenerator';
 import { loadHelmReference } from '../helpers/helmReference';
@@ -179,4 +180,27 @@ test('helm: the fit table uses HELM budget and count', async () => {
   assert.equal(fit.rows[0].fitsWhole, false);
   assert.ok(fit.rows[0].partial);
   assert.equal(fit.rows[1].fitsWhole, true);
+});
+
+test('helm: the timeline draws HELM’s cut at each context, the same as packPrompt keeps', () => {
+  const q = publicInstructions[0];
+  const record = parseRecord(sample);
+  const input = {
+    text: sample,
+    record,
+    instruction: q,
+    encoding: 'o200k_base' as const,
+    counter,
+    strategy: 'helm' as const,
+  };
+  const m = buildTimeline({ ...input, context: 2048, contexts: [2048, 4096], label: 'sample' });
+  assert.equal(m.strategy, 'helm');
+  const [c2, c4] = m.cuts;
+  const p2 = packPrompt({ ...input, context: 2048 });
+  assert.equal(c2.keptTokens, p2.kept.tokens);
+  assert.equal(c2.fits, false);
+  assert.notEqual(c2.firstKept, null);
+  assert.equal(c4.fits, true);
+  assert.equal(c4.keptTokens, 2949);
+  assert.ok(m.visits.some((v) => v.state === 'partial'));
 });
