@@ -377,3 +377,26 @@ export function helmFitTable(input: Omit<PackInput, 'context'>, contexts: readon
     rows,
   };
 }
+
+/**
+ * The part of a record whose events start at or after `from` (an offset of the record file): what a
+ * `helm` cut keeps whole, for readers that need elements (the extractive baseline), since HELM's EHR
+ * starts mid-element and does not parse.
+ */
+export function recordFrom(record: EhrRecord, from: number): EhrRecord {
+  const visits = record.visits
+    .map((v) => ({
+      ...v,
+      days: v.days
+        .map((d) => ({ ...d, events: d.events.filter((e) => e.range.start >= from) }))
+        .filter((d) => d.events.length > 0),
+    }))
+    .filter((v) => v.days.length > 0);
+  const events = visits.flatMap((v) => v.days.flatMap((d) => d.events));
+  return {
+    ...record,
+    visits,
+    eventCount: events.length,
+    noteCount: events.filter((e) => e.kind === 'note').length,
+  };
+}
