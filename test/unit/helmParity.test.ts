@@ -101,6 +101,8 @@ test('helm: budget of 0 and below gives an empty EHR and still a prompt', async 
   const r = await assertSame(sample, long, 2048, 'long instruction');
   assert.ok(r.budget.recordBudget < 0);
   assert.ok(r.ok);
+  assert.ok(r.budget.prompt > r.budget.limit);
+  assert.ok(r.warnings.some((w) => /HELM sends it anyway/.test(w)));
 });
 
 test('helm: generated records (quirks, CRLF, non-ASCII) at 2k … 128k, byte for byte', async () => {

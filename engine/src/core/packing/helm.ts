@@ -266,6 +266,11 @@ export function packHelm(input: PackInput, recent?: (input: PackInput) => PackRe
       "HELM's current medalign_scenario_helper.py keeps an instruction only when its whole record fits (if len(fast_encoded) <= target_ehr_length): at this size HELM's published runs leave this instruction out; this is the text its truncation computes (and earlier versions sent).",
     );
   }
+  if (promptTokens > limit) {
+    warnings.push(
+      `The request is ${fmt(promptTokens)} tokens, over context − reserve = ${fmt(limit)}: HELM sends it anyway (the model may refuse it).`,
+    );
+  }
   if (input.encoding !== HELM_ENCODING) {
     warnings.push(
       `HELM counts with cl100k_base whatever the model; this model's tokenizer (${input.encoding}) may count the text differently.`,
