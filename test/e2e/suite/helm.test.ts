@@ -11,10 +11,22 @@ const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const INSTRUCTION = 'instructions/1234555-ed-antihypertensives.medalign';
 
 describe('strategy helm', () => {
+  let original: string | undefined;
+
   after(async () => {
-    // Leave the sample as it was for the suites that follow.
-    await vscode.window.showTextDocument(workspaceFile(INSTRUCTION), { preview: false });
-    await vscode.commands.executeCommand('workbench.action.files.revert');
+    // Leave the sample as it was (buffer and disk) for the suites that follow.
+    if (original !== undefined) {
+      const doc = await vscode.workspace.openTextDocument(workspaceFile(INSTRUCTION));
+      const we = new vscode.WorkspaceEdit();
+      we.replace(
+        doc.uri,
+        new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)),
+        original,
+      );
+      await vscode.workspace.applyEdit(we);
+      await doc.save();
+      assert.equal(doc.getText(), original);
+    }
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -25,6 +37,7 @@ describe('strategy helm', () => {
     await api.ready;
     const uri = workspaceFile(INSTRUCTION);
     const doc = await vscode.workspace.openTextDocument(uri);
+    original = doc.getText();
     const editor = await vscode.window.showTextDocument(doc, { preview: false });
     const lines = doc.getText().split('\n');
     const sLine = lines.findIndex((l) => l.startsWith('strategy: '));
