@@ -80,16 +80,33 @@ export interface HelmDetails {
 }
 
 /** Token ids of a record's LF text, cached per parsed record (the timeline packs one record at several sizes). */
-const idsCache = new WeakMap<EhrRecord, { text: string; norm: string; ids: number[] }>();
+interface RecordIds {
+  text: string;
+  norm: string;
+  ids: number[];
+  /** HELM's truncation by budget (the same budget is asked again by hovers, the preview and the timeline). */
+  cuts: Map<number, string>;
+}
+const idsCache = new WeakMap<EhrRecord, RecordIds>();
 
-function recordIds(text: string, record: EhrRecord): { norm: string; ids: number[] } {
+function recordIds(text: string, record: EhrRecord): RecordIds {
   let e = idsCache.get(record);
   if (e === undefined || e.text !== text) {
     const norm = normalizeLineEndings(text);
-    e = { text, norm, ids: getTokenizer(HELM_ENCODING).encode(norm) };
+    e = { text, norm, ids: getTokenizer(HELM_ENCODING).encode(norm), cuts: new Map() };
     idsCache.set(record, e);
   }
   return e;
+}
+
+function cachedTruncate(r: RecordIds, budget: number): string {
+  let ehr = r.cuts.get(budget);
+  if (ehr === undefined) {
+    ehr = helmTruncate(r.norm, r.ids, budget);
+    if (r.cuts.size >= 16) r.cuts.delete(r.cuts.keys().next().value!);
+    r.cuts.set(budget, ehr);
+  }
+  return ehr;
 }
 
 /** HELM's two-pass truncation of `norm` (token ids `ids`) to `budget` tokens. */
@@ -212,14 +229,15 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 export function packHelm(input: PackInput, recent?: (input: PackInput) => PackResult): PackResult {
   const { text, record, counter } = input;
   const reserve = input.reserve ?? HELM_GENERATION_LENGTH;
-  const { norm, ids } = recordIds(text, record);
+  const cached = recordIds(text, record);
+  const { norm, ids } = cached;
   const tok = getTokenizer(HELM_ENCODING);
   const instruction = normalizeLineEndings(input.instruction);
   const templateTokens = tok.count(HELM_TEMPLATE);
   const instructionTokens = tok.count(instruction);
   const limit = input.context - reserve;
   const ehrBudget = limit - templateTokens - instructionTokens;
-  const ehr = helmTruncate(norm, ids, ehrBudget);
+  const ehr = cachedTruncate(cached, ehrBudget);
   const prompt = medalignPrompt(ehr, instruction);
   const requestText = helmRequestText(prompt);
   const promptTokens = tok.count(requestText);
