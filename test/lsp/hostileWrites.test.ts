@@ -148,7 +148,7 @@ test('item 1: an endpoint id with a shell command and .medalign/audit.log linked
 });
 
 test('item 1/5: .medalign, .medalign/runs or .medalign/runs/<id> as a link: refused, named, nothing written outside', async () => {
-  for (const linked of ['.medalign', '.medalign/runs', '.medalign/runs/7222697931']) {
+  for (const linked of ['.medalign', '.medalign/runs', '.medalign/runs/90000000931']) {
     const outside = tempDir('medalign-outside-');
     const dir = workspace();
     mkdirSync(path.dirname(path.join(dir, linked)), { recursive: true });
@@ -187,14 +187,14 @@ test('item 1: the engine checks again before sending: a link made after the run 
   assert.ok(p.ok);
   if (!p.ok) return;
   mkdirSync(path.join(dir, '.medalign', 'runs'), { recursive: true });
-  symlinkSync(outside, path.join(dir, '.medalign', 'runs', '7222697931'));
+  symlinkSync(outside, path.join(dir, '.medalign', 'runs', '90000000931'));
   fake.reset();
   const out = await executeRun(p.run, { countTokens, approval: () => false, apiKey: KEY });
   assert.equal(out.status, 'error');
   assert.equal(out.error?.kind, 'config');
   assert.match(
     out.error?.message ?? '',
-    /\.medalign\/runs\/7222697931 is a symbolic link .*Nothing was sent\./,
+    /\.medalign\/runs\/90000000931 is a symbolic link .*Nothing was sent\./,
   );
   assert.equal(fake.chatRequests.length, 0);
   assert.deepEqual(walk(outside), []);
@@ -360,9 +360,9 @@ test('item 1: approvals, batch files and deletions do not go through links eithe
   const victim = tempDir('medalign-victim-');
   writeFileSync(path.join(victim, 'notes.json'), '{}');
   mkdirSync(path.join(dir, '.medalign', 'runs'));
-  symlinkSync(victim, path.join(dir, '.medalign', 'runs', '7222697931'));
+  symlinkSync(victim, path.join(dir, '.medalign', 'runs', '90000000931'));
   const store = new RunStore(dir);
-  assert.equal(await store.delete(path.join(store.runsDir, '7222697931', 'notes.json')), false);
+  assert.equal(await store.delete(path.join(store.runsDir, '90000000931', 'notes.json')), false);
   assert.equal(existsSync(path.join(victim, 'notes.json')), true);
 });
 
@@ -375,7 +375,7 @@ function manyInstructions(n: number): string {
   for (let i = 0; i < n; i++) {
     writeFileSync(
       path.join(dir, 'batchset', `q${String(i).padStart(2, '0')}.medalign`),
-      src.replace('id: 7222697931', `id: 90000000${String(i).padStart(2, '0')}`),
+      src.replace('id: 90000000931', `id: 90000000${String(i).padStart(2, '0')}`),
     );
   }
   return dir;

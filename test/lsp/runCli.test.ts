@@ -100,7 +100,7 @@ test('medalign run --model baseline: no key, no network, prints the labelled ans
   assert.match(r.stdout, /labetalol/i);
   assert.match(
     r.stderr,
-    /complete \(stop\) · prompt [\d,]+ tokens, completion [\d,]+ · .* · saved samples\/\.medalign\/runs\/7222697931\/.*_baseline_32k_[0-9a-f]{16}\.json/,
+    /complete \(stop\) · prompt [\d,]+ tokens, completion [\d,]+ · .* · saved samples\/\.medalign\/runs\/90000000931\/.*_baseline_32k_[0-9a-f]{16}\.json/,
   );
   const files = runFiles(dir);
   assert.equal(files.length, 1);
@@ -120,15 +120,15 @@ test('medalign run --model baseline: no key, no network, prints the labelled ans
   const list = await runCli(dir, ['runs']);
   assert.equal(list.status, 0);
   assert.match(list.stdout, /created\s+instruction\s+model\s+context\s+status/);
-  assert.match(list.stdout, /7222697931\s+baseline\s+32k\s+complete/);
+  assert.match(list.stdout, /90000000931\s+baseline\s+32k\s+complete/);
   assert.match(list.stdout, /1 run\(s\)\./);
   const json = await runCli(path.join(dir, 'instructions'), ['runs', '--json', path.basename(ED)]);
   const arr = JSON.parse(json.stdout) as { instructionId: string; file: string; status: string }[];
   assert.equal(arr.length, 1);
-  assert.equal(arr[0].instructionId, '7222697931');
+  assert.equal(arr[0].instructionId, '90000000931');
   assert.equal(
     path.dirname(path.resolve(dir, 'instructions', arr[0].file)),
-    path.join(dir, '.medalign/runs/7222697931'),
+    path.join(dir, '.medalign/runs/90000000931'),
   );
   const other = await runCli(dir, ['runs', 'instructions/1234555-chads-vasc.medalign']);
   assert.equal(other.stdout, 'No runs yet.\n');
@@ -215,7 +215,7 @@ test('one run against the local server streams the answer to stdout; a missing k
   const skipped = await runCli(dir, ['run', ED, '--model', 'local', '--resume'], { FAKE_KEY: KEY });
   assert.equal(skipped.status, 0, skipped.stderr);
   assert.equal(skipped.stdout, 'Labetalol 5 mg IV.\n');
-  assert.match(skipped.stderr, /skipped · .* · already ran: \.medalign\/runs\/7222697931\//);
+  assert.match(skipped.stderr, /skipped · .* · already ran: \.medalign\/runs\/90000000931\//);
   assert.equal(fake.requests.length, 0);
   fake.reset();
   const nokey = await runCli(dir, ['run', ED, '--model', 'local']);

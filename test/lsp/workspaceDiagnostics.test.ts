@@ -180,7 +180,7 @@ test('files changed on disk: a record created, a record deleted, a template brok
 
   // The id of the other holder changes on disk: neither file is a duplicate any more.
   const other = 'instructions/broken-record.medalign';
-  const text = readFileSync(path.join(dir, other), 'utf8').replace('id: 8100000302', 'id: 8100000399');
+  const text = readFileSync(path.join(dir, other), 'utf8').replace('id: 90000000302', 'id: 90000000399');
   writeFileSync(path.join(dir, other), text);
   await changed(other, FileChangeType.Changed);
   await session.diagnostics(uriOf(other), (x) => x.diagnostics.every((d) => d.code !== 'duplicate-id'));
@@ -261,7 +261,7 @@ test('many files: 276 instructions and records never opened are all reported, an
       position: { line: 6, character: 'strategy: '.length },
     })) as CompletionList;
     const publishedAtCompletion = published;
-    assert.deepEqual(list.items.map((i) => i.label).sort(), ['bm25', 'none', 'recent']);
+    assert.deepEqual(list.items.map((i) => i.label).sort(), ['bm25', 'helm', 'none', 'recent']);
     await all;
     assert.equal(published, N);
     assert.ok(publishedAtCompletion < N, `completion answered after all ${N} files were validated`);

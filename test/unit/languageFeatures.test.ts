@@ -23,7 +23,7 @@ const RECORDS = {
   'records/2000001.xml': '<record><visit/></record>',
   'records/2000002.xml': '<record><visit/></record>',
   // The other holder of mistakes.medalign's id (the duplicate-id mistake).
-  'instructions/broken-record.medalign': validInstruction(8100000302),
+  'instructions/broken-record.medalign': validInstruction(90000000302),
 };
 
 function applyEdits(text: string, edits: TextEdit[]): string {
@@ -54,7 +54,7 @@ async function actionsFor(text: string, code: string) {
 
 /** Each mistake: its code, the line it is on, and what the fixed line reads. */
 const CASES: { code: string; fixed: RegExp; title: RegExp }[] = [
-  { code: 'duplicate-id', fixed: /^id: \d{10}$/m, title: /unique id/ },
+  { code: 'duplicate-id', fixed: /^id: \d{10,11}$/m, title: /unique id/ },
   { code: 'record-not-found', fixed: /^patient: 1234555$/m, title: /patient 1234555 \(nearest id\)/ },
   { code: 'schema-unknown-key', fixed: /^category: retrieve medication information$/m, title: /'category'/ },
   { code: 'schema-type', fixed: /^context: 32k$/m, title: /'32k'/ },
@@ -220,7 +220,7 @@ test('hover on the `category` key: a short summary of the taxonomy, not the 20 v
   const s = caret(validInstruction(1).replace('strategy:', 'strat|egy:'));
   const d2 = env.doc('instructions/b.medalign', s.text);
   const h2 = await env.service.doHover(d2, d2.positionAt(s.offset), env.ws);
-  assert.match((h2!.contents as MarkupContent).value, /^\*\*strategy\*\* `recent \| bm25 \| none`/);
+  assert.match((h2!.contents as MarkupContent).value, /^\*\*strategy\*\* `recent \| bm25 \| none \| helm`/);
 });
 
 test('completion: label and detail fit one row of the suggest widget', async () => {

@@ -84,7 +84,14 @@ test('property: the prompt never exceeds context − reserve, the packed XML is 
       assert.equal(res.budget.record, getTokenizer(enc).count(res.ehr));
     }
     // What was kept is exactly the kept source ranges, in order.
-    assert.equal(res.keptRanges.map((s) => text.slice(s.start, s.end)).join(''), res.ehr);
+    // The kept source, with LF line endings (records are sent as HELM reads them).
+    assert.equal(
+      res.keptRanges
+        .map((s) => text.slice(s.start, s.end))
+        .join('')
+        .replace(/\r\n?/g, '\n'),
+      res.ehr,
+    );
     assert.equal(res.kept.events + res.cut.events, record.eventCount);
     assert.equal(res.visits.length, record.visits.length);
     if (res.visits.some((v) => v.state === 'partial')) partialSeen++;

@@ -32,7 +32,7 @@ const str = (v: unknown): string =>
 /** Files that are broken on purpose. */
 const MISTAKES = 'mistakes.medalign';
 const BROKEN = new Set([MISTAKES, 'broken-front-matter.medalign', 'broken-record.medalign']);
-const INTENDED_DUPLICATE = { id: '8100000302', files: ['broken-record.medalign', MISTAKES] };
+const INTENDED_DUPLICATE = { id: '90000000302', files: ['broken-record.medalign', MISTAKES] };
 
 const instructionFiles = readdirSync(INSTRUCTIONS)
   .filter((f) => f.endsWith('.medalign'))
@@ -276,7 +276,7 @@ test('the checker finds no problem in the valid files, and each deliberate mista
     ['schema-type', /^tags: stroke$/],
     ['record-not-found', /^patient: 9999999$/],
     ['section-unknown', /^## Answer$/],
-    ['duplicate-id', /^id: 8100000302$/],
+    ['duplicate-id', /^id: 90000000302$/],
   ];
   const got = problems(MISTAKES);
   for (const [code, re] of expected) {

@@ -120,7 +120,8 @@ const isRange = (x: unknown): x is TimelineRange =>
 export function isTimelineModel(x: unknown): x is TimelineModel {
   if (!isObj(x) || x.version !== 1) return false;
   if (!isStr(x.record) || !isStr(x.encoding) || !isNum(x.tokens) || !isNum(x.context)) return false;
-  if (x.strategy !== 'recent' && x.strategy !== 'bm25' && x.strategy !== 'none') return false;
+  if (x.strategy !== 'recent' && x.strategy !== 'bm25' && x.strategy !== 'none' && x.strategy !== 'helm')
+    return false;
   if (!Array.isArray(x.visits) || !Array.isArray(x.cuts) || !Array.isArray(x.problems)) return false;
   if (x.model !== undefined && !isStr(x.model)) return false;
   if (!x.problems.every(isStr)) return false;

@@ -47,14 +47,14 @@ const COMMANDS: Record<string, Command> = {
     run: (args, io) => records().runCount(args, io),
   },
   pack: {
-    usage: `  medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none] [--model id] [--json]
+    usage: `  medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none|helm] [--model id] [--json]
                [--allow-root <folder>]
       Prints the exact prompt (the budget goes to stderr); --json prints the messages, tokens per
       part and in total, and what was kept and cut. Exit code 1 when the prompt cannot be built.`,
     run: (args, io) => records().runPack(args, io),
   },
   timeline: {
-    usage: `  medalign timeline <record.xml|file.medalign> [--context 8k] [--strategy recent|bm25|none] [--model id]
+    usage: `  medalign timeline <record.xml|file.medalign> [--context 8k] [--strategy recent|bm25|none|helm] [--model id]
                [--json] [--html <file>] [--allow-root <folder>]
       The record on a time axis: visits, days and events (kind, date, tokens, range) and, for 2k…128k
       and the instruction's own context, what \`medalign pack\` keeps (tokens, visits, back to which
@@ -64,7 +64,7 @@ const COMMANDS: Record<string, Command> = {
     run: (args, io) => timeline().runTimeline(args, io),
   },
   run: {
-    usage: `  medalign run <paths...> [--model a,b] [--context 2k,32k] [--strategy recent|bm25|none]
+    usage: `  medalign run <paths...> [--model a,b] [--context 2k,32k] [--strategy recent|bm25|none|helm]
                [--concurrency N] [--resume] [--export out.jsonl|out.csv] [--allow-phi-endpoint id@origin]
                [--remember-approval] [--no-store-prompt] [--no-stream] [--timeout seconds] [--quiet]
                [--allow-root <folder>] [--trust]

@@ -99,7 +99,7 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
   const opt = (name: string) => p.values.get(name)?.at(-1);
   if (rest.length !== 1) {
     throw new Error(
-      'usage: medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none] [--model id] [--json]',
+      'usage: medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none|helm] [--model id] [--json]',
     );
   }
   const overrides: PreviewOverrides = {};
@@ -137,7 +137,8 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
           estimated: pv.settings.tokenizer.estimated,
           context: pv.settings.context,
           strategy: pv.settings.strategy,
-          prompt: pv.messages,
+          // `helm` sends text (HELM's request), the other strategies chat messages.
+          prompt: pk?.helm !== undefined ? pk.helm.text : pv.messages,
           tokens: pk
             ? {
                 template: pk.budget.template,
@@ -148,6 +149,21 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
                 limit: pk.budget.limit,
               }
             : null,
+          ...(pk?.helm !== undefined
+            ? {
+                budget: pk.budget,
+                helm: {
+                  ehrBudget: pk.helm.ehrBudget,
+                  recordTokens: pk.helm.recordTokens,
+                  wellFormed: pk.helm.wellFormed,
+                  cutLine: pk.helm.cutLine ?? null,
+                  cutColumn: pk.helm.cutColumn ?? null,
+                  cutInside: pk.helm.cutInside ?? null,
+                  recent: pk.helm.recent ?? null,
+                  differences: pk.helm.differences,
+                },
+              }
+            : {}),
           kept: pk?.kept ?? null,
           cut: pk?.cut ?? null,
           visits: pk?.visits ?? null,

@@ -23,6 +23,7 @@ import { Workspace, resolveProjectRoot } from '../core/workspace/workspace';
 import { BASELINE_MODEL, configProblemsMessage } from '../core/workspace/config';
 import { endpointTarget } from '../core/run/guard';
 import { baselineAnswer } from '../core/run/baseline';
+import { recordFrom } from '../core/packing/helm';
 import type { RunError } from '../core/run/errors';
 import type { PlanResult, PrepareResult, RunJob, RunPlan, RunPreparation } from '../core/run/prepared';
 import { withPack } from '../core/run/prepared';
@@ -271,7 +272,13 @@ export class RunPreparer implements RunPreparation {
     if (!pack) return configError(plan.instruction.file, `Could not pack ${plan.record.relFile}.`);
     let baseline: { text: string; passages: number } | undefined;
     if (plan.settings.model === BASELINE_MODEL && pack.ok) {
-      const a = baselineAnswer(pack.ehr, plan.settings.instruction);
+      // `helm` cuts mid-element: the baseline quotes the events the cut keeps whole.
+      const helmCut = pack.helm !== undefined && !pack.helm.wellFormed && pack.keptRanges[0] !== undefined;
+      const a = baselineAnswer(
+        pack.ehr,
+        plan.settings.instruction,
+        helmCut ? { record: recordFrom(record, pack.keptRanges[0].start) } : {},
+      );
       baseline = { text: a.text, passages: a.passages.length };
     }
     return { ok: true, run: withPack(plan, pack, performance.now() - t0, baseline) };

@@ -22,8 +22,8 @@ import type { ReportSnapshot } from '../../../client/src/review/reportWebview';
 
 const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const REVIEWER = 'Dr Test Reviewer';
-const FIRST = { id: '8100000103', file: 'instructions/2000001-tsh-trend.medalign' };
-const SECOND = { id: '8100000203', file: 'instructions/2000002-family-history.medalign' };
+const FIRST = { id: '90000000103', file: 'instructions/2000001-tsh-trend.medalign' };
+const SECOND = { id: '90000000203', file: 'instructions/2000002-family-history.medalign' };
 const PAYLOAD =
   'TSH 6.1 on 2019-03-02</script><script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2"> then 2.3.';
 const ANSWERS_FIRST: Record<string, string> = {
@@ -162,7 +162,7 @@ describe('MedAlign review', function () {
       ['', '', ''],
     );
     assert.equal(first.status, 'not reviewed yet');
-    assert.match(first.heading, /^8100000103 · 2000001-tsh-trend\.medalign$/);
+    assert.match(first.heading, /^90000000103 · 2000001-tsh-trend\.medalign$/);
     assert.match(first.progress, /^(counting…|\d+ of \d+ reviewed by you)/);
     assert.match(first.instruction, /TSH/i);
     assert.notEqual(first.gold, '');

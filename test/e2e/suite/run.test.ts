@@ -23,7 +23,7 @@ import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from 
 
 const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const INSTRUCTION = 'instructions/2000002-bp-2020.medalign';
-const INSTRUCTION_ID = '8100000204';
+const INSTRUCTION_ID = '90000000204';
 const QUESTION = 'List the blood pressures recorded at outpatient visits in 2020.';
 const KEY = `sk-e2e-${randomBytes(16).toString('hex')}`;
 const ANSWER =

@@ -121,9 +121,9 @@ describe('MedAlign runs UX', function () {
     await shot('runs-refused-connection', ['iframe.webview.ready']);
 
     // Retry in the panel runs it again (a second saved run, again one attempt).
-    const before = runsOfStatus(root, '8100000204', 'error').length;
+    const before = runsOfStatus(root, '90000000204', 'error').length;
     hooks.panelPress(0, 'Retry');
-    await waitFor('the retried run', () => runsOfStatus(root, '8100000204', 'error').length === before + 1);
+    await waitFor('the retried run', () => runsOfStatus(root, '90000000204', 'error').length === before + 1);
   });
 
   it('a refused (unapproved) endpoint shows Approve… in the response panel itself', async () => {
@@ -193,7 +193,7 @@ describe('MedAlign runs UX', function () {
     fake.script({ kind: 'ok', chunks: chunkText(long, 10), chunkDelayMs: 100 });
     const running = vscode.commands.executeCommand<RunResult>('medalign.run', uri, { model: 'fake-local' });
     const text = await waitFor('the in-flight status bar item', () => hooks.runningText());
-    assert.match(text, /^\$\(sync~spin\) 8100000204 on fake-local · \S+ · \d+ s$/);
+    assert.match(text, /^\$\(sync~spin\) 90000000204 on fake-local · \S+ · \d+ s$/);
     await waitFor('the answer to stream', async () => (await hooks.panelSnapshot(1000))?.columns[0]?.text);
     await shot('runs-status-bar-in-flight', ['.statusbar .codicon-modifier-spin']);
     // The item's command is what a click runs.
@@ -204,18 +204,18 @@ describe('MedAlign runs UX', function () {
   });
 
   it('clears failed runs in bulk from the Runs view, keeping the others', async () => {
-    const failed = runsOfStatus(root, '8100000204', 'error');
+    const failed = runsOfStatus(root, '90000000204', 'error');
     assert.ok(failed.length >= 3);
     const kept = [
-      ...runsOfStatus(root, '8100000204', 'complete'),
-      ...runsOfStatus(root, '8100000204', 'cancelled'),
+      ...runsOfStatus(root, '90000000204', 'complete'),
+      ...runsOfStatus(root, '90000000204', 'cancelled'),
     ];
     await vscode.commands.executeCommand('medalign.runs.focus');
     const deleted = await vscode.commands.executeCommand<number>('medalign.runs.clearFailed', {
       skipConfirmation: true,
     });
     assert.equal(deleted, failed.length);
-    assert.deepEqual(runsOfStatus(root, '8100000204', 'error'), []);
+    assert.deepEqual(runsOfStatus(root, '90000000204', 'error'), []);
     assert.ok(kept.every((f) => fs.existsSync(f)));
     await waitFor('the Runs view to drop them', async () => {
       const nodes = (await hooks.runsTree.getChildren()) as { kind: string; runs: { status: string }[] }[];

@@ -17,7 +17,7 @@ import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from 
 const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const WALKTHROUGH = `${EXTENSION_ID}#gettingStarted`;
 const SAMPLE = 'instructions/1234555-ed-antihypertensives.medalign';
-const SAMPLE_ID = '7222697931';
+const SAMPLE_ID = '90000000931';
 
 interface Manifest {
   contributes: {

@@ -100,7 +100,7 @@ export function packMarkdown(p: PackResult, s: RunSettings): string {
   const b = p.budget;
   const used = b.template + b.instruction + b.record + b.reserve;
   const lines = [
-    `**Budget at ${sizeLabel(b.context)}** (${p.strategy}; ${tokenizerLabel(s)})`,
+    `**Budget at ${sizeLabel(b.context)}** (${p.strategy}; ${p.strategy === 'helm' ? 'cl100k_base, as HELM counts' : tokenizerLabel(s)})`,
     '',
     `template ${t(b.template)} + instruction ${t(b.instruction)} + record ${t(b.record)} + reserve ${b.reserve} = ${t(used)} of ${t(b.context)}`,
     '',
@@ -119,6 +119,10 @@ export function packMarkdown(p: PackResult, s: RunSettings): string {
     lines.push('- cut: nothing');
   }
   for (const w of p.warnings) lines.push(`- ${escapeMarkdown(w)}`);
+  if (p.helm !== undefined && p.helm.differences.length > 0) {
+    lines.push('', '**Compared with recent:**', '');
+    for (const d of p.helm.differences) lines.push(`- ${escapeMarkdown(d)}`);
+  }
   return lines.join('\n');
 }
 

@@ -9,6 +9,7 @@
  * - `bm25`:   visits ranked by BM25 against the instruction, the best that fit (whole), then the best
  *             days/events of the best visit that did not fit; kept content is put back in record order.
  * - `none`:   the whole record; `ok: false` with an error when it does not fit.
+ * - `helm`:   HELM's own truncation (always cl100k_base, the last N tokens, mid-element): helm.ts.
  */
 import type { Span } from '../record/layout';
 import type { EhrRecord, RecordDate, SourceRange } from '../record/model';
@@ -19,8 +20,10 @@ import type { ChatMessage, PromptTemplate } from '../template/template';
 import { placeholderCount, renderTemplate } from '../template/template';
 import { Bm25Index, bm25Doc, terms, xmlTerms } from './bm25';
 import instructionSchema from '../schema/instruction.schema.json';
+import type { HelmDetails } from './helm';
+import { helmFitTable, normalizeLineEndings, packHelm } from './helm';
 
-export type PackStrategy = 'recent' | 'bm25' | 'none';
+export type PackStrategy = 'recent' | 'bm25' | 'none' | 'helm';
 
 export const DEFAULT_RESERVE = 256;
 
@@ -111,6 +114,8 @@ export interface PackResult {
   visits: VisitPack[];
   /** Source ranges of the record that were kept (merged, in order). */
   keptRanges: SourceRange[];
+  /** Strategy `helm` only: HELM's text and where it differs from `recent`. */
+  helm?: HelmDetails;
 }
 
 /** A choice for one unit: all of it, or some of its children (by index). */
@@ -368,6 +373,7 @@ export function recordBm25(text: string, record: EhrRecord, counts: RecordTokenC
 
 /** Packs a record into a prompt. See the module comment; never throws on a parsed record. */
 export function packPrompt(input: PackInput): PackResult {
+  if (input.strategy === 'helm') return packHelm(input, packPrompt);
   const template = input.template ?? getDefaultTemplate();
   const reserve = input.reserve ?? DEFAULT_RESERVE;
   const strategy = input.strategy ?? 'recent';
@@ -414,7 +420,8 @@ export function packPrompt(input: PackInput): PackResult {
     prompt = countMessages(counter, messages, encoding, overhead);
   } else if (strategy === 'none') {
     all = true;
-    ehr = text;
+    // Line endings as LF, as HELM reads records (text mode); the file's hash is unchanged.
+    ehr = normalizeLineEndings(text);
     messages = render(ehr);
     const parts = templateTokens + instructionTokens + counts.total * ehrUses;
     // Clearly too long: the sum of the parts says so (within a few seam tokens); skip counting megabytes again.
@@ -435,7 +442,7 @@ export function packPrompt(input: PackInput): PackResult {
       shell = p.shell === true;
       all = shell && record.visits.length === 0;
       const spans = selectedSpans(ctx, sel, all, shell);
-      ehr = spans.map((s) => text.slice(s.start, s.end)).join('');
+      ehr = normalizeLineEndings(spans.map((s) => text.slice(s.start, s.end)).join(''));
       messages = render(ehr);
       prompt = countMessages(counter, messages, encoding, overhead);
       if (prompt <= limit || ehr === '') break;
@@ -530,6 +537,7 @@ export function fitTable(
   input: Omit<PackInput, 'context'>,
   contexts: readonly number[] = STANDARD_CONTEXTS,
 ): FitTable {
+  if (input.strategy === 'helm') return helmFitTable(input, contexts);
   const template = input.template ?? getDefaultTemplate();
   const reserve = input.reserve ?? DEFAULT_RESERVE;
   const overhead = input.messageOverhead ?? 0;
@@ -554,9 +562,11 @@ export function fitTable(
   const instructionTokens =
     counter.count(input.instruction, encoding) * Math.max(1, placeholderCount(template, 'instruction'));
   const ehrUses = Math.max(1, placeholderCount(template, 'ehr'));
+  // What is sent: the record with LF line endings (a CRLF file counts a token or so more).
+  const total = text.indexOf('\r') < 0 ? counts.total : counter.count(normalizeLineEndings(text), encoding);
   const rows = contexts.map((context): FitRow => {
     const recordBudget = context - reserve - templateTokens - instructionTokens;
-    const fitsWhole = counts.total * ehrUses <= recordBudget;
+    const fitsWhole = total * ehrUses <= recordBudget;
     // `none` keeps the whole record or nothing.
     const p =
       strategy === 'none' && !fitsWhole
@@ -573,7 +583,7 @@ export function fitTable(
       recordBudget,
       fitsWhole,
       keptTokens: p.cost,
-      fraction: counts.total === 0 ? 1 : Math.min(1, p.cost / counts.total),
+      fraction: total === 0 ? 1 : Math.min(1, p.cost / total),
       keptVisits: s.kept.visits,
       partial: s.visits.some((v) => v.state === 'partial'),
     };
@@ -584,7 +594,7 @@ export function fitTable(
     strategy,
     encoding,
     estimated: input.estimated ?? false,
-    total: counts.total,
+    total,
     template: templateTokens,
     instruction: instructionTokens,
     reserve,

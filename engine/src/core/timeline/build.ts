@@ -455,7 +455,7 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     if (r.ok && r.cut.visits === 0 && r.cut.events === 0) whole = r;
     if (c === input.context) ownResult = r;
     const cut = cutOf(r, c, c === input.context);
-    if (strategy === 'recent' && r.ok) cut.firstKept = firstKept(st, r);
+    if ((strategy === 'recent' || strategy === 'helm') && r.ok) cut.firstKept = firstKept(st, r);
     return cut;
   });
   const own = ownResult!;

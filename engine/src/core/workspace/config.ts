@@ -66,7 +66,7 @@ export interface ProjectConfig {
   defaults: {
     model: string;
     context: string | number;
-    strategy: 'recent' | 'bm25' | 'none';
+    strategy: 'recent' | 'bm25' | 'none' | 'helm';
     template?: string;
     generationReserve: number;
   };
@@ -147,7 +147,12 @@ export function parseConfig(text: string | undefined): LoadedConfig {
     if (typeof dd['context'] === 'string' || typeof dd['context'] === 'number') {
       config.defaults.context = dd['context'];
     }
-    if (dd['strategy'] === 'recent' || dd['strategy'] === 'bm25' || dd['strategy'] === 'none') {
+    if (
+      dd['strategy'] === 'recent' ||
+      dd['strategy'] === 'bm25' ||
+      dd['strategy'] === 'none' ||
+      dd['strategy'] === 'helm'
+    ) {
       config.defaults.strategy = dd['strategy'];
     }
     if (typeof dd['template'] === 'string') config.defaults.template = dd['template'];
