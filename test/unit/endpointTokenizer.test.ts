@@ -23,7 +23,13 @@ function config(tokenizer: string): string {
     recordsFolder: 'records',
     defaults: { model: 'local', context: '8k', strategy: 'recent', template: 'templates/medalign.prompt' },
     endpoints: [
-      { id: 'local', kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:8000/v1', model: 'med', tokenizer },
+      {
+        id: 'local',
+        kind: 'openai-compatible',
+        baseUrl: 'http://127.0.0.1:8000/v1',
+        model: 'med',
+        tokenizer,
+      },
     ],
   });
 }
@@ -35,7 +41,9 @@ async function project(tokenizer: string, extra: Record<string, string> = {}) {
     'models/med/tokenizer_config.json': tokConfig,
     ...extra,
   });
-  const text = validInstruction().replace('model: baseline', 'model: local').replace('context: 32k', 'context: 8k');
+  const text = validInstruction()
+    .replace('model: baseline', 'model: local')
+    .replace('context: 32k', 'context: 8k');
   const d = env.doc('instructions/a.medalign', text);
   return { ...env, d, text };
 }
