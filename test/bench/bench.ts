@@ -6,6 +6,7 @@ import { runCliBench } from './cliBench';
 import { runImportBench } from './importBench';
 import { runTimelineBench } from './timelineBench';
 import { runMetricsBench } from './metricsBench';
+import { runTokenizerBench } from './tokenizerBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
   }
+  runTokenizerBench();
   runTimelineBench();
   await runRunBench();
   runHostileBench();

@@ -65,11 +65,15 @@ for (const [label, dir] of [
   ['medbpe (trained on generated records)', MEDBPE],
   ['Llama 3', LLAMA3],
 ] as const) {
-  test(`${label}: token ids equal the Rust implementation's on short and tricky texts`, async () => {
+  test(`${label}: token ids and counts equal the Rust implementation's on short and tricky texts`, async () => {
     const l = load(dir);
     const ours = getTokenizer(l.name);
     for (const text of [TRICKY, 'Hello, world!', '', ' ', 'a'.repeat(1000), publicSampleXml.slice(0, 5000)]) {
-      assert.deepEqual(ours.encode(text), await rustIds(l.rust, text), JSON.stringify(text.slice(0, 40)));
+      const ids = await rustIds(l.rust, text);
+      assert.deepEqual(ours.encode(text), ids, JSON.stringify(text.slice(0, 40)));
+      // The count path (pieces cached by text, no tokens built) agrees with the ids.
+      assert.equal(ours.count(text), ids.length, JSON.stringify(text.slice(0, 40)));
+      assert.equal(ours.count(text), ids.length, 'again, from the piece cache');
     }
   });
 

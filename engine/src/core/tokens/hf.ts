@@ -21,6 +21,18 @@ interface HfLibTokenizer {
   model?: { cache?: unknown };
   pre_tokenizer?: unknown;
 }
+
+/** The library's internals the count path reads (checked at load; anything else counts the slow way). */
+interface HfLibInternals {
+  normalizer: unknown;
+  remove_space?: unknown;
+  do_lowercase_and_remove_accent?: unknown;
+  splitter_unnormalized: { split(text: string): string[] };
+  splitter_normalized: { split(text: string): string[] };
+  added_tokens_map: Map<string, { lstrip?: boolean; rstrip?: boolean }>;
+  model: { encode(tokens: string[]): string[]; fuse_unk?: unknown; cache?: unknown };
+  pre_tokenizer: unknown;
+}
 interface HfLib {
   Tokenizer: new (tokenizerJson: object, tokenizerConfig: object) => HfLibTokenizer;
 }
@@ -90,7 +102,11 @@ export function parseJsonObject(text: string, what: string): Record<string, unkn
 /** A loaded Hugging Face tokenizer: ids without the special tokens a post-processor would add. */
 export interface HfTokenizer {
   encode(text: string): number[];
+  /** `encode(text).length`, without building the tokens. */
+  count(text: string): number;
   decode(ids: readonly number[]): string;
+  /** Drops the BPE model's piece cache (for cold-start measurements). */
+  clearCache(): void;
 }
 
 /** Builds the tokenizer from its files. Throws a clear error for files that are not a tokenizer. */
@@ -110,9 +126,17 @@ export function loadHfTokenizer(files: HfTokenizerFiles): HfTokenizer {
     throw new Error(`tokenizer.json could not be loaded: ${(err as Error).message}`);
   }
   speedUp(t);
+  const encode = (text: string): number[] =>
+    text.length === 0 ? [] : t.encode(text, { add_special_tokens: false }).ids;
+  const fast = fastCount(t);
   return {
-    encode: (text) => (text.length === 0 ? [] : t.encode(text, { add_special_tokens: false }).ids),
+    encode,
+    count: fast?.count ?? ((text) => encode(text).length),
     decode: (ids) => (ids.length === 0 ? '' : t.decode([...ids])),
+    clearCache: () => {
+      (t.model?.cache as { clear?: () => void } | undefined)?.clear?.();
+      fast?.clear();
+    },
   };
 }
 
@@ -132,7 +156,7 @@ function isByteLevel(p: unknown): p is ByteLevelLike {
   const b = p as Partial<ByteLevelLike> | null;
   return (
     b !== null &&
-    typeof b === 'object' &&
+    (typeof b === 'object' || typeof b === 'function') &&
     typeof b.pre_tokenize_text === 'function' &&
     b.byte_encoder !== undefined &&
     b.text_encoder !== undefined &&
@@ -157,7 +181,8 @@ function speedUp(t: HfLibTokenizer): void {
     };
   }
   const visit = (p: unknown): void => {
-    if (p === null || typeof p !== 'object') return;
+    // The library's pre-tokenizers are callable objects (functions).
+    if (p === null || (typeof p !== 'object' && typeof p !== 'function')) return;
     const seq = (p as { tokenizers?: unknown }).tokenizers;
     if (Array.isArray(seq)) seq.forEach(visit);
     if (!isByteLevel(p)) return;
@@ -184,4 +209,94 @@ function speedUp(t: HfLibTokenizer): void {
     };
   };
   visit(t.pre_tokenizer);
+}
+
+/**
+ * Counting without building tokens, for the common shape of BPE tokenizer.json files (GPT-2 style
+ * `ByteLevel` with its regex; Llama 3 / GPT-4 style `Split` regex then `ByteLevel`; no normalizer):
+ * the same steps as the library's `encode_text` (added tokens split out, pre-tokenized pieces,
+ * the BPE model on each piece), with each piece's token count cached by the piece's text. Any other
+ * shape gives `undefined` (counted through `encode`). The parity tests check both paths.
+ */
+function fastCount(t: HfLibTokenizer): { count: (text: string) => number; clear: () => void } | undefined {
+  const i = t as unknown as Partial<HfLibInternals>;
+  const { splitter_unnormalized: su, splitter_normalized: sn, added_tokens_map: added, model } = i;
+  if (
+    i.normalizer !== null ||
+    i.remove_space === true ||
+    i.do_lowercase_and_remove_accent === true ||
+    su === undefined ||
+    sn === undefined ||
+    !(added instanceof Map) ||
+    [...added.values()].some((a) => a.lstrip === true || a.rstrip === true) ||
+    model === undefined ||
+    typeof model.encode !== 'function' ||
+    model.fuse_unk === true
+  ) {
+    return undefined;
+  }
+  const pieces = rawPieces(i.pre_tokenizer);
+  if (pieces === undefined) return undefined;
+  const { split, map } = pieces;
+  const cache = new Map<string, number>();
+  const pieceCount = (piece: string): number => {
+    let n = cache.get(piece);
+    if (n === undefined) {
+      n = model.encode([map(piece)]).length;
+      if (cache.size >= BPE_CACHE_ENTRIES) cache.clear();
+      cache.set(piece, n);
+    }
+    return n;
+  };
+  const count = (text: string): number => {
+    let n = 0;
+    for (const outer of su.split(text)) {
+      if (outer.length === 0) continue;
+      if (added.has(outer)) {
+        n++;
+        continue;
+      }
+      for (const inner of sn.split(outer)) {
+        if (inner.length === 0) continue;
+        if (added.has(inner)) {
+          n++;
+          continue;
+        }
+        for (const piece of split(inner)) n += pieceCount(piece);
+      }
+    }
+    return n;
+  };
+  return { count, clear: () => cache.clear() };
+}
+
+/** How a pre-tokenizer cuts text into pieces, and maps a piece to the model's symbols (byte level). */
+function rawPieces(
+  pre: unknown,
+): { split: (text: string) => string[]; map: (piece: string) => string } | undefined {
+  const byteMap = (bl: ByteLevelLike) => {
+    const enc = bl.byte_encoder;
+    return (piece: string): string => Array.from(bl.text_encoder.encode(piece), (b) => enc[b]).join('');
+  };
+  if (isByteLevel(pre)) {
+    if (!pre.use_regex || pre.add_prefix_space) return undefined;
+    const pattern = pre.pattern;
+    return { split: (text) => text.match(pattern) ?? [], map: byteMap(pre) };
+  }
+  const seq = (pre as { tokenizers?: unknown } | null)?.tokenizers;
+  if (!Array.isArray(seq) || seq.length !== 2) return undefined;
+  const [first, second] = seq as [unknown, unknown];
+  const splitter = first as { pre_tokenize_text?: unknown; config?: { type?: unknown } } | null;
+  if (
+    !isByteLevel(second) ||
+    second.use_regex ||
+    second.add_prefix_space ||
+    splitter === null ||
+    typeof splitter.pre_tokenize_text !== 'function' ||
+    splitter.config?.type !== 'Split'
+  ) {
+    return undefined;
+  }
+  const splitText = splitter.pre_tokenize_text as (text: string) => string[];
+  return { split: (text) => splitText.call(splitter, text), map: byteMap(second) };
 }

@@ -12,8 +12,12 @@
  */
 import { hashKey } from '../util/hash';
 import type { EncodingName } from './encodings';
-import { getTokenizer as getEncoding, isEncodingName } from './encodings';
-import type { HfTokenizerFiles } from './hf';
+import {
+  clearTokenizerCaches as clearEncodingCaches,
+  getTokenizer as getEncoding,
+  isEncodingName,
+} from './encodings';
+import type { HfTokenizer, HfTokenizerFiles } from './hf';
 import { loadHfTokenizer } from './hf';
 
 export type HfTokenizerName = `hf:${string}`;
@@ -36,6 +40,7 @@ interface Kind {
 }
 
 const hfFiles = new Map<string, HfTokenizerFiles>();
+const hfLoaded = new Map<string, HfTokenizer>();
 
 const KINDS: readonly Kind[] = [
   {
@@ -56,10 +61,11 @@ const KINDS: readonly Kind[] = [
       const files = hfFiles.get(name);
       if (files === undefined) throw new Error(`Tokenizer ${name} is not loaded in this process.`);
       const t = loadHfTokenizer(files);
+      hfLoaded.set(name, t);
       return {
         name,
         encode: (text) => t.encode(text),
-        count: (text) => t.encode(text).length,
+        count: (text) => t.count(text),
         decode: (ids) => t.decode(ids),
       };
     },
@@ -110,4 +116,10 @@ export function registerHfTokenizer(files: HfTokenizerFiles): HfTokenizerName {
 /** The files registered under an `hf:` name (to hand them to a worker thread). */
 export function hfTokenizerFiles(name: TokenizerName): HfTokenizerFiles | undefined {
   return hfFiles.get(name);
+}
+
+/** Drops every tokenizer's internal caches (for cold-start measurements). */
+export function clearTokenizerCaches(): void {
+  clearEncodingCaches();
+  for (const t of hfLoaded.values()) t.clearCache();
 }
