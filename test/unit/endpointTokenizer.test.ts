@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { Tokenizer as RustTokenizer } from 'tokenizers';
 import { resolveRunSettings } from '../../engine/src/core/features/runSettings';
+import { instructionTimeline } from '../../engine/src/core/features/timeline';
 import { parseInstruction } from '../../engine/src/core/format/parse';
 import { validateConfigData } from '../../engine/src/core/schema/schemas';
 import { makeWorkspace, repoRoot, validInstruction } from '../helpers/fixtures';
@@ -137,4 +138,12 @@ test('the config schema accepts the four forms and rejects others', () => {
   ] as const) {
     assert.equal(validateConfigData(JSON.parse(config(value))).length === 0, ok, value);
   }
+});
+
+test('the timeline counts in the hf tokenizer and names it as the config does', async () => {
+  const { ws, fs, d } = await project('hf:models/med');
+  const m = await instructionTimeline(parseInstruction(d.getText()), d.uri, ws, fs);
+  assert.equal(m.encoding, 'hf:models/med');
+  const whole = readFileSync(path.join(repoRoot, 'samples/records/1234555.xml'), 'utf8');
+  assert.equal(m.tokens, (await rust.encode(whole, null, { addSpecialTokens: false })).getIds().length);
 });
