@@ -73,6 +73,7 @@ before(async () => {
       model: 'med',
       tokenizer: 'hf:models/med',
     },
+    { id: 'srv', kind: 'openai-compatible', baseUrl: server.baseUrl, model: 'med', tokenizer: 'server' },
     {
       id: 'remote',
       kind: 'openai-compatible',
@@ -183,5 +184,28 @@ test('count --verify needs a trusted folder; count --model counts locally and se
   assert.equal(server.requests.length, 0);
   const bad = await runCliProcess(dir, ['count', 'records/1234555.xml', '--model', 'nope']);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /no endpoint 'nope' in medalign\.config\.json \(endpoints: med, skewed, remote\)/);
+  assert.match(
+    bad.stderr,
+    /no endpoint 'nope' in medalign\.config\.json \(endpoints: med, skewed, srv, remote\)/,
+  );
+});
+
+test('tokenizer: server — count --model asks the endpoint’s /tokenize (trusted folder, PHI guard)', async () => {
+  server.reset();
+  const r = await runCliProcess(dir, ['count', 'records/r60k.xml', '--model', 'srv', '--trust']);
+  assert.equal(r.status, 0, r.stderr);
+  const n = await rustCount(readFileSync(path.join(dir, 'records/r60k.xml'), 'utf8'));
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^records/r60k\\.xml: ${n.toLocaleString('en-US')} tokens \\(server \\(http://127\\.0\\.0\\.1:\\d+/tokenize\\), endpoint srv\\)\n$`,
+    ),
+  );
+  assert.equal(server.requests.length, 1);
+  const untrusted = await runCliProcess(dir, ['count', 'records/r60k.xml', '--model', 'srv'], {
+    env: { HOME: dir, XDG_CONFIG_HOME: path.join(dir, '.cfg') },
+  });
+  assert.equal(untrusted.status, 1);
+  assert.match(untrusted.stderr, /is not a trusted folder/);
+  assert.equal(server.requests.length, 1, 'nothing sent without trust');
 });

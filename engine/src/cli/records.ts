@@ -99,7 +99,8 @@ async function countForEndpoint(file: string, id: string, p: ParsedArgs, io: Cli
   const text = await nodeFileSystem.readFile(uri);
   if (text === undefined) throw new Error(`no such record: ${file}`);
   const json = p.flags.has('json');
-  if (!p.values.has('verify')) {
+  const serverTokenizer = ws.config.endpoints.find((e) => e.id === id)?.tokenizer === 'server';
+  if (!p.values.has('verify') && !serverTokenizer) {
     const c = await countWithEndpoint(ws, id, text);
     if (json) io.out(JSON.stringify({ file, ...c }, null, 2) + '\n');
     else
@@ -110,6 +111,13 @@ async function countForEndpoint(file: string, id: string, p: ParsedArgs, io: Cli
   const rio = redactingIo(io, secrets);
   const v = await verifyWithServer(ws, id, text, p, rio);
   if (v === undefined) return 1;
+  if (!p.values.has('verify')) {
+    // `tokenizer: server`: the count is the server's own (sent as --verify sends it).
+    const c = { file, endpoint: id, tokenizer: `server (${v.url})`, estimated: false, tokens: v.server };
+    if (json) rio.out(JSON.stringify(c, null, 2) + '\n');
+    else rio.out(`${file}: ${formatTokenCount(v.server, false)} tokens (${c.tokenizer}, endpoint ${id})\n`);
+    return 0;
+  }
   if (json) rio.out(JSON.stringify({ file, ...v }, null, 2) + '\n');
   else rio.out(verifyLine(file, v));
   return v.agree ? 0 : 1;

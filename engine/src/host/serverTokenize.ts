@@ -6,7 +6,12 @@
  */
 import type { EndpointTarget } from '../core/run/guard';
 import type { EndpointConfig } from '../core/workspace/config';
+import { hashKey } from '../core/util/hash';
 import { localhostFetch } from '../run/localhostFetch';
+
+/** Counts the server gave, by URL + model + content hash (a text asked twice is asked once). */
+const answers = new Map<string, ServerCount>();
+const MAX_ANSWERS = 256;
 
 export interface ServerCount {
   count: number;
@@ -42,6 +47,9 @@ export async function serverTokenCount(
   o: { apiKey?: string; signal?: AbortSignal; fetch?: typeof fetch } = {},
 ): Promise<ServerCount> {
   const url = tokenizeUrl(target);
+  const key = `${url}\n${endpoint.model}\n${hashKey(text)}`;
+  const cached = answers.get(key);
+  if (cached !== undefined) return cached;
   const doFetch = o.fetch ?? (target.loopback && target.hostname === 'localhost' ? localhostFetch : fetch);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...(endpoint.headers ?? {}) };
   if (o.apiKey !== undefined) headers['authorization'] = `Bearer ${o.apiKey}`;
@@ -70,7 +78,12 @@ export async function serverTokenCount(
       parsed = undefined;
     }
     const c = res.ok ? readCount(parsed) : undefined;
-    if (c !== undefined) return { ...c, url, shape };
+    if (c !== undefined) {
+      const answer: ServerCount = { ...c, url, shape };
+      if (answers.size >= MAX_ANSWERS) answers.clear();
+      answers.set(key, answer);
+      return answer;
+    }
     problems.push(`${shape}: HTTP ${res.status}${res.ok ? ' without a count' : ''}`);
     if (
       res.status === 404 ||
