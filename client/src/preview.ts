@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { PreviewPromptRequest } from '../../server/src/protocol';
+import { PreviewPromptRequest, TEMPLATED_TITLE } from '../../server/src/protocol';
 import type { MedAlignLanguageClient } from './languageClient';
 import { keepEditorWide } from './run/responsePanel';
 import { isFromPreview, previewHtml } from './previewWebview';
@@ -175,7 +175,9 @@ export class PromptPreviewPanels implements vscode.Disposable {
       await this.client.ready;
       const r = await lc.sendRequest(PreviewPromptRequest.type, { uri: key });
       e.deps = new Set(r.dependsOn);
-      view = { file, ok: r.ok, header: r.header ?? [], messages: r.messages };
+      // With a chat template, the templated text (what the server tokenizes) follows the messages.
+      const templated = r.templated === undefined ? [] : [{ role: TEMPLATED_TITLE, content: r.templated }];
+      view = { file, ok: r.ok, header: r.header ?? [], messages: [...r.messages, ...templated] };
       if (r.error !== undefined) view.error = r.error;
       if (r.promptTokens !== undefined) view.promptTokens = r.promptTokens;
     } catch (err) {

@@ -11,7 +11,7 @@ import type {
 } from '../../engine/src/core/features/runInfo';
 import type { ContextFit } from '../../engine/src/core/features/contextFit';
 import type { Report } from '../../engine/src/core/metrics/report';
-import type { EncodingName } from '../../engine/src/core/tokens/encodings';
+import type { TokenizerName } from '../../engine/src/core/tokens/tokenizer';
 import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
 import type { TimelineModel } from '../../engine/src/core/timeline/model';
 export { TIMELINE_KINDS } from '../../engine/src/core/timeline/model';
@@ -47,6 +47,8 @@ export interface PreviewPromptResult {
   header?: string[];
   /** The exact chat messages that would be sent. */
   messages: { role: string; content: string }[];
+  /** The messages in the model's chat template, as the server tokenizes them (hf tokenizers). */
+  templated?: string;
   model: string;
   context: number;
   strategy: string;
@@ -54,6 +56,9 @@ export interface PreviewPromptResult {
   /** Files the preview depends on (instruction, template, record), so the view can refresh. */
   dependsOn: string[];
 }
+
+/** The title of the templated text's block in the preview webview (the core's preview document uses the same words). */
+export const TEMPLATED_TITLE = 'templated: the text the server tokenizes';
 
 export namespace PreviewPromptRequest {
   export const method = 'medalign/previewPrompt';
@@ -103,7 +108,7 @@ export namespace PrepareRunRequest {
 
 export interface CountTokensParams {
   text: string;
-  encoding: EncodingName;
+  encoding: TokenizerName;
 }
 
 /** Exact tokens of a text (an answer without server usage): the extension host has no tokenizer. */

@@ -614,6 +614,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         };
         if (pv.error !== undefined) result.error = pv.error;
         if (pv.pack) result.promptTokens = pv.pack.budget.prompt;
+        if (pv.templated !== undefined) result.templated = pv.templated;
         return result;
       },
       token,

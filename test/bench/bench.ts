@@ -7,6 +7,7 @@ import { runImportBench } from './importBench';
 import { runTimelineBench } from './timelineBench';
 import { runMetricsBench } from './metricsBench';
 import { runHelmBench } from './helmBench';
+import { runTokenizerBench } from './tokenizerBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
   }
+  runTokenizerBench();
   runTimelineBench();
   runHelmBench();
   await runRunBench();

@@ -12,10 +12,17 @@
  * a Location), and 401 (which, like OpenAI, echoes the key it was given: a test can check it never
  * reaches a file). It listens on 127.0.0.1, or on ::1 with `host: '::1'`.
  *
+ * With `tokenizer` (a tokenizer.json, run by the Rust `tokenizers` package: an implementation
+ * independent of ours), it also serves `POST /tokenize` as vLLM does (`{model, prompt}` →
+ * `{count, tokens, max_model_len}`, and `{model, messages}` with the chat template) and as
+ * llama.cpp's server does (`{content}` → `{tokens}`).
+ *
  * `requests` logs every request received (headers and parsed body), so a test can assert what was
  * (not) sent. The log is in memory only.
  */
 import * as http from 'node:http';
+import { Tokenizer as RustTokenizer } from 'tokenizers';
+import { renderChatTemplate } from '../../engine/src/core/tokens/chat';
 import * as net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -67,6 +74,21 @@ export interface FakeOpenAIOptions {
   models?: string[];
   /** The loopback address to listen on: `127.0.0.1` (default) or `::1`. */
   host?: '127.0.0.1' | '::1';
+  /** Serve `/tokenize` with this tokenizer (see the module comment). */
+  tokenizer?: FakeTokenizerOptions;
+}
+
+export interface FakeTokenizerOptions {
+  /** Path of a tokenizer.json. */
+  file: string;
+  /** For `{messages}` requests: the chat template, bos and eos tokens. */
+  chatTemplate?: string;
+  bosToken?: string;
+  eosToken?: string;
+  /** vLLM's `max_model_len` in answers. Default 8192. */
+  maxModelLen?: number;
+  /** Added to every count (a server whose tokenizer is not ours, for "disagree"). Default 0. */
+  skew?: number;
 }
 
 interface ChatBody {
@@ -212,6 +234,10 @@ export class FakeOpenAI {
       });
       return;
     }
+    if (req.method === 'POST' && url.pathname === '/tokenize' && this.options.tokenizer !== undefined) {
+      await this.tokenize(this.options.tokenizer, body, res);
+      return;
+    }
     if (req.method !== 'POST' || !url.pathname.endsWith('/chat/completions')) {
       this.json(res, 404, {
         error: {
@@ -226,6 +252,47 @@ export class FakeOpenAI {
     const behaviour = this.queue.shift() ?? this.options.respond?.(logged) ?? { kind: 'ok' };
     if (this.options.latencyMs) await sleep(this.options.latencyMs);
     await this.behave(behaviour, logged, b, req, res);
+  }
+
+  private rust: RustTokenizer | undefined;
+
+  /** vLLM's and llama.cpp's `/tokenize`, with the Rust implementation of the tokenizer. */
+  private async tokenize(o: FakeTokenizerOptions, body: unknown, res: http.ServerResponse): Promise<void> {
+    this.rust ??= RustTokenizer.fromFile(o.file);
+    const b = (body ?? {}) as {
+      prompt?: unknown;
+      content?: unknown;
+      messages?: { role: string; content: string }[];
+      add_special_tokens?: unknown;
+      add_special?: unknown;
+    };
+    let text: string;
+    let addSpecial: boolean;
+    if (typeof b.content === 'string') {
+      text = b.content;
+      addSpecial = b.add_special === true;
+    } else if (typeof b.prompt === 'string') {
+      text = b.prompt;
+      addSpecial = b.add_special_tokens !== false;
+    } else if (Array.isArray(b.messages) && o.chatTemplate !== undefined) {
+      const chat = { kind: 'template' as const, template: o.chatTemplate };
+      text = renderChatTemplate(
+        {
+          ...chat,
+          ...(o.bosToken !== undefined ? { bosToken: o.bosToken } : {}),
+          ...(o.eosToken !== undefined ? { eosToken: o.eosToken } : {}),
+        },
+        b.messages.map((m) => ({ role: m.role as 'user', content: m.content })),
+      );
+      addSpecial = false;
+    } else {
+      this.json(res, 400, { object: 'error', message: 'give prompt, content or messages', code: 400 });
+      return;
+    }
+    const ids = (await this.rust.encode(text, null, { addSpecialTokens: addSpecial })).getIds();
+    const tokens = [...ids, ...new Array<number>(Math.max(0, o.skew ?? 0)).fill(0)];
+    if (typeof b.content === 'string') this.json(res, 200, { tokens });
+    else this.json(res, 200, { count: tokens.length, max_model_len: o.maxModelLen ?? 8192, tokens });
   }
 
   private json(

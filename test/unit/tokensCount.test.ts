@@ -72,25 +72,30 @@ test('endpoint encoding overrides the model; unknown models are estimates', () =
     encoding: 'o200k_base',
     estimated: false,
     source: 'model',
+    chat: { kind: 'openai' },
   });
   assert.deepEqual(tokenizerForModel('gpt-4'), {
     encoding: 'cl100k_base',
     estimated: false,
     source: 'model',
+    chat: { kind: 'openai' },
   });
   assert.deepEqual(tokenizerForModel('gpt-4', 'o200k_base'), {
     encoding: 'o200k_base',
     estimated: false,
     source: 'endpoint',
+    chat: { kind: 'openai' },
   });
   assert.deepEqual(tokenizerForModel('my-local-model', 'cl100k_base'), {
     encoding: 'cl100k_base',
     estimated: false,
     source: 'endpoint',
+    chat: { kind: 'openai' },
   });
   const est = tokenizerForModel('llama3:70b');
   assert.equal(est.estimated, true);
   assert.equal(est.source, 'fallback');
+  assert.deepEqual(est.chat, { kind: 'openai' }); // OpenAI's chat overhead, as part of the estimate
   assert.equal(tokenizerForModel(undefined).estimated, true);
   assert.equal(tokenizerForModel('gpt-4o', 'p50k_base').source, 'model'); // unsupported override ignored
 });

@@ -22,7 +22,7 @@ import {
   serializeManifest,
 } from '../core/run/batch';
 import { MEDALIGN_DIR, compactStamp, newRunId } from '../core/run/runRecord';
-import { getTokenizer } from '../core/tokens/encodings';
+import { getTokenizer, hasTokenizer } from '../core/tokens/tokenizer';
 import { RunPreparer } from '../host/prepare';
 import { RunStore, ensureMedalignDir, writeFileAtomic } from '../run/store';
 import { projectRootOf } from '../host/projectRoot';
@@ -197,7 +197,9 @@ async function importBatch(args: string[], io: CliIo): Promise<number> {
       id: newRunId(now),
       now,
       ...(msgs !== undefined ? { messages: msgs } : {}),
-      countCompletion: (t) => getTokenizer(draft.encoding).count(t),
+      // Batch files are OpenAI's: an hf tokenizer not loaded in this process counts with cl100k_base.
+      countCompletion: (t) =>
+        getTokenizer(hasTokenizer(draft.encoding) ? draft.encoding : 'cl100k_base').count(t),
       context: { secrets },
     });
     await store.save(run, secrets);

@@ -43,7 +43,12 @@ const COMMANDS: Record<string, Command> = {
   },
   count: {
     usage: `  medalign count <record.xml> [--encoding cl100k_base|o200k_base] [--json]
-      Exact token count of an EHR record, with visits, events, notes and date span.`,
+      Exact token count of an EHR record, with visits, events, notes and date span.
+  medalign count <record.xml> --model <endpoint> | --verify <endpoint> [--allow-phi-endpoint id@origin] [--trust] [--json]
+      The count in the endpoint's tokenizer (its "tokenizer" in medalign.config.json; "server": the
+      endpoint's own count); --verify also asks the endpoint's /tokenize route (vLLM, llama.cpp) and says
+      whether the counts agree (exit 1 if not). The record is sent only as a run would send it: trusted
+      folder, PHI guard.`,
     run: (args, io) => records().runCount(args, io),
   },
   pack: {

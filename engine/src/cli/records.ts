@@ -18,6 +18,10 @@ import type { FileSystem } from '../core/host';
 import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './io';
 import { allowedRootsOption, parseArgs } from './args';
+import type { ParsedArgs } from './args';
+import { countWithEndpoint, verifyLine, verifyWithServer } from './countVerify';
+import { knownKeys } from './files';
+import { redactingIo } from './io';
 
 async function workspaceFor(file: string, cwd: string, allowedRoots: string[] = []): Promise<Workspace> {
   const { root } = await projectRootOf(file, [cwd]);
@@ -28,10 +32,18 @@ async function workspaceFor(file: string, cwd: string, allowedRoots: string[] = 
 }
 
 export async function runCount(args: string[], io: CliIo): Promise<number> {
-  const p = parseArgs(args, ['encoding'], ['json']);
+  const p = parseArgs(
+    args,
+    ['encoding', 'model', 'verify', 'allow-phi-endpoint', 'allow-root'],
+    ['json', 'trust'],
+  );
   const rest = p.positional;
   if (rest.length !== 1)
-    throw new Error('usage: medalign count <record.xml> [--encoding cl100k_base|o200k_base] [--json]');
+    throw new Error(
+      'usage: medalign count <record.xml> [--encoding cl100k_base|o200k_base | --model <endpoint> | --verify <endpoint>] [--json]',
+    );
+  const endpointId = p.values.get('verify')?.at(-1) ?? p.values.get('model')?.at(-1);
+  if (endpointId !== undefined) return countForEndpoint(rest[0], endpointId, p, io);
   const encoding = p.values.get('encoding')?.at(-1) ?? 'cl100k_base';
   if (!isEncodingName(encoding))
     throw new Error(`unknown encoding '${encoding}': use cl100k_base or o200k_base`);
@@ -91,6 +103,40 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
     );
   }
   return 0;
+}
+
+/** `count --model <endpoint>` / `--verify <endpoint>` (countVerify.ts): the project's config names the endpoint. */
+async function countForEndpoint(file: string, id: string, p: ParsedArgs, io: CliIo): Promise<number> {
+  const abs = path.resolve(io.cwd, file);
+  const ws = await workspaceFor(abs, io.cwd, allowedRootsOption(p, io.cwd));
+  const uri = URI.file(abs).toString();
+  const outside = await ws.checkBounds(uri, 'record');
+  if (outside) throw new Error(outside.message);
+  const text = await nodeFileSystem.readFile(uri);
+  if (text === undefined) throw new Error(`no such record: ${file}`);
+  const json = p.flags.has('json');
+  const serverTokenizer = ws.config.endpoints.find((e) => e.id === id)?.tokenizer === 'server';
+  if (!p.values.has('verify') && !serverTokenizer) {
+    const c = await countWithEndpoint(ws, id, text);
+    if (json) io.out(JSON.stringify({ file, ...c }, null, 2) + '\n');
+    else
+      io.out(`${file}: ${formatTokenCount(c.tokens, c.estimated)} tokens (${c.tokenizer}, endpoint ${id})\n`);
+    return 0;
+  }
+  const secrets = await knownKeys([URI.parse(ws.root).fsPath], io.env);
+  const rio = redactingIo(io, secrets);
+  const v = await verifyWithServer(ws, id, text, p, rio);
+  if (v === undefined) return 1;
+  if (!p.values.has('verify')) {
+    // `tokenizer: server`: the count is the server's own (sent as --verify sends it).
+    const c = { file, endpoint: id, tokenizer: `server (${v.url})`, estimated: false, tokens: v.server };
+    if (json) rio.out(JSON.stringify(c, null, 2) + '\n');
+    else rio.out(`${file}: ${formatTokenCount(v.server, false)} tokens (${c.tokenizer}, endpoint ${id})\n`);
+    return 0;
+  }
+  if (json) rio.out(JSON.stringify({ file, ...v }, null, 2) + '\n');
+  else rio.out(verifyLine(file, v));
+  return v.agree ? 0 : 1;
 }
 
 export async function runPack(args: string[], io: CliIo): Promise<number> {

@@ -25,3 +25,6 @@ declare class URL {
 declare function require(
   id: 'gpt-tokenizer/encoding/cl100k_base' | 'gpt-tokenizer/encoding/o200k_base',
 ): unknown;
+
+/** The Hugging Face libraries (tokens/hf.ts, tokens/chat.ts), loaded on first use of an `hf:` tokenizer. */
+declare function require(id: '@huggingface/tokenizers' | '@huggingface/jinja'): unknown;

@@ -192,7 +192,7 @@ export function getLanguageService(fs: FileSystem): LanguageService {
           return promptHover(d, template(d), d.offsetAt(p));
         case 'record': {
           if (!(await record(d, ws))) return null;
-          const tokenizer = defaultTokenizer(ws);
+          const tokenizer = await defaultTokenizer(ws, fs);
           const info = await ws.engine.describeAt(
             d.uri,
             `doc:${d.version}`,

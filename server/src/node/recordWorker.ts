@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { RecordWork, lightRecord } from '../../../engine/src/core/workspace/recordEngine';
+import { registerHfTokenizer } from '../../../engine/src/core/tokens/tokenizer';
 import type { WorkerRequest, WorkerResponse } from './recordWorkerProtocol';
 
 const work = new RecordWork();
@@ -30,6 +31,13 @@ function handle(req: WorkerRequest): unknown {
       return work.counter.count(c.text, c.encoding);
     case 'describeAt':
       return work.describeAt(c.uri, c.key, c.offset, c.encoding);
+    case 'tokenizer': {
+      const name = registerHfTokenizer(
+        c.config === undefined ? { json: c.json } : { json: c.json, config: c.config },
+      );
+      if (name !== c.name) throw new Error(`tokenizer ${c.name} arrived as ${name}`);
+      return name;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 /** Messages between the language server and its record worker (one place for both sides). */
-import type { EncodingName } from '../../../engine/src/core/tokens/encodings';
+import type { TokenizerName } from '../../../engine/src/core/tokens/tokenizer';
 import type {
   PackRequest,
   TimelineRequest,
@@ -8,12 +8,21 @@ import type {
 
 export type WorkerCall =
   | { op: 'load'; uri: string; key: string; text: string }
-  | { op: 'counts'; uri: string; key: string; encoding: EncodingName }
+  | { op: 'counts'; uri: string; key: string; encoding: TokenizerName }
   | { op: 'fit'; uri: string; key: string; req: TokenRequest }
   | { op: 'pack'; uri: string; key: string; req: PackRequest }
   | { op: 'timeline'; uri: string; key: string; req: TimelineRequest }
-  | { op: 'countText'; text: string; encoding: EncodingName }
-  | { op: 'describeAt'; uri: string; key: string; offset: number; encoding: EncodingName };
+  | { op: 'countText'; text: string; encoding: TokenizerName }
+  | { op: 'describeAt'; uri: string; key: string; offset: number; encoding: TokenizerName }
+  /** A Hugging Face tokenizer's files, sent once per worker before the first call that names it. */
+  | { op: 'tokenizer'; name: TokenizerName; json: string; config?: string };
+
+/** The tokenizer a call counts with, if any. */
+export function callTokenizer(call: WorkerCall): TokenizerName | undefined {
+  if ('encoding' in call) return call.encoding;
+  if ('req' in call) return call.req.encoding;
+  return undefined;
+}
 
 export interface WorkerRequest {
   id: number;

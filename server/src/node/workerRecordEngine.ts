@@ -11,7 +11,8 @@
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import type { EhrRecord } from '../../../engine/src/core/record/model';
-import type { EncodingName } from '../../../engine/src/core/tokens/encodings';
+import type { TokenizerName } from '../../../engine/src/core/tokens/tokenizer';
+import { hfTokenizerFiles } from '../../../engine/src/core/tokens/tokenizer';
 import type { FitTable, PackResult } from '../../../engine/src/core/packing/pack';
 import type { TimelineModel } from '../../../engine/src/core/timeline/model';
 import { entryKey } from '../../../engine/src/core/workspace/recordEngine';
@@ -26,6 +27,7 @@ import type {
   Wait,
 } from '../../../engine/src/core/workspace/recordEngine';
 import type { WorkerCall, WorkerRequest, WorkerResponse } from './recordWorkerProtocol';
+import { callTokenizer } from './recordWorkerProtocol';
 
 /**
  * Resolves with `p`'s value, or `'pending'` when `wait` runs out or `cancel` fires first. A rejection
@@ -81,6 +83,8 @@ export class WorkerRecordEngine implements RecordEngine {
   /** entryKey(uri, key) -> light record, for what the worker has loaded. */
   private readonly loaded = new Map<string, EhrRecord>();
   private readonly loading = new Map<string, Job>();
+  /** Hugging Face tokenizers whose files the current worker has been sent. */
+  private sentTokenizers = new Set<string>();
   /** `${uri}\n${key}\n${encoding}` -> the counting job, or true once counted. */
   private readonly counted = new Map<string, Job | true>();
 
@@ -146,12 +150,26 @@ export class WorkerRecordEngine implements RecordEngine {
     if (!job) return;
     job.started = true;
     this.running.set(job.id, job);
-    this.ensureWorker().postMessage({ id: job.id, call: job.call } satisfies WorkerRequest);
+    const worker = this.ensureWorker();
+    // A Hugging Face tokenizer's files go to the worker once, just before the first call naming it
+    // (messages are handled in order; the answer to id 0 is ignored, an error surfaces in the call).
+    const name = callTokenizer(job.call);
+    if (name !== undefined && !this.sentTokenizers.has(name)) {
+      const files = hfTokenizerFiles(name);
+      if (files !== undefined) {
+        this.sentTokenizers.add(name);
+        const call: WorkerCall = { op: 'tokenizer', name, json: files.json };
+        if (files.config !== undefined) call.config = files.config;
+        worker.postMessage({ id: 0, call } satisfies WorkerRequest);
+      }
+    }
+    worker.postMessage({ id: job.id, call: job.call } satisfies WorkerRequest);
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(this.workerPath);
+    this.sentTokenizers = new Set<string>();
     w.on('message', (res: WorkerResponse) => {
       for (const k of res.evicted ?? []) this.forget(k);
       const job = this.running.get(res.id);
@@ -229,7 +247,7 @@ export class WorkerRecordEngine implements RecordEngine {
   }
 
   /** Starts (or joins) counting; `true` when the worker has the counts. */
-  private ensureCounted(uri: string, key: string, encoding: EncodingName, cancel?: Cancel): Job | true {
+  private ensureCounted(uri: string, key: string, encoding: TokenizerName, cancel?: Cancel): Job | true {
     const ck = `${entryKey(uri, key)}\n${encoding}`;
     const state = this.counted.get(ck);
     if (state === true) return true;
@@ -256,7 +274,7 @@ export class WorkerRecordEngine implements RecordEngine {
   private async counting(
     uri: string,
     key: string,
-    encoding: EncodingName,
+    encoding: TokenizerName,
     wait: Wait,
     cancel?: Cancel,
   ): Promise<boolean> {
@@ -273,7 +291,7 @@ export class WorkerRecordEngine implements RecordEngine {
   async counts(
     uri: string,
     key: string,
-    encoding: EncodingName,
+    encoding: TokenizerName,
     wait: Wait,
     cancel?: Cancel,
   ): Promise<RecordTotals | 'pending' | undefined> {
@@ -311,7 +329,7 @@ export class WorkerRecordEngine implements RecordEngine {
     return this.call<TimelineModel | undefined>({ op: 'timeline', uri, key, req }, cancel);
   }
 
-  countText(text: string, encoding: EncodingName): Promise<number> {
+  countText(text: string, encoding: TokenizerName): Promise<number> {
     return this.call<number>({ op: 'countText', text, encoding });
   }
 
@@ -319,7 +337,7 @@ export class WorkerRecordEngine implements RecordEngine {
     uri: string,
     key: string,
     offset: number,
-    encoding: EncodingName,
+    encoding: TokenizerName,
   ): Promise<ElementInfo | undefined> {
     if (!this.isLoaded(uri, key)) return Promise.resolve(undefined);
     return this.call<ElementInfo | undefined>({ op: 'describeAt', uri, key, offset, encoding });

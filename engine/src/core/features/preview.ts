@@ -26,7 +26,15 @@ export interface PromptPreview {
   header: string[];
   /** The whole preview as a read-only text document: budget header, then each message verbatim. */
   text: string;
+  /**
+   * The messages in the model's chat template (an `hf:` tokenizer with a `chat_template`): the text
+   * the server tokenizes, which the prompt's count is of. Shown after the messages.
+   */
+  templated?: string;
 }
+
+/** The title of the templated text's block, in the preview document and the webview. */
+export const TEMPLATED_TITLE = 'templated: the text the server tokenizes';
 
 /** The hover's markdown as plain text: no bold markers, no backslash escapes, no entities. */
 function plainText(markdown: string): string {
@@ -76,7 +84,8 @@ export async function buildPreview(
     '',
     `prompt: ${formatTokenCount(pack.budget.prompt, pack.estimated)} tokens, limit ${formatTokenCount(pack.budget.limit, false)} (context − reserve)`,
   ];
-  const body = pack.messages.map((m) => `════════ ${m.role} ════════\n${m.content}`).join('\n');
+  let body = pack.messages.map((m) => `════════ ${m.role} ════════\n${m.content}`).join('\n');
+  if (pack.templated !== undefined) body += `\n════════ ${TEMPLATED_TITLE} ════════\n${pack.templated}`;
   const preview: PromptPreview = {
     ok: pack.ok,
     settings,
@@ -87,5 +96,6 @@ export async function buildPreview(
     text: `${header.join('\n')}\n\n${body}\n`,
   };
   if (!pack.ok) preview.error = pack.error ?? 'the prompt does not fit';
+  if (pack.templated !== undefined) preview.templated = pack.templated;
   return preview;
 }

@@ -15,7 +15,7 @@ export function recordHover(document: TextDocument, info: ElementInfo, tokenizer
     `${what}`,
     '',
     `- date: ${date}`,
-    `- tokens: ${formatTokenCount(info.tokens, tokenizer.estimated)} (${tokenizer.encoding})`,
+    `- tokens: ${formatTokenCount(info.tokens, tokenizer.estimated)} (${tokenizer.label !== undefined ? escapeMarkdown(tokenizer.label) : tokenizer.encoding})`,
   ];
   if (info.days !== undefined) parts.push(`- days: ${info.days}, events: ${info.events ?? 0}`);
   else if (info.events !== undefined) parts.push(`- events: ${info.events}`);

@@ -82,6 +82,9 @@ export function runBlocker(
     span = pairFor(file, 'template')?.valueSpan;
   } else if (first.field === 'instruction') {
     span = file.sections.find((x) => x.name === SECTION_INSTRUCTION)?.heading;
+  } else if (first.field === 'tokenizer' && from.model === 'file') {
+    // The endpoint's tokenizer is in the config; in this file, the model names the endpoint.
+    span = pairFor(file, 'model')?.valueSpan;
   }
   return { message: first.message, span: span ?? fallback };
 }

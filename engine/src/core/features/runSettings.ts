@@ -15,11 +15,12 @@ import type { TokenizerChoice } from '../tokens/models';
 import type { PackStrategy } from '../packing/pack';
 import type { PackRequest } from '../workspace/recordEngine';
 import { SECTION_INSTRUCTION } from './sections';
+import { resolveEndpointTokenizer } from '../workspace/endpointTokenizer';
 
 /** A setting that cannot be used as written: every feature (diagnostics aside, which say it their
  * own way from the schema) refuses with this message rather than guessing another value. */
 export interface RunSettingProblem {
-  field: 'model' | 'context' | 'strategy' | 'template' | 'instruction';
+  field: 'model' | 'context' | 'strategy' | 'template' | 'instruction' | 'tokenizer';
   message: string;
 }
 
@@ -87,10 +88,11 @@ export async function resolveRunSettings(
     });
   }
   // `baseline` tokenizes nothing itself: count with cl100k_base, exactly.
-  const tokenizer: TokenizerChoice =
-    model === BASELINE_MODEL
-      ? { encoding: 'cl100k_base', estimated: false, source: 'endpoint' }
-      : tokenizerForModel(endpoint?.model ?? model, endpoint?.encoding);
+  const resolvedTokenizer = await modelTokenizer(model, endpoint, workspace, fs);
+  const tokenizer = resolvedTokenizer.tokenizer;
+  if (resolvedTokenizer.problem !== undefined) {
+    problems.push({ field: 'tokenizer', message: resolvedTokenizer.problem });
+  }
   const fmContext = data['context'] as string | number | undefined;
   const [rawContext, contextFrom] = pick<string | number>(
     overrides.context,
@@ -156,14 +158,34 @@ export function packRequest(s: RunSettings): PackRequest {
     context: s.context,
     strategy: s.strategy,
   };
+  if (s.tokenizer.chat !== undefined) req.chat = s.tokenizer.chat;
   if (s.templateSource !== undefined) req.template = s.templateSource;
   return req;
 }
 
+/**
+ * The tokenizer of a model (`baseline` or an endpoint id): the endpoint's `tokenizer` setting
+ * (workspace/endpointTokenizer.ts), else its encoding or model name. When the setting cannot be
+ * used, the model name's tokenizer and the problem.
+ */
+async function modelTokenizer(
+  model: string,
+  endpoint: EndpointConfig | undefined,
+  workspace: Workspace,
+  fs: FileSystem,
+): Promise<{ tokenizer: TokenizerChoice; problem?: string }> {
+  if (model === BASELINE_MODEL) {
+    return { tokenizer: { encoding: 'cl100k_base', estimated: false, source: 'endpoint' } };
+  }
+  if (endpoint === undefined) return { tokenizer: tokenizerForModel(model) };
+  const r = await resolveEndpointTokenizer(endpoint, workspace, fs);
+  if (r.ok) return { tokenizer: r.tokenizer };
+  return { tokenizer: tokenizerForModel(endpoint.model, endpoint.encoding), problem: r.message };
+}
+
 /** The tokenizer of the config's default model (record files are not tied to one instruction). */
-export function defaultTokenizer(workspace: Workspace): TokenizerChoice {
+export async function defaultTokenizer(workspace: Workspace, fs: FileSystem): Promise<TokenizerChoice> {
   const model = workspace.config.defaults.model;
-  if (model === BASELINE_MODEL) return { encoding: 'cl100k_base', estimated: false, source: 'endpoint' };
   const endpoint = workspace.config.endpoints.find((e) => e.id === model);
-  return tokenizerForModel(endpoint?.model ?? model, endpoint?.encoding);
+  return (await modelTokenizer(model, endpoint, workspace, fs)).tokenizer;
 }

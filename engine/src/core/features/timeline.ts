@@ -26,7 +26,7 @@ export interface OpenRecord {
 
 function base(s: RunSettings, uri: string) {
   return {
-    encoding: s.tokenizer.encoding,
+    encoding: s.tokenizer.label ?? s.tokenizer.encoding,
     model: s.model,
     strategy: s.strategy,
     context: s.context,
@@ -68,7 +68,12 @@ async function build(
     { ...packRequest(s), label, model: s.model, problems },
     cancel,
   );
-  return model ?? fail(cancel?.isCancellationRequested ? 'Cancelled.' : `${label} could not be counted.`);
+  if (model === undefined) {
+    return fail(cancel?.isCancellationRequested ? 'Cancelled.' : `${label} could not be counted.`);
+  }
+  // An hf tokenizer's name is a hash: the model says it as the config does (`hf:models/llama3`).
+  if (s.tokenizer.label !== undefined) model.encoding = s.tokenizer.label;
+  return model;
 }
 
 /** The timeline of an instruction's record, with the instruction's settings. */

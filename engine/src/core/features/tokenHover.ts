@@ -23,7 +23,7 @@ function sizeLabel(n: number): string {
 }
 
 function tokenizerLabel(s: RunSettings): string {
-  return `${s.tokenizer.encoding}${s.tokenizer.estimated ? ', estimated: the model’s tokenizer is unknown' : ''} · model ${escapeMarkdown(s.model)}`;
+  return `${s.tokenizer.label !== undefined ? escapeMarkdown(s.tokenizer.label) : s.tokenizer.encoding}${s.tokenizer.estimated ? ', estimated: the model’s tokenizer is unknown' : ''} · model ${escapeMarkdown(s.model)}`;
 }
 
 /** Markdown: total tokens and, for 2k…128k, how much of the record fits and back to which date. */

@@ -14,7 +14,9 @@
 import type { Span } from '../record/layout';
 import type { EhrRecord, RecordDate, SourceRange } from '../record/model';
 import type { RecordTokenCounts, TokenCounter, VisitTokenCounts } from '../tokens/counter';
-import type { EncodingName } from '../tokens/encodings';
+import type { TokenizerName } from '../tokens/tokenizer';
+import type { ChatFormat } from '../tokens/chat';
+import { countChat, templatedText } from '../tokens/chat';
 import { getDefaultTemplate, recordTemplateValues } from '../template/defaults';
 import type { ChatMessage, PromptTemplate } from '../template/template';
 import { placeholderCount, renderTemplate } from '../template/template';
@@ -45,12 +47,18 @@ export interface PackInput {
   /** Tokens kept free for the answer. Default 256. */
   reserve?: number;
   strategy?: PackStrategy;
-  encoding: EncodingName;
+  encoding: TokenizerName;
   /** The encoding is a stand-in for an unknown tokenizer: every count is an estimate. */
   estimated?: boolean;
   counter: TokenCounter;
   /** Tokens a chat API adds per message (role markers); counted in the template. Default 0. */
   messageOverhead?: number;
+  /**
+   * What the chat API adds around the messages (tokens/chat.ts: OpenAI's per-message and priming
+   * tokens, or the model's chat template), counted exactly in the template's tokens and the prompt.
+   * When set, `messageOverhead` is not used.
+   */
+  chat?: ChatFormat;
 }
 
 export interface BudgetBreakdown {
@@ -103,7 +111,7 @@ export interface PackResult {
   /** Notes for the user, e.g. that only part of the record fits. */
   warnings: string[];
   strategy: PackStrategy;
-  encoding: EncodingName;
+  encoding: TokenizerName;
   estimated: boolean;
   messages: ChatMessage[];
   /** The packed record as inserted for `{{ehr}}`: a well-formed `<record>` (or empty when nothing fits). */
@@ -116,6 +124,8 @@ export interface PackResult {
   keptRanges: SourceRange[];
   /** Strategy `helm` only: HELM's text and where it differs from `recent`. */
   helm?: HelmDetails;
+  /** The text the server tokenizes: the messages in the model's chat template (hf tokenizers only). */
+  templated?: string;
 }
 
 /** A choice for one unit: all of it, or some of its children (by index). */
@@ -341,9 +351,11 @@ function summarize(
 function countMessages(
   counter: TokenCounter,
   messages: readonly ChatMessage[],
-  encoding: EncodingName,
+  encoding: TokenizerName,
   overhead: number,
+  chat?: ChatFormat,
 ): number {
+  if (chat !== undefined) return countChat(chat, messages, (t) => counter.count(t, encoding));
   let n = 0;
   for (const m of messages) n += counter.count(m.content, encoding) + overhead;
   return n;
@@ -391,6 +403,7 @@ export function packPrompt(input: PackInput): PackResult {
     renderTemplate(template, { ...values, ehr: '', instruction: '' }),
     encoding,
     overhead,
+    input.chat,
   );
   const instructionUses = placeholderCount(template, 'instruction');
   const ehrUses = placeholderCount(template, 'ehr');
@@ -417,7 +430,7 @@ export function packPrompt(input: PackInput): PackResult {
   if (ehrUses === 0) {
     warnings.push('The template has no {{ehr}}: no record is sent.');
     messages = render('');
-    prompt = countMessages(counter, messages, encoding, overhead);
+    prompt = countMessages(counter, messages, encoding, overhead, input.chat);
   } else if (strategy === 'none') {
     all = true;
     // Line endings as LF, as HELM reads records (text mode); the file's hash is unchanged.
@@ -425,7 +438,7 @@ export function packPrompt(input: PackInput): PackResult {
     messages = render(ehr);
     const parts = templateTokens + instructionTokens + counts.total * ehrUses;
     // Clearly too long: the sum of the parts says so (within a few seam tokens); skip counting megabytes again.
-    prompt = parts > limit + 64 ? parts : countMessages(counter, messages, encoding, overhead);
+    prompt = parts > limit + 64 ? parts : countMessages(counter, messages, encoding, overhead, input.chat);
     if (prompt > limit) {
       error =
         `The whole record needs ${counts.total * ehrUses} tokens but only ${Math.max(0, recordBudget)} are free for it ` +
@@ -444,7 +457,7 @@ export function packPrompt(input: PackInput): PackResult {
       const spans = selectedSpans(ctx, sel, all, shell);
       ehr = normalizeLineEndings(spans.map((s) => text.slice(s.start, s.end)).join(''));
       messages = render(ehr);
-      prompt = countMessages(counter, messages, encoding, overhead);
+      prompt = countMessages(counter, messages, encoding, overhead, input.chat);
       if (prompt <= limit || ehr === '') break;
       planBudget -= Math.max(1, Math.ceil((prompt - limit) / ehrUses));
     }
@@ -496,6 +509,7 @@ export function packPrompt(input: PackInput): PackResult {
     cut: summary.cut,
     visits: summary.visits,
     keptRanges,
+    ...(input.chat?.kind === 'template' ? { templated: templatedText(input.chat, messages) } : {}),
   };
 }
 
@@ -519,7 +533,7 @@ export interface FitRow {
 export interface FitTable {
   /** The strategy the rows were planned with. */
   strategy: PackStrategy;
-  encoding: EncodingName;
+  encoding: TokenizerName;
   estimated: boolean;
   total: number;
   template: number;
@@ -558,6 +572,7 @@ export function fitTable(
     renderTemplate(template, { ...values, ehr: '', instruction: '' }),
     encoding,
     overhead,
+    input.chat,
   );
   const instructionTokens =
     counter.count(input.instruction, encoding) * Math.max(1, placeholderCount(template, 'instruction'));

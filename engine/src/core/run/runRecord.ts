@@ -8,7 +8,7 @@
  */
 import type { PackStrategy } from '../packing/pack';
 import type { ChatMessage } from '../template/template';
-import type { EncodingName } from '../tokens/encodings';
+import type { TokenizerName } from '../tokens/tokenizer';
 import type { EndpointKind } from '../workspace/config';
 import { hash64 } from '../util/hash';
 import type { RunError, RunErrorKind } from './errors';
@@ -73,7 +73,7 @@ export interface RunRecord {
   strategy: PackStrategy;
   /** Generation reserve: also the request's max tokens. */
   reserve: number;
-  encoding: EncodingName;
+  encoding: TokenizerName;
   /** Token counts are estimates (the encoding is a stand-in for the model's tokenizer). */
   estimated: boolean;
   tokens: {

@@ -14,7 +14,7 @@ import { terms, xmlTerms } from '../packing/bm25';
 import { formatContext } from '../packing/format';
 import type { CodeEntry, EhrRecord, Person, RecordDate, RecordEvent, SourceRange } from '../record/model';
 import type { TokenCounter } from '../tokens/counter';
-import type { EncodingName } from '../tokens/encodings';
+import type { TokenizerName } from '../tokens/tokenizer';
 import type {
   TimelineCut,
   TimelineDay,
@@ -153,7 +153,7 @@ interface StaticModel {
   problems: string[];
 }
 
-const staticCache = new WeakMap<EhrRecord, Map<EncodingName, StaticModel>>();
+const staticCache = new WeakMap<EhrRecord, Map<TokenizerName, StaticModel>>();
 
 function minIso(a: string | null, b: string | null): string | null {
   return a === null ? b : b === null ? a : a < b ? a : b;
@@ -165,7 +165,7 @@ function maxIso(a: string | null, b: string | null): string | null {
 function staticModel(
   text: string,
   record: EhrRecord,
-  encoding: EncodingName,
+  encoding: TokenizerName,
   counter: TokenCounter,
 ): StaticModel {
   let perEnc = staticCache.get(record);
@@ -304,7 +304,7 @@ function staticModel(
     visits,
     problems,
   };
-  if (perEnc === undefined) staticCache.set(record, (perEnc = new Map<EncodingName, StaticModel>()));
+  if (perEnc === undefined) staticCache.set(record, (perEnc = new Map<TokenizerName, StaticModel>()));
   perEnc.set(encoding, model);
   return model;
 }
@@ -356,6 +356,7 @@ function settingsKey(input: TimelineInput): string {
     input.encoding,
     input.estimated === true,
     input.messageOverhead ?? 0,
+    input.chat ?? null,
   ]);
 }
 

@@ -1,13 +1,13 @@
 /**
  * Token counting with a content-hash cache: a chunk whose text did not change is never tokenized
- * again (keyed by encoding + 64-bit hash + length of the chunk's text; see core/util/hash.ts).
+ * again (keyed by the tokenizer's name (tokens/tokenizer.ts) + 64-bit hash + length of the chunk's text; see core/util/hash.ts).
  */
 import type { EhrRecord } from '../record/model';
 import type { RecordLayout, Span, Split, VisitSplit } from '../record/layout';
 import { recordLayout, splitVisit } from '../record/layout';
 import { hashKey } from '../util/hash';
-import type { EncodingName } from './encodings';
-import { getTokenizer } from './encodings';
+import type { TokenizerName } from './tokenizer';
+import { getTokenizer } from './tokenizer';
 
 export interface TokenCounterOptions {
   /**
@@ -32,7 +32,7 @@ export interface TokenCounterStats {
 
 /** Token counts of a record, per chunk (see record/layout.ts). Plain data: can cross a worker boundary. */
 export interface RecordTokenCounts {
-  encoding: EncodingName;
+  encoding: TokenizerName;
   /** Exact count of the whole text. */
   total: number;
   head: number;
@@ -63,7 +63,7 @@ export interface DayTokenCounts {
 
 export class TokenCounter {
   private readonly cache = new Map<string, number>();
-  private readonly records = new Map<EncodingName, Map<string, RecordTokenCounts>>();
+  private readonly records = new Map<TokenizerName, Map<string, RecordTokenCounts>>();
   private readonly maxEntries: number;
   private readonly minCached: number;
   private readonly maxRecords: number;
@@ -85,19 +85,20 @@ export class TokenCounter {
   }
 
   /** Exact token count of `text`. */
-  count(text: string, encoding: EncodingName): number {
+  count(text: string, encoding: TokenizerName): number {
     return this.countRange(text, 0, text.length, encoding);
   }
 
   /** Exact token count of `text[start, end)`, cached by content. */
-  countRange(text: string, start: number, end: number, encoding: EncodingName): number {
+  countRange(text: string, start: number, end: number, encoding: TokenizerName): number {
     const len = end - start;
     if (len <= 0) return 0;
     if (len < this.minCached || this.maxEntries === 0) {
       this.s.tokenizedChars += len;
       return getTokenizer(encoding).count(start === 0 && end === text.length ? text : text.slice(start, end));
     }
-    const key = (encoding === 'cl100k_base' ? 'c' : 'o') + hashKey(text, start, end);
+    // The tokenizer's name is its identity (an hf tokenizer's is a hash of its tokenizer.json).
+    const key = encoding + '\n' + hashKey(text, start, end);
     const hit = this.cache.get(key);
     if (hit !== undefined) {
       this.s.hits++;
@@ -118,12 +119,12 @@ export class TokenCounter {
     return n;
   }
 
-  countSpan(text: string, span: Span, encoding: EncodingName): number {
+  countSpan(text: string, span: Span, encoding: TokenizerName): number {
     return this.countRange(text, span.start, span.end, encoding);
   }
 
   /** Whole-record counts; a second call with the same text is a map lookup. */
-  countRecord(text: string, record: EhrRecord, encoding: EncodingName): RecordTokenCounts {
+  countRecord(text: string, record: EhrRecord, encoding: TokenizerName): RecordTokenCounts {
     let perEnc = this.records.get(encoding);
     if (perEnc === undefined) this.records.set(encoding, (perEnc = new Map<string, RecordTokenCounts>()));
     const memo = perEnc.get(text);
@@ -169,7 +170,7 @@ export class TokenCounter {
 export function countRecordTokens(
   text: string,
   record: EhrRecord,
-  encoding: EncodingName,
+  encoding: TokenizerName,
   counter: TokenCounter,
 ): RecordTokenCounts {
   const layout = recordLayout(text, record);

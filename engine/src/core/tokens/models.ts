@@ -6,11 +6,17 @@
  */
 import type { EncodingName } from './encodings';
 import { isEncodingName } from './encodings';
+import type { ChatFormat } from './chat';
+import type { TokenizerName } from './tokenizer';
 import { formatInt } from '../util/format';
 
 export interface TokenizerChoice {
-  /** Encoding used to count. */
-  encoding: EncodingName;
+  /** The tokenizer that counts (tokens/tokenizer.ts): an encoding, or `hf:<hash>` of a tokenizer.json. */
+  encoding: TokenizerName;
+  /** How it is shown when it is not the encoding's own name (`hf:models/llama3`). */
+  label?: string;
+  /** What the chat API adds around the messages (tokens/chat.ts); none when absent. */
+  chat?: ChatFormat;
   /** True when the model's real tokenizer is unknown: counts are estimates (show `≈`). */
   estimated: boolean;
   /** Why: the endpoint said so, the model name is known, or nothing was known. */
@@ -49,10 +55,16 @@ export function knownEncodingForModel(model: string): EncodingName | undefined {
  */
 export function tokenizerForModel(model: string | undefined, endpointEncoding?: string): TokenizerChoice {
   if (isEncodingName(endpointEncoding))
-    return { encoding: endpointEncoding, estimated: false, source: 'endpoint' };
+    return { encoding: endpointEncoding, estimated: false, source: 'endpoint', chat: { kind: 'openai' } };
   const known = model === undefined ? undefined : knownEncodingForModel(model);
-  if (known !== undefined) return { encoding: known, estimated: false, source: 'model' };
-  return { encoding: ESTIMATE_ENCODING, estimated: true, source: 'fallback' };
+  if (known !== undefined)
+    return { encoding: known, estimated: false, source: 'model', chat: { kind: 'openai' } };
+  return { encoding: ESTIMATE_ENCODING, estimated: true, source: 'fallback', chat: { kind: 'openai' } };
+}
+
+/** How a tokenizer choice is named to the user. */
+export function tokenizerLabel(t: Pick<TokenizerChoice, 'encoding' | 'label'>): string {
+  return t.label ?? t.encoding;
 }
 
 /**

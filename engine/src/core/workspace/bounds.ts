@@ -11,7 +11,7 @@ import { basename, dirname, fsPathOf, isInside, joinPath } from '../util/uri';
 /** The diagnostic code (docs/format.md). */
 export const OUTSIDE_WORKSPACE_CODE = 'path-outside-workspace';
 
-export type BoundedKind = 'instruction' | 'record' | 'template' | 'records folder';
+export type BoundedKind = 'instruction' | 'record' | 'template' | 'records folder' | 'tokenizer';
 
 export interface OutsideWorkspace {
   kind: BoundedKind;

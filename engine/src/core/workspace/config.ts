@@ -24,6 +24,8 @@ export interface EndpointConfig {
   apiVersion?: string;
   contextWindow?: number;
   encoding?: 'cl100k_base' | 'o200k_base';
+  /** `cl100k_base` | `o200k_base` | `hf:<path>` | `server` (workspace/endpointTokenizer.ts). */
+  tokenizer?: string;
   apiKeyEnv?: string;
   headers?: Record<string, string>;
 }
@@ -172,6 +174,12 @@ export function parseConfig(text: string | undefined): LoadedConfig {
       if (typeof ep['apiVersion'] === 'string') out.apiVersion = ep['apiVersion'];
       if (typeof ep['contextWindow'] === 'number') out.contextWindow = ep['contextWindow'];
       if (ep['encoding'] === 'cl100k_base' || ep['encoding'] === 'o200k_base') out.encoding = ep['encoding'];
+      if (
+        typeof ep['tokenizer'] === 'string' &&
+        /^(cl100k_base|o200k_base|server|hf:.+)$/.test(ep['tokenizer'])
+      ) {
+        out.tokenizer = ep['tokenizer'];
+      }
       if (typeof ep['apiKeyEnv'] === 'string') out.apiKeyEnv = ep['apiKeyEnv'];
       if (ep['headers'] && typeof ep['headers'] === 'object') {
         out.headers = Object.fromEntries(

@@ -8,7 +8,8 @@ import type { EhrRecord, RecordDate, SourceRange } from '../record/model';
 import { parseRecord } from '../record/parse';
 import { TokenCounter } from '../tokens/counter';
 import type { RecordTokenCounts, TokenCounterOptions } from '../tokens/counter';
-import type { EncodingName } from '../tokens/encodings';
+import type { TokenizerName } from '../tokens/tokenizer';
+import type { ChatFormat } from '../tokens/chat';
 import { fitTable, packPrompt } from '../packing/pack';
 import type { PackInput } from '../packing/pack';
 import type { FitTable, PackResult, PackStrategy } from '../packing/pack';
@@ -18,8 +19,10 @@ import { buildTimeline } from '../timeline/build';
 import type { TimelineModel } from '../timeline/model';
 
 export interface TokenRequest {
-  encoding: EncodingName;
+  encoding: TokenizerName;
   estimated: boolean;
+  /** What the chat API adds around the messages (tokens/chat.ts). */
+  chat?: ChatFormat;
   instruction: string;
   /** Template source text; the built-in MedAlign template when absent. */
   template?: string;
@@ -92,7 +95,7 @@ export interface RecordEngine {
   counts(
     uri: string,
     key: string,
-    encoding: EncodingName,
+    encoding: TokenizerName,
     wait: Wait,
     cancel?: Cancel,
   ): Promise<RecordTotals | 'pending' | undefined>;
@@ -113,13 +116,13 @@ export interface RecordEngine {
     cancel?: Cancel,
   ): Promise<TimelineModel | undefined>;
   /** Tokens of a short text (an instruction). */
-  countText(text: string, encoding: EncodingName): Promise<number>;
+  countText(text: string, encoding: TokenizerName): Promise<number>;
   /** The innermost visit, day or event at `offset`, with its tokens. */
   describeAt(
     uri: string,
     key: string,
     offset: number,
-    encoding: EncodingName,
+    encoding: TokenizerName,
   ): Promise<ElementInfo | undefined>;
   dispose(): void;
 }
@@ -213,7 +216,7 @@ export class RecordWork {
     return l?.record.ok ? l : undefined;
   }
 
-  counts(uri: string, key: string, encoding: EncodingName): RecordTokenCounts | undefined {
+  counts(uri: string, key: string, encoding: TokenizerName): RecordTokenCounts | undefined {
     const l = this.get(uri, key);
     if (!l) return undefined;
     return this.counter.countRecord(l.text, l.record, encoding);
@@ -232,6 +235,7 @@ export class RecordWork {
       estimated: req.estimated,
       counter: this.counter,
       ...(req.strategy ? { strategy: req.strategy } : {}),
+      ...(req.chat ? { chat: req.chat } : {}),
     });
   }
 
@@ -248,6 +252,7 @@ export class RecordWork {
       encoding: req.encoding,
       estimated: req.estimated,
       counter: this.counter,
+      ...(req.chat ? { chat: req.chat } : {}),
     };
   }
 
@@ -272,7 +277,7 @@ export class RecordWork {
     });
   }
 
-  describeAt(uri: string, key: string, offset: number, encoding: EncodingName): ElementInfo | undefined {
+  describeAt(uri: string, key: string, offset: number, encoding: TokenizerName): ElementInfo | undefined {
     const l = this.get(uri, key);
     if (!l) return undefined;
     const inside = (r: SourceRange) => offset >= r.start && offset < r.end;
@@ -334,7 +339,7 @@ export class LocalRecordEngine implements RecordEngine {
     this.work.takeEvicted();
     return record;
   }
-  counts(uri: string, key: string, encoding: EncodingName): Promise<RecordTokenCounts | undefined> {
+  counts(uri: string, key: string, encoding: TokenizerName): Promise<RecordTokenCounts | undefined> {
     return Promise.resolve(this.work.counts(uri, key, encoding));
   }
   fit(uri: string, key: string, req: TokenRequest): Promise<FitTable | undefined> {
@@ -346,14 +351,14 @@ export class LocalRecordEngine implements RecordEngine {
   timeline(uri: string, key: string, req: TimelineRequest): Promise<TimelineModel | undefined> {
     return Promise.resolve(this.work.timeline(uri, key, req));
   }
-  countText(text: string, encoding: EncodingName): Promise<number> {
+  countText(text: string, encoding: TokenizerName): Promise<number> {
     return Promise.resolve(this.work.counter.count(text, encoding));
   }
   describeAt(
     uri: string,
     key: string,
     offset: number,
-    encoding: EncodingName,
+    encoding: TokenizerName,
   ): Promise<ElementInfo | undefined> {
     return Promise.resolve(this.work.describeAt(uri, key, offset, encoding));
   }

@@ -4,7 +4,7 @@ import type { RunError } from '../../core/run/errors';
 import { redactSecrets } from '../../core/run/errors';
 import type { RetryPolicy } from '../../core/run/retry';
 import type { RunRecord, RunStatus } from '../../core/run/runRecord';
-import type { EncodingName } from '../../core/tokens/encodings';
+import type { TokenizerName } from '../../core/tokens/tokenizer';
 import type { ClientTimeouts, FetchLike } from '../modelClient';
 import type { ApprovalChecker } from '../approvals';
 import type { RunStore } from '../store';
@@ -46,7 +46,7 @@ export interface ExecuteOptions {
    * CLI counts in-process (host/countTokens.ts); the editor asks the language server, so the
    * extension host carries no tokenizer.
    */
-  countTokens: (text: string, encoding: EncodingName) => number | Promise<number>;
+  countTokens: (text: string, encoding: TokenizerName) => number | Promise<number>;
 }
 
 export type OutcomeStatus = RunStatus | 'refused';
