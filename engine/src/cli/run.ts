@@ -243,7 +243,9 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
       keySourceFor,
       onText: (_i, delta) => {
         // A refine run's steps stream to stderr; its final answer goes to stdout at the end.
-        if (single && !quiet) refineStep > 0 ? io.err(delta) : io.out(delta);
+        if (!single || quiet) return;
+        if (refineStep > 0) io.err(delta);
+        else io.out(delta);
       },
       onEvent: (_i, e) => {
         if (e.type === 'notice') notice(e.message);
