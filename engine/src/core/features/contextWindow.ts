@@ -6,8 +6,13 @@
  */
 import { CONFIG_FILE_NAME } from '../workspace/config';
 import type { EndpointConfig } from '../workspace/config';
-import { contextSizes, parseContextSize } from '../schema/schemas';
+import type { Diagnostic } from 'vscode-languageserver-types';
+import { checkContext, contextSizes, parseContextSize } from '../schema/schemas';
 import { formatInt } from '../util/format';
+import type { Workspace } from '../workspace/workspace';
+import { DiagnosticSeverity, makeDiagnostic, pairFor } from './document';
+import type { ParsedDocument } from './document';
+import type { FixData } from './validation';
 
 export interface ContextWindowProblem {
   message: string;
@@ -70,3 +75,49 @@ export function promptWindowProblem(
   if (a.fit !== undefined) out.fit = a.fit;
   return out;
 }
+
+/**
+ * The diagnostic of an instruction whose context (its own `context:`, or the config's default) is
+ * larger than its endpoint's window: on the `context:` value (quick fix: the largest standard size
+ * that fits), else on `model:` or the front matter (quick fix: add `context:` with that size).
+ */
+export function contextWindowDiagnostic(
+  parsed: ParsedDocument,
+  workspace: Workspace,
+): Diagnostic | undefined {
+  const { document, file } = parsed;
+  const data = file.data ?? {};
+  const model =
+    typeof data['model'] === 'string' && data['model'] !== ''
+      ? data['model']
+      : workspace.config.defaults.model;
+  const endpoint = workspace.config.endpoints.find((e) => e.id === model);
+  if (endpoint?.contextWindow === undefined) return undefined;
+  const own = pairFor(file, 'context');
+  const c = checkContext(own !== undefined ? data['context'] : workspace.config.defaults.context);
+  if (!c.ok) return undefined; // the schema's diagnostic says it
+  const problem = contextWindowProblem(c.tokens, c.label, endpoint);
+  if (problem === undefined) return undefined;
+  if (own?.valueSpan !== undefined) {
+    return makeDiagnostic(
+      document,
+      own.valueSpan,
+      DiagnosticSeverity.Error,
+      CONTEXT_WINDOW_CODE,
+      problem.message,
+      problem.fit !== undefined ? ({ replacement: problem.fit } satisfies FixData) : undefined,
+    );
+  }
+  const span = pairFor(file, 'model')?.valueSpan ?? file.frontMatter?.open;
+  if (span === undefined) return undefined;
+  return makeDiagnostic(
+    document,
+    span,
+    DiagnosticSeverity.Error,
+    CONTEXT_WINDOW_CODE,
+    `${problem.message} (The context is the default of ${CONFIG_FILE_NAME}.)`,
+    problem.fit !== undefined ? ({ insertLine: `context: ${problem.fit}` } satisfies FixData) : undefined,
+  );
+}
+
+export const CONTEXT_WINDOW_CODE = 'context-window';
