@@ -71,7 +71,7 @@ async function fixesFor(uri: string, text: string): Promise<{ message: string; a
     range: diag.range,
     context: { diagnostics: [diag] },
   })) as CodeAction[];
-  return { message: String(diag.message), actions };
+  return { message: typeof diag.message === 'string' ? diag.message : diag.message.value, actions };
 }
 
 test('LSP: a context above the endpoint window is an error on `context:`, fixed to the largest size that fits', async () => {
