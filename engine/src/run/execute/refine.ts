@@ -147,6 +147,12 @@ export async function executeRefine(
       },
       attempts: s.attempts,
     };
+    if (s.status !== 'complete' && s.attempts === 0) {
+      // Cancelled before the step was sent: nothing of it to keep.
+      status = s.status;
+      if (s.error !== undefined) error = s.error;
+      break;
+    }
     if (s.status !== 'complete') {
       status = s.status;
       if (s.error !== undefined) error = s.error;
