@@ -94,7 +94,7 @@ test('refine: every step sent in order with the previous answer; the record keep
   assert.equal(run.refine?.steps.length, 6);
   for (let k = 0; k < 6; k++) {
     const sent = sentMessages(k);
-    const rec: RefineStepRecord = run.refine!.steps[k];
+    const rec: RefineStepRecord = run.refine.steps[k];
     assert.equal(rec.step, k + 1);
     assert.equal(rec.status, 'complete');
     assert.equal(rec.promptHash, promptHash(sent), `step ${k + 1}: the hash of what was sent`);
@@ -104,10 +104,10 @@ test('refine: every step sent in order with the previous answer; the record keep
     const text = sent.map((m) => m.content).join('\n');
     const ehr = steps[k].messages.map((m) => m.content).join('\n');
     assert.ok(text.startsWith(ehr.slice(0, 200)));
-    if (k > 0) assert.ok(text.includes(`Existing answer: ${run.refine!.steps[k - 1].response}`));
+    if (k > 0) assert.ok(text.includes(`Existing answer: ${run.refine.steps[k - 1].response}`));
     else assert.ok(!text.includes('Existing answer:'));
   }
-  assert.equal(run.response, run.refine!.steps[5].response, 'the final answer is the last step');
+  assert.equal(run.response, run.refine.steps[5].response, 'the final answer is the last step');
   assert.ok(
     streamed.join('').includes('Answer 1:') && streamed.join('').includes('Answer 6:'),
     'every step streams',
