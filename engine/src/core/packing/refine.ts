@@ -496,3 +496,15 @@ export function formatStepLine(step: RefineStep, total: number): string {
       : '';
   return `step ${step.index + 1} of ${total} · ${formatInt(step.tokens)} tokens${step.index > 0 ? ' + the previous answer' : ''} · ${visits}${span}`;
 }
+
+/**
+ * Why a refine plan cannot go into a Batch API file: its steps depend on each other (each needs the
+ * previous answer), so only a one-step plan is a single independent request.
+ */
+export function refineBatchProblem(steps: number): string | undefined {
+  if (steps <= 1) return undefined;
+  return (
+    `strategy refine sends ${steps} steps one after the other, each with the previous step's answer: ` +
+    `the steps are not independent requests, so refine needs live runs (medalign run), not a batch.`
+  );
+}
