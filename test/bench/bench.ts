@@ -6,6 +6,7 @@ import { runCliBench } from './cliBench';
 import { runImportBench } from './importBench';
 import { runTimelineBench } from './timelineBench';
 import { runMetricsBench } from './metricsBench';
+import { runRefineBench } from './refineBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
   }
   runTimelineBench();
+  runRefineBench();
   await runRunBench();
   runHostileBench();
   await runCliBench();
