@@ -25,6 +25,7 @@ import {
   largestStandardSize,
   promptWindowProblem,
 } from '../../engine/src/core/features/contextWindow';
+import { buildTimeline } from '../../engine/src/core/timeline/build';
 import { generateRecord, rng, synthRecord } from '../fixtures/recordGenerator';
 import { makeWorkspace, validInstruction } from '../helpers/fixtures';
 
@@ -277,4 +278,48 @@ test('run settings: refine: in the front matter over defaults.refine; a context 
       "Context 64k (65,536 tokens) is larger than the context window of 'local-vllm' (32,768 tokens, contextWindow in medalign.config.json): use 32k or less.",
     ],
   );
+});
+
+test('the timeline shows the refine chunks in the order they are sent', () => {
+  const text = generateRecord({ seed: 82, targetChars: 100_000 });
+  const record = parseRecord(text);
+  const m = buildTimeline({
+    text,
+    record,
+    instruction: INSTRUCTION,
+    context: 4096,
+    reserve: 256,
+    strategy: 'refine',
+    encoding: 'cl100k_base',
+    counter,
+    label: 'records/r.xml',
+    refine: { maxSteps: 1000 },
+  });
+  assert.ok(m.refine !== undefined && m.refine.length > 1);
+  assert.deepEqual(
+    m.refine.map((s) => s.step),
+    m.refine.map((_, k) => k + 1),
+  );
+  assert.equal(
+    m.refine.reduce((n, s) => n + s.events, 0),
+    record.eventCount,
+  );
+  for (let k = 1; k < m.refine.length; k++) assert.ok(m.refine[k].firstVisit >= m.refine[k - 1].lastVisit);
+  assert.ok(
+    m.visits.every((v) => v.state === 'kept'),
+    'every visit is sent',
+  );
+  const newest = buildTimeline({
+    text,
+    record,
+    instruction: INSTRUCTION,
+    context: 4096,
+    reserve: 256,
+    strategy: 'refine',
+    encoding: 'cl100k_base',
+    counter,
+    label: 'records/r.xml',
+    refine: { maxSteps: 1000, order: 'newest-first' },
+  });
+  assert.equal(newest.refine![0].lastVisit, record.visits.length - 1, 'the cache keys on the refine order');
 });
