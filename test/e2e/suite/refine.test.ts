@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import { FakeOpenAI } from '../../helpers/fakeOpenAI';
 import type { MedAlignApi } from '../../../client/src/extension';
 import type { RunResult } from '../../../client/src/run/runCommands';
+import type { RunTestHooks } from '../../../client/src/run';
 import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
 
 const EXTENSION_ID = 'medalign-studio.medalign-studio';
@@ -20,11 +21,14 @@ describe('MedAlign strategy refine', function () {
   this.timeout(120_000);
   let fake: FakeOpenAI;
   let configText: string;
+  let hooks: RunTestHooks;
 
   before(async () => {
     const ext = vscode.extensions.getExtension<MedAlignApi>(EXTENSION_ID);
     assert.ok(ext);
-    await ext.activate();
+    const api = await ext.activate();
+    assert.ok(api.run.test, 'the run-lens test hooks exist in test mode');
+    hooks = api.run.test;
     fake = await FakeOpenAI.start();
     const configUri = workspaceFile('medalign.config.json');
     configText = fs.readFileSync(configUri.fsPath, 'utf8');
@@ -83,6 +87,11 @@ describe('MedAlign strategy refine', function () {
     // Step 2 was asked with step 1's answer.
     const second = fake.chatRequests[1].body as { messages: { content: string }[] };
     assert.ok(second.messages.some((m) => m.content.includes(run.refine.steps[0].response)));
+    // The response panel shows the final answer (the last step's).
+    await waitFor('the panel to show the final answer', async () => {
+      const snap = await hooks.panelSnapshot(1000);
+      return snap?.columns[0]?.status === 'complete' && snap.columns[0].text === result.response;
+    });
     if (screenshotsAvailable()) {
       const shot = await requestScreenshot('refine-lens-panel', { waitFor: ['iframe.webview.ready'] });
       assert.ok(shot.bytes > 20_000);
