@@ -8,6 +8,7 @@ import { runTimelineBench } from './timelineBench';
 import { runMetricsBench } from './metricsBench';
 import { runHelmBench } from './helmBench';
 import { runTokenizerBench } from './tokenizerBench';
+import { runRefineBench } from './refineBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   runTokenizerBench();
   runTimelineBench();
   runHelmBench();
+  runRefineBench();
   await runRunBench();
   runHostileBench();
   await runCliBench();

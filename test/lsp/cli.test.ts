@@ -37,7 +37,7 @@ test('medalign check: file:line:col severity message [code], exit 1 on errors', 
     const lines = r.stdout.trim().split('\n');
     assert.ok(
       lines.includes(
-        `${path.join('instructions', 'a.medalign')}:4:1 error Unknown key 'cateogry'. Did you mean 'category'? Known keys: id, patient, record, category, specialty, author, model, context, strategy, template, tags, source, release, imported. [schema-unknown-key]`,
+        `${path.join('instructions', 'a.medalign')}:4:1 error Unknown key 'cateogry'. Did you mean 'category'? Known keys: id, patient, record, category, specialty, author, model, context, strategy, refine, template, tags, source, release, imported. [schema-unknown-key]`,
       ),
       r.stdout,
     );

@@ -197,7 +197,7 @@ test('templates: unknown placeholder with a quick fix, placeholder completion', 
   })) as CompletionList;
   assert.deepEqual(
     list.items.map((i) => i.label),
-    ['ehr', 'instruction', 'age', 'sex', 'record_start', 'record_end'],
+    ['ehr', 'instruction', 'age', 'sex', 'record_start', 'record_end', 'answer'],
   );
 });
 

@@ -81,7 +81,7 @@ test('hover, completion, definition, symbols, folding over JSON-RPC', async () =
     textDocument: { uri },
     position: { line: line('strategy:'), character: 'strategy: '.length },
   })) as CompletionList;
-  assert.deepEqual(completion.items.map((i) => i.label).sort(), ['bm25', 'helm', 'none', 'recent']);
+  assert.deepEqual(completion.items.map((i) => i.label).sort(), ['bm25', 'helm', 'none', 'recent', 'refine']);
 
   const def = (await session.connection.sendRequest(DefinitionRequest.type, {
     textDocument: { uri },

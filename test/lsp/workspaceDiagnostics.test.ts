@@ -261,7 +261,7 @@ test('many files: 276 instructions and records never opened are all reported, an
       position: { line: 6, character: 'strategy: '.length },
     })) as CompletionList;
     const publishedAtCompletion = published;
-    assert.deepEqual(list.items.map((i) => i.label).sort(), ['bm25', 'helm', 'none', 'recent']);
+    assert.deepEqual(list.items.map((i) => i.label).sort(), ['bm25', 'helm', 'none', 'recent', 'refine']);
     await all;
     assert.equal(published, N);
     assert.ok(publishedAtCompletion < N, `completion answered after all ${N} files were validated`);

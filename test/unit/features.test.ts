@@ -38,7 +38,7 @@ test('completion: partial key replaces the typed prefix', async () => {
 
 test('completion: enum values, models, patients, records, templates', async () => {
   const cases: [string, string[]][] = [
-    ['strategy: |', ['bm25', 'helm', 'none', 'recent']],
+    ['strategy: |', ['bm25', 'helm', 'none', 'recent', 'refine']],
     ['context: |', ['128k', '16k', '2k', '32k', '4k', '64k', '8k']],
     ['model: |', ['baseline', 'gpt-4o', 'local-vllm']],
     ['patient: |', ['1234555', '2000001']],

@@ -124,23 +124,35 @@ export async function pickContexts(
   pos: Partial<StepPosition> = {},
   current: readonly string[] = [info.context],
 ): Promise<ContextChoice | Back | undefined> {
-  type Item = vscode.QuickPickItem & { value?: string };
+  type Item = vscode.QuickPickItem & { value?: string; disabled?: string };
   const sizes = [...info.contextSizes];
   for (const c of current) if (!sizes.includes(c)) sizes.push(c);
+  // Sizes above the endpoint's context window are greyed out, with the reason (the server's words).
+  const window = info.contextWindow;
+  const above = (c: string) =>
+    window !== undefined && labelTokens(c) > window
+      ? `$(circle-slash) above the context window of '${info.model}' (${window.toLocaleString('en-US')} tokens, contextWindow in medalign.config.json)`
+      : undefined;
   const base = (): Item[] => [
-    ...sizes.map((c) => ({
-      label: c,
-      value: c,
-      description: `${labelTokens(c).toLocaleString('en-US')} tokens${c === info.context ? ` · current (${FROM[info.contextFrom]})` : ''}`,
-      detail: info.contextSizes.includes(c) ? '$(loading~spin) counting what fits…' : 'custom size',
-    })),
+    ...sizes.map((c) => {
+      const disabled = above(c);
+      const item: Item = {
+        label: c,
+        value: c,
+        description: `${labelTokens(c).toLocaleString('en-US')} tokens${c === info.context ? ` · current (${FROM[info.contextFrom]})` : ''}`,
+        detail:
+          disabled ?? (info.contextSizes.includes(c) ? '$(loading~spin) counting what fits…' : 'custom size'),
+      };
+      if (disabled !== undefined) item.disabled = disabled;
+      return item;
+    }),
     { label: CUSTOM, description: 'another size in tokens' },
   ];
   const refine = async (): Promise<Item[]> => {
     const fit = await contextFit(doc, s.selection.get(doc.uri));
     const items = base();
     for (const i of items) {
-      if (i.value === undefined) continue;
+      if (i.value === undefined || i.disabled !== undefined) continue;
       const row = fit.rows.find((r) => r.label === i.value);
       if (row) i.detail = `${row.kept}${row.backTo ? ` · back to ${row.backTo}` : ''}`;
       else if (fit.ok || !info.contextSizes.includes(i.value)) i.detail = 'custom size';
@@ -161,6 +173,15 @@ export async function pickContexts(
       refine,
     });
     if (picked === BACK || picked === undefined) return picked;
+    const refused = picked.find((p) => p.disabled !== undefined);
+    if (refused !== undefined) {
+      // A greyed-out size: say why and ask again.
+      void vscode.window.showWarningMessage(
+        `${refused.label} is ${refused.disabled!.replace('$(circle-slash) ', '')}.`,
+      );
+      values = picked.filter((p) => p.value !== undefined && p.disabled === undefined).map((p) => p.value!);
+      continue;
+    }
     values = picked.filter((p) => p.value !== undefined).map((p) => p.value!);
     if (!picked.some((p) => p.value === undefined))
       return values.length > 0 ? { values, custom: false } : undefined;

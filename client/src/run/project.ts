@@ -97,6 +97,10 @@ export interface InstructionInfo {
   /** The `## Instruction` section's text. */
   instruction: string;
   contextSizes: string[];
+  /** `strategy: refine`: the steps the packer plans. */
+  refineSteps?: number;
+  /** The endpoint's context window (sizes above it are greyed out in the picker). */
+  contextWindow?: number;
   /** Why the file cannot run, and where (the server's answer): the lens shows it instead of ▶ Run. */
   blocker?: { message: string; range: vscode.Range };
 }
@@ -133,6 +137,8 @@ export async function instructionInfo(
   };
   if (r.id !== undefined) info.id = r.id;
   if (r.instructionLine !== undefined) info.instructionLine = r.instructionLine;
+  if (r.refineSteps !== undefined) info.refineSteps = r.refineSteps;
+  if (r.contextWindow !== undefined) info.contextWindow = r.contextWindow;
   if (r.blocker) {
     const { start, end } = r.blocker.range;
     info.blocker = {

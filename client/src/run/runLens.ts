@@ -65,7 +65,7 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
       // Restricted Mode: no Run (runs read records and send them; see runsAllowed).
       lenses.push(
         new vscode.CodeLens(range, {
-          title: `▶ Run · ${info.model} · ${info.context}`,
+          title: `▶ Run · ${info.model} · ${info.context}${info.refineSteps !== undefined ? ` · refine · ${info.refineSteps} step${info.refineSteps === 1 ? '' : 's'}` : ''}`,
           tooltip: `Run this instruction on ${info.model} (${FROM[info.modelFrom]}) with a ${info.context} context (${FROM[info.contextFrom]}), streaming the answer beside the editor`,
           command: RUN_COMMAND,
           arguments: [uri],

@@ -10,6 +10,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { BASELINE_MODEL } from '../core/workspace/config';
+import { refineBatchProblem } from '../core/packing/refine';
 import type { BatchManifest } from '../core/run/batch';
 import {
   BATCH_MANIFEST_FORMAT,
@@ -94,6 +95,12 @@ async function exportBatch(args: string[], io: CliIo): Promise<number> {
     if (!run.pack.ok) {
       failed++;
       io.err(`medalign batch export: ${run.instruction.relFile}: ${run.pack.error ?? 'cannot pack'}\n`);
+      continue;
+    }
+    const refine = refineBatchProblem(run.pack.refine?.steps.length ?? 0);
+    if (refine !== undefined) {
+      failed++;
+      io.err(`medalign batch export: ${run.instruction.relFile}: ${refine}\n`);
       continue;
     }
     root ??= run.workspaceRoot;

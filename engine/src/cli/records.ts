@@ -12,6 +12,7 @@ import { isEncodingName } from '../core/tokens/encodings';
 import { formatTokenCount } from '../core/tokens/models';
 import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { PreviewOverrides } from '../core/features/preview';
+import { displayMessages, formatStepLine } from '../core/packing/refine';
 import { nodeFileSystem } from '../host/nodeFileSystem';
 import { countWithPrecounts, precountInWorker } from '../host/parallelCount';
 import type { FileSystem } from '../core/host';
@@ -145,7 +146,7 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
   const opt = (name: string) => p.values.get(name)?.at(-1);
   if (rest.length !== 1) {
     throw new Error(
-      'usage: medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none|helm] [--model id] [--json]',
+      'usage: medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none|helm|refine] [--model id] [--json]',
     );
   }
   const overrides: PreviewOverrides = {};
@@ -214,11 +215,43 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
           cut: pk?.cut ?? null,
           visits: pk?.visits ?? null,
           warnings: pk?.warnings ?? [],
+          // strategy refine: one step per chunk, in the order they are sent.
+          ...(pk?.refine !== undefined
+            ? {
+                order: pk.refine.order,
+                maxSteps: pk.refine.maxSteps,
+                steps: pk.refine.steps.map((st) => ({
+                  step: st.index + 1,
+                  prompt: displayMessages(st),
+                  tokens: st.tokens,
+                  answerReserve: st.index > 0 ? pk.budget.reserve * st.answerSlots.length : 0,
+                  recordTokens: st.recordTokens,
+                  visits: st.firstVisit < 0 ? [] : [st.firstVisit, st.lastVisit],
+                  events: st.events,
+                  from: st.firstDate?.iso.slice(0, 10) ?? null,
+                  to: st.lastDate?.iso.slice(0, 10) ?? null,
+                })),
+              }
+            : {}),
         },
         null,
         2,
       ) + '\n',
     );
+  } else if (pv.pack?.refine !== undefined && pv.pack.refine.steps.length > 0) {
+    const steps = pv.pack.refine.steps;
+    io.out(
+      steps
+        .map(
+          (st) =>
+            `════════ ${formatStepLine(st, steps.length)} ════════\n` +
+            displayMessages(st)
+              .map((m) => `[${m.role}]\n${m.content}`)
+              .join('\n\n'),
+        )
+        .join('\n\n') + '\n',
+    );
+    io.err(pv.text.split('\n════════')[0].trimEnd() + '\n');
   } else if (pv.pack) {
     io.out(
       pv.messages

@@ -226,6 +226,7 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
     allowedRoots: allowedRootsOption(p, io.cwd),
   });
   const refusedShown = new Set<string>();
+  let refineStep = 0;
   let results: JobResult[];
   try {
     results = await runMany(jobs, {
@@ -241,10 +242,17 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
       apiKeyFor: (e) => (e.apiKeyEnv ? io.env[e.apiKeyEnv] : undefined),
       keySourceFor,
       onText: (_i, delta) => {
-        if (single && !quiet) io.out(delta);
+        // A refine run's steps stream to stderr; its final answer goes to stdout at the end.
+        if (!single || quiet) return;
+        if (refineStep > 0) io.err(delta);
+        else io.out(delta);
       },
       onEvent: (_i, e) => {
         if (e.type === 'notice') notice(e.message);
+        if (e.type === 'step' && single && !quiet) {
+          io.err(`${refineStep > 0 ? '\n' : ''}medalign: refine step ${e.step} of ${e.of}\n`);
+          refineStep = e.step;
+        }
       },
       onProgress: (prog, r) => {
         if (r.status === 'refused' && r.error && r.approval && !refusedShown.has(approvalKey(r.approval))) {
@@ -278,7 +286,10 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
 
   if (single) {
     const r = results[0];
-    if (r.status === 'skipped') {
+    if (refineStep > 0 && r.run && !quiet) {
+      io.err('\n');
+      io.out(r.run.response.endsWith('\n') ? r.run.response : `${r.run.response}\n`);
+    } else if (r.status === 'skipped') {
       // Nothing was streamed: show the earlier answer.
       if (r.run && !quiet) io.out(r.run.response.endsWith('\n') ? r.run.response : `${r.run.response}\n`);
     } else if (r.run && !quiet && r.run.response !== '' && !r.run.response.endsWith('\n')) {

@@ -149,6 +149,22 @@ export function formatTimelineText(m: TimelineModel): string {
       );
     }
   }
+  if (m.refine !== undefined && m.refine.length > 0) {
+    out.push('');
+    out.push(`refine · ${m.refine.length} step${m.refine.length === 1 ? '' : 's'}, in the order sent`);
+    for (const st of m.refine) {
+      const visits =
+        st.firstVisit < 0
+          ? 'no visits'
+          : st.firstVisit === st.lastVisit
+            ? `visit ${st.firstVisit}`
+            : `visits ${st.firstVisit}–${st.lastVisit}`;
+      out.push(
+        `  step ${st.step}: ${visits}, ${formatInt(st.events)} events, ${formatInt(st.recordTokens)} record tokens` +
+          (st.from !== null && st.to !== null ? `, ${st.from.slice(0, 10)} → ${st.to.slice(0, 10)}` : ''),
+      );
+    }
+  }
   if (m.problems.length > 0) {
     out.push('');
     for (const p of m.problems) out.push(`problem: ${p}`);

@@ -10,6 +10,8 @@
  * 3. `buildRecord` + `saveRecord` (execute/record.ts): the run record, redacted of the key, saved
  *    under `.medalign/runs/` — finished, cancelled or failed.
  *
+ * `strategy: refine` sends its steps one after the other instead of 2 and 3 (execute/refine.ts).
+ *
  * The editor calls this in-process with the key from SecretStorage, its own approval checker (user
  * state), an AbortSignal from the progress notification's Cancel, and callbacks for the response view.
  */
@@ -20,6 +22,7 @@ import { guardRun } from './execute/guard';
 import { rand, sendBaseline, sendWithRetry } from './execute/send';
 import type { Received } from './execute/record';
 import { buildRecord, saveRecord } from './execute/record';
+import { executeRefine } from './execute/refine';
 
 export type { ExecuteOptions, OutcomeStatus, RunEvent, RunOutcome } from './execute/types';
 
@@ -34,6 +37,9 @@ export async function executeRun(p: PreparedRun, o: ExecuteOptions): Promise<Run
   const { decision, store, plan } = guarded;
   const run: RunContext = { id: newRunId(startedAt, rand), startedAt, now, secrets, decision };
 
+  if (plan.kind === 'model' && p.pack.refine !== undefined && p.pack.refine.steps.length > 0) {
+    return executeRefine(p, o, run, store, plan.endpoint, plan.target);
+  }
   let got: Received;
   if (plan.kind === 'baseline') {
     got = { kind: 'baseline', ...sendBaseline(plan.answer, o), passages: plan.answer.passages };

@@ -231,6 +231,19 @@ export class RunStore {
     return undefined;
   }
 
+  /** The newest run with this resume key, whatever its status (a refine run resumes from its steps). */
+  async findLatest(instructionId: string, key: string): Promise<StoredRun | undefined> {
+    const dir = path.join(this.runsDir, runDirName(instructionId));
+    const names = await fsp.readdir(dir).catch(() => [] as string[]);
+    for (const n of names.sort().reverse()) {
+      if (keyOfRunFileName(n) !== key) continue;
+      const file = path.join(dir, n);
+      const run = await this.read(file);
+      if (run?.key === key) return { file, run };
+    }
+    return undefined;
+  }
+
   /**
    * A complete run with this resume key, if one exists. Only files whose name carries the key are
    * opened, so resuming a big batch does not read every run.

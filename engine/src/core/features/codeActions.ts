@@ -55,6 +55,9 @@ export async function getCodeActions(
         edit(`Add '${data.insertKey}:'`, d, [TextEdit.insert(at, `${data.insertKey}: \n`)], true);
       }
     }
+    if (data.insertLine !== undefined) {
+      edit(`Add '${data.insertLine}'`, d, [TextEdit.insert(afterOpen(), `${data.insertLine}\n`)], true);
+    }
     if (data.addInstruction) {
       const end = document.positionAt(file.text.length);
       const sep = file.text.endsWith('\n') ? '\n' : '\n\n';

@@ -11,6 +11,7 @@ import type { Workspace } from '../workspace/workspace';
 import { packRequest, resolveRunSettings, settingsError } from './runSettings';
 import type { RunOverrides, RunSettings } from './runSettings';
 import { packMarkdown } from './tokenHover';
+import { displayMessages, formatStepLine, refineLabel } from '../packing/refine';
 
 export type PreviewOverrides = RunOverrides;
 
@@ -84,7 +85,20 @@ export async function buildPreview(
     '',
     `prompt: ${formatTokenCount(pack.budget.prompt, pack.estimated)} tokens, limit ${formatTokenCount(pack.budget.limit, false)} (context − reserve)`,
   ];
-  let body = pack.messages.map((m) => `════════ ${m.role} ════════\n${m.content}`).join('\n');
+  const steps = pack.refine?.steps ?? [];
+  if (steps.length > 0) header.push(`${refineLabel(steps.length)} (${pack.refine?.order ?? 'oldest-first'})`);
+  let body =
+    steps.length > 0
+      ? steps
+          .map(
+            (st) =>
+              `════════ ${formatStepLine(st, steps.length)} ════════\n` +
+              displayMessages(st)
+                .map((m) => `──────── ${m.role} ────────\n${m.content}`)
+                .join('\n'),
+          )
+          .join('\n')
+      : pack.messages.map((m) => `════════ ${m.role} ════════\n${m.content}`).join('\n');
   if (pack.templated !== undefined) body += `\n════════ ${TEMPLATED_TITLE} ════════\n${pack.templated}`;
   const preview: PromptPreview = {
     ok: pack.ok,

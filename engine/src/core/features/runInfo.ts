@@ -11,7 +11,7 @@ import { endpointNeedsKey, endpointTarget } from '../run/guard';
 import type { EndpointConfig, ProjectConfig } from '../workspace/config';
 import { normalizeId } from '../workspace/idIndex';
 import type { Workspace } from '../workspace/workspace';
-import { resolveRunSettings } from './runSettings';
+import { packRequest, resolveRunSettings } from './runSettings';
 import type { RunOverrides, SettingSource } from './runSettings';
 import { SECTION_GOLD, SECTION_INSTRUCTION } from './sections';
 import { pairFor } from './document';
@@ -50,6 +50,10 @@ export interface InstructionRunInfo {
   instruction: string;
   contextSizes: string[];
   strategies: string[];
+  /** `strategy: refine`: how many steps the packer plans (what the run-lens shows before running). */
+  refineSteps?: number;
+  /** The model's endpoint's context window (`contextWindow`), when the config gives one. */
+  contextWindow?: number;
   /**
    * Why the file cannot run as it is, and where (the run-lens shows it instead of ▶ Run and links
    * to it): a broken front matter first, then an invalid model, context, strategy, template or a
@@ -139,5 +143,17 @@ export async function instructionRunInfo(
   if (section) info.instructionOffset = section.heading.start;
   const blocker = runBlocker(file, s.problems, s.from);
   if (blocker) info.blocker = blocker;
+  if (s.endpoint?.contextWindow !== undefined) info.contextWindow = s.endpoint.contextWindow;
+  if (s.strategy === 'refine' && s.problems.length === 0 && !blocker && file.data) {
+    // The step count from the packer itself (the record's counts are cached by the hovers).
+    const resolved = await workspace.resolveRecord(uri, file.data);
+    if (resolved && !resolved.outside) {
+      const rec = await workspace.records.get(resolved.uri);
+      if (rec.exists && rec.key && rec.record?.ok) {
+        const pack = await workspace.engine.pack(resolved.uri, rec.key, packRequest(s));
+        if (pack?.ok && pack.refine) info.refineSteps = pack.refine.steps.length;
+      }
+    }
+  }
   return info;
 }

@@ -7,8 +7,17 @@ import type { FileSystem } from '../host';
 import { sectionText } from '../format/parse';
 import type { InstructionFile } from '../format/parse';
 import { checkContext, checkStrategy } from '../schema/schemas';
-import { BASELINE_MODEL, CONFIG_FILE_NAME } from '../workspace/config';
-import type { EndpointConfig } from '../workspace/config';
+import {
+  BASELINE_MODEL,
+  CONFIG_FILE_NAME,
+  DEFAULT_REFINE_MAX_STEPS,
+  DEFAULT_REFINE_ORDER,
+  readRefineSettings,
+  refineDefaults,
+} from '../workspace/config';
+import type { EndpointConfig, RefineOrder } from '../workspace/config';
+import { dirname, resolvePath } from '../util/uri';
+import { contextWindowProblem } from './contextWindow';
 import type { Workspace } from '../workspace/workspace';
 import { tokenizerForModel } from '../tokens/models';
 import type { TokenizerChoice } from '../tokens/models';
@@ -20,7 +29,7 @@ import { resolveEndpointTokenizer } from '../workspace/endpointTokenizer';
 /** A setting that cannot be used as written: every feature (diagnostics aside, which say it their
  * own way from the schema) refuses with this message rather than guessing another value. */
 export interface RunSettingProblem {
-  field: 'model' | 'context' | 'strategy' | 'template' | 'instruction' | 'tokenizer';
+  field: 'model' | 'context' | 'strategy' | 'template' | 'instruction' | 'tokenizer' | 'refine';
   message: string;
 }
 
@@ -46,8 +55,18 @@ export interface RunSettings {
   /** The template is outside the workspace (workspace/bounds.ts): why it was not read. */
   templateOutside?: string;
   from: { model: SettingSource; context: SettingSource; strategy: SettingSource };
+  /** `strategy: refine`'s settings: the instruction's `refine:`, else the config's `defaults.refine`. */
+  refine?: RefineSettings;
   /** Empty when the instruction can be packed and run as resolved. */
   problems: RunSettingProblem[];
+}
+
+export interface RefineSettings {
+  order: RefineOrder;
+  maxSteps: number;
+  /** The refine template's URI and text; both absent: the built-in refine prompt. */
+  templateUri?: string;
+  templateSource?: string;
 }
 
 export interface RunOverrides {
@@ -110,6 +129,11 @@ export async function resolveRunSettings(
   );
   const strat = checkStrategy(rawStrategy);
   if (!strat.ok) problems.push({ field: 'strategy', message: `Strategy ${strat.message}` });
+  // The endpoint's context window (config `contextWindow`): a larger context is refused everywhere.
+  if (ctx.ok && endpoint !== undefined) {
+    const w = contextWindowProblem(ctx.tokens, ctx.label, endpoint);
+    if (w !== undefined) problems.push({ field: 'context', message: w.message });
+  }
   const section = file.sections.find((s) => s.name === SECTION_INSTRUCTION);
   const instruction = section ? sectionText(file, section) : '';
   if (instruction.trim() === '') {
@@ -141,7 +165,45 @@ export async function resolveRunSettings(
       problems.push({ field: 'template', message: `The template ${workspace.label(t.uri)} does not exist.` });
     } else settings.templateSource = source;
   }
+  if (settings.strategy === 'refine') await resolveRefine(settings, data, uri, workspace, fs);
   return settings;
+}
+
+/** `refine:` of the front matter over the config's `defaults.refine`, with the refine template read. */
+async function resolveRefine(
+  settings: RunSettings,
+  data: Record<string, unknown>,
+  uri: string,
+  workspace: Workspace,
+  fs: FileSystem,
+): Promise<void> {
+  const own = readRefineSettings(data['refine']);
+  const defaults = refineDefaults(workspace.config);
+  const refine: RefineSettings = {
+    order: own.order ?? defaults.order,
+    maxSteps: own.maxSteps ?? defaults.maxSteps,
+  };
+  settings.refine = refine;
+  const target =
+    own.template !== undefined
+      ? resolvePath(dirname(uri), own.template)
+      : defaults.template !== undefined
+        ? resolvePath(workspace.root, defaults.template)
+        : undefined;
+  if (target === undefined) return;
+  refine.templateUri = target;
+  const outside = await workspace.checkBounds(target, 'template');
+  if (outside) {
+    settings.problems.push({ field: 'refine', message: outside.message });
+    return;
+  }
+  const source = await fs.readFile(target);
+  if (source === undefined) {
+    settings.problems.push({
+      field: 'refine',
+      message: `The refine template ${workspace.label(target)} does not exist.`,
+    });
+  } else refine.templateSource = source;
 }
 
 /** The first problem's message, for callers that refuse with one sentence. */
@@ -160,6 +222,11 @@ export function packRequest(s: RunSettings): PackRequest {
   };
   if (s.tokenizer.chat !== undefined) req.chat = s.tokenizer.chat;
   if (s.templateSource !== undefined) req.template = s.templateSource;
+  if (s.strategy === 'refine') {
+    const r = s.refine ?? { order: DEFAULT_REFINE_ORDER, maxSteps: DEFAULT_REFINE_MAX_STEPS };
+    req.refine = { order: r.order, maxSteps: r.maxSteps };
+    if (r.templateSource !== undefined) req.refine.template = r.templateSource;
+  }
   return req;
 }
 

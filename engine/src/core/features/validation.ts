@@ -26,6 +26,7 @@ import { KNOWN_SECTIONS, SECTION_GOLD, SECTION_INSTRUCTION, sectionFor } from '.
 import { relativePath, dirname } from '../util/uri';
 import { idRangeIn } from '../workspace/idIndex';
 import { parseInstruction } from '../format/parse';
+import { contextWindowDiagnostic } from './contextWindow';
 
 const MAX_SCHEMA_ERRORS = 100;
 
@@ -39,6 +40,8 @@ export interface FixData {
   uniqueId?: boolean;
   /** Append a `## Instruction` section. */
   addInstruction?: boolean;
+  /** Insert this line (`context: 32k`) into the front matter. */
+  insertLine?: string;
   /**
    * Other replacements of the diagnostic's range, none of them sure enough to be the preferred fix
    * (the nearest existing patient ids of a patient without a record).
@@ -274,6 +277,10 @@ async function semanticDiagnostics(
       );
     }
   }
+
+  // The context against the endpoint's window (the same sentence runs, pack and batch export say).
+  const windowProblem = contextWindowDiagnostic(parsed, workspace);
+  if (windowProblem) out.push(windowProblem);
 
   const resolved = await workspace.resolveRecord(uri, data);
   if (resolved?.outside) {

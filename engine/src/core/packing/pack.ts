@@ -25,7 +25,9 @@ import instructionSchema from '../schema/instruction.schema.json';
 import type { HelmDetails } from './helm';
 import { helmFitTable, normalizeLineEndings, packHelm } from './helm';
 
-export type PackStrategy = 'recent' | 'bm25' | 'none' | 'helm';
+export type PackStrategy = 'recent' | 'bm25' | 'none' | 'helm' | 'refine';
+import { planRefine } from './refine';
+import type { RefineOptions, RefinePlan } from './refine';
 
 export const DEFAULT_RESERVE = 256;
 
@@ -59,6 +61,8 @@ export interface PackInput {
    * When set, `messageOverhead` is not used.
    */
   chat?: ChatFormat;
+  /** `strategy: refine`: its template, order and step limit (packing/refine.ts). */
+  refine?: RefineOptions;
 }
 
 export interface BudgetBreakdown {
@@ -126,6 +130,11 @@ export interface PackResult {
   helm?: HelmDetails;
   /** The text the server tokenizes: the messages in the model's chat template (hf tokenizers only). */
   templated?: string;
+  /**
+   * `strategy: refine`: the steps in the order they are sent (`messages` and `ehr` above are the
+   * first step's prompt and the record all steps send; `budget.prompt` the largest step's tokens).
+   */
+  refine?: Omit<RefinePlan, 'pieces'>;
 }
 
 /** A choice for one unit: all of it, or some of its children (by index). */
@@ -383,9 +392,88 @@ export function recordBm25(text: string, record: EhrRecord, counts: RecordTokenC
   return entry.index;
 }
 
+/** `strategy: refine` as a PackResult: what every step sends together, and the steps. */
+function packRefine(input: PackInput): PackResult {
+  const template = input.template ?? getDefaultTemplate();
+  const reserve = input.reserve ?? DEFAULT_RESERVE;
+  const { counter, encoding, text, record } = input;
+  const plan = planRefine({
+    text,
+    record,
+    instruction: input.instruction,
+    template,
+    context: input.context,
+    reserve,
+    encoding,
+    counter,
+    ...(input.messageOverhead !== undefined ? { messageOverhead: input.messageOverhead } : {}),
+    ...(input.refine !== undefined ? { refine: input.refine } : {}),
+  });
+  const counts = counter.countRecord(text, record, encoding);
+  const ctx: Ctx = { text, record, counts, counter, visitCounts: new Map(), query: [] };
+  // The selection every step sends together: whole visits, days of a visit, events of a day.
+  const sel = new Map<number, Choice>();
+  const whole = new Map<number, boolean>();
+  for (const p of plan.pieces) whole.set(p.visit, (whole.get(p.visit) ?? true) && p.sent);
+  for (const p of plan.pieces) {
+    if (!p.sent) continue;
+    if (p.day < 0 || whole.get(p.visit) === true) {
+      sel.set(p.visit, true);
+      continue;
+    }
+    let v = sel.get(p.visit);
+    if (v === undefined || v === true) sel.set(p.visit, (v = new Map<number, Choice>()));
+    if (p.event < 0) v.set(p.day, true);
+    else {
+      let d = v.get(p.day);
+      if (d === undefined || d === true) v.set(p.day, (d = new Map<number, Choice>()));
+      d.set(p.event, true);
+    }
+  }
+  const shell = plan.ok;
+  const spans = selectedSpans(ctx, sel, false, shell);
+  const ehr = spans.map((sp) => text.slice(sp.start, sp.end)).join('');
+  const summary = summarize(ctx, sel, false, undefined);
+  const recordTokens = plan.steps.reduce((n, st) => n + st.recordTokens, 0);
+  summary.kept.tokens = recordTokens;
+  const first = plan.steps[0];
+  const prompt = plan.steps.reduce((n, st) => Math.max(n, st.tokens), 0);
+  const instructionTokens = counter.count(input.instruction, encoding);
+  const warnings = [...plan.warnings];
+  const { pieces: _pieces, ...steps } = plan;
+  void _pieces;
+  return {
+    ok: plan.ok,
+    ...(plan.error !== undefined ? { error: plan.error } : {}),
+    warnings,
+    strategy: 'refine',
+    encoding,
+    estimated: input.estimated ?? false,
+    messages: first?.messages ?? [],
+    ehr,
+    budget: {
+      context: input.context,
+      reserve,
+      template: plan.limit - plan.firstBudget - instructionTokens,
+      instruction: instructionTokens,
+      recordBudget: plan.firstBudget,
+      record: recordTokens,
+      prompt,
+      limit: plan.limit,
+      free: plan.limit - prompt,
+    },
+    kept: summary.kept,
+    cut: summary.cut,
+    visits: summary.visits,
+    keptRanges: spans.map((sp) => ({ start: sp.start, end: sp.end })),
+    refine: steps,
+  };
+}
+
 /** Packs a record into a prompt. See the module comment; never throws on a parsed record. */
 export function packPrompt(input: PackInput): PackResult {
   if (input.strategy === 'helm') return packHelm(input, packPrompt);
+  if (input.strategy === 'refine') return packRefine(input);
   const template = input.template ?? getDefaultTemplate();
   const reserve = input.reserve ?? DEFAULT_RESERVE;
   const strategy = input.strategy ?? 'recent';
@@ -582,6 +670,20 @@ export function fitTable(
   const rows = contexts.map((context): FitRow => {
     const recordBudget = context - reserve - templateTokens - instructionTokens;
     const fitsWhole = total * ehrUses <= recordBudget;
+    if (strategy === 'refine') {
+      // Refinement sends the whole record, in as many steps as it takes (packing/refine.ts).
+      const whole: FitRow = {
+        context,
+        recordBudget,
+        fitsWhole,
+        keptTokens: total,
+        fraction: 1,
+        keptVisits: record.visits.length,
+        partial: false,
+      };
+      if (record.firstDate !== undefined) whole.keptFrom = record.firstDate;
+      return whole;
+    }
     // `none` keeps the whole record or nothing.
     const p =
       strategy === 'none' && !fitsWhole

@@ -116,6 +116,41 @@ export interface RunRecord {
   promptStored: boolean;
   /** The exact messages sent; absent when prompt storage is off. */
   prompt?: ChatMessage[];
+  /**
+   * `strategy: refine`: the plan and every step that was sent, in order (`response` is the last
+   * finished step's answer; `prompt` is the first step's messages).
+   */
+  refine?: RefineRunInfo;
+}
+
+/** One step of a refine run as kept in its run record. */
+export interface RefineStepRecord {
+  /** 1-based, in the order sent. */
+  step: number;
+  /** Hash of the step's messages as sent (with the previous answer in them). */
+  promptHash: string;
+  status: RunStatus;
+  finishReason: string | null;
+  response: string;
+  tokens: {
+    prompt: number;
+    completion: number;
+    completionSource: 'server' | 'counted';
+    serverPrompt?: number;
+  };
+  attempts: number;
+  /** Carried over from an earlier run of the same key (resume), not sent again. */
+  resumed?: boolean;
+}
+
+export interface RefineRunInfo {
+  order: 'oldest-first' | 'newest-first';
+  maxSteps: number;
+  /** Steps planned (chunks sent, after the step limit). */
+  planned: number;
+  steps: RefineStepRecord[];
+  /** The run whose finished steps this one continued from. */
+  resumedFrom?: string;
 }
 
 export interface RunKeyParts {

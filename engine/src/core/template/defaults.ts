@@ -21,6 +21,35 @@ Question: {{instruction}}
 Answer:
 `;
 
+/**
+ * The built-in refine prompt of `strategy: refine` (every step after the first): the next chunk of the
+ * record, the instruction and the previous step's answer, after the refine prompt of LangChain's
+ * "refine" chain that multi-step refinement in the MedAlign paper follows.
+ */
+export const DEFAULT_REFINE_TEMPLATE_SOURCE = `---
+name: medalign-refine
+description: Multi-step refinement, every step after the first (the next part of the EHR and the answer so far)
+---
+## user
+Instruction: Answer the following question based on the EHR. The EHR below is the next part of the patient's record; an answer based on the earlier parts is given after the question.
+
+EHR: {{ehr}}
+
+Question: {{instruction}}
+
+Existing answer: {{answer}}
+
+Refine the existing answer with this part of the EHR only where it adds to or corrects it; if it adds nothing, repeat the existing answer.
+
+Answer:
+`;
+
+let defaultRefineTemplate: PromptTemplate | undefined;
+
+export function getDefaultRefineTemplate(): PromptTemplate {
+  return (defaultRefineTemplate ??= parseTemplate(DEFAULT_REFINE_TEMPLATE_SOURCE));
+}
+
 /** MedAlign's prompt with `{ehr}` and `{question}` filled, for checking the default reproduces it. */
 export function medalignPrompt(ehr: string, question: string): string {
   return `Instruction: Answer the following question based on the EHR:\n\nEHR: ${ehr}\n\nQuestion: ${question}\n\nAnswer:`;

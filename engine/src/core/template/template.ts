@@ -13,7 +13,8 @@ export interface ChatMessage {
   content: string;
 }
 
-export type PlaceholderName = 'ehr' | 'instruction' | 'age' | 'sex' | 'record_start' | 'record_end';
+export type PlaceholderName =
+  'ehr' | 'instruction' | 'age' | 'sex' | 'record_start' | 'record_end' | 'answer';
 
 export interface PlaceholderInfo {
   name: PlaceholderName;
@@ -50,6 +51,12 @@ export const PLACEHOLDERS: readonly PlaceholderInfo[] = [
     name: 'record_end',
     required: false,
     description: 'Date of the last event in the whole record, `YYYY-MM-DD`.',
+  },
+  {
+    name: 'answer',
+    required: false,
+    description:
+      "`strategy: refine`'s refine prompt: the previous step's answer (empty in any other prompt).",
   },
 ];
 
@@ -406,7 +413,8 @@ export function parseTemplate(source: string): PromptTemplate {
   return t;
 }
 
-export type TemplateValues = Record<PlaceholderName, string>;
+/** Every placeholder's value; `answer` (the refine prompt's previous answer) is empty when absent. */
+export type TemplateValues = Record<Exclude<PlaceholderName, 'answer'>, string> & { answer?: string };
 
 /** Renders the template's messages; unknown placeholders are sent as written. */
 export function renderTemplate(t: PromptTemplate, values: TemplateValues): ChatMessage[] {
@@ -417,7 +425,7 @@ export function renderTemplate(t: PromptTemplate, values: TemplateValues): ChatM
         s.kind === 'text'
           ? s.text
           : s.known
-            ? values[s.name as PlaceholderName]
+            ? (values[s.name as PlaceholderName] ?? '')
             : t.source.slice(s.range.start, s.range.end),
       )
       .join(''),

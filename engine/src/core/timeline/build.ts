@@ -23,6 +23,7 @@ import type {
   TimelineModel,
   TimelineQueryTerm,
   TimelineRange,
+  TimelineRefineStep,
   TimelineVisit,
 } from './model';
 import { emptyTimeline } from './model';
@@ -328,7 +329,7 @@ function inside(r: SourceRange, kept: readonly SourceRange[]): boolean {
 export type CutPack = Pick<
   PackResult,
   'ok' | 'error' | 'strategy' | 'kept' | 'cut' | 'visits' | 'keptRanges'
->;
+> & { refine?: TimelineRefineStep[] };
 
 /**
  * packPrompt's results, kept per parsed record for the last settings asked (instruction, template,
@@ -357,6 +358,13 @@ function settingsKey(input: TimelineInput): string {
     input.estimated === true,
     input.messageOverhead ?? 0,
     input.chat ?? null,
+    input.refine !== undefined
+      ? [
+          input.refine.order ?? null,
+          input.refine.maxSteps ?? null,
+          input.refine.template !== undefined ? input.refine.template.source : null,
+        ]
+      : null,
   ]);
 }
 
@@ -379,6 +387,19 @@ function cachedPack(input: TimelineInput, context: number): CutPack {
     keptRanges: r.keptRanges,
     ...(r.error !== undefined ? { error: r.error } : {}),
   };
+  // strategy refine: its chunks, in the order they are sent (no messages: the timeline shows where).
+  if (r.refine !== undefined) {
+    slim.refine = r.refine.steps.map((st) => ({
+      step: st.index + 1,
+      firstVisit: st.firstVisit,
+      lastVisit: st.lastVisit,
+      events: st.events,
+      from: st.firstDate !== undefined ? st.firstDate.iso : null,
+      to: st.lastDate !== undefined ? st.lastDate.iso : null,
+      tokens: st.tokens,
+      recordTokens: st.recordTokens,
+    }));
+  }
   if (entry.byContext.size >= 32) entry.byContext.clear();
   entry.byContext.set(context, slim);
   return slim;
@@ -504,6 +525,7 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     cuts,
     problems: [...pre, ...(own.ok ? [] : [own.error ?? 'The prompt does not fit.']), ...st.problems],
   };
+  if (own.refine !== undefined) model.refine = own.refine;
   // Keys in a stable, readable order for the JSON export.
   if (index !== undefined) model.query = { terms: queryHits(unique, index.docs, st, visits, text, own) };
   return model;

@@ -144,6 +144,21 @@ export interface TimelineModel {
   problems: string[];
   /** A record that is not valid: its first error and where it is in the file (for a link to it). */
   error?: { message: string; code: string; range: TimelineRange };
+  /** `strategy: refine`: the chunks at the instruction's context, in the order they are sent. */
+  refine?: TimelineRefineStep[];
+}
+
+/** One chunk of a refine plan: the visits it covers (indices, a visit cut inside is in two), its dates. */
+export interface TimelineRefineStep {
+  step: number;
+  firstVisit: number;
+  lastVisit: number;
+  events: number;
+  from: string | null;
+  to: string | null;
+  /** The step's prompt without the previous answer, and its record chunk. */
+  tokens: number;
+  recordTokens: number;
 }
 
 /** An empty model that says why (a missing or broken record, a bad setting). */

@@ -68,14 +68,46 @@ export interface ProjectConfig {
   defaults: {
     model: string;
     context: string | number;
-    strategy: 'recent' | 'bm25' | 'none' | 'helm';
+    strategy: 'recent' | 'bm25' | 'none' | 'helm' | 'refine';
     template?: string;
     generationReserve: number;
+    /** `strategy: refine`'s settings (each may be overridden by an instruction's `refine:`). */
+    refine?: RefineDefaults;
   };
   endpoints: EndpointConfig[];
   /** External metrics; absent or empty when none are declared. */
   scorers?: ScorerConfig[];
   review: ReviewConfig;
+}
+
+export type RefineOrder = 'oldest-first' | 'newest-first';
+
+export interface RefineDefaults {
+  order: RefineOrder;
+  /** The refine prompt's path, relative to the workspace root; the built-in one when absent. */
+  template?: string;
+  maxSteps: number;
+}
+
+/** The schema's defaults of `defaults.refine`. */
+export const DEFAULT_REFINE_ORDER: RefineOrder = 'oldest-first';
+export const DEFAULT_REFINE_MAX_STEPS = 20;
+
+/** The config's `defaults.refine`, with the schema's defaults for what it does not set. */
+export function refineDefaults(config: ProjectConfig): RefineDefaults {
+  return { order: DEFAULT_REFINE_ORDER, maxSteps: DEFAULT_REFINE_MAX_STEPS, ...config.defaults.refine };
+}
+
+/** `refine:` settings read from an object (the config's `defaults.refine` or a front matter's `refine:`); invalid values are left out. */
+export function readRefineSettings(v: unknown): Partial<RefineDefaults> {
+  const out: Partial<RefineDefaults> = {};
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return out;
+  const r = v as Record<string, unknown>;
+  if (r['order'] === 'oldest-first' || r['order'] === 'newest-first') out.order = r['order'];
+  if (typeof r['template'] === 'string' && r['template'].trim() !== '') out.template = r['template'].trim();
+  const n = r['maxSteps'];
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 1000) out.maxSteps = n;
+  return out;
 }
 
 export interface ConfigProblem {
@@ -93,7 +125,13 @@ export interface LoadedConfig {
 export function defaultConfig(): ProjectConfig {
   return {
     recordsFolder: 'records',
-    defaults: { model: BASELINE_MODEL, context: '32k', strategy: 'recent', generationReserve: 256 },
+    defaults: {
+      model: BASELINE_MODEL,
+      context: '32k',
+      strategy: 'recent',
+      generationReserve: 256,
+      refine: { order: DEFAULT_REFINE_ORDER, maxSteps: DEFAULT_REFINE_MAX_STEPS },
+    },
     endpoints: [],
     review: { folder: DEFAULT_REVIEW_FOLDER, blinded: true, errorTags: [...DEFAULT_ERROR_TAGS] },
   };
@@ -153,10 +191,12 @@ export function parseConfig(text: string | undefined): LoadedConfig {
       dd['strategy'] === 'recent' ||
       dd['strategy'] === 'bm25' ||
       dd['strategy'] === 'none' ||
-      dd['strategy'] === 'helm'
+      dd['strategy'] === 'helm' ||
+      dd['strategy'] === 'refine'
     ) {
       config.defaults.strategy = dd['strategy'];
     }
+    config.defaults.refine = { ...refineDefaults(config), ...readRefineSettings(dd['refine']) };
     if (typeof dd['template'] === 'string') config.defaults.template = dd['template'];
     if (typeof dd['generationReserve'] === 'number' && dd['generationReserve'] >= 0) {
       config.defaults.generationReserve = Math.floor(dd['generationReserve']);

@@ -14,7 +14,8 @@ import { fitTable, packPrompt } from '../packing/pack';
 import type { PackInput } from '../packing/pack';
 import type { FitTable, PackResult, PackStrategy } from '../packing/pack';
 import { parseTemplate } from '../template/template';
-import { getDefaultTemplate } from '../template/defaults';
+import { getDefaultRefineTemplate, getDefaultTemplate } from '../template/defaults';
+import type { RefineOrder } from '../packing/refine';
 import { buildTimeline } from '../timeline/build';
 import type { TimelineModel } from '../timeline/model';
 
@@ -34,6 +35,8 @@ export interface TokenRequest {
 export interface PackRequest extends TokenRequest {
   context: number;
   strategy: PackStrategy;
+  /** `strategy: refine`: the refine template's source (the built-in one when absent), order, step limit. */
+  refine?: { template?: string; order: RefineOrder; maxSteps: number };
 }
 
 /** The timeline of a record (core/timeline): the pack settings, and what the model is labelled with. */
@@ -253,6 +256,18 @@ export class RecordWork {
       estimated: req.estimated,
       counter: this.counter,
       ...(req.chat ? { chat: req.chat } : {}),
+      ...(req.refine !== undefined
+        ? {
+            refine: {
+              template:
+                req.refine.template !== undefined
+                  ? this.template(req.refine.template)
+                  : getDefaultRefineTemplate(),
+              order: req.refine.order,
+              maxSteps: req.refine.maxSteps,
+            },
+          }
+        : {}),
     };
   }
 

@@ -8,6 +8,7 @@ import type { EndpointConfig } from '../../core/workspace/config';
 import type { EndpointTarget, GuardDecision } from '../../core/run/guard';
 import { approvalQuery, endpointNeedsKey, guardEndpoint } from '../../core/run/guard';
 import type { PreparedRun } from '../../core/run/prepared';
+import { promptWindowProblem } from '../../core/features/contextWindow';
 import { RunStore, checkWritePaths, ensureMedalignDir } from '../store';
 import type { ExecuteOptions, RunOutcome } from './types';
 import { notWritable } from './types';
@@ -51,6 +52,14 @@ export async function guardRun(
   if (!p.pack.ok) {
     const message = p.pack.error ?? 'The prompt could not be packed.';
     return { ok: false, outcome: { status: 'error', error: { kind: 'pack', message } } };
+  }
+
+  // The packed prompt and the answer's reserve within the endpoint's context window.
+  const overflow = endpoint
+    ? promptWindowProblem(p.pack.budget.prompt, settings.reserve, endpoint)
+    : undefined;
+  if (overflow !== undefined) {
+    return { ok: false, outcome: { status: 'error', error: { kind: 'pack', message: overflow.message } } };
   }
 
   // The guard, before anything else touches the network.

@@ -15,6 +15,8 @@ export type RunEvent =
   | { type: 'first-text'; ms: number }
   | { type: 'retrying'; attempt: number; delayMs: number; error: RunError }
   | { type: 'saved'; file: string; status: RunStatus }
+  /** `strategy: refine`: step `step` of `of` is being sent (its answer streams through `onText`). */
+  | { type: 'step'; step: number; of: number }
   /** Something the engine did on the user's behalf (e.g. restored `.medalign/.gitignore`): show it. */
   | { type: 'notice'; message: string };
 
@@ -39,6 +41,11 @@ export interface ExecuteOptions {
   stream?: boolean;
   /** Transport for model requests (tests). */
   fetch?: FetchLike;
+  /**
+   * `strategy: refine`: continue the newest run of the same key from its last finished step (the
+   * finished steps are not sent again). Runs of other strategies ignore it.
+   */
+  resume?: boolean;
   /** Clock (tests). */
   now?: () => Date;
   /**
