@@ -32,6 +32,8 @@ export interface RunOverridesParam {
   model?: string;
   context?: string | number;
   strategy?: string;
+  /** A template file URI, or `builtin` (the matrix's and experiments' template dimension). */
+  template?: string;
 }
 
 export interface PreviewPromptParams extends RunOverridesParam {

@@ -633,6 +633,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     if (o?.model !== undefined) out.model = o.model;
     if (o?.context !== undefined) out.context = o.context;
     if (o?.strategy !== undefined) out.strategy = o.strategy;
+    if (o?.template !== undefined) out.template = o.template;
     return out;
   };
   /** The instruction's text: the caller's, else the open document's, else the file on disk. */

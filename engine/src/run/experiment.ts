@@ -1,0 +1,330 @@
+/**
+ * Experiments over the run store: the jobs of an experiment (each instruction in each cell, with the
+ * cell's overrides), the runs that answer them (the newest complete run with the job's resume key:
+ * a run already made with identical inputs is reused, never sent again), their scores (built-in
+ * metrics and external scorers through the score cache, clinician labels from review files) and
+ * the verdict (core/experiment/verdict.ts). The CLI (`medalign experiment`) and the language server
+ * (`medalign/experimentVerdict`, for the editor's results view) both come through here.
+ */
+import * as path from 'node:path';
+import { URI } from 'vscode-uri';
+import type { ExperimentResolution } from '../core/features/experiment';
+import { resolveExperiment } from '../core/features/experiment';
+import type { ExperimentCell } from '../core/experiment/plan';
+import { plannedRuns } from '../core/experiment/plan';
+import type { Observation, Verdict, VerdictMetric } from '../core/experiment/verdict';
+import { buildVerdict } from '../core/experiment/verdict';
+import { BUILTIN_METRICS, METRIC_LABELS, isBuiltinMetric } from '../core/metrics/metrics';
+import type { BuiltinMetric } from '../core/metrics/metrics';
+import type { RunJob, RunPreparation } from '../core/run/prepared';
+import type { RunRecord } from '../core/run/runRecord';
+import { candidateOfRun, judge } from '../core/review/reviewStatus';
+import type { ReviewFile } from '../core/review/reviewFile';
+import type { ProjectConfig, ScorerConfig } from '../core/workspace/config';
+import { Workspace, resolveProjectRoot } from '../core/workspace/workspace';
+import type { FileSystem } from '../core/host';
+import { nodeFileSystem } from '../host/nodeFileSystem';
+import { ReviewStore } from './reviewStore';
+import { RunStore } from './store';
+import { ScoreCache } from './scoreCache';
+import { scorePairs } from './scoring';
+
+/** One run of an experiment: an instruction in a cell. */
+export interface ExperimentJob extends RunJob {
+  cell: number;
+}
+
+/** The jobs of a resolved experiment, instruction by instruction (files as paths). */
+export function experimentJobs(r: ExperimentResolution): ExperimentJob[] {
+  if (!r.cells) return [];
+  const cells = r.cells.cells;
+  return plannedRuns(r.instructions, cells).map((p) => ({
+    file: URI.parse(p.instruction).fsPath,
+    cell: p.cell,
+    ...cells[p.cell].overrides,
+  }));
+}
+
+export interface LoadedExperiment {
+  file: string;
+  root: string;
+  config: ProjectConfig;
+  resolution: ExperimentResolution;
+  jobs: ExperimentJob[];
+}
+
+/** Reads and resolves an experiment file on disk (the CLI): its project, cells, instructions, jobs. */
+export async function loadExperiment(
+  file: string,
+  o: { folders?: readonly string[]; allowedRoots?: readonly string[]; fs?: FileSystem } = {},
+): Promise<LoadedExperiment | { error: string }> {
+  const fs = o.fs ?? nodeFileSystem;
+  const abs = path.resolve(file);
+  const uri = URI.file(abs).toString();
+  const text = await fs.readFile(uri);
+  if (text === undefined) return { error: `cannot read ${file}` };
+  const p = await resolveProjectRoot(
+    fs,
+    uri,
+    (o.folders ?? []).map((f) => URI.file(path.resolve(f)).toString()),
+  );
+  const ws = new Workspace(fs, p.root);
+  ws.setAllowedRoots((o.allowedRoots ?? []).map((r) => URI.file(path.resolve(r)).toString()));
+  await ws.loadConfig();
+  const resolution = await resolveExperiment(text, uri, ws, fs);
+  ws.engine.dispose();
+  return {
+    file: abs,
+    root: URI.parse(p.root).fsPath,
+    config: ws.config,
+    resolution,
+    jobs: experimentJobs(resolution),
+  };
+}
+
+/** What the verdict knows about one job. */
+export interface ExperimentSlot {
+  cell: number;
+  /** The instruction's id (its file, relative to the root, when it has none). */
+  instruction: string;
+  /** Relative to the root, `/`-separated. */
+  file: string;
+  gold: string;
+  /** The instruction's text (external scorers' `src`). */
+  question: string;
+  run?: RunRecord;
+  runFile?: string;
+  /** Why there is no answer (planning failed, or no complete run with this job's inputs). */
+  missing?: string;
+}
+
+/**
+ * The answer of each job from the run store: the newest complete run with the job's resume key
+ * (identical inputs), planned by `preparation` (the CLI's RunPreparer or the server's).
+ */
+export async function slotsFromStore(
+  root: string,
+  jobs: readonly ExperimentJob[],
+  preparation: RunPreparation,
+): Promise<ExperimentSlot[]> {
+  const stores = new Map<string, RunStore>();
+  const out: ExperimentSlot[] = [];
+  const rel = (f: string) => path.relative(root, f).split(path.sep).join('/');
+  for (const job of jobs) {
+    const planned = await preparation.plan(job);
+    if (!planned.ok) {
+      out.push({
+        cell: job.cell,
+        instruction: rel(path.resolve(job.file)),
+        file: rel(path.resolve(job.file)),
+        gold: '',
+        question: '',
+        missing: planned.error.message,
+      });
+      continue;
+    }
+    const plan = planned.plan;
+    let store = stores.get(plan.workspaceRoot);
+    if (!store) stores.set(plan.workspaceRoot, (store = new RunStore(plan.workspaceRoot)));
+    const done = await store.findComplete(plan.instruction.id, plan.key);
+    const slot: ExperimentSlot = {
+      cell: job.cell,
+      instruction: plan.instruction.id,
+      file: plan.instruction.relFile,
+      gold: plan.instruction.gold,
+      question: plan.settings.instruction.trim(),
+    };
+    if (done) {
+      slot.run = done.run;
+      slot.runFile = done.file;
+    } else slot.missing = 'not run yet (or its last run did not complete)';
+    out.push(slot);
+  }
+  return out;
+}
+
+export const CLINICIAN_METRIC = 'clinician';
+
+export interface ExperimentOptions {
+  /** Built-in metrics (default: the experiment's `metrics`, else all). */
+  metrics?: readonly BuiltinMetric[];
+  /** External scorers to run (only in a trusted folder: they are commands). */
+  scorers?: readonly ScorerConfig[];
+  /** Use the project's score cache (default true). */
+  cache?: boolean;
+  resamples: number;
+  seed: number;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+export interface ExperimentOutcome {
+  verdict: Verdict;
+  cells: ExperimentCell[];
+  slots: ExperimentSlot[];
+  /** Per slot: metric id → score (aligned with `slots`). */
+  scores: Record<string, number>[];
+}
+
+/** The share of clinicians who judged this answer correct (submitted, not stale); NaN when none did. */
+export function clinicianCorrectness(run: RunRecord, reviews: readonly ReviewFile[]): number {
+  const candidate = candidateOfRun(run);
+  let n = 0;
+  let correct = 0;
+  for (const review of reviews) {
+    const [j] = judge([candidate], review);
+    if (!j.judged || j.judged.submittedAt === null || j.judged.label === null || j.stale.length > 0) continue;
+    n++;
+    if (j.judged.label === 'correct') correct++;
+  }
+  return n > 0 ? correct / n : NaN;
+}
+
+/** Scores the slots' answers and computes the verdict. */
+export async function experimentOutcome(
+  root: string,
+  config: ProjectConfig,
+  cells: readonly ExperimentCell[],
+  slots: readonly ExperimentSlot[],
+  o: ExperimentOptions,
+): Promise<ExperimentOutcome> {
+  const builtins = o.metrics ?? BUILTIN_METRICS;
+  const scorers = o.scorers ?? [];
+  const pairs: { src: string; answer: string; gold: string }[] = [];
+  const where: number[] = [];
+  slots.forEach((s, i) => {
+    if (s.run && s.run.response.trim() !== '' && s.gold !== '') {
+      pairs.push({ src: s.question, answer: s.run.response, gold: s.gold });
+      where.push(i);
+    }
+  });
+  const scored = await scorePairs(pairs, {
+    cache: new ScoreCache(o.cache === false ? undefined : root),
+    metrics: builtins,
+    scorers,
+    cwd: root,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  });
+  const scores: Record<string, number>[] = slots.map(() => ({}));
+  where.forEach((i, k) => (scores[i] = { ...scored.scores[k] }));
+
+  // Clinician labels, where reviews judged these very answers.
+  const reviewStore = new ReviewStore(root, config.review.folder);
+  const reviewsOf = new Map<string, ReviewFile[]>();
+  let labelled = 0;
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i];
+    if (!s.run) continue;
+    let reviews = reviewsOf.get(s.instruction);
+    if (!reviews) {
+      const loaded = await reviewStore.readAll(s.instruction);
+      reviews = loaded.flatMap((r) => (r.ok ? [r.review] : []));
+      reviewsOf.set(s.instruction, reviews);
+    }
+    if (reviews.length === 0) continue;
+    const c = clinicianCorrectness(s.run, reviews);
+    if (!Number.isNaN(c)) {
+      scores[i][CLINICIAN_METRIC] = c;
+      labelled++;
+    }
+  }
+
+  const metrics: VerdictMetric[] = [
+    ...builtins.map((m) => ({
+      id: m,
+      label: METRIC_LABELS[m],
+      higherIsBetter: true,
+      digits: m.startsWith('rouge') ? 3 : 2,
+    })),
+    ...scorers.map((s) => ({ id: s.id, label: s.id, higherIsBetter: s.higherIsBetter, digits: 3 })),
+    ...(labelled > 0
+      ? [{ id: CLINICIAN_METRIC, label: 'clinician correctness', higherIsBetter: true, digits: 3 }]
+      : []),
+  ];
+  const observations: Observation[] = slots.map((s, i) => ({
+    instruction: s.instruction,
+    cell: s.cell,
+    ok: s.run !== undefined && s.run.response.trim() !== '',
+    ...(s.run ? { promptTokens: s.run.tokens.prompt } : {}),
+    scores: scores[i],
+  }));
+  const verdict = buildVerdict({ cells, observations, metrics, resamples: o.resamples, seed: o.seed });
+  return { verdict, cells: [...cells], slots: [...slots], scores };
+}
+
+/** The experiment's own `metrics` as built-in metric ids (unknown ones are left to the schema). */
+export function builtinMetricsOf(names: readonly string[] | undefined): BuiltinMetric[] | undefined {
+  return names === undefined ? undefined : names.filter(isBuiltinMetric);
+}
+
+// --- What changed between two cells ------------------------------------------------------------
+
+export interface ChangedAnswer {
+  instruction: string;
+  file: string;
+  /** 1 − the Jaccard similarity of the two answers' word sets (0: same words, 1: none shared). */
+  change: number;
+  /** b − a of the first metric, when both have it. */
+  delta: number | null;
+  a: string;
+  b: string;
+  gold: string;
+}
+
+function words(s: string): Set<string> {
+  return new Set(s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+}
+
+/** 1 − Jaccard similarity of the word sets. */
+export function answerChange(a: string, b: string): number {
+  if (a === b) return 0;
+  const wa = words(a);
+  const wb = words(b);
+  if (wa.size === 0 && wb.size === 0) return 0;
+  let common = 0;
+  for (const w of wa) if (wb.has(w)) common++;
+  return 1 - common / (wa.size + wb.size - common);
+}
+
+/**
+ * The instructions answered in both cells, those whose answers changed most first (then by the
+ * size of the first metric's difference); at most `limit`.
+ */
+export function changedMost(
+  outcome: ExperimentOutcome,
+  cellA: number,
+  cellB: number,
+  limit = 50,
+): ChangedAnswer[] {
+  const metric = outcome.verdict.metrics[0]?.id;
+  const at = new Map<string, number>();
+  outcome.slots.forEach((s, i) => {
+    if (s.cell === cellB && s.run) at.set(s.instruction, i);
+  });
+  const out: ChangedAnswer[] = [];
+  outcome.slots.forEach((s, i) => {
+    if (s.cell !== cellA || !s.run) return;
+    const j = at.get(s.instruction);
+    if (j === undefined) return;
+    const sb = outcome.slots[j];
+    const va = metric !== undefined ? outcome.scores[i][metric] : undefined;
+    const vb = metric !== undefined ? outcome.scores[j][metric] : undefined;
+    out.push({
+      instruction: s.instruction,
+      file: s.file,
+      change: answerChange(s.run.response, sb.run!.response),
+      delta: va !== undefined && vb !== undefined && !Number.isNaN(va) && !Number.isNaN(vb) ? vb - va : null,
+      a: s.run.response,
+      b: sb.run!.response,
+      gold: s.gold,
+    });
+  });
+  out.sort(
+    (x, y) =>
+      y.change - x.change ||
+      Math.abs(y.delta ?? 0) - Math.abs(x.delta ?? 0) ||
+      (x.instruction < y.instruction ? -1 : 1),
+  );
+  return out.slice(0, limit);
+}
