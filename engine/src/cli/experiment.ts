@@ -19,7 +19,7 @@ import { countTokens } from '../host/countTokens';
 import { experimentHtml } from '../host/experimentHtml';
 import {
   builtinMetricsOf,
-  changedMost,
+  changedPairs,
   experimentOutcome,
   loadExperiment,
   slotsFromStore,
@@ -32,7 +32,6 @@ import { display, noticePrinter, redactingIo } from './io';
 import { knownKeys } from './files';
 import { ensureTrusted } from './trust';
 import { bareIdMessage, keySourceFor, refusedHint } from './run';
-import { cellPairs } from '../core/experiment/verdict';
 
 function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -222,11 +221,7 @@ export async function runExperiment(args: string[], io: CliIo): Promise<number> 
   else if (p.flags.has('csv')) await emit(verdictCsv(v));
   else if (html !== undefined) {
     const out = path.resolve(io.cwd, html);
-    const changed = cellPairs(r.cells.cells).map(({ a, b }) => ({
-      a: a.index,
-      b: b.index,
-      rows: changedMost(outcome, a.index, b.index, 10),
-    }));
+    const changed = changedPairs(outcome, 10);
     await fsp.mkdir(path.dirname(out), { recursive: true });
     await writeFileAtomic(out, experimentHtml(v, r.name, r.size, changed));
     io.err(`medalign experiment: wrote ${display(io.cwd, out)} (it holds answers and gold responses).\n`);

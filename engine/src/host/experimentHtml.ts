@@ -12,6 +12,7 @@ import { comparisonsByPair, pairSentence } from '../core/experiment/verdict';
 import { DIMENSIONS } from '../core/experiment/plan';
 import { escapeHtml } from './reportHtml';
 
+/** The instructions that changed most between two cells (run/experiment.ts `changedPairs`). */
 export interface ChangedPair {
   a: number;
   b: number;

@@ -13,7 +13,7 @@ import { resolveExperiment } from '../core/features/experiment';
 import type { ExperimentCell } from '../core/experiment/plan';
 import { plannedRuns } from '../core/experiment/plan';
 import type { Observation, Verdict, VerdictMetric } from '../core/experiment/verdict';
-import { buildVerdict } from '../core/experiment/verdict';
+import { buildVerdict, cellPairs } from '../core/experiment/verdict';
 import { BUILTIN_METRICS, METRIC_LABELS, isBuiltinMetric } from '../core/metrics/metrics';
 import type { BuiltinMetric } from '../core/metrics/metrics';
 import type { RunJob, RunPreparation } from '../core/run/prepared';
@@ -285,6 +285,22 @@ export function answerChange(a: string, b: string): number {
   let common = 0;
   for (const w of wa) if (wb.has(w)) common++;
   return 1 - common / (wa.size + wb.size - common);
+}
+
+/** The instructions that changed most between two cells (`a`, `b`: cell indexes). */
+export interface ChangedPair {
+  a: number;
+  b: number;
+  rows: ChangedAnswer[];
+}
+
+/** For every pair of cells that differ in one dimension, its `limit` most changed answers. */
+export function changedPairs(outcome: ExperimentOutcome, limit = 20): ChangedPair[] {
+  return cellPairs(outcome.cells).map(({ a, b }) => ({
+    a: a.index,
+    b: b.index,
+    rows: changedMost(outcome, a.index, b.index, limit),
+  }));
 }
 
 /**
