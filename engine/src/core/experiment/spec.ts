@@ -86,7 +86,9 @@ export function parseExperiment(text: string): SpecResult {
         message = `Unknown key '${key}'.`;
       } else if (e.keyword === 'enum') {
         const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues ?? [];
-        message = `'${path.join('.')}' must be one of ${allowed.map(String).join(', ')}.`;
+        let value: unknown = data;
+        for (const seg of path) value = (value as Record<string | number, unknown> | undefined)?.[seg];
+        message = `${JSON.stringify(value) ?? String(value)} is not one of ${allowed.map(String).join(', ')}.`;
       }
       const k = `${path.join('.')}\u0000${message}`;
       if (seen.has(k)) continue;

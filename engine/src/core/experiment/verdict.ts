@@ -108,8 +108,8 @@ export function comparisonSentence(
   // The winner's gain in the metric's good direction: b − a as computed, or its negation.
   const flip = (c.better === 'b') !== metric.higherIsBetter;
   const [g, gl, gh] = flip ? [-c.mean, -c.high, -c.low] : [c.mean, c.low, c.high];
-  const by = metric.higherIsBetter ? 'by' : 'by (lower is better)';
-  return `${winner} beats ${loser} on ${metric.label} ${by} ${fmt(g, d)} [${fmt(gl, d)}, ${fmt(gh, d)}] ${over}`;
+  const on = metric.higherIsBetter ? metric.label : `${metric.label} (lower is better)`;
+  return `${winner} beats ${loser} on ${on} by ${fmt(g, d)} [${fmt(gl, d)}, ${fmt(gh, d)}] ${over}`;
 }
 
 /** A cell pair's sentences joined ("B beats A on ROUGE-L …; on BLEU the difference is not clear"). */
