@@ -11,7 +11,6 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { repoRoot, makeWorkspace, validInstruction } from '../helpers/fixtures';
-import { MemFs } from '../helpers/memfs';
 import { parseExperiment } from '../../engine/src/core/experiment/spec';
 import {
   cellLabel,
@@ -340,7 +339,7 @@ test('experiment diagnostics: a missing template, an unknown model, a selection 
     null,
     2,
   );
-  const uri = (fs as MemFs).write('experiments/t.experiment.json', text);
+  const uri = (fs).write('experiments/t.experiment.json', text);
   const r = await resolveExperiment(text, uri, ws, fs);
   assert.equal(r.instructions.length, 2);
   assert.equal(r.runs, 8);
