@@ -66,6 +66,7 @@ interface El {
   querySelectorAll(selector: string): ArrayLike<El>;
   querySelector(selector: string): El | null;
   focus(): void;
+  scrollIntoView(o?: { block?: string }): void;
 }
 interface Doc {
   getElementById(id: string): El | null;
@@ -157,6 +158,7 @@ export function experimentMain(win: Win, doc: Doc, api: VsCodeApi): void {
       el('h4', '', col, h);
       el('pre', '', col, text);
     }
+    side.scrollIntoView({ block: 'start' });
   };
 
   const render = (v: ExperimentView): void => {
@@ -173,7 +175,10 @@ export function experimentMain(win: Win, doc: Doc, api: VsCodeApi): void {
       }),
     );
     metric.hidden = v.charts.length === 0;
-    drawChart(v.charts[0]);
+    // ROUGE-L first when there is one (what the paper reports), else the first metric.
+    const first = v.charts.find((c) => c.metric === 'rougeL') ?? v.charts[0];
+    if (first) metric.value = first.metric;
+    drawChart(first);
     const table = el('table', '');
     const head = el('tr', '', el('thead', '', table));
     for (const h of v.table.head) el('th', '', head, h).setAttribute('scope', 'col');
