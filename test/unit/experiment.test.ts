@@ -339,7 +339,7 @@ test('experiment diagnostics: a missing template, an unknown model, a selection 
     null,
     2,
   );
-  const uri = (fs).write('experiments/t.experiment.json', text);
+  const uri = fs.write('experiments/t.experiment.json', text);
   const r = await resolveExperiment(text, uri, ws, fs);
   assert.equal(r.instructions.length, 2);
   assert.equal(r.runs, 8);

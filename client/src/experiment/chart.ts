@@ -156,7 +156,7 @@ export function experimentView(r: Ok): ExperimentView {
         bLabel: label(p.b),
         rows: p.rows.map((x) => ({
           instruction: x.instruction,
-          note: `changed ${Math.round(x.change * 100)}%${x.delta !== null ? ` · Δ ${x.delta >= 0 ? '+' : ''}${x.delta.toFixed(3)}` : ''}`,
+          note: `changed ${Math.round(x.change * 100)}%${x.delta !== null ? ` · Δ ${p.metric ?? ''} ${x.delta >= 0 ? '+' : ''}${x.delta.toFixed(3)}` : ''}`,
           a: x.a,
           b: x.b,
           gold: x.gold,

@@ -16,6 +16,7 @@ import { escapeHtml } from './reportHtml';
 export interface ChangedPair {
   a: number;
   b: number;
+  metric?: string;
   rows: { instruction: string; change: number; delta: number | null; a: string; b: string; gold: string }[];
 }
 
@@ -121,7 +122,7 @@ export function experimentHtml(
           .map(
             (row) =>
               `<details><summary>${escapeHtml(row.instruction)} <span class="muted">${escapeHtml(
-                `changed ${Math.round(row.change * 100)}%${row.delta !== null ? `, Δ ${row.delta.toFixed(3)}` : ''}`,
+                `changed ${Math.round(row.change * 100)}%${row.delta !== null ? `, Δ ${c.metric ?? ''} ${row.delta.toFixed(3)}` : ''}`,
               )}</span></summary><div class="side"><div><strong>${escapeHtml(label(c.a))}</strong><pre>${escapeHtml(
                 row.a,
               )}</pre></div><div><strong>${escapeHtml(label(c.b))}</strong><pre>${escapeHtml(

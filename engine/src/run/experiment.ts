@@ -265,7 +265,7 @@ export interface ChangedAnswer {
   file: string;
   /** 1 − the Jaccard similarity of the two answers' word sets (0: same words, 1: none shared). */
   change: number;
-  /** b − a of the first metric, when both have it. */
+  /** b − a of ROUGE-L (else the first metric), when both have it. */
   delta: number | null;
   a: string;
   b: string;
@@ -291,21 +291,30 @@ export function answerChange(a: string, b: string): number {
 export interface ChangedPair {
   a: number;
   b: number;
+  /** The metric of each row's `delta` (its label). */
+  metric?: string;
   rows: ChangedAnswer[];
+}
+
+/** The metric the changed answers' differences are shown in: ROUGE-L when there, else the first. */
+function deltaMetric(outcome: ExperimentOutcome) {
+  return outcome.verdict.metrics.find((m) => m.id === 'rougeL') ?? outcome.verdict.metrics[0];
 }
 
 /** For every pair of cells that differ in one dimension, its `limit` most changed answers. */
 export function changedPairs(outcome: ExperimentOutcome, limit = 20): ChangedPair[] {
+  const m = deltaMetric(outcome);
   return cellPairs(outcome.cells).map(({ a, b }) => ({
     a: a.index,
     b: b.index,
+    ...(m ? { metric: m.label } : {}),
     rows: changedMost(outcome, a.index, b.index, limit),
   }));
 }
 
 /**
  * The instructions answered in both cells, those whose answers changed most first (then by the
- * size of the first metric's difference); at most `limit`.
+ * size of the ROUGE-L difference, else the first metric's); at most `limit`.
  */
 export function changedMost(
   outcome: ExperimentOutcome,
@@ -313,7 +322,7 @@ export function changedMost(
   cellB: number,
   limit = 50,
 ): ChangedAnswer[] {
-  const metric = outcome.verdict.metrics[0]?.id;
+  const metric = deltaMetric(outcome)?.id;
   const at = new Map<string, number>();
   outcome.slots.forEach((s, i) => {
     if (s.cell === cellB && s.run) at.set(s.instruction, i);

@@ -53,11 +53,23 @@ describe('Experiments', () => {
     );
     assert.match(lenses[0]?.command?.title ?? '', /^⚠ Cannot run: Model 'gpt-5'/);
     // The schema, through VS Code's JSON support: strategies come from the instruction schema.
-    await write({ instructions: '../instructions', strategy: ['sideways'] });
-    const schema = await waitFor('the JSON schema to flag the strategy', () =>
-      vscode.languages.getDiagnostics(bad).find((x) => x.source !== 'medalign' && /"bm25"/.test(x.message)),
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(
+      bad,
+      new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)),
+      JSON.stringify({ instructions: '../instructions', strategy: ['sideways'] }, null, 2),
     );
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    const schema = await waitFor(
+      'the JSON schema to flag the strategy',
+      () =>
+        vscode.languages.getDiagnostics(bad).find((x) => x.source !== 'medalign' && /"bm25"/.test(x.message)),
+      30_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; diagnostics: ${JSON.stringify(vscode.languages.getDiagnostics(bad))}`);
+    });
     assert.match(schema.message, /"recent"/);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     await vscode.workspace.fs.delete(bad);
   });
 
@@ -95,6 +107,14 @@ describe('Experiments', () => {
     assert.match(snap.chart?.points[0].label ?? '', /^32k − 2k \(baseline\)$/);
     assert.ok(snap.svgElements > 5);
     assert.ok(snap.changed.length > 0, 'answers that changed are listed');
+    if (screenshotsAvailable()) {
+      // The results group alone, as wide as the window, for the picture.
+      await vscode.commands
+        .executeCommand('workbench.action.toggleMaximizeEditorGroup')
+        .then(undefined, () => undefined);
+      const s = await requestScreenshot('experiment-verdict', { waitFor: ['iframe.webview.ready'] });
+      assert.ok(s.bytes > 10_000, 'a real screenshot');
+    }
     const opened = await waitFor('the side-by-side', async () => {
       const d = await describe({ open: { pair: 0, row: 0 } });
       return d.snapshot?.side;
@@ -103,7 +123,7 @@ describe('Experiments', () => {
     assert.equal(opened.texts.length, 3);
     assert.ok(opened.texts[0] !== opened.texts[1], 'the most changed answers differ');
     if (screenshotsAvailable()) {
-      const s = await requestScreenshot('experiment-results', { waitFor: ['iframe.webview.ready'] });
+      const s = await requestScreenshot('experiment-side-by-side', { waitFor: ['iframe.webview.ready'] });
       assert.ok(s.bytes > 10_000, 'a real screenshot');
     }
 

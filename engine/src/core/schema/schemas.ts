@@ -72,14 +72,22 @@ export function validateConfigData(data: unknown): ErrorObject[] {
   return configValidator(data) ? [] : [...(configValidator.errors ?? [])];
 }
 
+/** Where the experiment schema's `$ref`s point: the instruction schema, relative to its own file. */
+const INSTRUCTION_SCHEMA_REF = 'instruction.schema.json';
+
 /**
  * Validates an experiment file's data. Its `context` and `strategy` items are `$ref`s into the
- * instruction schema, so a strategy added there is accepted here too.
+ * instruction schema (`instruction.schema.json#/properties/…`), so a strategy added there is accepted
+ * here too. The experiment schema has no `$id`: editors resolve the reference against the schema's
+ * own file (VS Code would otherwise try to fetch it from the `$id`'s host); here the instruction
+ * schema is registered under that relative name.
  */
 export function validateExperimentData(data: unknown): ErrorObject[] {
   if (experimentValidator === undefined) {
     const a = getAjv();
-    if (a.getSchema(instructionSchemaJson.$id) === undefined) a.addSchema(instructionSchemaJson);
+    if (a.getSchema(INSTRUCTION_SCHEMA_REF) === undefined) {
+      a.addSchema({ ...instructionSchemaJson, $id: INSTRUCTION_SCHEMA_REF });
+    }
     experimentValidator = a.compile(experimentSchemaJson);
   }
   return experimentValidator(data) ? [] : [...(experimentValidator.errors ?? [])];
