@@ -6,6 +6,7 @@ import { runCliBench } from './cliBench';
 import { runImportBench } from './importBench';
 import { runTimelineBench } from './timelineBench';
 import { runMetricsBench } from './metricsBench';
+import { runExperimentBench } from './experimentBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   await runCliBench();
   await runMetricsBench();
   await runImportBench();
+  await runExperimentBench();
 }
 
 main().catch((err: unknown) => {

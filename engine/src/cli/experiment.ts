@@ -197,7 +197,7 @@ export async function runExperiment(args: string[], io: CliIo): Promise<number> 
     `medalign experiment: ${sent} sent, ${reused} reused (identical inputs already ran)${failed ? `, ${failed} failed or not run` : ''}.\n`,
   );
 
-  const slots = await slotsFromStore(loaded.root, loaded.jobs, preparer);
+  const slots = await slotsFromStore(loaded.root, loaded.jobs, { allowedRoots });
   const builtins = builtinMetricsOf(spec.metrics);
   const outcome = await experimentOutcome(loaded.root, loaded.config, r.cells.cells, slots, {
     ...(builtins !== undefined ? { metrics: builtins } : {}),

@@ -6,8 +6,20 @@
  * the verdict (core/experiment/verdict.ts). The CLI (`medalign experiment`) and the language server
  * (`medalign/experimentVerdict`, for the editor's results view) both come through here.
  */
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { URI } from 'vscode-uri';
+import { parseInstruction, sectionText } from '../core/format/parse';
+import { SECTION_GOLD } from '../core/features/sections';
+import type { RunOverrides } from '../core/features/runSettings';
+import { resolveRunSettings, settingsError } from '../core/features/runSettings';
+import { DEFAULT_TEMPLATE_SOURCE } from '../core/template/defaults';
+import { normalizeId } from '../core/workspace/idIndex';
+import { BASELINE_MODEL, configProblemsMessage } from '../core/workspace/config';
+import { endpointTarget } from '../core/run/guard';
+import { keyOfRunFileName, runDirName, runKey } from '../core/run/runRecord';
+import { sha256 } from '../host/prepare';
+import type { StoredRun } from './store';
 import type { ExperimentResolution } from '../core/features/experiment';
 import { resolveExperiment } from '../core/features/experiment';
 import type { ExperimentCell } from '../core/experiment/plan';
@@ -16,7 +28,7 @@ import type { Observation, Verdict, VerdictMetric } from '../core/experiment/ver
 import { buildVerdict, cellPairs } from '../core/experiment/verdict';
 import { BUILTIN_METRICS, METRIC_LABELS, isBuiltinMetric } from '../core/metrics/metrics';
 import type { BuiltinMetric } from '../core/metrics/metrics';
-import type { RunJob, RunPreparation } from '../core/run/prepared';
+import type { RunJob } from '../core/run/prepared';
 import type { RunRecord } from '../core/run/runRecord';
 import { candidateOfRun, judge } from '../core/review/reviewStatus';
 import type { ReviewFile } from '../core/review/reviewFile';
@@ -82,6 +94,185 @@ export async function loadExperiment(
   };
 }
 
+/**
+ * A file system that answers each question once (a snapshot for one planning pass): the thousands
+ * of runs of an experiment ask about the same few templates, records, folders and config.
+ */
+export function memoFileSystem(fs: FileSystem): FileSystem {
+  const memo = <T>(f: (uri: string) => Promise<T>) => {
+    const m = new Map<string, Promise<T>>();
+    return (uri: string) => {
+      let p = m.get(uri);
+      if (!p) m.set(uri, (p = f(uri)));
+      return p;
+    };
+  };
+  return {
+    readFile: memo((u) => fs.readFile(u)),
+    stat: memo((u) => fs.stat(u)),
+    readDirectory: memo((u) => fs.readDirectory(u)),
+    realpath: memo((u) => fs.realpath(u)),
+  };
+}
+
+/** A job's resume key and what the verdict shows of its instruction, or why it cannot be planned. */
+export type PlannedKey =
+  | { ok: true; id: string; relFile: string; gold: string; question: string; key: string }
+  | { ok: false; relFile: string; message: string };
+
+/**
+ * The resume key of every job, as `RunPreparer.plan` computes it (instruction, record and template
+ * hashed; settings resolved by the one resolution), without its per-run I/O: each instruction file
+ * is read and hashed once, each record and template once, and the file system is a snapshot. The
+ * write-path checks and packing are left to the run itself (a plan is not a run). Keys are equal to
+ * the preparer's: test/engine/experimentPlan.test.ts checks it.
+ */
+export async function planKeys(
+  root: string,
+  jobs: readonly ExperimentJob[],
+  o: { fs?: FileSystem; allowedRoots?: readonly string[] } = {},
+): Promise<PlannedKey[]> {
+  const fs = memoFileSystem(o.fs ?? nodeFileSystem);
+  const rootUri = URI.file(root).toString();
+  const ws = new Workspace(fs, rootUri);
+  ws.setAllowedRoots((o.allowedRoots ?? []).map((r) => URI.file(path.resolve(r)).toString()));
+  await ws.loadConfig();
+  const rel = (f: string) => path.relative(root, f).split(path.sep).join('/');
+  const hashes = new Map<string, string>();
+  const hashOf = (text: string) => {
+    let h = hashes.get(text);
+    if (h === undefined) hashes.set(text, (h = sha256(text)));
+    return h;
+  };
+  interface Instr {
+    uri: string;
+    parsed: ReturnType<typeof parseInstruction>;
+    id?: string;
+    hash: string;
+    gold: string;
+    record?: { hash: string } | { error: string };
+  }
+  const instrs = new Map<string, Promise<Instr | undefined>>();
+  const instruction = (file: string) => {
+    let p = instrs.get(file);
+    if (!p) {
+      p = (async () => {
+        const uri = URI.file(file).toString();
+        const text = await fs.readFile(uri);
+        if (text === undefined) return undefined;
+        const parsed = parseInstruction(text);
+        const g = parsed.sections.find((x) => x.name === SECTION_GOLD);
+        const it: Instr = {
+          uri,
+          parsed,
+          hash: hashOf(text),
+          gold: g ? sectionText(parsed, g).trim() : '',
+        };
+        const id = normalizeId(parsed.data?.['id']);
+        if (id !== undefined) it.id = id;
+        const resolved = await ws.resolveRecord(uri, parsed.data);
+        if (!resolved) it.record = { error: `${path.basename(file)} names no patient or record.` };
+        else if (resolved.outside) it.record = { error: resolved.outside.message };
+        else {
+          const recordText = await fs.readFile(resolved.uri);
+          it.record =
+            recordText === undefined
+              ? { error: `The record ${rel(URI.parse(resolved.uri).fsPath)} does not exist.` }
+              : { hash: hashOf(recordText) };
+        }
+        return it;
+      })();
+      instrs.set(file, p);
+    }
+    return p;
+  };
+  // Every instruction read and hashed up front, 32 at a time (the reads overlap).
+  const files = [...new Set(jobs.map((j) => path.resolve(j.file)))];
+  for (let i = 0; i < files.length; i += 32) await Promise.all(files.slice(i, i + 32).map(instruction));
+  const out: PlannedKey[] = [];
+  for (const job of jobs) {
+    const file = path.resolve(job.file);
+    const relFile = rel(file);
+    const it = await instruction(file);
+    if (!it) {
+      out.push({ ok: false, relFile, message: `Cannot read ${file}.` });
+      continue;
+    }
+    if (ws.loaded.problems.length > 0) {
+      out.push({ ok: false, relFile, message: configProblemsMessage(ws.loaded.problems) });
+      continue;
+    }
+    if (it.id === undefined) {
+      out.push({ ok: false, relFile, message: `${path.basename(file)} has no id in its front matter.` });
+      continue;
+    }
+    const overrides: RunOverrides = {};
+    if (job.model !== undefined) overrides.model = job.model;
+    if (job.context !== undefined) overrides.context = job.context;
+    if (job.strategy !== undefined) overrides.strategy = job.strategy;
+    if (job.template !== undefined) overrides.template = job.template;
+    const settings = await resolveRunSettings(it.parsed, it.uri, ws, fs, overrides);
+    const problem = settingsError(settings);
+    if (problem !== undefined) {
+      out.push({ ok: false, relFile, message: `${path.basename(file)}: ${problem}` });
+      continue;
+    }
+    if (!it.record || 'error' in it.record) {
+      out.push({ ok: false, relFile, message: it.record?.error ?? 'no record' });
+      continue;
+    }
+    let origin: string | undefined;
+    if (settings.endpoint) {
+      const t = endpointTarget(settings.endpoint);
+      if (!t.ok) {
+        out.push({ ok: false, relFile, message: t.message });
+        continue;
+      }
+      origin = t.target.origin;
+    }
+    const key = runKey({
+      instructionHash: it.hash,
+      recordHash: it.record.hash,
+      templateHash: hashOf(settings.templateSource ?? DEFAULT_TEMPLATE_SOURCE),
+      endpointId: settings.model,
+      model: settings.endpoint?.model ?? BASELINE_MODEL,
+      ...(origin !== undefined ? { origin } : {}),
+      context: settings.context,
+      strategy: settings.strategy,
+      reserve: settings.reserve,
+    });
+    out.push({ ok: true, id: it.id, relFile, gold: it.gold, question: settings.instruction.trim(), key });
+  }
+  ws.engine.dispose();
+  return out;
+}
+
+/** The newest complete run of each key, for one instruction's runs folder (read once). */
+async function completeRunsOf(store: RunStore, id: string): Promise<Map<string, StoredRun>> {
+  const dir = path.join(store.runsDir, runDirName(id));
+  const names = (await fsp.readdir(dir).catch(() => [] as string[])).sort().reverse();
+  const byKey = new Map<string, string[]>();
+  for (const n of names) {
+    const k = keyOfRunFileName(n);
+    if (k === undefined) continue;
+    const list = byKey.get(k);
+    if (list) list.push(n);
+    else byKey.set(k, [n]);
+  }
+  const out = new Map<string, StoredRun>();
+  for (const [k, files] of byKey) {
+    for (const n of files) {
+      const file = path.join(dir, n);
+      const run = await store.read(file);
+      if (run?.key === k && run.status === 'complete') {
+        out.set(k, { file, run });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /** What the verdict knows about one job. */
 export interface ExperimentSlot {
   cell: number;
@@ -100,39 +291,39 @@ export interface ExperimentSlot {
 
 /**
  * The answer of each job from the run store: the newest complete run with the job's resume key
- * (identical inputs), planned by `preparation` (the CLI's RunPreparer or the server's).
+ * (identical inputs; `planKeys`), each instruction's runs folder read once.
  */
 export async function slotsFromStore(
   root: string,
   jobs: readonly ExperimentJob[],
-  preparation: RunPreparation,
+  o: { fs?: FileSystem; allowedRoots?: readonly string[] } = {},
 ): Promise<ExperimentSlot[]> {
-  const stores = new Map<string, RunStore>();
+  const keys = await planKeys(root, jobs, o);
+  const store = new RunStore(root);
+  const runsOf = new Map<string, Promise<Map<string, StoredRun>>>();
   const out: ExperimentSlot[] = [];
-  const rel = (f: string) => path.relative(root, f).split(path.sep).join('/');
-  for (const job of jobs) {
-    const planned = await preparation.plan(job);
-    if (!planned.ok) {
+  for (let i = 0; i < jobs.length; i++) {
+    const k = keys[i];
+    if (!k.ok) {
       out.push({
-        cell: job.cell,
-        instruction: rel(path.resolve(job.file)),
-        file: rel(path.resolve(job.file)),
+        cell: jobs[i].cell,
+        instruction: k.relFile,
+        file: k.relFile,
         gold: '',
         question: '',
-        missing: planned.error.message,
+        missing: k.message,
       });
       continue;
     }
-    const plan = planned.plan;
-    let store = stores.get(plan.workspaceRoot);
-    if (!store) stores.set(plan.workspaceRoot, (store = new RunStore(plan.workspaceRoot)));
-    const done = await store.findComplete(plan.instruction.id, plan.key);
+    let runs = runsOf.get(k.id);
+    if (!runs) runsOf.set(k.id, (runs = completeRunsOf(store, k.id)));
+    const done = (await runs).get(k.key);
     const slot: ExperimentSlot = {
-      cell: job.cell,
-      instruction: plan.instruction.id,
-      file: plan.instruction.relFile,
-      gold: plan.instruction.gold,
-      question: plan.settings.instruction.trim(),
+      cell: jobs[i].cell,
+      instruction: k.id,
+      file: k.relFile,
+      gold: k.gold,
+      question: k.question,
     };
     if (done) {
       slot.run = done.run;

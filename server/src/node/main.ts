@@ -51,7 +51,7 @@ startServer(connection, {
   experimentVerdict: async (a) => {
     const spec = a.resolution.spec!;
     const cells = a.resolution.cells!.cells;
-    const slots = await slotsFromStore(a.root, a.jobs, a.preparation);
+    const slots = await slotsFromStore(a.root, a.jobs);
     const builtins = builtinMetricsOf(spec.metrics);
     const outcome = await experimentOutcome(a.root, a.config, cells, slots, {
       ...(builtins !== undefined ? { metrics: builtins } : {}),
