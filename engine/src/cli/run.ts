@@ -302,7 +302,7 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
     if (r.error && r.status !== 'refused' && r.status !== 'complete')
       io.err(`medalign: ${r.error.message}\n`);
   } else {
-    io.out(summaryTable(results, io.cwd));
+    io.out(summaryTable(results, io.cwd, templates.length > 0));
   }
 
   if (exportPath !== undefined) {
@@ -321,13 +321,14 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   return results.every((r) => r.status === 'complete' || r.status === 'skipped') ? 0 : 1;
 }
 
-function summaryTable(results: readonly JobResult[], cwd: string): string {
+function summaryTable(results: readonly JobResult[], cwd: string, withTemplate = false): string {
+  // The template column only when --template chose templates (as written otherwise).
   const rows = results.map((r) => [
     r.status,
     r.instructionId ?? path.basename(r.job.file),
     r.model ?? '',
     r.contextLabel ?? '',
-    r.run ? (r.run.template.file ?? 'builtin') : '',
+    ...(withTemplate ? [r.run ? (r.run.template.file ?? 'builtin') : ''] : []),
     r.run ? String(r.run.tokens.prompt) : '',
     r.run ? String(r.run.tokens.completion) : '',
     r.run ? fmtMs(r.run.timings.totalMs) : '',
@@ -338,7 +339,7 @@ function summaryTable(results: readonly JobResult[], cwd: string): string {
     'instruction',
     'model',
     'context',
-    'template',
+    ...(withTemplate ? ['template'] : []),
     'prompt',
     'completion',
     'time',
