@@ -20,7 +20,6 @@ import {
 import { isExperimentFile, DEFAULT_CONCURRENCY } from '../../engine/src/core/experiment/spec';
 import { plannedRuns } from '../../engine/src/core/experiment/plan';
 import type { ExperimentCell } from '../../engine/src/core/experiment/plan';
-import type { RunPreparation } from '../../engine/src/core/run/prepared';
 import type { ProjectConfig } from '../../engine/src/core/workspace/config';
 import type { ExperimentJobParam, ExperimentPlanResult, ExperimentVerdictResult } from './protocol';
 import { ExperimentPlanRequest, ExperimentVerdictRequest } from './protocol';
@@ -33,7 +32,6 @@ export type ExperimentVerdictRuntime = (a: {
   config: ProjectConfig;
   resolution: ExperimentResolution;
   jobs: ExperimentJobParam[];
-  preparation: RunPreparation;
   cache: boolean;
   limit: number;
 }) => Promise<Extract<ExperimentVerdictResult, { ok: true }>>;
@@ -47,7 +45,6 @@ export interface ExperimentDeps {
     fn: () => Promise<T> | T,
     token?: CancellationToken,
   ) => Promise<unknown>;
-  preparation?: RunPreparation;
   verdict?: ExperimentVerdictRuntime;
 }
 
@@ -142,8 +139,7 @@ export function registerExperiments(
         'experiment verdict',
         { ok: false, error: 'internal error: see the server log' },
         async (): Promise<ExperimentVerdictResult> => {
-          if (!deps.verdict || !deps.preparation)
-            return { ok: false, error: 'This server cannot build verdicts.' };
+          if (!deps.verdict) return { ok: false, error: 'This server cannot build verdicts.' };
           const got = await resolve(p.uri, p.text);
           if (!got) return { ok: false, error: `Cannot read ${p.uri}` };
           const { r, ws } = got;
@@ -154,7 +150,6 @@ export function registerExperiments(
             config: ws.config,
             resolution: r,
             jobs: jobsOf(r),
-            preparation: deps.preparation,
             cache: p.trusted,
             limit: p.limit ?? 20,
           });

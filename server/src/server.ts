@@ -642,7 +642,6 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     fs,
     workspaceFor,
     runSafe,
-    ...(preparation ? { preparation } : {}),
     ...(runtime.experimentVerdict ? { verdict: runtime.experimentVerdict } : {}),
   });
   const overridesOf = (o: PrepareRunParams['overrides']): RunOverrides => {
