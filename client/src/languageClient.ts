@@ -48,6 +48,7 @@ export class MedAlignLanguageClient {
         { scheme: 'file', language: 'medalign' },
         { scheme: 'file', language: 'medalign-prompt' },
         { scheme: 'file', pattern: '**/*.xml' },
+        { scheme: 'file', pattern: '**/*.experiment.json' },
       ],
       synchronize: {
         fileEvents: [

@@ -14,6 +14,9 @@ import type { Report } from '../../engine/src/core/metrics/report';
 import type { TokenizerName } from '../../engine/src/core/tokens/tokenizer';
 import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
 import type { TimelineModel } from '../../engine/src/core/timeline/model';
+import type { ExperimentCell } from '../../engine/src/core/experiment/plan';
+import type { Verdict } from '../../engine/src/core/experiment/verdict';
+import type { ChangedPair } from '../../engine/src/host/experimentHtml';
 export { TIMELINE_KINDS } from '../../engine/src/core/timeline/model';
 
 export type {
@@ -32,6 +35,8 @@ export interface RunOverridesParam {
   model?: string;
   context?: string | number;
   strategy?: string;
+  /** A template file URI, or `builtin` (the matrix's and experiments' template dimension). */
+  template?: string;
 }
 
 export interface PreviewPromptParams extends RunOverridesParam {
@@ -237,4 +242,58 @@ export type ReportResult = { ok: true; report: Report } | { ok: false; error: st
 export namespace ReportRequest {
   export const method = 'medalign/report';
   export const type = new RequestType<ReportParams, ReportResult, void>(method);
+}
+
+// --- Prompt experiments (`<name>.experiment.json`, docs/experiments.md) -----------------------------
+
+export interface ExperimentParams {
+  /** The experiment file (a `file:` URI); `text`: the editor's unsaved buffer, if any. */
+  uri: string;
+  text?: string;
+}
+
+/** One run of an experiment: an instruction (a path) in a cell, with the cell's overrides. */
+export interface ExperimentJobParam extends RunOverridesParam {
+  file: string;
+  cell: number;
+}
+
+/** The one resolution of an experiment: its size before anything is sent, its cells and its runs. */
+export interface ExperimentPlanResult {
+  ok: boolean;
+  name: string;
+  /** `17 instructions × 2 cells = 34 runs` */
+  size: string;
+  runs: number;
+  instructions: number;
+  /** No error: it can run. */
+  runnable: boolean;
+  /** The project folder (a path). */
+  root: string;
+  problems: { message: string; severity: 'error' | 'warning' }[];
+  cells: ExperimentCell[];
+  jobs: ExperimentJobParam[];
+  concurrency: number;
+}
+
+export namespace ExperimentPlanRequest {
+  export const method = 'medalign/experimentPlan';
+  export const type = new RequestType<ExperimentParams, ExperimentPlanResult, void>(method);
+}
+
+export interface ExperimentVerdictParams extends ExperimentParams {
+  /** The workspace is trusted: the score cache is used (external scorers run only in the CLI). */
+  trusted: boolean;
+  /** Most-changed answers kept per pair of cells (default 20). */
+  limit?: number;
+}
+
+export type ExperimentVerdictResult =
+  | { ok: true; name: string; size: string; verdict: Verdict; changed: ChangedPair[] }
+  | { ok: false; error: string };
+
+/** The verdict from the run store (runs with each job's exact inputs), scored and bootstrapped. */
+export namespace ExperimentVerdictRequest {
+  export const method = 'medalign/experimentVerdict';
+  export const type = new RequestType<ExperimentVerdictParams, ExperimentVerdictResult, void>(method);
 }

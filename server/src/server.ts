@@ -36,6 +36,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from 'vscode-uri';
 import type { FileSystem } from '../../engine/src/core/host';
 import { fileKind, getLanguageService } from '../../engine/src/core/languageService';
+import { isExperimentFile, registerExperiments } from './experiment';
+import type { ExperimentVerdictRuntime } from './experiment';
 import type { RecordEngine } from '../../engine/src/core/workspace/recordEngine';
 import { LocalRecordEngine } from '../../engine/src/core/workspace/recordEngine';
 import {
@@ -95,6 +97,8 @@ export interface ServerRuntime {
   createRunPreparation?: (workspaceFor: (uri: string) => Promise<Workspace>) => RunPreparation;
   /** The review report of a project folder (`medalign/report`); the node entry gathers it from disk. */
   report?: (root: string, o: { cache: boolean }) => Promise<Report>;
+  /** An experiment's verdict from the run store (`medalign/experimentVerdict`; experiment.ts). */
+  experimentVerdict?: ExperimentVerdictRuntime;
 }
 
 /** Instructions first (what a user looks for in Problems), then templates, then records; each sorted. */
@@ -400,6 +404,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
 
   /** An open document's text changed (or it was opened): re-index its id and validate. */
   function onDocumentText(document: TextDocument, opened: boolean): void {
+    if (isExperimentFile(document.uri)) {
+      void ready.then(() => experiments.onText(document));
+      return;
+    }
     if (!isInstruction(document.uri)) {
       // Records and templates: validation only (a record being typed waits for a pause).
       if (isOurs(document.uri)) void ready.then(() => scheduleValidation(document, opened ? 0 : 150));
@@ -421,6 +429,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
 
   documents.onDidClose((e) => {
     const uri = e.document.uri;
+    if (isExperimentFile(uri)) experiments.onClose(uri);
     if (!isOurs(uri)) return;
     void runSafe('close', undefined, async () => {
       const ws = await workspaceFor(uri);
@@ -530,10 +539,11 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       );
   }
 
-  connection.onCompletion(
-    forDocument<CompletionParams, CompletionList | null>('completion', null, (d, ws, p) =>
-      service.doComplete(d, p.position, ws),
-    ),
+  const completion = forDocument<CompletionParams, CompletionList | null>('completion', null, (d, ws, p) =>
+    service.doComplete(d, p.position, ws),
+  );
+  connection.onCompletion((p, token) =>
+    isExperimentFile(p.textDocument.uri) ? experiments.complete(p, token) : completion(p, token),
   );
   connection.onHover(
     forDocument<HoverParams, Hover | null>('hover', null, (d, ws, p, token) =>
@@ -629,11 +639,18 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     return ws;
   }
   const preparation = runtime.createRunPreparation?.(currentWorkspaceFor);
+  const experiments = registerExperiments(connection, documents, {
+    fs,
+    workspaceFor,
+    runSafe,
+    ...(runtime.experimentVerdict ? { verdict: runtime.experimentVerdict } : {}),
+  });
   const overridesOf = (o: PrepareRunParams['overrides']): RunOverrides => {
     const out: RunOverrides = {};
     if (o?.model !== undefined) out.model = o.model;
     if (o?.context !== undefined) out.context = o.context;
     if (o?.strategy !== undefined) out.strategy = o.strategy;
+    if (o?.template !== undefined) out.template = o.template;
     return out;
   };
   /** The instruction's text: the caller's, else the open document's, else the file on disk. */

@@ -9,6 +9,7 @@ import { runMetricsBench } from './metricsBench';
 import { runHelmBench } from './helmBench';
 import { runTokenizerBench } from './tokenizerBench';
 import { runRefineBench } from './refineBench';
+import { runExperimentBench } from './experimentBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   await runCliBench();
   await runMetricsBench();
   await runImportBench();
+  await runExperimentBench();
 }
 
 main().catch((err: unknown) => {

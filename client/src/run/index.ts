@@ -31,6 +31,7 @@ import type { QuickInputState } from './quickInput';
 import type { GoldComparison } from './goldDiff';
 import { performFix } from './fixes';
 import { registerReview } from '../review';
+import { registerExperiments } from '../experiment';
 import type { ReviewApi } from '../review';
 
 /** Only present when the extension runs its own tests (`ExtensionMode.Test`). */
@@ -129,6 +130,7 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
     ...view.disposables,
     ...registerRunLens(s),
     ...review.disposables,
+    ...registerExperiments(s),
     {
       dispose: () => {
         for (const c of inFlight) c.abort();

@@ -1,6 +1,6 @@
 /**
- * The run matrix: one instruction at several models and/or context lengths at once (multi-select
- * quick picks), with the runs side by side in the response panel, one column each, streaming.
+ * The run matrix: one instruction at several models, context lengths and/or templates at once
+ * (multi-select quick picks), with the runs side by side in the response panel, one column each, streaming.
  * Runs through runJobs.ts (the engine's runMany: concurrency-limited, one approval question per
  * endpoint), like a single run.
  */
@@ -20,12 +20,16 @@ import { matrixShape, panelHeading, resultColumn } from './columns';
 import type { ColumnFacts } from './panelMessages';
 import { offerFixes } from './fixes';
 import { runJobs } from './runJobs';
+import { pickTemplates } from './templatePicker';
+import type { TemplateChoice } from './templatePicker';
 
 export const MATRIX_COMMAND = 'medalign.runMatrix';
 
 export interface MatrixOptions extends RunOptions {
   models?: string[];
   contexts?: string[];
+  /** Templates: `builtin`, a file (path or URI), or `''` for the file's own. */
+  templates?: string[];
   /** Show runs that already completed with the same inputs instead of running them again. */
   resume?: boolean;
 }
@@ -44,37 +48,89 @@ function parseMatrixOptions(x: unknown): MatrixOptions {
     const c = strings(r['contexts']);
     if (m) o.models = m;
     if (c) o.contexts = c;
+    if (Array.isArray(r['templates'])) {
+      const t = r['templates'].filter((v): v is string => typeof v === 'string');
+      if (t.length > 0) o.templates = t;
+    }
     if (r['resume'] === true) o.resume = true;
   }
   return o;
 }
 
-/** Step 1 of 2 the models, step 2 of 2 the context lengths (with what fits); Back keeps the choices. */
+/**
+ * Step 1 the models, step 2 the context lengths (with what fits), step 3 the templates (the file's
+ * own, `builtin`, the project's `.prompt` files); Back keeps the choices. A step given by the
+ * command's options is not asked; the template step only when another step is.
+ */
 async function askMatrix(
   s: RunServices,
   doc: vscode.TextDocument,
   info: InstructionInfo,
   opts: MatrixOptions,
-): Promise<{ models: string[]; contexts: string[] } | undefined> {
+): Promise<{ models: string[]; contexts: string[]; templates: TemplateChoice[] } | undefined> {
   const title = pickerTitle('run matrix for', doc.uri.fsPath);
   let models = opts.models;
   let contexts = opts.contexts;
-  const total = (opts.models ? 0 : 1) + (opts.contexts ? 0 : 1);
+  const askTemplates = opts.templates === undefined && (!opts.models || !opts.contexts);
+  let templates: TemplateChoice[] | undefined = opts.templates?.map(templateChoice);
+  const total = (opts.models ? 0 : 1) + (opts.contexts ? 0 : 1) + (askTemplates ? 1 : 0);
   let pickedModels: string[] | undefined;
+  let step: 'models' | 'contexts' | 'templates' = opts.models
+    ? opts.contexts
+      ? 'templates'
+      : 'contexts'
+    : 'models';
+  const stepNo = (k: typeof step) => (k === 'models' ? 1 : k === 'contexts' ? (opts.models ? 1 : 2) : total);
   for (;;) {
-    if (!opts.models) {
+    if (step === 'models') {
       const m = await pickModels(s, info, true, title, { step: 1, totalSteps: total }, pickedModels);
       if (m === BACK || m === undefined) return undefined;
       models = pickedModels = m;
+      step = opts.contexts ? 'templates' : 'contexts';
+      continue;
     }
-    if (!opts.contexts) {
-      const c = await pickContexts(doc, s, info, true, title, { step: total, totalSteps: total }, contexts);
-      if (c === BACK) continue;
+    if (step === 'contexts') {
+      const c = await pickContexts(
+        doc,
+        s,
+        info,
+        true,
+        title,
+        { step: stepNo('contexts'), totalSteps: total },
+        contexts,
+      );
+      if (c === BACK) {
+        if (opts.models) return undefined;
+        step = 'models';
+        continue;
+      }
       if (c === undefined) return undefined;
       contexts = c.values;
+      step = 'templates';
+      continue;
     }
-    return models && contexts ? { models, contexts } : undefined;
+    if (askTemplates) {
+      const t = await pickTemplates(info, title, { step: total, totalSteps: total }, templates);
+      if (t === BACK) {
+        step = opts.contexts ? 'models' : 'contexts';
+        continue;
+      }
+      if (t === undefined) return undefined;
+      templates = t;
+    }
+    return models && contexts
+      ? { models, contexts, templates: templates ?? [templateChoice(undefined)] }
+      : undefined;
   }
+}
+
+/** A template option (`builtin`, a URI, a path, or absent: as written) as the matrix shows it. */
+function templateChoice(t: string | undefined): TemplateChoice {
+  if (t === undefined || t === '') return { value: undefined, label: 'as written' };
+  if (t === 'builtin') return { value: t, label: t };
+  const uri =
+    /^[a-z][a-z0-9+.-]*:/i.test(t) && !/^[a-z]:[\\/]/i.test(t) ? vscode.Uri.parse(t) : vscode.Uri.file(t);
+  return { value: uri.toString(), label: vscode.workspace.asRelativePath(uri) };
 }
 
 export async function runMatrix(
@@ -86,7 +142,7 @@ export async function runMatrix(
   const info = await instructionInfo(doc, s.selection.get(doc.uri));
   const chosen = await askMatrix(s, doc, info, opts);
   if (!chosen) return [];
-  const { models, contexts } = chosen;
+  const { models, contexts, templates } = chosen;
   for (const c of contexts) {
     const problem = await contextProblem(c);
     if (problem !== undefined) {
@@ -98,19 +154,25 @@ export async function runMatrix(
   const jobs: RunJob[] = [];
   const titles: string[] = [];
   const facts: ColumnFacts[] = [];
-  for (const model of models) {
-    for (const context of contexts) {
-      const job: RunJob = { file: doc.uri.fsPath, text, model, context };
-      if (opts.strategy) job.strategy = opts.strategy;
-      jobs.push(job);
-      titles.push(`${model} · ${context}`);
-      facts.push({ endpoint: model, context });
+  const combos: { model: string; context: string; template: TemplateChoice }[] = [];
+  const named = templates.length > 1 || templates[0].value !== undefined;
+  for (const template of templates) {
+    for (const model of models) {
+      for (const context of contexts) {
+        const job: RunJob = { file: doc.uri.fsPath, text, model, context };
+        if (opts.strategy) job.strategy = opts.strategy;
+        if (template.value !== undefined) job.template = template.value;
+        jobs.push(job);
+        combos.push({ model, context, template });
+        titles.push(`${model} · ${context}${named ? ` · ${template.label}` : ''}`);
+        facts.push({ endpoint: model, context });
+      }
     }
   }
   const contextsOf: ColumnContext[] = jobs.map(() => ({ instruction: doc.uri }));
   const session = s.panel.start(
     panelHeading(info),
-    `Run matrix: ${matrixShape(models.length, contexts.length)} (${jobs.length} runs)`,
+    `Run matrix: ${matrixShape(models.length, contexts.length)}${templates.length > 1 ? ` × ${templates.length} templates` : ''} (${jobs.length} runs)`,
     titles.map((title, i) => ({
       title,
       status: 'queued',
@@ -139,15 +201,20 @@ export async function runMatrix(
   // One offer per refused endpoint (approve, then run the matrix again: finished runs are kept).
   offerFixes(s, results, {
     uri: doc.uri,
-    rerun: () => runMatrix(s, doc, { ...opts, models, contexts, resume: true }),
+    rerun: () =>
+      runMatrix(s, doc, {
+        ...opts,
+        models,
+        contexts,
+        templates: templates.map((t) => t.value ?? ''),
+        resume: true,
+      }),
     failures: { titleOf: (r) => titles[r.index] },
   });
   return results.map((r) => {
-    const out: RunResult = {
-      status: r.status,
-      model: models[Math.floor(r.index / contexts.length)],
-      context: contexts[r.index % contexts.length],
-    };
+    const combo = combos[r.index];
+    const out: RunResult = { status: r.status, model: combo.model, context: combo.context };
+    if (combo.template.value !== undefined) out.template = combo.template.label;
     if (r.instructionId !== undefined) out.instructionId = r.instructionId;
     if (r.file) out.file = r.file;
     if (r.run) out.response = r.run.response;
@@ -159,7 +226,7 @@ export async function runMatrix(
 
 export function registerMatrix(s: RunServices): vscode.Disposable[] {
   return [
-    /** `medalign.runMatrix(uri?, { models?, contexts?, strategy?, resume? }?)`. */
+    /** `medalign.runMatrix(uri?, { models?, contexts?, templates?, strategy?, resume? }?)`. */
     vscode.commands.registerCommand(MATRIX_COMMAND, async (arg?: unknown, opts?: unknown) => {
       const doc = await instructionDocument(arg);
       if (!doc) {

@@ -25,6 +25,8 @@ import {
   PrepareRunRequest,
   ProjectInfoRequest,
   ReportRequest,
+  ExperimentPlanRequest,
+  ExperimentVerdictRequest,
 } from '../../../server/src/protocol';
 import type {
   ContextFitResult,
@@ -34,6 +36,10 @@ import type {
   RunOverridesParam,
   ReportParams,
   ReportResult,
+  ExperimentParams,
+  ExperimentPlanResult,
+  ExperimentVerdictParams,
+  ExperimentVerdictResult,
 } from '../../../server/src/protocol';
 import type { MedAlignLanguageClient } from '../languageClient';
 
@@ -52,6 +58,19 @@ async function request<P, R>(type: { method: string }, params: P): Promise<R> {
   const c = server.languageClient;
   if (!c) throw new Error('The MedAlign language server is not running.');
   return c.sendRequest<R>(type.method, params);
+}
+
+/** An experiment's size, cells and runs (`medalign/experimentPlan`). */
+export function experimentPlan(uri: string, text?: string): Promise<ExperimentPlanResult> {
+  return request<ExperimentParams, ExperimentPlanResult>(
+    ExperimentPlanRequest.type,
+    text !== undefined ? { uri, text } : { uri },
+  );
+}
+
+/** An experiment's verdict from the run store (`medalign/experimentVerdict`). */
+export function experimentVerdict(p: ExperimentVerdictParams): Promise<ExperimentVerdictResult> {
+  return request<ExperimentVerdictParams, ExperimentVerdictResult>(ExperimentVerdictRequest.type, p);
 }
 
 /** The review report of a project folder, built by the language server (`medalign/report`). */

@@ -22,6 +22,8 @@ export interface BatchOptions {
   /** Endpoint ids or `baseline`; none: as each file says. */
   models?: string[];
   contexts?: string[];
+  /** Templates: `builtin` or a `.prompt` file (path or URI); none: as each file says. */
+  templates?: string[];
   /** Skip runs that already completed with the same inputs (default true). */
   resume?: boolean;
 }
@@ -45,8 +47,10 @@ function parseBatchOptions(x: unknown): BatchOptions | undefined {
   const o: BatchOptions = {};
   const m = list(r['models']);
   const c = list(r['contexts']);
+  const t = list(r['templates']);
   if (m) o.models = m;
   if (c) o.contexts = c;
+  if (t) o.templates = t;
   if (typeof r['resume'] === 'boolean') o.resume = r['resume'];
   return o;
 }
@@ -187,17 +191,24 @@ export async function runAll(
   }
   const models = opts.models && opts.models.length > 0 ? opts.models : [''];
   const contexts = opts.contexts && opts.contexts.length > 0 ? opts.contexts : [''];
+  // A template as a URI (the run's override), `builtin`, or '' (as each file says).
+  const templates = (opts.templates && opts.templates.length > 0 ? opts.templates : ['']).map((t) =>
+    t === '' || t === 'builtin' || /^file:/.test(t) ? t : vscode.Uri.file(t).toString(),
+  );
   const jobs: RunJob[] = [];
   for (const f of files) {
-    for (const model of models) {
-      for (const context of contexts) {
-        const job: RunJob = { file: f.fsPath };
-        if (model !== '') job.model = model;
-        if (context !== '') job.context = context;
-        // Unsaved edits run as they are in the editor.
-        const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === f.toString());
-        if (open?.isDirty) job.text = open.getText();
-        jobs.push(job);
+    for (const template of templates) {
+      for (const model of models) {
+        for (const context of contexts) {
+          const job: RunJob = { file: f.fsPath };
+          if (model !== '') job.model = model;
+          if (context !== '') job.context = context;
+          if (template !== '') job.template = template;
+          // Unsaved edits run as they are in the editor.
+          const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === f.toString());
+          if (open?.isDirty) job.text = open.getText();
+          jobs.push(job);
+        }
       }
     }
   }
@@ -269,7 +280,7 @@ export function registerRunAll(s: RunServices): vscode.Disposable[] {
   return [
     /**
      * `medalign.runAll(folder?, opts?)`; from the explorer: `(clicked, selected[])`. With
-     * `{ models?, contexts?, resume? }` nothing is asked.
+     * `{ models?, contexts?, templates?, resume? }` nothing is asked.
      */
     vscode.commands.registerCommand(RUN_ALL_COMMAND, (a?: unknown, b?: unknown, c?: unknown) => {
       const folders: vscode.Uri[] = [];

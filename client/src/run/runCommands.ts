@@ -33,6 +33,8 @@ export interface RunResult {
   instructionId?: string;
   model?: string;
   context?: string;
+  /** The template a matrix column ran with, when it chose one. */
+  template?: string;
   file?: string;
   response?: string;
   error?: RunError;

@@ -2,6 +2,8 @@
 import * as path from 'node:path';
 import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { RunJob } from '../host/prepare';
+import { URI } from 'vscode-uri';
+import { BUILTIN_TEMPLATE } from '../core/features/runSettings';
 
 export class UsageError extends Error {}
 
@@ -47,26 +49,53 @@ export function listOption(p: ParsedArgs, name: string): string[] {
     .filter((s) => s !== '');
 }
 
-/** One job per file × model × context (a missing list means "as the file says"). */
+/** One job per file × template × model × context (a missing list means "as the file says"). */
 export function jobMatrix(
   files: readonly string[],
   models: readonly string[],
   contexts: readonly string[],
   strategy: string | undefined,
+  templates: readonly string[] = [],
 ): RunJob[] {
   const jobs: RunJob[] = [];
   for (const file of files) {
-    for (const model of models.length ? models : [undefined]) {
-      for (const context of contexts.length ? contexts : [undefined]) {
-        const job: RunJob = { file };
-        if (model !== undefined) job.model = model;
-        if (context !== undefined) job.context = context;
-        if (strategy !== undefined) job.strategy = strategy;
-        jobs.push(job);
+    for (const template of templates.length ? templates : [undefined]) {
+      for (const model of models.length ? models : [undefined]) {
+        for (const context of contexts.length ? contexts : [undefined]) {
+          const job: RunJob = { file };
+          if (template !== undefined) job.template = template;
+          if (model !== undefined) job.model = model;
+          if (context !== undefined) job.context = context;
+          if (strategy !== undefined) job.strategy = strategy;
+          jobs.push(job);
+        }
       }
     }
   }
   return jobs;
+}
+
+/**
+ * `--template a.prompt,b.prompt` of `run` and `batch export`: template files (relative to the
+ * current directory) as file URIs, or `builtin` for MedAlign's own prompt; a file that does not
+ * exist is a usage error.
+ */
+export function templateOption(
+  p: ParsedArgs,
+  cwd: string,
+  exists: (file: string) => boolean,
+): string[] | { error: string } {
+  const out: string[] = [];
+  for (const t of listOption(p, 'template')) {
+    if (t === BUILTIN_TEMPLATE) {
+      out.push(t);
+      continue;
+    }
+    const abs = path.resolve(cwd, t);
+    if (!exists(abs)) return { error: `--template ${t}: no such file` };
+    out.push(URI.file(abs).toString());
+  }
+  return out;
 }
 
 /** One `--allow-phi-endpoint` value: an endpoint id at an origin, or a bare id (`origin` absent). */

@@ -7,7 +7,7 @@
  * `medalign batch import <results.jsonl> --requests <requests.jsonl> [--no-store-prompt]` reads the
  * results those tools write and saves each as a run in `.medalign/runs/`.
  */
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { BASELINE_MODEL } from '../core/workspace/config';
 import { refineBatchProblem } from '../core/packing/refine';
@@ -31,7 +31,7 @@ import { ensureDirs } from '../run/safeFs';
 import type { CliIo } from './io';
 import { display, noticePrinter, redactingIo } from './io';
 import { collectInstructionFiles, knownKeys } from './files';
-import { allowedRootsOption, jobMatrix, parseArgs, runMatrixFlags } from './args';
+import { allowedRootsOption, jobMatrix, parseArgs, runMatrixFlags, templateOption } from './args';
 import { TrustedFolders, trustedFoldersPath } from '../run/trust';
 import { ensureTrusted } from './trust';
 
@@ -41,7 +41,7 @@ export function manifestPathFor(requestsFile: string): string {
 }
 
 async function exportBatch(args: string[], io: CliIo): Promise<number> {
-  const p = parseArgs(args, ['model', 'context', 'strategy', 'out', 'allow-root'], ['trust']);
+  const p = parseArgs(args, ['model', 'context', 'strategy', 'out', 'allow-root', 'template'], ['trust']);
   if (p.positional.length === 0) {
     io.err('medalign batch export: give the instruction files or folders.\n');
     return 2;
@@ -66,7 +66,12 @@ async function exportBatch(args: string[], io: CliIo): Promise<number> {
   ) {
     return 1;
   }
-  const jobs = jobMatrix(files, models, contexts, strategy);
+  const templates = templateOption(p, io.cwd, (f) => existsSync(f));
+  if ('error' in templates) {
+    io.err(`medalign batch export: ${templates.error}\n`);
+    return 2;
+  }
+  const jobs = jobMatrix(files, models, contexts, strategy, templates);
   const preparer = new RunPreparer(undefined, {
     folders: [io.cwd],
     allowedRoots: allowedRootsOption(p, io.cwd),

@@ -11,6 +11,7 @@ import type * as ImportModule from './import';
 import type * as TimelineModule from './timeline';
 import type * as MetricsModule from './metrics';
 import type * as ReportModule from './report';
+import type * as ExperimentModule from './experiment';
 import type { CliIo, Command } from './io';
 import { version } from '../../../package.json';
 import * as readline from 'node:readline/promises';
@@ -27,6 +28,7 @@ const batch = () => require('./batch') as typeof BatchModule;
 const metrics = () => require('./metrics') as typeof MetricsModule;
 const report = () => require('./report') as typeof ReportModule;
 const dataset = () => require('./import') as typeof ImportModule;
+const experiment = () => require('./experiment') as typeof ExperimentModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export type { CliIo };
@@ -52,14 +54,14 @@ const COMMANDS: Record<string, Command> = {
     run: (args, io) => records().runCount(args, io),
   },
   pack: {
-    usage: `  medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none|helm] [--model id] [--json]
+    usage: `  medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none|helm|refine] [--model id] [--json]
                [--allow-root <folder>]
       Prints the exact prompt (the budget goes to stderr); --json prints the messages, tokens per
       part and in total, and what was kept and cut. Exit code 1 when the prompt cannot be built.`,
     run: (args, io) => records().runPack(args, io),
   },
   timeline: {
-    usage: `  medalign timeline <record.xml|file.medalign> [--context 8k] [--strategy recent|bm25|none|helm] [--model id]
+    usage: `  medalign timeline <record.xml|file.medalign> [--context 8k] [--strategy recent|bm25|none|helm|refine] [--model id]
                [--json] [--html <file>] [--allow-root <folder>]
       The record on a time axis: visits, days and events (kind, date, tokens, range) and, for 2k…128k
       and the instruction's own context, what \`medalign pack\` keeps (tokens, visits, back to which
@@ -69,11 +71,12 @@ const COMMANDS: Record<string, Command> = {
     run: (args, io) => timeline().runTimeline(args, io),
   },
   run: {
-    usage: `  medalign run <paths...> [--model a,b] [--context 2k,32k] [--strategy recent|bm25|none|helm]
+    usage: `  medalign run <paths...> [--model a,b] [--context 2k,32k] [--strategy recent|bm25|none|helm|refine] [--template a.prompt,b.prompt]
                [--concurrency N] [--resume] [--export out.jsonl|out.csv] [--allow-phi-endpoint id@origin]
                [--remember-approval] [--no-store-prompt] [--no-stream] [--timeout seconds] [--quiet]
                [--allow-root <folder>] [--trust]
-      Run instructions against models at context lengths; every run is saved in .medalign/runs/.
+      Run instructions against models at context lengths (and templates: \`builtin\` is MedAlign's own prompt);
+      every run is saved in .medalign/runs/.
       One run streams its answer to stdout; several show progress on stderr and a table. Keys come
       from the env var named by the endpoint's apiKeyEnv. Non-local endpoints need your approval
       (--allow-phi-endpoint <id>@<origin>, e.g. gpt-4o@https://api.openai.com, or the approvals
@@ -82,13 +85,25 @@ const COMMANDS: Record<string, Command> = {
       Exit code 1 when a run fails or is refused.`,
     run: (args, io) => run().runRun(args, io),
   },
+  experiment: {
+    usage: `  medalign experiment <name.experiment.json> [--resume] [--json | --csv | --html out.html] [--out file]
+               [--dry-run] [--concurrency N] [--resamples N] [--seed N] [--scorer id,...|all] [--no-cache]
+               [--allow-phi-endpoint id@origin] [--remember-approval] [--allow-root <folder>] [--trust] [--quiet]
+      Run a prompt experiment (its instructions in every cell: each combination of the templates, models,
+      contexts and strategies it lists) and print the verdict: per cell runs, failures, mean prompt tokens
+      and each metric; per pair of cells differing in one dimension the paired difference per instruction
+      with a seeded paired-bootstrap 95% interval, in a sentence. Runs already made with identical inputs
+      are reused, never sent again (so an interrupted experiment resumes; --resume is the default).
+      --dry-run prints the cells and the number of runs and sends nothing. Exit code 1 when a run failed.`,
+    run: (args, io) => experiment().runExperiment(args, io),
+  },
   runs: {
     usage: `  medalign runs [paths...] [--json]
       List saved runs (newest first), of the given instruction files or of the workspace.`,
     run: (args, io) => runs().runRuns(args, io),
   },
   batch: {
-    usage: `  medalign batch export <paths...> [--model a,b] [--context 2k,32k] [--out requests.jsonl]
+    usage: `  medalign batch export <paths...> [--model a,b] [--context 2k,32k] [--template a.prompt,b.prompt] [--out requests.jsonl]
                        [--allow-root <folder>] [--trust]
   medalign batch import <results.jsonl> --requests <requests.jsonl>
       Write runs as an OpenAI Batch API / vLLM run-batch JSONL file (plus a manifest), and bring

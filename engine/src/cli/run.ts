@@ -10,7 +10,7 @@
  * (`--remember-approval` adds to it). A bare id is refused with the exact `id@origin` to pass, read
  * from the config, so a workspace cannot re-point an id the user habitually approves.
  */
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { EndpointConfig } from '../core/workspace/config';
 import { CONFIG_FILE_NAME, parseConfig } from '../core/workspace/config';
@@ -35,6 +35,7 @@ import {
   parseAllowPhiEndpoint,
   parseArgs,
   runMatrixFlags,
+  templateOption,
 } from './args';
 import type { AllowPhiEndpoint, ParsedArgs } from './args';
 import { TrustedFolders, trustedFoldersPath } from '../run/trust';
@@ -75,7 +76,7 @@ export function refusedHint(q: ApprovalQuery, approvalsFile: string): string {
  * Why a bare `--allow-phi-endpoint <id>` is refused, with the exact `id@origin` to pass for each
  * origin the workspaces' configs give that id.
  */
-async function bareIdMessage(id: string, roots: readonly string[]): Promise<string> {
+export async function bareIdMessage(id: string, roots: readonly string[]): Promise<string> {
   const lines: string[] = [];
   for (const root of roots) {
     const text = await fsp.readFile(path.join(root, CONFIG_FILE_NAME), 'utf8').catch(() => undefined);
@@ -114,6 +115,7 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
         'allow-phi-endpoint',
         'timeout',
         'allow-root',
+        'template',
       ],
       ['resume', 'remember-approval', 'no-store-prompt', 'no-stream', 'quiet', 'trust'],
     );
@@ -159,7 +161,12 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
-  const jobs = jobMatrix(files, models, contexts, strategy);
+  const templates = templateOption(p, io.cwd, (f) => existsSync(f));
+  if ('error' in templates) {
+    io.err(`medalign run: ${templates.error}\n`);
+    return 2;
+  }
+  const jobs = jobMatrix(files, models, contexts, strategy, templates);
 
   // Approvals: --allow-phi-endpoint for this command, else the user's file (never one in a workspace).
   const roots = new Set<string>();
@@ -306,7 +313,7 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
     if (r.error && r.status !== 'refused' && r.status !== 'complete')
       io.err(`medalign: ${r.error.message}\n`);
   } else {
-    io.out(summaryTable(results, io.cwd));
+    io.out(summaryTable(results, io.cwd, templates.length > 0));
   }
 
   if (exportPath !== undefined) {
@@ -325,12 +332,14 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   return results.every((r) => r.status === 'complete' || r.status === 'skipped') ? 0 : 1;
 }
 
-function summaryTable(results: readonly JobResult[], cwd: string): string {
+function summaryTable(results: readonly JobResult[], cwd: string, withTemplate = false): string {
+  // The template column only when --template chose templates (as written otherwise).
   const rows = results.map((r) => [
     r.status,
     r.instructionId ?? path.basename(r.job.file),
     r.model ?? '',
     r.contextLabel ?? '',
+    ...(withTemplate ? [r.run ? (r.run.template.file ?? 'builtin') : ''] : []),
     r.run ? String(r.run.tokens.prompt) : '',
     r.run ? String(r.run.tokens.completion) : '',
     r.run ? fmtMs(r.run.timings.totalMs) : '',
@@ -341,6 +350,7 @@ function summaryTable(results: readonly JobResult[], cwd: string): string {
     'instruction',
     'model',
     'context',
+    ...(withTemplate ? ['template'] : []),
     'prompt',
     'completion',
     'time',

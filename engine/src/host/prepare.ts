@@ -184,6 +184,7 @@ export class RunPreparer implements RunPreparation {
     if (job.model !== undefined) overrides.model = job.model;
     if (job.context !== undefined) overrides.context = job.context;
     if (job.strategy !== undefined) overrides.strategy = job.strategy;
+    if (job.template !== undefined) overrides.template = job.template;
     const settings = await resolveRunSettings(parsed, uri, ws, this.fs, overrides);
     const problem = settingsError(settings);
     if (problem !== undefined) return configError(file, `${path.basename(file)}: ${problem}`);

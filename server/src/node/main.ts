@@ -11,6 +11,12 @@ import { WorkerRecordEngine } from './workerRecordEngine';
 import { LocalRecordEngine } from '../../../engine/src/core/workspace/recordEngine';
 import { RunPreparer } from '../../../engine/src/host/prepare';
 import { gatherReviewData, reportOf } from '../../../engine/src/run/reportData';
+import {
+  builtinMetricsOf,
+  changedPairs,
+  experimentOutcome,
+  slotsFromStore,
+} from '../../../engine/src/run/experiment';
 import { version as SERVER_VERSION } from '../../../package.json';
 
 const args = process.argv.slice(2);
@@ -42,6 +48,25 @@ startServer(connection, {
       : (worker = new WorkerRecordEngine(undefined, log)),
   createRunPreparation: (workspaceFor) => new RunPreparer(nodeFileSystem, { workspaceFor }),
   report: async (root, o) => reportOf(await gatherReviewData(root, root), { cache: o.cache }),
+  experimentVerdict: async (a) => {
+    const spec = a.resolution.spec!;
+    const cells = a.resolution.cells!.cells;
+    const slots = await slotsFromStore(a.root, a.jobs);
+    const builtins = builtinMetricsOf(spec.metrics);
+    const outcome = await experimentOutcome(a.root, a.config, cells, slots, {
+      ...(builtins !== undefined ? { metrics: builtins } : {}),
+      cache: a.cache,
+      resamples: spec.resamples,
+      seed: spec.seed,
+    });
+    return {
+      ok: true,
+      name: a.resolution.name,
+      size: a.resolution.size,
+      verdict: outcome.verdict,
+      changed: changedPairs(outcome, a.limit),
+    };
+  },
   stats: (reset) => {
     const result = {
       eventLoopDelayMaxMs: loopDelay.max / 1e6,

@@ -161,18 +161,31 @@ describe('MedAlign pickers and previews', function () {
     assert.equal(await ctx, false);
   });
 
-  it('Run matrix…: models step 1 of 2 (current checked), contexts step 2 of 2 with Back', async () => {
+  it('Run matrix…: models step 1 of 3 (current checked), contexts 2 of 3, templates 3 of 3, with Back', async () => {
     const done = vscode.commands.executeCommand<RunResult[]>('medalign.runMatrix', uri);
     const s1 = await quickInput('the matrix models', (q) => q.step === 1);
     assert.equal(s1.title, `MedAlign: run matrix for ${FILE_NAME}`);
-    assert.deepEqual([s1.totalSteps, s1.back], [2, false]);
+    assert.deepEqual([s1.totalSteps, s1.back], [3, false]);
     assert.deepEqual(s1.selected, ['gpt-4o']);
     await shot('picker-matrix-models', ['.quick-input-widget:has-text("run matrix")']);
     await choose(['baseline', 'fake-ui']);
     const s2 = await quickInput('the matrix contexts', (q) => q.step === 2 && !q.busy);
-    assert.deepEqual([s2.totalSteps, s2.back], [2, true]);
+    assert.deepEqual([s2.totalSteps, s2.back], [3, true]);
     assert.deepEqual(s2.selected, ['16k']);
     assert.match(s2.items[0].detail, /back to \d{4}-\d\d-\d\d$/);
+    await choose(['16k']);
+    const s3 = await quickInput('the matrix templates', (q) => q.step === 3);
+    assert.deepEqual([s3.totalSteps, s3.back], [3, true]);
+    assert.deepEqual(s3.selected, ['As written in the file']);
+    assert.deepEqual(
+      s3.items.slice(0, 2).map((i) => i.label),
+      ['As written in the file', 'builtin'],
+    );
+    assert.ok(s3.items.some((i) => i.label === 'templates/medalign.prompt'));
+    await shot('picker-matrix-templates', ['.quick-input-widget:has-text("run matrix")']);
+    await vscode.commands.executeCommand('workbench.action.quickInputBack');
+    const back2 = await quickInput('the contexts again', (q) => q.step === 2 && !q.busy);
+    assert.deepEqual(back2.selected, ['16k'], 'Back keeps the checked contexts');
     await vscode.commands.executeCommand('workbench.action.quickInputBack');
     const back = await quickInput('the models again', (q) => q.step === 1);
     assert.deepEqual(back.selected, ['baseline', 'fake-ui'], 'Back keeps the checked models');

@@ -18,7 +18,7 @@ import {
 import type { EndpointConfig, RefineOrder } from '../workspace/config';
 import { dirname, resolvePath } from '../util/uri';
 import { contextWindowProblem } from './contextWindow';
-import type { Workspace } from '../workspace/workspace';
+import type { ResolvedTemplate, Workspace } from '../workspace/workspace';
 import { tokenizerForModel } from '../tokens/models';
 import type { TokenizerChoice } from '../tokens/models';
 import type { PackStrategy } from '../packing/pack';
@@ -73,7 +73,15 @@ export interface RunOverrides {
   model?: string;
   context?: string | number;
   strategy?: string;
+  /**
+   * A template in place of the file's own (an experiment's or `run --template`'s dimension): a file
+   * URI, or `builtin` for the built-in MedAlign template. Bounds are checked as for the file's own.
+   */
+  template?: string;
 }
+
+/** The `template` override that means the built-in MedAlign template. */
+export const BUILTIN_TEMPLATE = 'builtin';
 
 function pick<T>(override: T | undefined, file: T | undefined, fallback: T): [T, SettingSource] {
   if (override !== undefined) return [override, 'override'];
@@ -152,7 +160,17 @@ export async function resolveRunSettings(
     problems,
   };
   if (endpoint) settings.endpoint = endpoint;
-  const t = await workspace.resolveTemplate(uri, data);
+  const t =
+    overrides.template === undefined
+      ? await workspace.resolveTemplate(uri, data)
+      : overrides.template === BUILTIN_TEMPLATE
+        ? undefined
+        : await (async (): Promise<ResolvedTemplate> => {
+            const r: ResolvedTemplate = { uri: overrides.template!, fromConfig: false };
+            const outside = await workspace.checkBounds(r.uri, 'template');
+            if (outside) r.outside = outside;
+            return r;
+          })();
   if (t?.outside) {
     settings.templateUri = t.uri;
     settings.templateOutside = t.outside.message;

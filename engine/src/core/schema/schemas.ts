@@ -6,6 +6,7 @@ import Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import instructionSchemaJson from './instruction.schema.json';
 import configSchemaJson from './config.schema.json';
+import experimentSchemaJson from './experiment.schema.json';
 import taxonomyJson from '../data/taxonomy.json';
 
 export interface PropertySchema {
@@ -29,6 +30,7 @@ export interface ObjectSchema {
 
 export const instructionSchema = instructionSchemaJson as unknown as ObjectSchema;
 export const configSchema = configSchemaJson as unknown as ObjectSchema;
+export const experimentSchema = experimentSchemaJson as unknown as ObjectSchema;
 
 export interface TaxonomyEntry {
   category: string;
@@ -52,6 +54,7 @@ export const strategies: readonly string[] = (instructionSchema.properties['stra
 let ajv: Ajv | undefined;
 let instructionValidator: ValidateFunction | undefined;
 let configValidator: ValidateFunction | undefined;
+let experimentValidator: ValidateFunction | undefined;
 
 function getAjv(): Ajv {
   // strict: false lets the schemas carry editor keywords such as `enumDescriptions`.
@@ -67,6 +70,27 @@ export function validateInstructionData(data: unknown): ErrorObject[] {
 export function validateConfigData(data: unknown): ErrorObject[] {
   configValidator ??= getAjv().compile(configSchemaJson);
   return configValidator(data) ? [] : [...(configValidator.errors ?? [])];
+}
+
+/** Where the experiment schema's `$ref`s point: the instruction schema, relative to its own file. */
+const INSTRUCTION_SCHEMA_REF = 'instruction.schema.json';
+
+/**
+ * Validates an experiment file's data. Its `context` and `strategy` items are `$ref`s into the
+ * instruction schema (`instruction.schema.json#/properties/…`), so a strategy added there is accepted
+ * here too. The experiment schema has no `$id`: editors resolve the reference against the schema's
+ * own file (VS Code would otherwise try to fetch it from the `$id`'s host); here the instruction
+ * schema is registered under that relative name.
+ */
+export function validateExperimentData(data: unknown): ErrorObject[] {
+  if (experimentValidator === undefined) {
+    const a = getAjv();
+    if (a.getSchema(INSTRUCTION_SCHEMA_REF) === undefined) {
+      a.addSchema({ ...instructionSchemaJson, $id: INSTRUCTION_SCHEMA_REF });
+    }
+    experimentValidator = a.compile(experimentSchemaJson);
+  }
+  return experimentValidator(data) ? [] : [...(experimentValidator.errors ?? [])];
 }
 
 /** The integer bounds of a context written as a token count, from the schema. */
