@@ -14,12 +14,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hashKey } from '../../engine/src/core/util/hash';
 import { buildReport } from '../../engine/src/core/metrics/report';
 import type { ReportInput, ReportInstruction } from '../../engine/src/core/metrics/report';
 import { BUILTIN_METRICS } from '../../engine/src/core/metrics/metrics';
 import { ScoreCache } from '../../engine/src/run/scoreCache';
-import { scorePairs } from '../../engine/src/run/scoring';
+import { scorePairs, textKey } from '../../engine/src/run/scoring';
 import { Prng } from '../../engine/src/core/metrics/agreement';
 import { fmt, median, row, timeMs } from './stats';
 
@@ -88,7 +87,7 @@ export async function runMetricsBench(): Promise<void> {
   });
   const [floorHash] = await timeMs(() => {
     let n = 0;
-    for (const p of pairs) n += hashKey(p.answer).length + hashKey(p.gold).length;
+    for (const p of pairs) n += textKey(p.answer).length + textKey(p.gold).length;
     return n;
   });
 
