@@ -146,8 +146,16 @@ export class ReviewPanel implements vscode.Disposable {
     return this.panel?.visible === true;
   }
 
-  /** Opens the panel on an instruction (its reviewer already known); resolves once it is shown. */
-  async open(item: ReviewItem, reviewer: string, startedAt = Date.now()): Promise<void> {
+  /**
+   * Opens the panel on an instruction (its reviewer already known); resolves once it is shown.
+   * `info`: the instruction's info when the caller has it already (not asked of the server again).
+   */
+  async open(
+    item: ReviewItem,
+    reviewer: string,
+    startedAt = Date.now(),
+    info?: InstructionInfo,
+  ): Promise<void> {
     this.openedAt = startedAt;
     this.openMs = undefined;
     if (reviewer !== this.reviewer) this.statusJob = undefined;
@@ -157,7 +165,7 @@ export class ReviewPanel implements vscode.Disposable {
       this.onRendered = resolve;
       setTimeout(resolve, 15_000);
     });
-    await this.show(item);
+    await this.show(item, info);
     await rendered;
     this.onRendered = undefined;
     // The other instructions (for next/previous), then their statuses (progress, "next unreviewed"):
@@ -279,10 +287,28 @@ export class ReviewPanel implements vscode.Disposable {
     return `Instruction ${index + 1} of ${this.items.length}`;
   }
 
-  /** Loads an instruction's answers and this reviewer's review, and shows them. */
-  private async show(item: ReviewItem): Promise<void> {
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(item.file));
-    const info = await instructionInfo(doc);
+  /**
+   * Loads an instruction's answers and this reviewer's review, and shows them. The answers are read
+   * while the server answers for the instruction, and a new panel's page loads meanwhile.
+   */
+  private async show(item: ReviewItem, known?: InstructionInfo): Promise<void> {
+    const created = !this.panel;
+    if (created) this.reveal(item.id);
+    try {
+      await this.load(item, known);
+    } catch (err) {
+      // Nothing to show in a panel made for this instruction: it goes, and the error is reported.
+      if (created && !this.current) this.panel?.dispose();
+      throw err;
+    }
+  }
+
+  private async load(item: ReviewItem, known?: InstructionInfo): Promise<void> {
+    const runsJob = this.candidatesOf(item);
+    // Read whatever happens to the instruction's info, so a failure there leaves no unhandled rejection.
+    runsJob.catch(() => undefined);
+    const info =
+      known ?? (await instructionInfo(await vscode.workspace.openTextDocument(vscode.Uri.file(item.file))));
     const config = info.project.review;
     let store: ReviewStore;
     let notice = '';
@@ -293,8 +319,7 @@ export class ReviewPanel implements vscode.Disposable {
       notice = `${(err as Error).message} Using "reviews".`;
       store = new ReviewStore(item.root, 'reviews');
     }
-    const runs = await this.candidatesOf(item);
-    const loaded = await store.read(item.id, this.reviewer);
+    const [runs, loaded] = await Promise.all([runsJob, store.read(item.id, this.reviewer)]);
     if (loaded && !loaded.ok) {
       notice =
         `${path.relative(item.root, loaded.file)} cannot be read, so this review starts empty ` +
@@ -325,7 +350,7 @@ export class ReviewPanel implements vscode.Disposable {
       notice,
     };
     this.session++;
-    this.reveal(info);
+    this.reveal(info.id ?? path.basename(info.file));
     this.post({ type: 'state', state: this.viewState() });
   }
 
@@ -572,8 +597,8 @@ export class ReviewPanel implements vscode.Disposable {
     if (this.panel && this.ready) void this.panel.webview.postMessage(m);
   }
 
-  private reveal(info: InstructionInfo): void {
-    const title = `Review: ${info.id ?? path.basename(info.file)}`;
+  private reveal(name: string): void {
+    const title = `Review: ${name}`;
     if (this.panel) {
       this.panel.title = title;
       this.panel.reveal(undefined, false);
@@ -584,7 +609,9 @@ export class ReviewPanel implements vscode.Disposable {
       REVIEW_VIEW_TYPE,
       title,
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
-      { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false, enableFindWidget: true },
+      // Kept alive while hidden (a small page): coming back to the panel, or reviewing another
+      // instruction from an editor in the same group, posts the new state instead of reloading the page.
+      { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: true, enableFindWidget: true },
     );
     this.panel = panel;
     this.ready = false;
@@ -593,9 +620,6 @@ export class ReviewPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((raw: unknown) => {
         const m = parseFromReview(raw);
         if (m) this.receive(m);
-      }),
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
       }),
       panel.onDidDispose(() => {
         const c = this.current;
