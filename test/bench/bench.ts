@@ -6,6 +6,7 @@ import { runCliBench } from './cliBench';
 import { runImportBench } from './importBench';
 import { runTimelineBench } from './timelineBench';
 import { runMetricsBench } from './metricsBench';
+import { runVsCodeBench } from './vscodeBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   await runCliBench();
   await runMetricsBench();
   await runImportBench();
+  // Last: it starts code-server and Chromium (skipped when they are not installed).
+  runVsCodeBench();
 }
 
 main().catch((err: unknown) => {
