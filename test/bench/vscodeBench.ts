@@ -18,6 +18,16 @@ const load = () =>
     .map((x) => x.toFixed(2))
     .join(' ');
 
+/** Medians of where the opens' time went. */
+function steps(xs: VsCodeBenchFigures['review']['anotherSteps']): void {
+  if (xs.length === 0) return;
+  const m = (k: 'beforeMs' | 'loadMs' | 'renderMs') => fmt(median(xs.map((x) => x[k])));
+  row(
+    '  of which: command before the panel / load / render (medians)',
+    `${m('beforeMs')} / ${m('loadMs')} / ${m('renderMs')}`,
+  );
+}
+
 export function runVsCodeBench(): void {
   console.log('\nIn a real VS Code (code-server 1.139 + Chromium): the Record Timeline and the review panel');
   if (process.env['MEDALIGN_BENCH_VSCODE'] === '0') {
@@ -67,11 +77,13 @@ export function runVsCodeBench(): void {
     '< 300 ms',
   );
   row('  max', fmt(Math.max(...rv.anotherMs)));
+  steps(rv.anotherSteps);
   row(
     `open from the instruction's editor (median of ${rv.fromEditorMs.length})`,
     fmt(median(rv.fromEditorMs)),
     '< 300 ms',
   );
   row('  max', fmt(Math.max(...rv.fromEditorMs)));
+  steps(rv.fromEditorSteps);
   row('floor: one describe round trip through the page', fmt(median(rv.describeFloorMs)));
 }

@@ -92,6 +92,12 @@ export interface ReviewDescription {
   reviewFile?: string;
   /** From the command to the panel's render of the instruction, in ms. */
   openMs?: number;
+  /**
+   * Where `openMs` went: until the panel began loading the instruction (the command's own questions
+   * to the server), reading its answers and review (with the server's info when not known yet), and
+   * from posting the state to the page's render.
+   */
+  openSteps?: { beforeMs: number; loadMs: number; renderMs: number };
   /** The page's own performance.now() at that render: the time since the webview page began loading. */
   pageMs?: number;
   snapshot?: ReviewSnapshot;
@@ -122,6 +128,9 @@ export class ReviewPanel implements vscode.Disposable {
   private statusJob: Promise<void> | undefined;
   private openedAt: number | undefined;
   private openMs: number | undefined;
+  private openSteps: ReviewDescription['openSteps'];
+  private loadStartedAt: number | undefined;
+  private postedAt: number | undefined;
   private pageMs: number | undefined;
   /** Settles the first render after `open`. */
   private onRendered: (() => void) | undefined;
@@ -158,6 +167,8 @@ export class ReviewPanel implements vscode.Disposable {
   ): Promise<void> {
     this.openedAt = startedAt;
     this.openMs = undefined;
+    this.openSteps = undefined;
+    this.loadStartedAt = Date.now();
     if (reviewer !== this.reviewer) this.statusJob = undefined;
     this.reviewer = reviewer;
     if (!this.items.some((i) => itemKey(i) === itemKey(item))) this.items = [...this.items, item];
@@ -193,6 +204,7 @@ export class ReviewPanel implements vscode.Disposable {
       out.reviewFile = c.store.fileOf(c.item.id, this.reviewer);
     }
     if (this.openMs !== undefined) out.openMs = this.openMs;
+    if (this.openSteps !== undefined) out.openSteps = this.openSteps;
     if (this.pageMs !== undefined) out.pageMs = this.pageMs;
     if (this.panel && this.ready) {
       const snap = await this.snapshots.ask(
@@ -351,6 +363,7 @@ export class ReviewPanel implements vscode.Disposable {
     };
     this.session++;
     this.reveal(info.id ?? path.basename(info.file));
+    this.postedAt = Date.now();
     this.post({ type: 'state', state: this.viewState() });
   }
 
@@ -569,7 +582,14 @@ export class ReviewPanel implements vscode.Disposable {
         return;
       case 'rendered':
         if (this.openedAt !== undefined && m.session === this.session) {
-          this.openMs = Date.now() - this.openedAt;
+          const now = Date.now();
+          this.openMs = now - this.openedAt;
+          if (this.loadStartedAt !== undefined && this.postedAt !== undefined)
+            this.openSteps = {
+              beforeMs: this.loadStartedAt - this.openedAt,
+              loadMs: this.postedAt - this.loadStartedAt,
+              renderMs: now - this.postedAt,
+            };
           this.pageMs = Math.round(m.pageMs);
           this.openedAt = undefined;
         }

@@ -53,7 +53,14 @@ export interface TimelineFigures {
 
 export interface VsCodeBenchFigures {
   timeline: TimelineFigures[];
-  review: { anotherMs: number[]; fromEditorMs: number[]; describeFloorMs: number[] };
+  review: {
+    anotherMs: number[];
+    fromEditorMs: number[];
+    describeFloorMs: number[];
+    /** `openSteps` of each open (see ReviewDescription). */
+    anotherSteps: NonNullable<ReviewDescription['openSteps']>[];
+    fromEditorSteps: NonNullable<ReviewDescription['openSteps']>[];
+  };
 }
 
 if (process.env['MEDALIGN_E2E_BENCH'] === '1') {
@@ -63,7 +70,7 @@ if (process.env['MEDALIGN_E2E_BENCH'] === '1') {
     let root: string;
     const figures: VsCodeBenchFigures = {
       timeline: [],
-      review: { anotherMs: [], fromEditorMs: [], describeFloorMs: [] },
+      review: { anotherMs: [], fromEditorMs: [], describeFloorMs: [], anotherSteps: [], fromEditorSteps: [] },
     };
 
     const describeView = () => vscode.commands.executeCommand<TimelineDescribe>('medalign.timeline.describe');
@@ -193,6 +200,7 @@ if (process.env['MEDALIGN_E2E_BENCH'] === '1') {
           const d = await open(r.file);
           assert.equal(d.instructionId, r.id);
           if (d.openMs !== undefined) figures.review.anotherMs.push(d.openMs);
+          if (d.openSteps) figures.review.anotherSteps.push(d.openSteps);
           const t = Date.now();
           await vscode.commands.executeCommand<ReviewDescription>('medalign.review.describe');
           figures.review.describeFloorMs.push(Date.now() - t);
@@ -203,6 +211,7 @@ if (process.env['MEDALIGN_E2E_BENCH'] === '1') {
           const d = await open(r.file);
           assert.equal(d.instructionId, r.id);
           if (d.openMs !== undefined) figures.review.fromEditorMs.push(d.openMs);
+          if (d.openSteps) figures.review.fromEditorSteps.push(d.openSteps);
         }
       }
     });
