@@ -249,7 +249,12 @@ class Pump {
       for (const key of request.press ?? []) await this.page.keyboard.press(key);
       if (request.drag) await this.drag(request.drag.from, request.drag.to, request.timeoutMs ?? 10_000);
       for (const selector of request.waitFor ?? []) {
-        await this.page.waitForSelector(selector, { state: 'visible', timeout: request.timeoutMs ?? 10_000 });
+        // Any visible match: a webview kept while hidden (retainContextWhenHidden) stays in the page, hidden.
+        await this.page
+          .locator(selector)
+          .filter({ visible: true })
+          .first()
+          .waitFor({ state: 'visible', timeout: request.timeoutMs ?? 10_000 });
       }
       const file = path.join(ARTIFACTS, `${name}.png`);
       await this.page.screenshot({ path: file });
