@@ -629,14 +629,17 @@ export class ReviewPanel implements vscode.Disposable {
       REVIEW_VIEW_TYPE,
       title,
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
-      // Kept alive while hidden (a small page): coming back to the panel, or reviewing another
-      // instruction from an editor in the same group, posts the new state instead of reloading the page.
-      { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: true, enableFindWidget: true },
+      // Not kept while hidden: keeping it was measured (npm run bench, in VS Code) and did not make
+      // opening from an editor faster; the page reloads and asks for the state when shown again.
+      { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false, enableFindWidget: true },
     );
     this.panel = panel;
     this.ready = false;
     panel.webview.html = reviewHtml(makeNonce());
     const subs: vscode.Disposable[] = [
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
       panel.webview.onDidReceiveMessage((raw: unknown) => {
         const m = parseFromReview(raw);
         if (m) this.receive(m);
