@@ -42,6 +42,8 @@ const entries = [
   },
   { entryPoints: ['server/src/node/recordWorker.ts'], outfile: 'dist/recordWorker.js' },
   { entryPoints: ['engine/src/host/countWorker.ts'], outfile: 'dist/countWorker.js' },
+  // The built-in metrics' worker threads (engine/src/run/metricsPool.ts), for the CLI, the server and the extension.
+  { entryPoints: ['engine/src/run/metricsWorker.ts'], outfile: 'dist/metricsWorker.js' },
   {
     entryPoints: ['engine/src/cli/main.ts'],
     outfile: 'dist/cli.js',

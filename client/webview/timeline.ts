@@ -108,7 +108,15 @@ const state: State = {
   transform: zoomIdentity,
 };
 
-const perf: TimelinePerf = { firstPaintMs: [], frameMs: [] };
+const perf: TimelinePerf = { firstPaintMs: [], frameMs: [], paintedAt: [] };
+
+/** Chromium's heap figure (not in every browser). */
+function heapMB(): number | undefined {
+  const m = (performance as unknown as { memory?: { usedJSHeapSize?: number } }).memory;
+  return typeof m?.usedJSHeapSize === 'number'
+    ? Math.round((m.usedJSHeapSize / 1048576) * 10) / 10
+    : undefined;
+}
 
 // ───────────────────────────── DOM ─────────────────────────────
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -355,6 +363,15 @@ function fit(what: 'all' | 'kept'): void {
 }
 
 // ───────────────────────────── perf ─────────────────────────────
+function currentPerf(): TimelinePerf {
+  const heap = heapMB();
+  return {
+    firstPaintMs: [...perf.firstPaintMs],
+    frameMs: [...perf.frameMs],
+    paintedAt: [...(perf.paintedAt ?? [])],
+    ...(heap !== undefined ? { heapMB: heap } : {}),
+  };
+}
 let perfTimer: ReturnType<typeof setTimeout> | undefined;
 function postPerf(): void {
   if (perfTimer !== undefined) return;
@@ -362,7 +379,7 @@ function postPerf(): void {
     perfTimer = undefined;
     api.postMessage({
       type: 'perf',
-      perf: { firstPaintMs: [...perf.firstPaintMs], frameMs: [...perf.frameMs] },
+      perf: currentPerf(),
     });
   }, 500);
 }
@@ -434,7 +451,9 @@ function setContent(content: TimelineContent, seq: number, keepView: boolean, ar
   renderDetails();
   requestAnimationFrame(() => {
     perf.firstPaintMs.push(Math.round((performance.now() - arrived) * 100) / 100);
+    perf.paintedAt?.push(Date.now());
     if (perf.firstPaintMs.length > 20) perf.firstPaintMs.shift();
+    if ((perf.paintedAt?.length ?? 0) > 20) perf.paintedAt?.shift();
     postPerf();
   });
 }
@@ -1151,7 +1170,7 @@ function describe(): TimelineDescribe {
   const d: TimelineDescribe = {
     state: content?.state ?? 'none',
     seq: state.seq,
-    perf: { ...perf },
+    perf: currentPerf(),
     inert: inertCheck(),
   };
   if (!content) return d;

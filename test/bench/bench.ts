@@ -10,6 +10,7 @@ import { runHelmBench } from './helmBench';
 import { runTokenizerBench } from './tokenizerBench';
 import { runRefineBench } from './refineBench';
 import { runExperimentBench } from './experimentBench';
+import { runVsCodeBench } from './vscodeBench';
 
 async function main(): Promise<void> {
   console.log(`MedAlign Studio benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
   await runMetricsBench();
   await runImportBench();
   await runExperimentBench();
+  // Last: it starts code-server and Chromium (skipped when they are not installed).
+  runVsCodeBench();
 }
 
 main().catch((err: unknown) => {

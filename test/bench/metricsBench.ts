@@ -14,12 +14,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hashKey } from '../../engine/src/core/util/hash';
 import { buildReport } from '../../engine/src/core/metrics/report';
 import type { ReportInput, ReportInstruction } from '../../engine/src/core/metrics/report';
 import { BUILTIN_METRICS } from '../../engine/src/core/metrics/metrics';
 import { ScoreCache } from '../../engine/src/run/scoreCache';
-import { scorePairs } from '../../engine/src/run/scoring';
+import { scorePairs, textKey } from '../../engine/src/run/scoring';
 import { Prng } from '../../engine/src/core/metrics/agreement';
 import { fmt, median, row, timeMs } from './stats';
 
@@ -88,16 +87,20 @@ export async function runMetricsBench(): Promise<void> {
   });
   const [floorHash] = await timeMs(() => {
     let n = 0;
-    for (const p of pairs) n += hashKey(p.answer).length + hashKey(p.gold).length;
+    for (const p of pairs) n += textKey(p.answer).length + textKey(p.gold).length;
     return n;
   });
 
   const colds: number[] = [];
+  const coldCpu: number[] = [];
   const cacheds: number[] = [];
   for (let k = 0; k < 3; k++) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'medalign-bench-metrics-'));
     try {
+      const cpu0 = process.cpuUsage();
       const [cold, a] = await timeMs(() => scorePairs(pairs, { cache: new ScoreCache(dir) }));
+      const cpu = process.cpuUsage(cpu0);
+      coldCpu.push((cpu.user + cpu.system) / 1000);
       const [cached, b] = await timeMs(() => scorePairs(pairs, { cache: new ScoreCache(dir) }));
       if (a.computed !== pairs.length * BUILTIN_METRICS.length || b.computed !== 0)
         throw new Error('cache not used');
@@ -111,6 +114,13 @@ export async function runMetricsBench(): Promise<void> {
   row('floor: hash 20,000 texts', fmt(floorHash));
   row('6 metrics × 10,000 pairs of 300 words, cold (median of 3)', fmt(median(colds)), '< 5 s');
   row('  ratio to the split floor', `${(median(colds) / floorSplit).toFixed(0)}×`);
+  // CPU time of every thread (the metrics run on the main thread and worker threads, metricsPool.ts):
+  // on a busy machine the wall time is mostly waiting for a core.
+  row('  CPU time, all threads (median of 3)', fmt(median(coldCpu)));
+  row(
+    '  load average (1 min) / cores',
+    `${os.loadavg()[0].toFixed(1)} / ${typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length}`,
+  );
   row('6 metrics × 10,000 pairs, cached (new cache, files read)', fmt(median(cacheds)), '< 0.2 s');
   row('  ratio to the hash floor', `${(median(cacheds) / floorHash).toFixed(1)}×`);
 

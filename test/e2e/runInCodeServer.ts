@@ -7,7 +7,8 @@
  * test-artifacts/e2e/ (passed to the suite as MEDALIGN_E2E_ARTIFACTS, inherited from code-server):
  *   output.log       the suite's mocha output, streamed here to stdout
  *   result.json      the suite's counts, for the summary line
- *   <name>.request   a screenshot request; this runner answers with <name>.png and <name>.done
+ *   <name>.request   a screenshot request (keys to press and a mouse drag to do first, selectors to
+ *                    wait for); this runner answers with <name>.png and <name>.done
  * Also written there: workbench.log (the browser-side log) and code-server.log.
  *
  * Environment: MEDALIGN_E2E_TIMEOUT_MS (overall, default 6 min), MEDALIGN_E2E_GREP (mocha grep),
@@ -200,6 +201,39 @@ class Pump {
     }
   }
 
+  /**
+   * A real mouse drag in a webview: Chromium's own pointer events (and HTML drag and drop) from the
+   * centre of `from` to the centre of `to`, both found in the first frame that shows `from`.
+   */
+  private async drag(from: string, to: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      // page.frames() includes the webviews' inner frames (nested iframes).
+      for (const frame of this.page.frames()) {
+        const source = frame.locator(from).first();
+        const target = frame.locator(to).first();
+        try {
+          if (!(await source.isVisible()) || !(await target.isVisible())) continue;
+        } catch {
+          continue; // a frame that went away meanwhile
+        }
+        await source.scrollIntoViewIfNeeded();
+        const a = await source.boundingBox();
+        const b = await target.boundingBox();
+        if (!a || !b) continue;
+        const mouse = this.page.mouse;
+        await mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+        await mouse.down();
+        await mouse.move(a.x + a.width / 2 + 5, a.y + a.height / 2 + 5, { steps: 2 });
+        await mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 10 });
+        await mouse.up();
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`drag: no frame shows both ${from} and ${to}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   private async screenshot(name: string): Promise<void> {
     const requestFile = path.join(ARTIFACTS, `${name}.request`);
     let request: ScreenshotRequest = {};
@@ -213,8 +247,14 @@ class Pump {
     try {
       if (!/^[\w.-]+$/.test(name)) throw new Error(`bad screenshot name '${name}'`);
       for (const key of request.press ?? []) await this.page.keyboard.press(key);
+      if (request.drag) await this.drag(request.drag.from, request.drag.to, request.timeoutMs ?? 10_000);
       for (const selector of request.waitFor ?? []) {
-        await this.page.waitForSelector(selector, { state: 'visible', timeout: request.timeoutMs ?? 10_000 });
+        // Any visible match: a webview kept while hidden (retainContextWhenHidden) stays in the page, hidden.
+        await this.page
+          .locator(selector)
+          .filter({ visible: true })
+          .first()
+          .waitFor({ state: 'visible', timeout: request.timeoutMs ?? 10_000 });
       }
       const file = path.join(ARTIFACTS, `${name}.png`);
       await this.page.screenshot({ path: file });

@@ -128,18 +128,25 @@ test('score cache: a second scoring reads every score back; the file holds hashe
     );
     assert.deepEqual(first.scores[0], { ...scoreAnswer('aspirin 81 mg daily', 'aspirin daily'), fake: 0.5 });
     const files = readdirSync(path.join(root, '.medalign', 'scores')).sort();
-    assert.deepEqual(files, [
-      'bleu.json',
-      'chrf.json',
-      'chrfpp.json',
-      'fake.json',
-      'rouge1.json',
-      'rouge2.json',
-      'rougeL.json',
-    ]);
-    const text = readFileSync(path.join(root, '.medalign', 'scores', 'fake.json'), 'utf8');
-    for (const it of items)
-      for (const s of [it.mt, it.ref]) assert.ok(!text.includes(s), `"${s}" in the cache file`);
+    // The six built-in metrics share one file (a row of scores per pair); each scorer has its own.
+    assert.deepEqual(files, ['_builtin.json', 'fake.json']);
+    for (const f of files) {
+      const text = readFileSync(path.join(root, '.medalign', 'scores', f), 'utf8');
+      for (const it of items) for (const s of [it.mt, it.ref]) assert.ok(!text.includes(s), `"${s}" in ${f}`);
+    }
+    const builtin = JSON.parse(
+      readFileSync(path.join(root, '.medalign', 'scores', '_builtin.json'), 'utf8'),
+    ) as {
+      metrics: string[];
+      keys: string[];
+      scores: number[];
+    };
+    assert.deepEqual(builtin.metrics, ['rouge1', 'rouge2', 'rougeL', 'bleu', 'chrf', 'chrfpp']);
+    assert.equal(builtin.keys.length, 3);
+    assert.deepEqual(
+      builtin.scores.slice(0, 6),
+      Object.values(scoreAnswer('aspirin 81 mg daily', 'aspirin daily')),
+    );
     assert.ok(existsSync(path.join(root, '.medalign', '.gitignore')));
 
     // A new process (a new cache object) scores nothing again: the scorer is not even started.
@@ -165,7 +172,7 @@ test('score cache: a second scoring reads every score back; the file holds hashe
       [9, 9, 4, 3],
     );
     // A corrupt cache file is scored again, not trusted.
-    writeFileSync(path.join(root, '.medalign', 'scores', 'bleu.json'), '{ not json');
+    writeFileSync(path.join(root, '.medalign', 'scores', '_builtin.json'), '{ not json');
     const fourth = await scorePairs(pairs, { cache: new ScoreCache(root), metrics: ['bleu'] });
     assert.equal(fourth.computed, 3);
   } finally {

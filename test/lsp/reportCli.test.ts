@@ -137,7 +137,8 @@ test('medalign report --json: the tables from runs and review files, scores cach
       rep.interRater.map((t) => [t.id, t.mean, t.n]),
       [['Dr A vs Dr B', 1, 1]],
     );
-    assert.ok(existsSync(path.join(dir, '.medalign', 'scores', 'rougeL.json')));
+    // The six built-in metrics are cached together, one row per answer/gold pair.
+    assert.ok(existsSync(path.join(dir, '.medalign', 'scores', '_builtin.json')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -67,7 +67,7 @@ export function registerReview(
     }
     const reviewer = await reviewerName(context.globalState, info.project.review.reviewer, info.root);
     if (!reviewer) return undefined;
-    await panel.open({ root: info.root, id: info.id, file: doc.uri.fsPath }, reviewer, startedAt);
+    await panel.open({ root: info.root, id: info.id, file: doc.uri.fsPath }, reviewer, startedAt, info);
     return panel.describe();
   };
   const disposables: vscode.Disposable[] = [

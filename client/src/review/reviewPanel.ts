@@ -92,6 +92,12 @@ export interface ReviewDescription {
   reviewFile?: string;
   /** From the command to the panel's render of the instruction, in ms. */
   openMs?: number;
+  /**
+   * Where `openMs` went: until the panel began loading the instruction (the command's own questions
+   * to the server), reading its answers and review (with the server's info when not known yet), and
+   * from posting the state to the page's render.
+   */
+  openSteps?: { beforeMs: number; loadMs: number; renderMs: number };
   /** The page's own performance.now() at that render: the time since the webview page began loading. */
   pageMs?: number;
   snapshot?: ReviewSnapshot;
@@ -122,6 +128,9 @@ export class ReviewPanel implements vscode.Disposable {
   private statusJob: Promise<void> | undefined;
   private openedAt: number | undefined;
   private openMs: number | undefined;
+  private openSteps: ReviewDescription['openSteps'];
+  private loadStartedAt: number | undefined;
+  private postedAt: number | undefined;
   private pageMs: number | undefined;
   /** Settles the first render after `open`. */
   private onRendered: (() => void) | undefined;
@@ -146,10 +155,20 @@ export class ReviewPanel implements vscode.Disposable {
     return this.panel?.visible === true;
   }
 
-  /** Opens the panel on an instruction (its reviewer already known); resolves once it is shown. */
-  async open(item: ReviewItem, reviewer: string, startedAt = Date.now()): Promise<void> {
+  /**
+   * Opens the panel on an instruction (its reviewer already known); resolves once it is shown.
+   * `info`: the instruction's info when the caller has it already (not asked of the server again).
+   */
+  async open(
+    item: ReviewItem,
+    reviewer: string,
+    startedAt = Date.now(),
+    info?: InstructionInfo,
+  ): Promise<void> {
     this.openedAt = startedAt;
     this.openMs = undefined;
+    this.openSteps = undefined;
+    this.loadStartedAt = Date.now();
     if (reviewer !== this.reviewer) this.statusJob = undefined;
     this.reviewer = reviewer;
     if (!this.items.some((i) => itemKey(i) === itemKey(item))) this.items = [...this.items, item];
@@ -157,7 +176,7 @@ export class ReviewPanel implements vscode.Disposable {
       this.onRendered = resolve;
       setTimeout(resolve, 15_000);
     });
-    await this.show(item);
+    await this.show(item, info);
     await rendered;
     this.onRendered = undefined;
     // The other instructions (for next/previous), then their statuses (progress, "next unreviewed"):
@@ -185,6 +204,7 @@ export class ReviewPanel implements vscode.Disposable {
       out.reviewFile = c.store.fileOf(c.item.id, this.reviewer);
     }
     if (this.openMs !== undefined) out.openMs = this.openMs;
+    if (this.openSteps !== undefined) out.openSteps = this.openSteps;
     if (this.pageMs !== undefined) out.pageMs = this.pageMs;
     if (this.panel && this.ready) {
       const snap = await this.snapshots.ask(
@@ -279,10 +299,28 @@ export class ReviewPanel implements vscode.Disposable {
     return `Instruction ${index + 1} of ${this.items.length}`;
   }
 
-  /** Loads an instruction's answers and this reviewer's review, and shows them. */
-  private async show(item: ReviewItem): Promise<void> {
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(item.file));
-    const info = await instructionInfo(doc);
+  /**
+   * Loads an instruction's answers and this reviewer's review, and shows them. The answers are read
+   * while the server answers for the instruction, and a new panel's page loads meanwhile.
+   */
+  private async show(item: ReviewItem, known?: InstructionInfo): Promise<void> {
+    const created = !this.panel;
+    if (created) this.reveal(item.id);
+    try {
+      await this.load(item, known);
+    } catch (err) {
+      // Nothing to show in a panel made for this instruction: it goes, and the error is reported.
+      if (created && !this.current) this.panel?.dispose();
+      throw err;
+    }
+  }
+
+  private async load(item: ReviewItem, known?: InstructionInfo): Promise<void> {
+    const runsJob = this.candidatesOf(item);
+    // Read whatever happens to the instruction's info, so a failure there leaves no unhandled rejection.
+    runsJob.catch(() => undefined);
+    const info =
+      known ?? (await instructionInfo(await vscode.workspace.openTextDocument(vscode.Uri.file(item.file))));
     const config = info.project.review;
     let store: ReviewStore;
     let notice = '';
@@ -293,8 +331,7 @@ export class ReviewPanel implements vscode.Disposable {
       notice = `${(err as Error).message} Using "reviews".`;
       store = new ReviewStore(item.root, 'reviews');
     }
-    const runs = await this.candidatesOf(item);
-    const loaded = await store.read(item.id, this.reviewer);
+    const [runs, loaded] = await Promise.all([runsJob, store.read(item.id, this.reviewer)]);
     if (loaded && !loaded.ok) {
       notice =
         `${path.relative(item.root, loaded.file)} cannot be read, so this review starts empty ` +
@@ -325,7 +362,8 @@ export class ReviewPanel implements vscode.Disposable {
       notice,
     };
     this.session++;
-    this.reveal(info);
+    this.reveal(info.id ?? path.basename(info.file));
+    this.postedAt = Date.now();
     this.post({ type: 'state', state: this.viewState() });
   }
 
@@ -544,7 +582,14 @@ export class ReviewPanel implements vscode.Disposable {
         return;
       case 'rendered':
         if (this.openedAt !== undefined && m.session === this.session) {
-          this.openMs = Date.now() - this.openedAt;
+          const now = Date.now();
+          this.openMs = now - this.openedAt;
+          if (this.loadStartedAt !== undefined && this.postedAt !== undefined)
+            this.openSteps = {
+              beforeMs: this.loadStartedAt - this.openedAt,
+              loadMs: this.postedAt - this.loadStartedAt,
+              renderMs: now - this.postedAt,
+            };
           this.pageMs = Math.round(m.pageMs);
           this.openedAt = undefined;
         }
@@ -572,8 +617,8 @@ export class ReviewPanel implements vscode.Disposable {
     if (this.panel && this.ready) void this.panel.webview.postMessage(m);
   }
 
-  private reveal(info: InstructionInfo): void {
-    const title = `Review: ${info.id ?? path.basename(info.file)}`;
+  private reveal(name: string): void {
+    const title = `Review: ${name}`;
     if (this.panel) {
       this.panel.title = title;
       this.panel.reveal(undefined, false);
@@ -584,18 +629,20 @@ export class ReviewPanel implements vscode.Disposable {
       REVIEW_VIEW_TYPE,
       title,
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      // Not kept while hidden: keeping it was measured (npm run bench, in VS Code) and did not make
+      // opening from an editor faster; the page reloads and asks for the state when shown again.
       { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false, enableFindWidget: true },
     );
     this.panel = panel;
     this.ready = false;
     panel.webview.html = reviewHtml(makeNonce());
     const subs: vscode.Disposable[] = [
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
       panel.webview.onDidReceiveMessage((raw: unknown) => {
         const m = parseFromReview(raw);
         if (m) this.receive(m);
-      }),
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
       }),
       panel.onDidDispose(() => {
         const c = this.current;

@@ -50,6 +50,13 @@ export interface TimelinePerf {
   firstPaintMs: number[];
   /** Draw times of zoom / pan frames (the latest 200). */
   frameMs: number[];
+  /**
+   * Wall-clock time (`Date.now()`, ms) of each first paint, beside `firstPaintMs`: the extension
+   * host's clock is the same, so the time from the view's request to the paint can be read.
+   */
+  paintedAt?: number[];
+  /** The page's JavaScript heap in MB (Chromium's `performance.memory.usedJSHeapSize`), when known. */
+  heapMB?: number;
 }
 
 /** What the view currently shows, read from the webview's own state (`medalign.timeline.describe`). */
@@ -220,7 +227,13 @@ export function isFromView(x: unknown): x is FromView {
     case 'describe':
       return isNum(x.requestId) && isObj(x.describe) && isStr(x.describe.state) && isNum(x.describe.seq);
     case 'perf':
-      return isObj(x.perf) && isNums(x.perf.firstPaintMs) && isNums(x.perf.frameMs);
+      return (
+        isObj(x.perf) &&
+        isNums(x.perf.firstPaintMs) &&
+        isNums(x.perf.frameMs) &&
+        (x.perf.paintedAt === undefined || isNums(x.perf.paintedAt)) &&
+        (x.perf.heapMB === undefined || isNum(x.perf.heapMB))
+      );
     default:
       return false;
   }

@@ -65,6 +65,8 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   private bundle: string | undefined;
   private readonly describes = new WebviewRequests<TimelineDescribe>();
   private readonly disposables: vscode.Disposable[] = [];
+  /** When (`Date.now()`) the view last asked the server for a model (the bench reads it). */
+  requestedAt: number | undefined;
   /** The webview's performance figures, as last reported. */
   perf: TimelinePerf = { firstPaintMs: [], frameMs: [] };
   /** Settles each time a content message was posted (tests wait on `seq`). */
@@ -230,6 +232,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       await this.client.ready;
       const c = this.client.languageClient;
       if (!c) throw new Error('the MedAlign language server is not running');
+      this.requestedAt = Date.now();
       model = sameModel(
         await c.sendRequest(TimelineRequest.type, {
           uri: source.toString(),

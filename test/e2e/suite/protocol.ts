@@ -24,6 +24,12 @@ export interface SuiteResult {
 export interface ScreenshotRequest {
   /** Keys the runner presses in the page first (Playwright names: 'Control+Alt+r'), in order. */
   press?: string[];
+  /**
+   * A real mouse drag the runner does first (after `press`): the left button pressed on the centre of
+   * `from`, moved in steps to the centre of `to`, released. Both are CSS selectors inside the same
+   * webview (the first frame of the page whose document has a visible `from`).
+   */
+  drag?: { from: string; to: string };
   /** CSS selectors that must all be visible (waited for in order). */
   waitFor?: string[];
   /** Per selector, default 10 s. */

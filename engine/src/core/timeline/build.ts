@@ -438,6 +438,25 @@ function firstKept(st: StaticModel, r: CutPack): number | null {
  * The timeline model of a parsed record (see the module comment). Never throws on a parsed
  * record; a record that is not `ok` gives an empty model with its errors as `problems`.
  */
+/**
+ * Builds the part of the timeline that depends only on the record and the encoding (every event's
+ * tokens, label, dates and range), so the first `buildTimeline` of the record only packs. The record
+ * worker calls it when it is idle after counting a record; a record that is not valid is skipped.
+ */
+export function warmTimeline(
+  text: string,
+  record: EhrRecord,
+  encoding: TokenizerName,
+  counter: TokenCounter,
+): void {
+  if (record.ok) staticModel(text, record, encoding, counter);
+}
+
+/** Whether `warmTimeline` (or a model) already built the record's static part for `encoding`. */
+export function timelineWarm(text: string, record: EhrRecord, encoding: TokenizerName): boolean {
+  return staticCache.get(record)?.get(encoding)?.text === text;
+}
+
 export function buildTimeline(input: TimelineInput): TimelineModel {
   const { text, record, encoding, counter, strategy } = input;
   const head = {

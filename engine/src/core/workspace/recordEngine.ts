@@ -16,7 +16,7 @@ import type { FitTable, PackResult, PackStrategy } from '../packing/pack';
 import { parseTemplate } from '../template/template';
 import { getDefaultRefineTemplate, getDefaultTemplate } from '../template/defaults';
 import type { RefineOrder } from '../packing/refine';
-import { buildTimeline } from '../timeline/build';
+import { buildTimeline, timelineWarm, warmTimeline } from '../timeline/build';
 import type { TimelineModel } from '../timeline/model';
 
 export interface TokenRequest {
@@ -275,6 +275,18 @@ export class RecordWork {
     const l = this.get(uri, key);
     if (!l) return undefined;
     return packPrompt(this.packInput(l, req));
+  }
+
+  /**
+   * Builds what the record's timeline needs from the record alone (every event's tokens, labels and
+   * ranges: most of a big record's first model), so the view opens fast later; only for records of
+   * at least `minChars` (a small record's first model is quick anyway). True when it did work.
+   */
+  warmTimeline(uri: string, key: string, encoding: TokenizerName, minChars = 0): boolean {
+    const l = this.get(uri, key);
+    if (!l || l.text.length < minChars || timelineWarm(l.text, l.record, encoding)) return false;
+    warmTimeline(l.text, l.record, encoding, this.counter);
+    return true;
   }
 
   /** The timeline: a record that is loaded but not valid gives a model with its errors as problems. */
