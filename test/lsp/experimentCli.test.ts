@@ -230,7 +230,10 @@ test('medalign experiment: a tag filter, a bad strategy and an unknown model are
     env: ENV,
   });
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /error: "sideways" is not one of recent, bm25, none\. \(strategy\.0\)/);
+  assert.match(
+    bad.stderr,
+    /error: "sideways" is not one of recent, bm25, none, helm, refine\. \(strategy\.0\)/,
+  );
   assert.match(bad.stderr, /nothing was sent/);
   writeFileSync(file, JSON.stringify({ instructions: ['../instructions', 'tag:early'], model: ['nope'] }));
   const unknown = await runCliProcess(dir, ['experiment', 'experiments/bad.experiment.json', '--trust'], {

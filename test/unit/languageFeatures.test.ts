@@ -220,7 +220,10 @@ test('hover on the `category` key: a short summary of the taxonomy, not the 20 v
   const s = caret(validInstruction(1).replace('strategy:', 'strat|egy:'));
   const d2 = env.doc('instructions/b.medalign', s.text);
   const h2 = await env.service.doHover(d2, d2.positionAt(s.offset), env.ws);
-  assert.match((h2!.contents as MarkupContent).value, /^\*\*strategy\*\* `recent \| bm25 \| none \| helm \| refine`/);
+  assert.match(
+    (h2!.contents as MarkupContent).value,
+    /^\*\*strategy\*\* `recent \| bm25 \| none \| helm \| refine`/,
+  );
 });
 
 test('completion: label and detail fit one row of the suggest widget', async () => {
