@@ -120,6 +120,29 @@ for (const [label, dir] of [
     assert.ok(pack.budget.prompt <= 8192 - 256);
     assert.ok(pack.budget.prompt > 8192 - 256 - 400, `packed close to the limit: ${pack.budget.prompt}`);
   });
+  test(`${label}: every refine step's count is the Rust count of its templated text, within the limit`, async () => {
+    const l = load(dir);
+    const text = HELD_OUT[2];
+    const pack = packPrompt({
+      text,
+      record: parseRecord(text),
+      instruction: 'Which antihypertensives were given?',
+      context: 2048,
+      reserve: 256,
+      strategy: 'refine',
+      encoding: l.name,
+      chat: l.chat,
+      counter: new TokenCounter(),
+    });
+    assert.ok(pack.ok, pack.error);
+    const steps = pack.refine?.steps ?? [];
+    assert.ok(steps.length > 1, `the record needs several steps at 2k (${steps.length})`);
+    for (const st of steps) {
+      const templated = renderChatTemplate(l.chat as Extract<ChatFormat, { kind: 'template' }>, st.messages);
+      assert.equal(st.tokens, (await rustIds(l.rust, templated)).length, `step ${st.index}`);
+      assert.ok(st.tokens <= 2048 - 256, `step ${st.index}: ${st.tokens}`);
+    }
+  });
 }
 
 test('two hf tokenizers never share cached counts (the cache key is the tokenizer.json hash)', () => {

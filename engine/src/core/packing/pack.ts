@@ -407,6 +407,7 @@ function packRefine(input: PackInput): PackResult {
     encoding,
     counter,
     ...(input.messageOverhead !== undefined ? { messageOverhead: input.messageOverhead } : {}),
+    ...(input.chat !== undefined ? { chat: input.chat } : {}),
     ...(input.refine !== undefined ? { refine: input.refine } : {}),
   });
   const counts = counter.countRecord(text, record, encoding);

@@ -15,6 +15,8 @@ import type { EhrRecord, RecordDate, SourceRange } from '../record/model';
 import type { Span } from '../record/layout';
 import type { RecordTokenCounts, TokenCounter, VisitTokenCounts } from '../tokens/counter';
 import type { TokenizerName } from '../tokens/tokenizer';
+import type { ChatFormat } from '../tokens/chat';
+import { countChat } from '../tokens/chat';
 import type { ChatMessage, PromptTemplate, TemplateValues } from '../template/template';
 import { placeholderCount, renderTemplate } from '../template/template';
 import { getDefaultRefineTemplate, getDefaultTemplate, recordTemplateValues } from '../template/defaults';
@@ -43,6 +45,8 @@ export interface RefineInput {
   counter: TokenCounter;
   /** Tokens a chat API adds per message. Default 0. */
   messageOverhead?: number;
+  /** What the chat API adds around the messages (tokens/chat.ts); when set, `messageOverhead` is not used. */
+  chat?: ChatFormat;
   refine?: RefineOptions;
 }
 
@@ -119,7 +123,9 @@ function countMessages(
   messages: readonly ChatMessage[],
   encoding: TokenizerName,
   overhead: number,
+  chat?: ChatFormat,
 ): number {
+  if (chat !== undefined) return countChat(chat, messages, (t) => counter.count(t, encoding));
   let n = 0;
   for (const m of messages) n += counter.count(m.content, encoding) + overhead;
   return n;
@@ -340,7 +346,13 @@ export function planRefine(input: RefineInput, exact = true): RefinePlan {
   const values = recordTemplateValues(record);
   const instructionTokens = counter.count(input.instruction, encoding);
   const fixed = (t: PromptTemplate) =>
-    countMessages(counter, renderTemplate(t, { ...values, ehr: '', instruction: '' }), encoding, overhead) +
+    countMessages(
+      counter,
+      renderTemplate(t, { ...values, ehr: '', instruction: '' }),
+      encoding,
+      overhead,
+      input.chat,
+    ) +
     instructionTokens * Math.max(1, placeholderCount(t, 'instruction'));
   const firstFixed = fixed(first);
   const laterFixed = fixed(later) + reserve * Math.max(1, placeholderCount(later, 'answer'));
@@ -426,7 +438,9 @@ export function planRefine(input: RefineInput, exact = true): RefinePlan {
       const recordTokens = chunk.cost;
       const fixedK =
         k === 0 ? firstFixed : laterFixed - reserve * Math.max(1, placeholderCount(later, 'answer'));
-      const tokens = exact ? countMessages(counter, messages, encoding, overhead) : fixedK + recordTokens;
+      const tokens = exact
+        ? countMessages(counter, messages, encoding, overhead, input.chat)
+        : fixedK + recordTokens;
       const answerRoom = k === 0 ? 0 : reserve * slots.length;
       over = Math.max(over, tokens + answerRoom - limit);
       let firstVisit = Infinity;
