@@ -19,7 +19,7 @@ import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from 
 
 const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const REVIEWER = 'Dr Drag Reviewer';
-const ITEM = { id: '8100000202', file: 'instructions/2000002-social-history.medalign' };
+const ITEM = { id: '90000000202', file: 'instructions/2000002-social-history.medalign' };
 const ANSWERS: Record<string, string> = {
   'drag-a': 'Former smoker, quit in 2010; drinks alcohol socially.',
   'drag-b': 'Never smoker. No alcohol.',

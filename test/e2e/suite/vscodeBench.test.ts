@@ -31,10 +31,10 @@ const RECORDS = [
   { label: '50k-event record', events: 50_000, name: 'bench-50k' },
 ];
 const REVIEWED = [
-  { id: '8100000204', file: 'instructions/2000002-bp-2020.medalign' },
-  { id: '8100000201', file: 'instructions/2000002-copd-exacerbations.medalign' },
+  { id: '90000000204', file: 'instructions/2000002-bp-2020.medalign' },
+  { id: '90000000201', file: 'instructions/2000002-copd-exacerbations.medalign' },
   { id: 'hip-fx-2000002', file: 'instructions/2000002-hip-fracture.medalign' },
-  { id: '8100000101', file: 'instructions/2000001-afib-start.medalign' },
+  { id: '90000000101', file: 'instructions/2000001-afib-start.medalign' },
 ];
 
 export interface TimelineFigures {

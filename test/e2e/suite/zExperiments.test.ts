@@ -132,7 +132,8 @@ describe('Experiments', () => {
     assert.equal(again.results.filter((r) => r.status === 'complete').length, 0);
     assert.equal(
       again.results.filter((r) => r.status === 'skipped').length,
-      run.results.filter((r) => r.status === 'complete').length,
+      // Runs an earlier suite made with identical inputs were already reused the first time.
+      run.results.filter((r) => r.status === 'complete' || r.status === 'skipped').length,
     );
   });
 });
