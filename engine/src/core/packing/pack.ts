@@ -16,7 +16,7 @@ import type { EhrRecord, RecordDate, SourceRange } from '../record/model';
 import type { RecordTokenCounts, TokenCounter, VisitTokenCounts } from '../tokens/counter';
 import type { TokenizerName } from '../tokens/tokenizer';
 import type { ChatFormat } from '../tokens/chat';
-import { countChat, templatedText } from '../tokens/chat';
+import { templatedText } from '../tokens/chat';
 import { getDefaultTemplate, recordTemplateValues } from '../template/defaults';
 import type { ChatMessage, PromptTemplate } from '../template/template';
 import { placeholderCount, renderTemplate } from '../template/template';
@@ -26,7 +26,7 @@ import type { HelmDetails } from './helm';
 import { helmFitTable, normalizeLineEndings, packHelm } from './helm';
 
 export type PackStrategy = 'recent' | 'bm25' | 'none' | 'helm' | 'refine';
-import { planRefine } from './refine';
+import { countMessages, planRefine } from './refine';
 import type { RefineOptions, RefinePlan } from './refine';
 
 export const DEFAULT_RESERVE = 256;
@@ -355,19 +355,6 @@ function summarize(
     visits.push(vp);
   });
   return { kept, cut, visits };
-}
-
-function countMessages(
-  counter: TokenCounter,
-  messages: readonly ChatMessage[],
-  encoding: TokenizerName,
-  overhead: number,
-  chat?: ChatFormat,
-): number {
-  if (chat !== undefined) return countChat(chat, messages, (t) => counter.count(t, encoding));
-  let n = 0;
-  for (const m of messages) n += counter.count(m.content, encoding) + overhead;
-  return n;
 }
 
 /** BM25 index of a record's visits, built once per parsed record (the server keeps the record per document version). */

@@ -118,7 +118,8 @@ interface Chunk {
   cost: number;
 }
 
-function countMessages(
+/** Tokens of `messages` as sent: in the chat format when there is one, else content + `overhead` per message. */
+export function countMessages(
   counter: TokenCounter,
   messages: readonly ChatMessage[],
   encoding: TokenizerName,
