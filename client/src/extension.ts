@@ -22,7 +22,7 @@ export function activate(context: vscode.ExtensionContext): MedAlignApi {
   registerCommands(context, client);
   const preview = registerPreview(context, client);
   context.subscriptions.push(...registerWalkthrough());
-  context.subscriptions.push(...registerImport());
+  context.subscriptions.push(...registerImport(context.workspaceState));
   const run = registerRun(context, client);
   const timeline = registerTimeline(context, client, run.selection);
   // Activation does not wait for the server: features light up when it is ready (`ready`).

@@ -20,8 +20,31 @@ export interface ImportCommandOptions {
   dryRun?: boolean;
 }
 
-async function pickSource(): Promise<vscode.Uri | undefined> {
+/** Where the picker last found a source, per workspace. */
+const LAST_SOURCE_FOLDER = 'medalign.import.lastSourceFolder';
+
+/**
+ * The folder the file dialog opens in: the one the user last imported from in this workspace, else
+ * the workspace folder's root (VS Code's own default is the last active editor's folder, usually
+ * `instructions/`, where the MedAlign files are not).
+ */
+async function dialogStart(state: vscode.Memento): Promise<vscode.Uri | undefined> {
+  const last = state.get<string>(LAST_SOURCE_FOLDER);
+  if (last) {
+    const uri = vscode.Uri.parse(last);
+    try {
+      if ((await vscode.workspace.fs.stat(uri)).type & vscode.FileType.Directory) return uri;
+    } catch {
+      // gone since: the workspace root
+    }
+  }
+  return vscode.workspace.workspaceFolders?.[0]?.uri;
+}
+
+async function pickSource(state: vscode.Memento): Promise<vscode.Uri | undefined> {
+  const defaultUri = await dialogStart(state);
   const picked = await vscode.window.showOpenDialog({
+    ...(defaultUri ? { defaultUri } : {}),
     title: 'Import MedAlign instructions: instructions-sample.csv, a release .tsv, or the release folder',
     openLabel: 'Import',
     canSelectFiles: true,
@@ -29,7 +52,13 @@ async function pickSource(): Promise<vscode.Uri | undefined> {
     canSelectMany: false,
     filters: { 'MedAlign files': ['csv', 'tsv'], 'All files': ['*'] },
   });
-  return picked?.[0];
+  const source = picked?.[0];
+  if (source) {
+    // Next time, start in the folder that holds what was picked (a file's folder, or beside a release folder).
+    const parent = vscode.Uri.joinPath(source, '..');
+    await state.update(LAST_SOURCE_FOLDER, parent.toString());
+  }
+  return source;
 }
 
 async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {
@@ -38,12 +67,12 @@ async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {
   return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Import into which folder?' });
 }
 
-export function registerImport(): vscode.Disposable[] {
+export function registerImport(state: vscode.Memento): vscode.Disposable[] {
   const output = vscode.window.createOutputChannel('MedAlign Import');
   const command = vscode.commands.registerCommand(
     IMPORT_COMMAND,
     async (arg?: vscode.Uri, options: ImportCommandOptions = {}): Promise<ImportSummary | undefined> => {
-      const source = arg instanceof vscode.Uri ? arg : await pickSource();
+      const source = arg instanceof vscode.Uri ? arg : await pickSource(state);
       if (!source) return undefined;
       const folder = await pickFolder();
       if (!folder && !options.into) {

@@ -11,7 +11,7 @@
  *                    wait for); this runner answers with <name>.png and <name>.done
  * Also written there: workbench.log (the browser-side log) and code-server.log.
  *
- * Environment: MEDALIGN_E2E_TIMEOUT_MS (overall, default 6 min), MEDALIGN_E2E_GREP (mocha grep),
+ * Environment: MEDALIGN_E2E_TIMEOUT_MS (overall, default 15 min; each test has its own mocha timeout), MEDALIGN_E2E_GREP (mocha grep),
  * MEDALIGN_E2E_SAMPLES (the folder copied as the workspace, default samples/),
  * MEDALIGN_E2E_KEEP=1 keeps the temp workspace and state for inspection.
  */
@@ -33,7 +33,7 @@ import type { ScreenshotDone, ScreenshotRequest, SuiteResult } from './suite/pro
 import { ARTIFACTS_ENV, GREP_ENV, SCREENSHOTS_ENV } from './suite/protocol';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'e2e');
-const TIMEOUT_MS = Number(process.env.MEDALIGN_E2E_TIMEOUT_MS ?? 6 * 60_000);
+const TIMEOUT_MS = Number(process.env.MEDALIGN_E2E_TIMEOUT_MS ?? 15 * 60_000);
 
 let cleanup: (() => Promise<void>) | undefined;
 
@@ -261,6 +261,19 @@ class Pump {
       Object.assign(done, { ok: true, path: file, bytes: fs.statSync(file).size });
     } catch (err) {
       done.error = err instanceof Error ? err.message : String(err);
+      // What the page showed when the step failed, for the one reading the log.
+      const failed = path.join(ARTIFACTS, `${name}.failed.png`);
+      await this.page.content().then(
+        (html) => fs.writeFileSync(path.join(ARTIFACTS, `${name}.failed.html`), html),
+        () => undefined,
+      );
+      if (
+        await this.page.screenshot({ path: failed }).then(
+          () => true,
+          () => false,
+        )
+      )
+        done.error += ` (the page then: ${path.relative(REPO_ROOT, failed)})`;
     }
     const doneFile = path.join(ARTIFACTS, `${name}.done`);
     fs.writeFileSync(doneFile + '.tmp', JSON.stringify(done));

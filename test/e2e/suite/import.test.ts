@@ -28,6 +28,11 @@ describe('MedAlign import', function () {
     assert.ok(fs.existsSync(fixture), fixture);
   });
 
+  afterEach(async () => {
+    // A dialog left open by a failed step would cover the next suite's webviews.
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+  });
+
   after(() => {
     for (const p of created) fs.rmSync(p, { recursive: true, force: true });
   });
@@ -92,11 +97,19 @@ describe('MedAlign import', function () {
     const instructions = workspaceFile('instructions/9000001.medalign');
     created.push(instructions.fsPath);
 
+    // With an instruction in the active editor, VS Code's own default would be `instructions/`: the
+    // dialog opens at the workspace root instead, where the datasets are.
+    await vscode.window.showTextDocument(workspaceFile('instructions/1234555-chads-vasc.medalign'));
     const pending = vscode.commands.executeCommand<ImportSummary | undefined>(COMMAND);
     // The dialog has filled in its folder once it lists that folder's entries: only then does
     // Ctrl+A select the whole path (typed earlier, the path was appended to the folder's).
     const shown = await requestScreenshot('import-picker', {
-      waitFor: ['.quick-input-widget .monaco-list-row:has-text("datasets-e2e")'],
+      waitFor: [
+        '.quick-input-widget .monaco-list-row:has-text("datasets-e2e")',
+        '.quick-input-widget .monaco-list-row:has-text("medalign.config.json")',
+      ],
+      // The dialog lists the folder through the remote file system: slow on a loaded machine.
+      timeoutMs: 30_000,
     });
     assert.ok(shown.bytes > 10_000);
     // Replace the dialog's path with the file's and accept it.

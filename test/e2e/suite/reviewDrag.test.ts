@@ -49,6 +49,8 @@ describe('MedAlign review drag', function () {
     await api.ready;
     assert.ok(api.run.review.test, 'test hooks in test mode');
     hooks = api.run.review.test;
+    // Nothing of an earlier suite (a quick pick, a dialog) may cover the panel the mouse drags in.
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     await hooks.setReviewer(REVIEWER);
     root = workspaceFile('').fsPath;
     const store = new RunStore(root);
