@@ -7,7 +7,6 @@ import { URI } from 'vscode-uri';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { getLanguageService } from '../core/languageService';
 import { Workspace } from '../core/workspace/workspace';
-import { LocalRecordEngine } from '../core/workspace/recordEngine';
 import { isEncodingName } from '../core/tokens/encodings';
 import { formatTokenCount } from '../core/tokens/models';
 import { checkContext, checkStrategy } from '../core/schema/schemas';
@@ -66,11 +65,8 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
       return t;
     },
   };
-  const ws = new Workspace(
-    fs,
-    URI.file(io.cwd).toString(),
-    new LocalRecordEngine({ counter: { maxEntries: 0 } }),
-  );
+  // The workspace only parses here: the counts come from countWithPrecounts below.
+  const ws = new Workspace(fs, URI.file(io.cwd).toString());
   const info = await ws.records.get(uri);
   if (!info.exists || !info.key || !info.record) throw new Error(`no such record: ${rest[0]}`);
   const r = info.record;
