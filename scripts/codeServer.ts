@@ -484,7 +484,8 @@ export async function openWorkbench(browser: Browser, url: string, hooks: Workbe
   await page.exposeFunction('codeAutomationLog', (type: unknown, args: unknown) =>
     hooks.onLog?.(String(type), Array.isArray(args) ? (args as unknown[]) : [args]),
   );
-  await page.goto(url);
+  // Playwright's default of 30 s is too short for a first load on a busy machine (2 cores, other jobs).
+  await page.goto(url, { timeout: Number(process.env.MEDALIGN_WORKBENCH_LOAD_MS ?? 180_000) });
   return page;
 }
 

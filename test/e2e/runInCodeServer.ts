@@ -11,7 +11,7 @@
  *                    wait for); this runner answers with <name>.png and <name>.done
  * Also written there: workbench.log (the browser-side log) and code-server.log.
  *
- * Environment: MEDALIGN_E2E_TIMEOUT_MS (overall, default 15 min; each test has its own mocha timeout), MEDALIGN_E2E_GREP (mocha grep),
+ * Environment: MEDALIGN_E2E_TIMEOUT_MS (overall, default 15 min; each test has its own mocha timeout), MEDALIGN_E2E_GREP (mocha grep), MEDALIGN_WORKBENCH_LOAD_MS (first page load, default 180 s),
  * MEDALIGN_E2E_SAMPLES (the folder copied as the workspace, default samples/),
  * MEDALIGN_E2E_KEEP=1 keeps the temp workspace and state for inspection.
  */
