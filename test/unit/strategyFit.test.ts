@@ -18,6 +18,7 @@ import { getDefaultRefineTemplate } from '../../engine/src/core/template/default
 import { parseInstruction } from '../../engine/src/core/format/parse';
 import { generateRecord } from '../fixtures/recordGenerator';
 import { makeWorkspace, publicSampleXml, validInstruction } from '../helpers/fixtures';
+import { MemFs } from '../helpers/memfs';
 
 const counter = new TokenCounter();
 const big = generateRecord({ seed: 41, targetChars: 90_000 });
@@ -227,5 +228,44 @@ test('strategy descriptions come from the schema; the well-formedness check agre
     'abc</note></day></visit></record>',
   ]) {
     assert.equal(isWellFormedXml(x), validXml(x), x.slice(0, 40));
+  }
+});
+
+test('the record hover under helm: beside what helm keeps, what recent keeps and back to which day, and where they differ, in a hover’s width', async () => {
+  const w = await makeWorkspace({ 'records/7000001.xml': big });
+  const text = validInstruction(7000000006)
+    .replace('patient: 1234555', 'patient: 7000001')
+    .replace('context: 32k', 'context: 8k')
+    .replace('strategy: recent', 'strategy: helm');
+  const d = w.doc('instructions/h.medalign', text);
+  const h = await w.service.doHover(d, d.positionAt(text.indexOf('7000001') + 2), w.ws);
+  const md = h === undefined || h === null ? '' : (h.contents as { value: string }).value;
+  assert.match(md, /\*\*[\d,]+ tokens\*\* \(cl100k_base, as HELM counts · model baseline\)/);
+  assert.match(md, /^\| context \| kept \(helm\) \| recent keeps, back to \|$/m);
+  assert.match(
+    md,
+    /\*\*helm differs from recent:\*\* .*mid-element.*not well-formed XML.*between visits, days and events/,
+  );
+  // The numbers are the fit tables' of each strategy; the instruction's context is marked.
+  const fitOf = async (strategy: 'helm' | 'recent') => {
+    const s = await resolveRunSettings(parseInstruction(text), d.uri, w.ws, w.fs, { strategy });
+    const rec = await w.ws.records.get(MemFs.uri('records/7000001.xml'));
+    const f = await w.ws.engine.fit(rec.uri, rec.key!, packRequest(s), true);
+    assert.ok(f && f !== 'pending');
+    return f;
+  };
+  const helm = await fitOf('helm');
+  const recent = await fitOf('recent');
+  const row8k = md.split('\n').find((l) => l.startsWith('| 8k ◀ |'));
+  const h8 = helm.rows.find((r) => r.context === 8192)!;
+  const r8 = recent.rows.find((r) => r.context === 8192)!;
+  assert.ok(!h8.fitsWhole && !r8.fitsWhole, 'the 90 kB record is cut at 8k');
+  assert.equal(
+    row8k,
+    `| 8k ◀ | ${h8.keptTokens.toLocaleString('en-US')} · ${Math.round(h8.fraction * 100)}% | ${r8.keptTokens.toLocaleString('en-US')} · ${Math.round(r8.fraction * 100)}% · ${r8.keptFrom!.iso.slice(0, 10)} |`,
+  );
+  for (const row of md.split('\n').filter((l) => l.startsWith('|'))) {
+    assert.equal(row.split('|').length - 2, 3, `three cells: ${row}`);
+    assert.ok(row.replace(/^\|?|\|?$/g, '').length <= 64, `fits a hover: ${row}`);
   }
 });
