@@ -156,7 +156,7 @@ test('strategy fit at 2k on the public sample: helm cuts mid-element where recen
   assert.equal(row('recent').wellFormed, true);
   assert.match(
     row('recent').summaryLine,
-    /^1,\d{3} of 2,9\d\d tokens \(\d+%\) · well-formed XML · cut: between elements, the newest part from \d{4}-\d\d-\d\d$/,
+    /^1,\d{3} of 2,9\d\d tokens \(\d+%, cl100k_base\) · well-formed XML · cut: between elements, the newest part from \d{4}-\d\d-\d\d$/,
   );
   assert.equal(row('none').ok, false);
   assert.match(row('none').summaryLine, /^does not fit: The whole record needs/);

@@ -245,11 +245,12 @@ export async function pickStrategy(
           : row.wellFormed === false
             ? '$(warning)'
             : '$(pass)';
+      // What it keeps on the label's line; the XML and the cut below, then what the strategy is.
       return {
         ...i,
-        description: `${known.summary}${now(i.value)}`,
+        description: row ? `${row.keptLine}${now(i.value)}` : `${known.summary}${now(i.value)}`,
         detail: row
-          ? `${icon} ${row.summaryLine}`
+          ? `${icon} ${row.cutLine} — ${known.summary}`
           : `${icon} not measured: ${fit.message ?? 'the record could not be packed'}`,
       };
     });

@@ -56,7 +56,11 @@ export interface StrategyFitRow extends StrategyInfo {
   /** `refine`: the steps the packer plans, and the chunks the record needed before the step limit. */
   steps?: number;
   chunks?: number;
-  /** The row as one line: `1,843 of 2,949 tokens (62%) · well-formed XML · between elements, from 2018-10-20`. */
+  /** What it keeps, short: `1,843 of 2,949 tokens (62%, cl100k_base)`, `whole record, …`, `does not fit`. */
+  keptLine: string;
+  /** Whether the XML is well-formed and where the cut falls: `well-formed XML · cut: between elements, …`. */
+  cutLine: string;
+  /** The row as one line: `keptLine · cutLine`. */
   summaryLine: string;
 }
 
@@ -120,12 +124,15 @@ export function strategyRow(
   };
   if (!pack.ok) {
     const cut = info.name === 'none' ? 'does not fit' : 'nothing fits';
+    const error = pack.error ?? 'the prompt does not fit';
     return {
       ...base,
-      error: pack.error ?? 'the prompt does not fit',
+      error,
       whole: false,
       cut,
-      summaryLine: `${cut}: ${pack.error ?? 'the prompt does not fit'}`,
+      keptLine: cut,
+      cutLine: error,
+      summaryLine: `${cut}: ${error}`,
     };
   }
   const firstKept = pack.kept.firstDate !== undefined ? isoDay(pack.kept.firstDate) : undefined;
@@ -170,9 +177,9 @@ export function strategyRow(
     else
       cut = `between elements, ${pack.strategy === 'bm25' ? 'best-matching visits' : 'the newest part'}${firstKept !== undefined ? ` from ${firstKept}` : ''}`;
   }
-  const helmNote = pack.helm !== undefined ? ', cl100k_base as HELM counts' : '';
+  const helmNote = pack.helm !== undefined ? ', cl100k_base as HELM counts' : `, ${pack.encoding}`;
   const keptText = whole
-    ? `whole record, ${t(kept)} tokens${steps !== undefined && steps > 1 ? ` over ${steps} steps` : ''}${helmNote}`
+    ? `whole record, ${t(kept)} tokens${steps !== undefined && steps > 1 ? ` over ${steps} steps` : ''} (${helmNote.slice(2)})`
     : `${t(kept)} of ${t(totalTokens)} tokens (${pct(kept, totalTokens)}${helmNote})`;
   const xml =
     wellFormed === undefined ? 'no record sent' : wellFormed ? 'well-formed XML' : 'not well-formed XML';
@@ -182,6 +189,8 @@ export function strategyRow(
     wellFormed,
     midElement,
     cut,
+    keptLine: keptText,
+    cutLine: `${xml} · cut: ${cut}`,
     summaryLine: `${keptText} · ${xml} · cut: ${cut}`,
   };
   if (wellFormed === undefined) delete row.wellFormed;
@@ -278,6 +287,8 @@ function failedRow(st: StrategyInfo, current: boolean, message: string, encoding
     whole: false,
     midElement: false,
     cut: 'cannot pack',
+    keptLine: 'cannot pack',
+    cutLine: message,
     summaryLine: `cannot pack: ${message}`,
   };
 }
