@@ -135,7 +135,11 @@ describe('Strategy picker', function () {
     assert.equal(s2.items[1].description, 'strategy: helm');
     await choose(['Write to the front matter']);
     assert.equal(await done, true);
-    assert.match(fs.readFileSync(uri.fsPath, 'utf8'), /^strategy: helm$/m, 'written and saved');
+    const edited = await vscode.workspace.openTextDocument(uri);
+    assert.match(edited.getText(), /^strategy: helm$/m, 'written into the front matter');
+    await waitFor('the file saved with strategy: helm', () =>
+      /^strategy: helm$/m.test(fs.readFileSync(uri.fsPath, 'utf8')),
+    );
 
     // The preview follows: HELM's request at 2k (this window's context), and how it differs from recent.
     await vscode.commands.executeCommand('medalign.previewPrompt', uri);
