@@ -24,6 +24,8 @@ export function activate(context: vscode.ExtensionContext): MedAlignApi {
   context.subscriptions.push(...registerWalkthrough());
   context.subscriptions.push(...registerImport(context.workspaceState));
   const run = registerRun(context, client);
+  // The preview shows what Run sends: the window's choice of model, context and strategy too.
+  preview.follow(run.selection);
   const timeline = registerTimeline(context, client, run.selection);
   // Activation does not wait for the server: features light up when it is ready (`ready`).
   const ready = client.start().catch((err: unknown) => {

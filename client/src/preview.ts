@@ -15,6 +15,44 @@ import { WebviewRequests, makeNonce } from './webviewDocument';
 import type { PreviewSnapshot, PreviewView, ToPreview } from './previewWebview';
 
 export const PREVIEW_SCHEME = 'medalign-preview';
+
+/** A window's choice of model, context and strategy per instruction (the run-lens pickers). */
+export interface PreviewChoiceSource {
+  get(uri: vscode.Uri): { model?: string; context?: string; strategy?: string };
+  onDidChange: vscode.Event<vscode.Uri>;
+}
+
+/**
+ * The window's choices the previews follow (as Run does): bound once the run-lens exists, so a
+ * strategy or context chosen "for this window" shows in the preview at once.
+ */
+class WindowChoices implements vscode.Disposable {
+  private source: PreviewChoiceSource | undefined;
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private sub: vscode.Disposable | undefined;
+
+  bind(source: PreviewChoiceSource): void {
+    this.sub?.dispose();
+    this.source = source;
+    this.sub = source.onDidChange((u) => this.changed.fire(u));
+  }
+
+  /** The overrides for the preview request of `source` (a URI string). */
+  of(source: string): { model?: string; context?: string; strategy?: string } {
+    const o = this.source?.get(vscode.Uri.parse(source)) ?? {};
+    return {
+      ...(o.model !== undefined ? { model: o.model } : {}),
+      ...(o.context !== undefined ? { context: o.context } : {}),
+      ...(o.strategy !== undefined ? { strategy: o.strategy } : {}),
+    };
+  }
+
+  dispose(): void {
+    this.sub?.dispose();
+    this.changed.dispose();
+  }
+}
 export const PREVIEW_VIEW_TYPE = 'medalign.promptPreview';
 
 /**
@@ -41,9 +79,13 @@ export class PromptPreviewProvider implements vscode.TextDocumentContentProvider
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly client: MedAlignLanguageClient) {
+  constructor(
+    private readonly client: MedAlignLanguageClient,
+    private readonly choices: WindowChoices,
+  ) {
     this.disposables.push(
       ...watchInputs((uri) => this.refreshDependents(uri)),
+      choices.onDidChange((u) => this.changed.fire(PromptPreviewProvider.previewUri(u))),
       vscode.workspace.onDidCloseTextDocument((d) => {
         if (d.uri.scheme === PREVIEW_SCHEME) this.deps.delete(d.uri.toString());
       }),
@@ -63,7 +105,11 @@ export class PromptPreviewProvider implements vscode.TextDocumentContentProvider
     const lc = this.client.languageClient;
     if (!lc) return 'The MedAlign language server is not running.\n';
     await this.client.ready;
-    const result = await lc.sendRequest(PreviewPromptRequest.type, { uri: source }, token);
+    const result = await lc.sendRequest(
+      PreviewPromptRequest.type,
+      { uri: source, ...this.choices.of(source) },
+      token,
+    );
     this.deps.set(uri.toString(), new Set(result.dependsOn));
     return result.text;
   }
@@ -103,8 +149,19 @@ export class PromptPreviewPanels implements vscode.Disposable {
   constructor(
     private readonly client: MedAlignLanguageClient,
     private readonly openAsText: (source: vscode.Uri) => Promise<unknown>,
+    private readonly choices: WindowChoices,
   ) {
-    this.disposables.push(...watchInputs((uri) => this.refreshDependents(uri)));
+    this.disposables.push(
+      ...watchInputs((uri) => this.refreshDependents(uri)),
+      choices.onDidChange((u) => {
+        if (this.panels.get(u.toString())?.ready) void this.render(u.toString());
+      }),
+    );
+  }
+
+  /** Previews follow the window's choice of model, context and strategy (the run-lens selection). */
+  follow(source: PreviewChoiceSource): void {
+    this.choices.bind(source);
   }
 
   /** Shows (or reveals) the preview of `source` beside the editor and renders it. */
@@ -173,7 +230,7 @@ export class PromptPreviewPanels implements vscode.Disposable {
     try {
       if (!lc) throw new Error('The MedAlign language server is not running.');
       await this.client.ready;
-      const r = await lc.sendRequest(PreviewPromptRequest.type, { uri: key });
+      const r = await lc.sendRequest(PreviewPromptRequest.type, { uri: key, ...this.choices.of(key) });
       e.deps = new Set(r.dependsOn);
       // With a chat template, the templated text (what the server tokenizes) follows the messages.
       const templated = r.templated === undefined ? [] : [{ role: TEMPLATED_TITLE, content: r.templated }];
@@ -231,7 +288,8 @@ export function registerPreview(
   context: vscode.ExtensionContext,
   client: MedAlignLanguageClient,
 ): PromptPreviewPanels {
-  const provider = new PromptPreviewProvider(client);
+  const choices = new WindowChoices();
+  const provider = new PromptPreviewProvider(client, choices);
   const openAsText = async (source: vscode.Uri) => {
     const doc = await vscode.workspace.openTextDocument(PromptPreviewProvider.previewUri(source));
     await vscode.window.showTextDocument(doc, {
@@ -241,8 +299,9 @@ export function registerPreview(
     });
     return doc;
   };
-  const panels = new PromptPreviewPanels(client, openAsText);
+  const panels = new PromptPreviewPanels(client, openAsText, choices);
   context.subscriptions.push(
+    choices,
     provider,
     panels,
     vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, provider),

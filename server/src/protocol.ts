@@ -10,6 +10,7 @@ import type {
   ProjectSummary,
 } from '../../engine/src/core/features/runInfo';
 import type { ContextFit } from '../../engine/src/core/features/contextFit';
+import type { StrategyFit } from '../../engine/src/core/features/strategyFit';
 import type { Report } from '../../engine/src/core/metrics/report';
 import type { TokenizerName } from '../../engine/src/core/tokens/tokenizer';
 import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
@@ -153,6 +154,17 @@ export type ContextFitResult = ContextFit;
 export namespace ContextFitRequest {
   export const method = 'medalign/contextFit';
   export const type = new RequestType<PrepareRunParams, ContextFitResult, void>(method);
+}
+
+/**
+ * What the strategy picker shows: every strategy of the schema packed for the instruction at its
+ * model and context (tokens kept, well-formed XML, where the cut falls, refine's steps).
+ */
+export type StrategyFitResult = StrategyFit;
+
+export namespace StrategyFitRequest {
+  export const method = 'medalign/strategyFit';
+  export const type = new RequestType<PrepareRunParams, StrategyFitResult, void>(method);
 }
 
 /** Whether the schema accepts a context or strategy value (`null`), else the message every feature gives. */

@@ -56,9 +56,11 @@ import type { RunJob, RunPreparation } from '../../engine/src/core/run/prepared'
 import { checkContext, checkStrategy } from '../../engine/src/core/schema/schemas';
 import { RECORD_LIMITS } from '../../engine/src/core/record/parse';
 import { emptyTimeline } from '../../engine/src/core/timeline/model';
+import { strategyInfos } from '../../engine/src/core/features/strategyFit';
 import {
   CheckSettingRequest,
   ContextFitRequest,
+  StrategyFitRequest,
   CountTokensRequest,
   FrontMatterEditRequest,
   InstructionInfoRequest,
@@ -74,6 +76,7 @@ import {
 import type {
   InstructionInfoResult,
   ContextFitResult,
+  StrategyFitResult,
   PrepareRunParams,
   PreviewPromptResult,
   ProjectInfo,
@@ -102,6 +105,20 @@ export interface ServerRuntime {
 }
 
 /** Instructions first (what a user looks for in Problems), then templates, then records; each sorted. */
+/** A strategy fit that packed nothing, with why (the schema's strategies still listed). */
+function strategyFitFailure(message: string): StrategyFitResult {
+  return {
+    ok: false,
+    message,
+    model: '',
+    context: 0,
+    contextLabel: '',
+    strategy: '',
+    strategies: strategyInfos(),
+    rows: [],
+  };
+}
+
 function orderForValidation(uris: Iterable<string>): string[] {
   const rank = (u: string) => ['instruction', 'template', 'record'].indexOf(fileKind(u));
   return [...uris].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
@@ -708,6 +725,19 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
         if (!d) return { ok: false, message: `cannot read ${p.uri}`, strategy: '', model: '', rows: [] };
         const ws = await currentWorkspaceFor(p.uri);
         return service.contextFit(d, ws, overridesOf(p.overrides), token);
+      },
+      token,
+    ),
+  );
+  connection.onRequest(StrategyFitRequest.type, (p, token) =>
+    runSafe<StrategyFitResult>(
+      'strategy fit',
+      strategyFitFailure('internal error: see the server log'),
+      async () => {
+        const d = await instructionDoc(p.uri, p.text);
+        if (!d) return strategyFitFailure(`cannot read ${p.uri}`);
+        const ws = await currentWorkspaceFor(p.uri);
+        return service.strategyFit(d, ws, overridesOf(p.overrides), token);
       },
       token,
     ),

@@ -156,6 +156,7 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       clearChoice: (uri) => {
         selection.set(uri, 'model', undefined);
         selection.set(uri, 'context', undefined);
+        selection.set(uri, 'strategy', undefined);
       },
       quickInput: quickInputState,
       chooseInQuickInput,

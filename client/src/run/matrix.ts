@@ -151,6 +151,7 @@ export async function runMatrix(
     }
   }
   const text = doc.getText();
+  const strategy = opts.strategy ?? s.selection.get(doc.uri).strategy;
   const jobs: RunJob[] = [];
   const titles: string[] = [];
   const facts: ColumnFacts[] = [];
@@ -160,7 +161,7 @@ export async function runMatrix(
     for (const model of models) {
       for (const context of contexts) {
         const job: RunJob = { file: doc.uri.fsPath, text, model, context };
-        if (opts.strategy) job.strategy = opts.strategy;
+        if (strategy) job.strategy = strategy;
         if (template.value !== undefined) job.template = template.value;
         jobs.push(job);
         combos.push({ model, context, template });

@@ -1,6 +1,7 @@
 /**
- * Quick picks for the model (`baseline` + the config's endpoint ids) and the context (2k…128k with
- * what fits at each size, or a custom size), and where to keep the choice: for this window, or
+ * Quick picks for the model (`baseline` + the config's endpoint ids), the context (2k…128k with
+ * what fits at each size, or a custom size) and the strategy (every strategy of the schema with what
+ * it keeps at the instruction's model and context), and where to keep the choice: for this window, or
  * written into the front matter. Multi-step (quickInput.ts): "step n of m", Back, the current value
  * preselected, titles naming the file.
  */
@@ -14,6 +15,8 @@ import {
   contextFit,
   contextProblem,
   endpointOrigin,
+  strategyFit,
+  strategyProblem,
   frontMatterEdit,
   instructionDocument,
   instructionInfo,
@@ -24,7 +27,10 @@ import type { Back, StepPosition } from './quickInput';
 
 export const PICK_MODEL_COMMAND = 'medalign.pickModel';
 export const PICK_CONTEXT_COMMAND = 'medalign.pickContext';
+export const PICK_STRATEGY_COMMAND = 'medalign.pickStrategy';
 export const RUN_SETTINGS_COMMAND = 'medalign.runSettings';
+
+type Key = 'model' | 'context' | 'strategy';
 
 export type Scope = 'window' | 'file';
 
@@ -199,8 +205,70 @@ export async function pickContexts(
 
 const CUSTOM = '$(edit) Custom…';
 
+/**
+ * The strategy step: every strategy of the schema, each with what it keeps of the record at the
+ * instruction's model and context (`medalign/strategyFit`: tokens kept, whether the XML sent is
+ * well-formed, where the cut falls, refine's steps; filled in once the server answers), the current
+ * strategy active.
+ */
+export async function pickStrategy(
+  doc: vscode.TextDocument,
+  s: RunServices,
+  info: InstructionInfo,
+  title: string,
+  pos: Partial<StepPosition> = {},
+  current: string = info.strategy,
+): Promise<string | Back | undefined> {
+  type Item = vscode.QuickPickItem & { value: string };
+  const now = (name: string) => (name === info.strategy ? ` · current (${FROM[info.strategyFrom]})` : '');
+  const names = [...info.strategies];
+  if (!names.includes(info.strategy)) names.push(info.strategy);
+  const base = (): Item[] =>
+    names.map((name) => ({
+      label: name,
+      value: name,
+      description: now(name).replace(/^ · /, ''),
+      detail: info.strategies.includes(name)
+        ? '$(loading~spin) packing the record with this strategy…'
+        : '$(error) not a strategy of the schema',
+    }));
+  const refine = async (): Promise<Item[]> => {
+    const fit = await strategyFit(doc, s.selection.get(doc.uri));
+    return base().map((i) => {
+      const known = fit.strategies.find((x) => x.name === i.value);
+      if (!known) return i;
+      const row = fit.rows.find((r) => r.name === i.value);
+      const icon = !row
+        ? '$(info)'
+        : !row.ok
+          ? '$(error)'
+          : row.wellFormed === false
+            ? '$(warning)'
+            : '$(pass)';
+      // What it keeps on the label's line; the XML and the cut below, then what the strategy is.
+      return {
+        ...i,
+        description: row ? `${row.keptLine}${now(i.value)}` : `${known.summary}${now(i.value)}`,
+        detail: row
+          ? `${icon} ${row.cutLine} — ${known.summary}`
+          : `${icon} not measured: ${fit.message ?? 'the record could not be packed'}`,
+      };
+    });
+  };
+  const picked = await pickStep<Item>({
+    title,
+    ...pos,
+    items: base(),
+    placeholder: `Strategy (now ${info.strategy}) · what each keeps of the record at ${info.context} for ${info.model}`,
+    active: (i) => i.value === current,
+    refine,
+  });
+  if (picked === BACK || picked === undefined) return picked;
+  return picked[0].value;
+}
+
 async function pickScope(
-  key: 'model' | 'context',
+  key: Key,
   value: string,
   info: InstructionInfo,
   title: string,
@@ -214,7 +282,7 @@ async function pickScope(
     },
     { label: 'Write to the front matter', description: `${key}: ${value}`, scope: 'file' },
   ];
-  const from = key === 'model' ? info.modelFrom : info.contextFrom;
+  const from = key === 'model' ? info.modelFrom : key === 'context' ? info.contextFrom : info.strategyFrom;
   const picked = await pickStep({
     title,
     ...pos,
@@ -226,11 +294,11 @@ async function pickScope(
   return picked[0].scope;
 }
 
-/** Sets the model or context for an instruction: in this window, or in its front matter. */
+/** Sets the model, context or strategy for an instruction: in this window, or in its front matter. */
 export async function applyChoice(
   s: RunServices,
   doc: vscode.TextDocument,
-  key: 'model' | 'context',
+  key: Key,
   value: string,
   scope: Scope,
 ): Promise<boolean> {
@@ -255,16 +323,12 @@ export async function applyChoice(
 }
 
 /**
- * `medalign.pickModel(uri?, model?, scope?)` and `medalign.pickContext(uri?, context?, scope?)`:
- * with all arguments nothing is asked (tests, other commands).
+ * `medalign.pickModel(uri?, model?, scope?)`, `medalign.pickContext(uri?, context?, scope?)` and
+ * `medalign.pickStrategy(uri?, strategy?, scope?)`: with all arguments nothing is asked (tests,
+ * other commands).
  */
 export function registerPickers(s: RunServices): vscode.Disposable[] {
-  const choose = async (
-    key: 'model' | 'context',
-    arg: unknown,
-    value: unknown,
-    scopeArg: unknown,
-  ): Promise<boolean> => {
+  const choose = async (key: Key, arg: unknown, value: unknown, scopeArg: unknown): Promise<boolean> => {
     const doc = await instructionDocument(arg);
     if (!doc) {
       void vscode.window.showWarningMessage('MedAlign: open a .medalign instruction file first.');
@@ -287,6 +351,11 @@ export function registerPickers(s: RunServices): vscode.Disposable[] {
           if (m === BACK || m === undefined) return false;
           chosen = m[0];
           extra = 0;
+        } else if (key === 'strategy') {
+          const st = await pickStrategy(doc, s, info, title, pos, v);
+          if (st === BACK || st === undefined) return false;
+          chosen = st;
+          extra = 0;
         } else {
           const c = await pickContexts(doc, s, info, false, title, pos, v !== undefined ? [v] : undefined);
           if (c === BACK || c === undefined) return false;
@@ -297,7 +366,12 @@ export function registerPickers(s: RunServices): vscode.Disposable[] {
         continue;
       }
       if (v === undefined) return false;
-      const problem = key === 'context' ? await contextProblem(v) : undefined;
+      const problem =
+        key === 'context'
+          ? await contextProblem(v)
+          : key === 'strategy'
+            ? await strategyProblem(v)
+            : undefined;
       if (problem !== undefined) {
         void vscode.window.showErrorMessage(`MedAlign: ${problem}`);
         return false;
@@ -324,6 +398,10 @@ export function registerPickers(s: RunServices): vscode.Disposable[] {
     vscode.commands.registerCommand(PICK_CONTEXT_COMMAND, (arg?: unknown, value?: unknown, scope?: unknown) =>
       choose('context', arg, value, scope),
     ),
+    vscode.commands.registerCommand(
+      PICK_STRATEGY_COMMAND,
+      (arg?: unknown, value?: unknown, scope?: unknown) => choose('strategy', arg, value, scope),
+    ),
     vscode.commands.registerCommand(RUN_SETTINGS_COMMAND, async (arg?: unknown) => {
       const doc = await instructionDocument(arg);
       if (!doc) return;
@@ -346,16 +424,26 @@ export function registerPickers(s: RunServices): vscode.Disposable[] {
           description: `${info.context} (${FROM[info.contextFrom]})`,
           run: () => vscode.commands.executeCommand(PICK_CONTEXT_COMMAND, doc.uri),
         },
+        {
+          label: '$(layers) Strategy…',
+          description: `${info.strategy} (${FROM[info.strategyFrom]})`,
+          run: () => vscode.commands.executeCommand(PICK_STRATEGY_COMMAND, doc.uri),
+        },
       ];
-      if (o.model !== undefined || o.context !== undefined) {
+      if (o.model !== undefined || o.context !== undefined || o.strategy !== undefined) {
         items.push({
           label: '$(save) Write this window’s choice to the front matter',
-          description: [o.model && `model: ${o.model}`, o.context && `context: ${o.context}`]
+          description: [
+            o.model && `model: ${o.model}`,
+            o.context && `context: ${o.context}`,
+            o.strategy && `strategy: ${o.strategy}`,
+          ]
             .filter(Boolean)
             .join(', '),
           run: async () => {
             if (o.model !== undefined) await applyChoice(s, doc, 'model', o.model, 'file');
             if (o.context !== undefined) await applyChoice(s, doc, 'context', o.context, 'file');
+            if (o.strategy !== undefined) await applyChoice(s, doc, 'strategy', o.strategy, 'file');
           },
         });
         items.push({
@@ -364,6 +452,7 @@ export function registerPickers(s: RunServices): vscode.Disposable[] {
           run: () => {
             s.selection.set(doc.uri, 'model', undefined);
             s.selection.set(doc.uri, 'context', undefined);
+            s.selection.set(doc.uri, 'strategy', undefined);
             return Promise.resolve();
           },
         });

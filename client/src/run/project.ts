@@ -18,6 +18,7 @@ import { BASELINE_MODEL, CONFIG_FILE_NAME, endpointTarget } from '../../../engin
 import {
   CheckSettingRequest,
   ContextFitRequest,
+  StrategyFitRequest,
   CountTokensRequest,
   FrontMatterEditRequest,
   InstructionInfoRequest,
@@ -30,6 +31,7 @@ import {
 } from '../../../server/src/protocol';
 import type {
   ContextFitResult,
+  StrategyFitResult,
   EndpointInfo,
   InstructionInfoResult,
   ProjectInfo,
@@ -90,6 +92,7 @@ export function endpointOrigin(
 export interface Overrides {
   model?: string;
   context?: string;
+  strategy?: string;
 }
 
 export interface InstructionInfo {
@@ -108,6 +111,9 @@ export interface InstructionInfo {
   /** Where each came from, for the status bar's tooltip. */
   modelFrom: 'window' | 'file' | 'default';
   contextFrom: 'window' | 'file' | 'default';
+  strategyFrom: 'window' | 'file' | 'default';
+  /** The schema's strategies (the strategy picker lists them all). */
+  strategies: string[];
   /** Why it cannot run as resolved (the server's messages, the same preview and run give). */
   problems: string[];
   /** Line of the `## Instruction` heading, if any. */
@@ -149,6 +155,8 @@ export async function instructionInfo(
     strategy: r.strategy,
     modelFrom: fromOf(r.from.model),
     contextFrom: fromOf(r.from.context),
+    strategyFrom: fromOf(r.from.strategy),
+    strategies: r.strategies,
     problems: r.problems,
     gold: r.gold,
     instruction: r.instruction,
@@ -175,6 +183,22 @@ export function contextFit(doc: vscode.TextDocument, overrides: Overrides = {}):
     text: doc.getText(),
     overrides,
   });
+}
+
+/** What each strategy keeps of the instruction's record at its model and context (the server packs each). */
+export function strategyFit(doc: vscode.TextDocument, overrides: Overrides = {}): Promise<StrategyFitResult> {
+  return request<object, StrategyFitResult>(StrategyFitRequest.type, {
+    uri: doc.uri.toString(),
+    text: doc.getText(),
+    overrides,
+  });
+}
+
+/** `undefined` when the schema accepts the strategy, else the message every feature gives. */
+export async function strategyProblem(value: string): Promise<string | undefined> {
+  return (
+    (await request<object, string | null>(CheckSettingRequest.type, { key: 'strategy', value })) ?? undefined
+  );
 }
 
 /** A project folder's config (endpoints with their origins), from the server. */

@@ -72,7 +72,9 @@ export async function runInstruction(
     return result;
   }
   const job: RunJob = { file: doc.uri.fsPath, text: doc.getText(), model, context };
-  if (opts.strategy) job.strategy = opts.strategy;
+  // A strategy chosen for this window (the strategy picker) unless the caller names one.
+  const strategy = opts.strategy ?? s.selection.get(doc.uri).strategy;
+  if (strategy) job.strategy = strategy;
   const title = `${model} · ${context}`;
   const contexts: ColumnContext[] = [{ instruction: doc.uri }];
   const session = s.panel.start(

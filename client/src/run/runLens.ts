@@ -1,6 +1,6 @@
 /**
  * The run-lens: CodeLens above `## Instruction` — `▶ Run · <model> · <context>`, `Model…`,
- * `Context…`, and once the file has runs, `Compare with gold` (a complete run with an answer) and
+ * `Context…`, `Strategy…`, and once the file has runs, `Compare with gold` (a complete run with an answer) and
  * `Last run`. A file that cannot run (broken front matter, an invalid context…) gets
  * `Cannot run: <why>` instead of ▶ Run, which goes to the problem. (The language server adds
  * `Preview prompt` on the same line.)
@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { CONFIG_FILE_NAME, isAnswered } from '../../../engine/src';
 import { instructionInfo } from './project';
-import { PICK_CONTEXT_COMMAND, PICK_MODEL_COMMAND } from './pickers';
+import { PICK_CONTEXT_COMMAND, PICK_MODEL_COMMAND, PICK_STRATEGY_COMMAND } from './pickers';
 import { LAST_RUN_COMMAND, RUN_COMMAND } from './runCommands';
 import { COMPARE_COMMAND } from './goldDiff';
 import { REVIEW_COMMAND } from '../review';
@@ -83,6 +83,12 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
         title: 'Context…',
         tooltip: 'Choose the context length the record is packed into',
         command: PICK_CONTEXT_COMMAND,
+        arguments: [uri],
+      }),
+      new vscode.CodeLens(range, {
+        title: 'Strategy…',
+        tooltip: `Choose how the record is fitted into the context (now ${info.strategy}, ${FROM[info.strategyFrom]}): each strategy with what it keeps at ${info.context}`,
+        command: PICK_STRATEGY_COMMAND,
         arguments: [uri],
       }),
     );

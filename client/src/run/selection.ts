@@ -1,5 +1,5 @@
 /**
- * The model and context chosen for an instruction in this window (quick picks, status bar). They
+ * The model, context and strategy chosen for an instruction in this window (quick picks, status bar). They
  * override the front matter until the window closes, unless the user writes them into the file.
  */
 import * as vscode from 'vscode';
@@ -19,7 +19,7 @@ export class RunSelection implements vscode.Disposable {
     const o = { ...(this.map.get(k) ?? {}) };
     if (value === undefined) delete o[key];
     else o[key] = value;
-    if (o.model === undefined && o.context === undefined) this.map.delete(k);
+    if (o.model === undefined && o.context === undefined && o.strategy === undefined) this.map.delete(k);
     else this.map.set(k, o);
     this.changed.fire(uri);
   }

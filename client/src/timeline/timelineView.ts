@@ -39,7 +39,7 @@ const sameModel = (m: ServerTimelineModel): TimelineModel => m;
 
 /** The window's per-instruction model/context choice (the run-lens pickers). */
 export interface TimelineSelectionSource {
-  get(uri: vscode.Uri): { model?: string; context?: string };
+  get(uri: vscode.Uri): { model?: string; context?: string; strategy?: string };
   onDidChange: vscode.Event<vscode.Uri>;
 }
 
@@ -240,6 +240,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
           overrides: {
             ...(o.model !== undefined ? { model: o.model } : {}),
             ...(o.context !== undefined ? { context: o.context } : {}),
+            ...(o.strategy !== undefined ? { strategy: o.strategy } : {}),
           },
         }),
       );

@@ -32,10 +32,12 @@ import { getCodeActions } from './features/codeActions';
 import { getCodeLenses } from './features/codeLens';
 import { buildPreview } from './features/preview';
 import { contextFit } from './features/contextFit';
+import { strategyFit } from './features/strategyFit';
 import { instructionTimeline, recordTimeline } from './features/timeline';
 import { emptyTimeline } from './timeline/model';
 import type { TimelineModel } from './timeline/model';
 import type { ContextFit } from './features/contextFit';
+import type { StrategyFit } from './features/strategyFit';
 import { instructionRunInfo, summarizeProject } from './features/runInfo';
 import type { InstructionRunInfo, ProjectSummary } from './features/runInfo';
 import type { RunOverrides } from './features/runSettings';
@@ -109,6 +111,13 @@ export interface LanguageService {
     overrides?: RunOverrides,
     cancel?: Cancel,
   ): Promise<ContextFit>;
+  /** What each strategy keeps of the instruction's record at its model and context (the strategy picker). */
+  strategyFit(
+    document: TextDocument,
+    workspace: Workspace,
+    overrides?: RunOverrides,
+    cancel?: Cancel,
+  ): Promise<StrategyFit>;
   /**
    * The record timeline of an instruction (its record and settings) or of a record file (the
    * config's defaults). `onDisk`: the document is the file on disk, not an editor's buffer.
@@ -226,6 +235,7 @@ export function getLanguageService(fs: FileSystem): LanguageService {
     getCodeLenses: (d) => (fileKind(d.uri) === 'instruction' ? getCodeLenses(parse(d)) : []),
     buildPreview: (d, ws, overrides) => buildPreview(parse(d).file, d.uri, ws, fs, overrides),
     contextFit: (d, ws, overrides, cancel) => contextFit(parse(d).file, d.uri, ws, fs, overrides, cancel),
+    strategyFit: (d, ws, overrides, cancel) => strategyFit(parse(d).file, d.uri, ws, fs, overrides, cancel),
     timeline(d, ws, overrides, cancel, onDisk) {
       switch (fileKind(d.uri)) {
         case 'instruction':

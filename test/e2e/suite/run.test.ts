@@ -119,7 +119,7 @@ describe('MedAlign run-lens', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('puts ▶ Run · <model> · <context>, Model… and Context… above ## Instruction and the choice in the status bar', async () => {
+  it('puts ▶ Run · <model> · <context>, Model…, Context… and Strategy… above ## Instruction and the choice in the status bar', async () => {
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc, { preview: false });
     const headingLine = doc
@@ -136,7 +136,7 @@ describe('MedAlign run-lens', function () {
     );
     assert.deepEqual(
       titles(ours),
-      ['▶ Run · gpt-4o · 16k', 'Model…', 'Context…'],
+      ['▶ Run · gpt-4o · 16k', 'Model…', 'Context…', 'Strategy…'],
       'no Last run before a run',
     );
     assert.ok(ours.every((l) => l.range.start.line === headingLine));
@@ -289,7 +289,7 @@ describe('MedAlign run-lens', function () {
     });
     assert.deepEqual(
       lenses.filter((t) => t !== 'Preview prompt' && t !== 'Timeline'),
-      ['▶ Run · fake-local · 8k', 'Model…', 'Context…', 'Compare with gold', 'Last run'],
+      ['▶ Run · fake-local · 8k', 'Model…', 'Context…', 'Strategy…', 'Compare with gold', 'Last run'],
     );
     const diff = await vscode.commands.executeCommand<GoldComparison | undefined>(
       'medalign.compareWithGold',

@@ -34,32 +34,68 @@ export async function recordTokenSection(
   cancel?: Cancel,
 ): Promise<string> {
   if (!info.key || !info.record?.ok) return '';
-  const fit = await ws.engine.fit(info.uri, info.key, packRequest(s), HOVER_WAIT_MS, cancel);
+  const req = packRequest(s);
+  const fit = await ws.engine.fit(info.uri, info.key, req, HOVER_WAIT_MS, cancel);
   if (fit === 'pending') return COUNTING;
   if (!fit) return '';
-  return fitMarkdown(fit, s);
+  if (fit.strategy !== 'helm') return fitMarkdown(fit, s);
+  // Under helm, what recent keeps at each size beside it, and how the two cut.
+  const recent = await ws.engine.fit(
+    info.uri,
+    info.key,
+    { ...req, strategy: 'recent' },
+    HOVER_WAIT_MS,
+    cancel,
+  );
+  return fitMarkdown(fit, s, recent === 'pending' || recent === undefined ? undefined : recent);
 }
+
+/** Under `helm`, in plain words: where it differs from `recent` (the record hover says it below its table). */
+export const HELM_VS_RECENT =
+  '**helm differs from recent:** helm keeps the last tokens of the record counted in cl100k_base ' +
+  '(as HELM does, whatever the model) and cuts wherever that count falls, mid-element, so what it sends ' +
+  'is not well-formed XML unless the whole record fits; recent cuts between visits, days and events ' +
+  '(well-formed XML), counted in the model’s tokenizer.';
 
 /**
  * What fits, as a three-column table with short cells so it reads at a hover's usual width
  * (~500 px): context, what the instruction's strategy keeps, and back to which date.
  */
-export function fitMarkdown(fit: FitTable, s: RunSettings): string {
+export function fitMarkdown(fit: FitTable, s: RunSettings, recent?: FitTable): string {
   const t = (n: number) => formatTokenCount(n, fit.estimated);
+  const helm = fit.strategy === 'helm';
   const lines = [
-    `**${t(fit.total)} tokens** (${tokenizerLabel(s)})`,
+    `**${t(fit.total)} tokens** (${helm ? `cl100k_base, as HELM counts · model ${escapeMarkdown(s.model)}` : tokenizerLabel(s)})`,
     '',
     `Kept by **${fit.strategy}** after template ${t(fit.template)} + instruction ${t(fit.instruction)} + reserve ${fit.reserve}:`,
     '',
-    `| context | kept (${fit.strategy}) | back to |`,
+    recent
+      ? `| context | kept (${fit.strategy}) | recent keeps, back to |`
+      : `| context | kept (${fit.strategy}) | back to |`,
     '|---|---|---|',
   ];
   for (const r of fit.rows) {
-    const cells = fitRowCells(r, fit);
     const mark = r.context === s.context ? ' ◀' : '';
+    const other = recent?.rows.find((x) => x.context === r.context);
+    if (recent) {
+      // Short cells, so three columns still fit a hover's width.
+      const theirs = other ? shortCell(other, recent) : '—';
+      const back = other?.keptFrom && other.keptTokens > 0 ? ` · ${isoDay(other.keptFrom)}` : '';
+      lines.push(`| ${sizeLabel(r.context)}${mark} | ${shortCell(r, fit)} | ${theirs}${back} |`);
+      continue;
+    }
+    const cells = fitRowCells(r, fit);
     lines.push(`| ${sizeLabel(r.context)}${mark} | ${cells.kept} | ${cells.backTo ?? '—'} |`);
   }
+  if (helm) lines.push('', HELM_VS_RECENT);
   return lines.join('\n');
+}
+
+/** A row's kept part in a few characters: `whole`, `nothing`, `1,754 · 59%`. */
+function shortCell(r: FitRow, fit: Pick<FitTable, 'estimated'>): string {
+  if (r.fitsWhole) return 'whole';
+  if (r.keptTokens === 0) return 'nothing';
+  return `${formatTokenCount(r.keptTokens, fit.estimated)} · ${(r.fraction * 100).toFixed(r.fraction < 0.1 ? 1 : 0)}%`;
 }
 
 /**
