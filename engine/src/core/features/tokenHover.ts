@@ -16,6 +16,7 @@ import type { RunSettings } from './runSettings';
 import { formatInt } from '../util/format';
 import { codeSpan, escapeMarkdown } from '../util/markdown';
 import { countWithServer, serverCountKey } from '../tokens/serverCounts';
+import { serverCountWarning, withServerCounts } from './serverPack';
 
 export const COUNTING = '*Counting tokens… hover again in a moment.*';
 
@@ -142,8 +143,15 @@ export async function contextTokenSection(
   if (!info?.key || !info.record?.ok) return '';
   const counts = await ws.engine.counts(info.uri, info.key, s.tokenizer.encoding, HOVER_WAIT_MS, cancel);
   if (counts === 'pending') return COUNTING;
-  const pack = await ws.engine.pack(info.uri, info.key, packRequest(s), cancel);
-  return pack ? packMarkdown(pack, s) : '';
+  const key = info.key;
+  // tokenizer: server → the budget in the server's counts where allowed (serverPack.ts).
+  const counted = await withServerCounts(ws, s, (s2) =>
+    ws.engine.pack(info.uri, key, packRequest(s2), cancel),
+  );
+  if (!counted.value) return '';
+  const warning = serverCountWarning(counted.status, s.tokenizer.encoding);
+  const pack = warning ? { ...counted.value, warnings: [...counted.value.warnings, warning] } : counted.value;
+  return packMarkdown(pack, { ...s, tokenizer: counted.tokenizer });
 }
 
 export function packMarkdown(p: PackResult, s: RunSettings): string {
