@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
 import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
-import { AllowedRootsNotification } from '../../server/src/protocol';
+import { AllowedRootsNotification, TokenizeRequest } from '../../server/src/protocol';
+import type { TokenizeParams } from '../../server/src/protocol';
+import type { ServerTokenizeAnswer } from '../../engine/src';
 import { ALLOWED_ROOTS_SETTING, allowedRootsSetting } from './allowedRoots';
 
 /** Owns the connection to the bundled language server (dist/server.js). */
@@ -26,6 +28,12 @@ export class MedAlignLanguageClient {
   }
 
   private started: Promise<void> = Promise.resolve();
+  private tokenize: ((p: TokenizeParams) => Promise<ServerTokenizeAnswer>) | undefined;
+
+  /** Answers the server's `medalign/tokenize` (run/tokenize.ts); set before `start`. */
+  answerTokenize(handler: (p: TokenizeParams) => Promise<ServerTokenizeAnswer>): void {
+    this.tokenize = handler;
+  }
 
   /** Settles when the current start has finished. */
   get ready(): Promise<void> {
@@ -60,9 +68,18 @@ export class MedAlignLanguageClient {
       outputChannel: this.output,
       // The user's extra roots (user settings only; none in Restricted Mode). `watchesFiles`: the
       // watcher above sends the file events, so the server registers no second one.
-      initializationOptions: { allowedRoots: allowedRootsSetting(), watchesFiles: true },
+      // `serverTokenize`: this client answers `medalign/tokenize` (tokenizer: server).
+      initializationOptions: {
+        allowedRoots: allowedRootsSetting(),
+        watchesFiles: true,
+        serverTokenize: this.tokenize !== undefined,
+      },
+      // Hovers may offer to approve an endpoint (tokenizer: server); no other command link runs.
+      markdown: { isTrusted: { enabledCommands: ['medalign.approveEndpoint'] } },
     };
     this.client = new LanguageClient('medalign', 'MedAlign Language Server', serverOptions, clientOptions);
+    const tokenize = this.tokenize;
+    if (tokenize !== undefined) this.client.onRequest(TokenizeRequest.type, (p) => tokenize(p));
     await this.client.start();
   }
 

@@ -18,6 +18,8 @@ import type { TimelineModel } from '../../engine/src/core/timeline/model';
 import type { ExperimentCell } from '../../engine/src/core/experiment/plan';
 import type { Verdict } from '../../engine/src/core/experiment/verdict';
 import type { ChangedPair } from '../../engine/src/host/experimentHtml';
+import type { EndpointConfig } from '../../engine/src/core/workspace/config';
+import type { ServerTokenizeAnswer } from '../../engine/src/core/tokens/serverCounts';
 export { TIMELINE_KINDS } from '../../engine/src/core/timeline/model';
 
 export type {
@@ -308,4 +310,23 @@ export type ExperimentVerdictResult =
 export namespace ExperimentVerdictRequest {
   export const method = 'medalign/experimentVerdict';
   export const type = new RequestType<ExperimentVerdictParams, ExperimentVerdictResult, void>(method);
+}
+
+/**
+ * Server → client, for `tokenizer: server`: the endpoint's own `/tokenize` count of each text. The
+ * language server does no HTTP and no approvals; the extension answers only when the PHI guard
+ * allows sending to that endpoint (loopback, or approved by the user; checked without prompting),
+ * sends the texts (a few at once) and answers the counts, else why not (`not-approved` names what
+ * to approve, nothing is sent; `failed`: server down, no /tokenize, 429…).
+ */
+export interface TokenizeParams {
+  /** The project folder (URI) whose config names the endpoint. */
+  root: string;
+  endpoint: EndpointConfig;
+  texts: string[];
+}
+
+export namespace TokenizeRequest {
+  export const method = 'medalign/tokenize';
+  export const type = new RequestType<TokenizeParams, ServerTokenizeAnswer, void>(method);
 }

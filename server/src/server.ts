@@ -72,7 +72,10 @@ import {
   ServerStatsRequest,
   TimelineRequest,
   ReportRequest,
+  TokenizeRequest,
 } from './protocol';
+import { serverCountKey } from '../../engine/src/core/tokens/serverCounts';
+import type { ServerTokenizeAnswer } from '../../engine/src/core/tokens/serverCounts';
 import type {
   InstructionInfoResult,
   ContextFitResult,
@@ -85,6 +88,9 @@ import type {
   ReportResult,
 } from './protocol';
 import type { Report } from '../../engine/src/core/metrics/report';
+
+/** How long a hover waits for the server's `/tokenize` count (through the client). */
+const TOKENIZE_WAIT_MS = 5000;
 
 export interface ServerRuntime {
   fs: FileSystem;
@@ -145,6 +151,57 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
 
   const log = (message: string) => connection.console.log(message);
 
+  /** The client answers `medalign/tokenize` (it said so in its initialization options). */
+  let answersTokenize = false;
+
+  /**
+   * `tokenizer: server`: the client (which holds approvals, keys and HTTP) counts for us. A hover
+   * waits at most TOKENIZE_WAIT_MS; a later answer still fills the cache, so hovering again shows it.
+   */
+  function attachServerTokenize(w: Workspace): void {
+    w.serverTokenize = async (endpointId, texts) => {
+      const endpoint = w.config.endpoints.find((e) => e.id === endpointId);
+      if (!answersTokenize || endpoint === undefined) {
+        return {
+          ok: false,
+          reason: 'unavailable',
+          message: 'this editor does not ask endpoints for token counts.',
+        };
+      }
+      const asked = connection
+        .sendRequest(TokenizeRequest.type, { root: w.root, endpoint, texts })
+        .then((a): ServerTokenizeAnswer => {
+          if (a.ok && a.counts.length === texts.length) {
+            const key = serverCountKey(endpoint);
+            texts.forEach((t, i) => w.serverCounts.set(key, t, a.counts[i]));
+          }
+          return a;
+        })
+        .catch((err: unknown): ServerTokenizeAnswer => ({
+          ok: false,
+          reason: 'failed',
+          message: err instanceof Error ? err.message : String(err),
+        }));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<ServerTokenizeAnswer>((resolve) => {
+        timer = setTimeout(
+          () =>
+            resolve({
+              ok: false,
+              reason: 'unavailable',
+              message: `the server is still counting (over ${TOKENIZE_WAIT_MS / 1000} s); hover again in a moment.`,
+            }),
+          TOKENIZE_WAIT_MS,
+        );
+      });
+      try {
+        return await Promise.race([asked, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+  }
+
   function runSafe<T>(what: string, empty: T, fn: () => Promise<T> | T, token?: CancellationToken) {
     return (async (): Promise<T | ResponseError<void>> => {
       try {
@@ -187,6 +244,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       // folder). Without a config it is not scanned: the file's grandparent may be a home directory.
       w = new Workspace(fs, root, engine);
       w.setAllowedRoots(allowedRoots);
+      attachServerTokenize(w);
       loose.set(root, w);
       await w.loadConfig();
       if (hasConfig) {
@@ -212,6 +270,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration &&
       options?.watchesFiles !== true;
     allowedRoots = rootUris(options?.allowedRoots);
+    answersTokenize = (options as { serverTokenize?: unknown } | undefined)?.serverTokenize === true;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -245,6 +304,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       for (const root of folders) {
         const w = new Workspace(fs, root, engine);
         w.setAllowedRoots(allowedRoots);
+        attachServerTokenize(w);
         await w.loadConfig();
         const { instructions } = await w.scan();
         // Open documents win over what is on disk.

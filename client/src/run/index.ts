@@ -9,6 +9,7 @@ import type { ApprovalEntry } from '../../../engine/src';
 import type { MedAlignLanguageClient } from '../languageClient';
 import { bindServer, serverPreparation } from './project';
 import { Approvals, registerApprovalCommands } from './approvals';
+import { tokenizeHandler } from './tokenize';
 import { ApiKeys, registerKeyCommands } from './secrets';
 import { RunSelection } from './selection';
 import { ResponsePanel } from './responsePanel';
@@ -77,6 +78,7 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
   const log = vscode.window.createOutputChannel('MedAlign Runs', { log: true });
   const keys = new ApiKeys(context.secrets);
   const approvals = new Approvals(context.globalState, testMode);
+  client.answerTokenize(tokenizeHandler(approvals, keys, log));
   const selection = new RunSelection();
   const runs = new RunsIndex();
   const inFlight = new Set<AbortController>();

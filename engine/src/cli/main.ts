@@ -55,9 +55,11 @@ const COMMANDS: Record<string, Command> = {
   },
   pack: {
     usage: `  medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none|helm|refine] [--model id] [--json]
-               [--allow-root <folder>]
+               [--allow-root <folder>] [--trust] [--allow-phi-endpoint id@origin]
       Prints the exact prompt (the budget goes to stderr); --json prints the messages, tokens per
-      part and in total, and what was kept and cut. Exit code 1 when the prompt cannot be built.`,
+      part and in total, and what was kept and cut. Exit code 1 when the prompt cannot be built.
+      An endpoint with "tokenizer": "server" packs with its /tokenize counts, sent only as a run
+      would send the record (trusted folder, PHI guard); otherwise estimates, with a warning.`,
     run: (args, io) => records().runPack(args, io),
   },
   timeline: {

@@ -19,7 +19,7 @@ import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './io';
 import { allowedRootsOption, parseArgs } from './args';
 import type { ParsedArgs } from './args';
-import { countWithEndpoint, verifyLine, verifyWithServer } from './countVerify';
+import { cliServerTokenize, countWithEndpoint, verifyLine, verifyWithServer } from './countVerify';
 import { knownKeys } from './files';
 import { redactingIo } from './io';
 
@@ -137,12 +137,16 @@ async function countForEndpoint(file: string, id: string, p: ParsedArgs, io: Cli
 }
 
 export async function runPack(args: string[], io: CliIo): Promise<number> {
-  const p = parseArgs(args, ['context', 'strategy', 'model', 'allow-root'], ['json']);
+  const p = parseArgs(
+    args,
+    ['context', 'strategy', 'model', 'allow-root', 'allow-phi-endpoint'],
+    ['json', 'trust'],
+  );
   const rest = p.positional;
   const opt = (name: string) => p.values.get(name)?.at(-1);
   if (rest.length !== 1) {
     throw new Error(
-      'usage: medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none|helm|refine] [--model id] [--json]',
+      'usage: medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none|helm|refine] [--model id] [--json] [--trust] [--allow-phi-endpoint id@origin]',
     );
   }
   const overrides: PreviewOverrides = {};
@@ -166,6 +170,8 @@ export async function runPack(args: string[], io: CliIo): Promise<number> {
   const text = await nodeFileSystem.readFile(uri);
   if (text === undefined) throw new Error(`no such file: ${rest[0]}`);
   const ws = await workspaceFor(file, io.cwd, allowedRootsOption(p, io.cwd));
+  // tokenizer: server → packed with the server's counts, under the same trust and PHI rule as a run.
+  ws.serverTokenize = cliServerTokenize(ws, p, io, 'pack');
   const service = getLanguageService(nodeFileSystem);
   const pv = await service.buildPreview(TextDocument.create(uri, 'medalign', 0, text), ws, overrides);
   if (p.flags.has('json')) {

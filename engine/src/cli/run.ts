@@ -10,6 +10,7 @@
  * (`--remember-approval` adds to it). A bare id is refused with the exact `id@origin` to pass, read
  * from the config, so a workspace cannot re-point an id the user habitually approves.
  */
+import { cliServerTokenize } from './countVerify';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { EndpointConfig } from '../core/workspace/config';
@@ -231,6 +232,8 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
   const preparer = new RunPreparer(undefined, {
     folders: [io.cwd],
     allowedRoots: allowedRootsOption(p, io.cwd),
+    // tokenizer: server → packed with the server's counts, under the run's own trust and PHI rule.
+    serverTokenize: (ws) => cliServerTokenize(ws, p, io, 'run'),
   });
   const refusedShown = new Set<string>();
   let refineStep = 0;

@@ -8,6 +8,8 @@
  * Two steps, so `--resume` can skip a job before paying for packing: `plan(job)` (files, hashes,
  * settings, key) and `pack(plan)`. `prepare(job)` does both.
  */
+import type { ServerTokenize } from '../core/tokens/serverCounts';
+import { serverCountWarning, withServerCounts } from '../core/features/serverPack';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -52,6 +54,11 @@ export interface RunPreparerOptions {
   folders?: readonly string[];
   /** Folders outside the project that records and templates may come from (the user's own). */
   allowedRoots?: readonly string[];
+  /**
+   * How a project of this preparer asks an endpoint's `/tokenize` (`tokenizer: server`; the CLI's
+   * rule, cli/countVerify.ts). Without it, `tokenizer: server` packs with the estimate.
+   */
+  serverTokenize?: (ws: Workspace) => ServerTokenize;
 }
 
 export function sha256(text: string): string {
@@ -117,6 +124,7 @@ export class RunPreparer implements RunPreparation {
     if (w === undefined) {
       const ws = new Workspace(this.fs, URI.file(root).toString());
       ws.setAllowedRoots(this.allowedRoots);
+      ws.serverTokenize = this.options.serverTokenize?.(ws);
       w = { ws, loaded: ws.loadConfig() };
       this.workspaces.set(root, w);
     }
@@ -269,8 +277,15 @@ export class RunPreparer implements RunPreparation {
           : `The record ${plan.record.relFile} is not a well-formed MedAlign record.`,
       );
     }
-    const pack = await ws.engine.pack(plan.record.uri, plan.record.hash, packRequest(plan.settings));
-    if (!pack) return configError(plan.instruction.file, `Could not pack ${plan.record.relFile}.`);
+    // tokenizer: server → the server's counts where allowed (core/features/serverPack.ts).
+    const counted = await withServerCounts(ws, plan.settings, (s) =>
+      ws.engine.pack(plan.record.uri, plan.record.hash, packRequest(s)),
+    );
+    if (!counted.value) return configError(plan.instruction.file, `Could not pack ${plan.record.relFile}.`);
+    const warning = serverCountWarning(counted.status, plan.settings.tokenizer.encoding);
+    const pack = warning
+      ? { ...counted.value, warnings: [...counted.value.warnings, warning] }
+      : counted.value;
     let baseline: { text: string; passages: number } | undefined;
     if (plan.settings.model === BASELINE_MODEL && pack.ok) {
       // `helm` cuts mid-element: the baseline quotes the events the cut keeps whole.

@@ -10,6 +10,7 @@
 import { parentPort } from 'node:worker_threads';
 import { RecordWork, lightRecord } from '../../../engine/src/core/workspace/recordEngine';
 import { registerHfTokenizer } from '../../../engine/src/core/tokens/tokenizer';
+import { addServerCounts, serverMissing } from '../../../engine/src/core/tokens/serverTable';
 import type { TokenizerName } from '../../../engine/src/core/tokens/tokenizer';
 import type { WorkerRequest, WorkerResponse } from './recordWorkerProtocol';
 
@@ -77,6 +78,11 @@ function handle(req: WorkerRequest): unknown {
       return work.counter.count(c.text, c.encoding);
     case 'describeAt':
       return work.describeAt(c.uri, c.key, c.offset, c.encoding);
+    case 'serverMissing':
+      return serverMissing(c.table);
+    case 'serverCounts':
+      addServerCounts(c.table, c.entries);
+      return null;
     case 'tokenizer': {
       const name = registerHfTokenizer(
         c.config === undefined ? { json: c.json } : { json: c.json, config: c.config },

@@ -14,6 +14,9 @@ export type WorkerCall =
   | { op: 'timeline'; uri: string; key: string; req: TimelineRequest }
   | { op: 'countText'; text: string; encoding: TokenizerName }
   | { op: 'describeAt'; uri: string; key: string; offset: number; encoding: TokenizerName }
+  /** `tokenizer: server` (tokens/serverTable.ts): a table's missing texts, and the server's counts. */
+  | { op: 'serverMissing'; table: string }
+  | { op: 'serverCounts'; table: string; entries: [string, number][] }
   /** A Hugging Face tokenizer's files, sent once per worker before the first call that names it. */
   | { op: 'tokenizer'; name: TokenizerName; json: string; config?: string };
 

@@ -333,6 +333,14 @@ export class WorkerRecordEngine implements RecordEngine {
     return this.call<number>({ op: 'countText', text, encoding });
   }
 
+  serverMissing(table: string): Promise<{ key: string; text: string }[]> {
+    return this.call<{ key: string; text: string }[]>({ op: 'serverMissing', table });
+  }
+
+  async addServerCounts(table: string, entries: [string, number][]): Promise<void> {
+    await this.call<null>({ op: 'serverCounts', table, entries });
+  }
+
   describeAt(
     uri: string,
     key: string,

@@ -8,6 +8,7 @@ import type { PackResult } from '../packing/pack';
 import type { ChatMessage } from '../template/template';
 import { formatTokenCount } from '../tokens/models';
 import type { Workspace } from '../workspace/workspace';
+import { serverCountWarning, withServerCounts } from './serverPack';
 import { packRequest, resolveRunSettings, settingsError } from './runSettings';
 import type { RunOverrides, RunSettings } from './runSettings';
 import { packMarkdown } from './tokenHover';
@@ -54,7 +55,7 @@ export async function buildPreview(
   fs: FileSystem,
   overrides: PreviewOverrides = {},
 ): Promise<PromptPreview> {
-  const settings = await resolveRunSettings(file, uri, workspace, fs, overrides);
+  let settings = await resolveRunSettings(file, uri, workspace, fs, overrides);
   const fail = (error: string): PromptPreview => ({
     ok: false,
     error,
@@ -75,8 +76,15 @@ export async function buildPreview(
     return fail(info.record.diagnostics[0].message.replace(/^The record/, workspace.label(resolved.uri)));
   }
   if (!info.record?.ok) return fail(`${workspace.label(resolved.uri)} is not a valid MedAlign record.`);
-  const pack = await workspace.engine.pack(resolved.uri, info.key, packRequest(settings));
-  if (!pack) return fail('the record could not be packed.');
+  const key = info.key;
+  // tokenizer: server → the server's counts where allowed (serverPack.ts), else the estimate and why.
+  const counted = await withServerCounts(workspace, settings, (s) =>
+    workspace.engine.pack(resolved.uri, key, packRequest(s)),
+  );
+  if (!counted.value) return fail('the record could not be packed.');
+  const warning = serverCountWarning(counted.status, settings.tokenizer.encoding);
+  const pack = warning ? { ...counted.value, warnings: [...counted.value.warnings, warning] } : counted.value;
+  if (counted.status !== undefined) settings = { ...settings, tokenizer: counted.tokenizer };
   const header = [
     `MedAlign prompt preview — ${workspace.label(uri)}`,
     `record ${workspace.label(resolved.uri)} · model ${settings.model} · context ${settings.contextLabel} · strategy ${settings.strategy}`,

@@ -8,6 +8,7 @@
  * Never throws and never fails: a missing, refused or broken record, or a setting the schema
  * refuses, gives a model with `problems` saying why.
  */
+import { serverCountWarning, withServerCounts } from './serverPack';
 import type { FileSystem } from '../host';
 import { parseInstruction } from '../format/parse';
 import type { InstructionFile } from '../format/parse';
@@ -62,17 +63,24 @@ async function build(
     key = info.key;
   }
   if (cancel?.isCancellationRequested) return fail('Cancelled.');
-  const model = await workspace.engine.timeline(
-    recordUri,
-    key,
-    { ...packRequest(s), label, model: s.model, problems },
-    cancel,
+  // tokenizer: server → the server's counts of every event where allowed (serverPack.ts).
+  const counted = await withServerCounts(workspace, s, (s2) =>
+    workspace.engine.timeline(
+      recordUri,
+      key,
+      { ...packRequest(s2), label, model: s.model, problems },
+      cancel,
+    ),
   );
+  const model = counted.value;
   if (model === undefined) {
     return fail(cancel?.isCancellationRequested ? 'Cancelled.' : `${label} could not be counted.`);
   }
+  const warning = serverCountWarning(counted.status, s.tokenizer.encoding);
+  if (warning !== undefined) model.problems = [...model.problems, warning];
+  if (counted.status !== undefined) model.estimated = counted.tokenizer.estimated;
   // An hf tokenizer's name is a hash: the model says it as the config does (`hf:models/llama3`).
-  if (s.tokenizer.label !== undefined) model.encoding = s.tokenizer.label;
+  if (counted.tokenizer.label !== undefined) model.encoding = counted.tokenizer.label;
   return model;
 }
 

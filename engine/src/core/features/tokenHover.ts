@@ -14,7 +14,9 @@ import type { Cancel } from '../workspace/recordEngine';
 import { packRequest } from './runSettings';
 import type { RunSettings } from './runSettings';
 import { formatInt } from '../util/format';
-import { escapeMarkdown } from '../util/markdown';
+import { codeSpan, escapeMarkdown } from '../util/markdown';
+import { countWithServer, serverCountKey } from '../tokens/serverCounts';
+import { serverCountWarning, withServerCounts } from './serverPack';
 
 export const COUNTING = '*Counting tokens… hover again in a moment.*';
 
@@ -38,16 +40,69 @@ export async function recordTokenSection(
   const fit = await ws.engine.fit(info.uri, info.key, req, HOVER_WAIT_MS, cancel);
   if (fit === 'pending') return COUNTING;
   if (!fit) return '';
-  if (fit.strategy !== 'helm') return fitMarkdown(fit, s);
-  // Under helm, what recent keeps at each size beside it, and how the two cut.
-  const recent = await ws.engine.fit(
-    info.uri,
-    info.key,
-    { ...req, strategy: 'recent' },
-    HOVER_WAIT_MS,
-    cancel,
+  let table: string;
+  if (fit.strategy !== 'helm') table = fitMarkdown(fit, s);
+  else {
+    // Under helm, what recent keeps at each size beside it, and how the two cut.
+    const recent = await ws.engine.fit(
+      info.uri,
+      info.key,
+      { ...req, strategy: 'recent' },
+      HOVER_WAIT_MS,
+      cancel,
+    );
+    table = fitMarkdown(fit, s, recent === 'pending' || recent === undefined ? undefined : recent);
+  }
+  if (!s.tokenizer.server) return table;
+  const text = await ws.records.text(info.uri);
+  if (text === undefined) return table;
+  const server = await serverCountMarkdown(text, fit.total, s, ws, 'this record');
+  // The server's count replaces the first line (the local estimate); what fits is still packed
+  // with the local fallback, and says so.
+  const rest = table.split('\n').slice(1).join('\n');
+  return `${server}\n\n*What fits below is estimated with ${s.tokenizer.encoding} (the local fallback).*\n${rest}`;
+}
+
+/** The command a hover offers to approve an endpoint for patient records (client/src/run/approvals.ts). */
+export const APPROVE_ENDPOINT_COMMAND = 'medalign.approveEndpoint';
+
+/**
+ * `tokenizer: server`: the server's exact count of `text` (asked through the workspace's
+ * `serverTokenize`, cached by content), or the local estimate with the fallback encoding and why:
+ * not approved (with a link to approve it), or the request failed.
+ */
+export async function serverCountMarkdown(
+  text: string,
+  /** The local count with the fallback encoding. */
+  localCount: number,
+  s: RunSettings,
+  ws: Workspace,
+  what: string,
+): Promise<string> {
+  const endpoint = s.endpoint;
+  const estimate = () =>
+    `**${formatTokenCount(localCount, true)} tokens** (estimate with ${s.tokenizer.encoding} · model ${escapeMarkdown(s.model)})`;
+  if (endpoint === undefined || ws.serverTokenize === undefined) {
+    return `${estimate()}\n\nThe exact count is the server's /tokenize; this program does not ask it.`;
+  }
+  const answer = await countWithServer(
+    ws.serverCounts,
+    serverCountKey(endpoint),
+    endpoint.id,
+    [text],
+    ws.serverTokenize,
   );
-  return fitMarkdown(fit, s, recent === 'pending' || recent === undefined ? undefined : recent);
+  if (answer.ok) {
+    return `**${formatTokenCount(answer.counts[0], false)} tokens** (the server's /tokenize · endpoint ${escapeMarkdown(endpoint.id)} · model ${escapeMarkdown(s.model)})`;
+  }
+  if (answer.reason === 'not-approved' && answer.approval !== undefined) {
+    const args = encodeURIComponent(JSON.stringify([answer.approval]));
+    return (
+      `${estimate()}\n\nThe exact count is endpoint ${codeSpan(endpoint.id)}'s /tokenize, which needs ${what} sent to ${escapeMarkdown(answer.approval.origin)}: ` +
+      `not approved for patient records, so nothing was sent. [Approve ${escapeMarkdown(endpoint.id)} for patient records…](command:${APPROVE_ENDPOINT_COMMAND}?${args})`
+    );
+  }
+  return `${estimate()}\n\nThe server's count is not available: ${escapeMarkdown(answer.message)}`;
 }
 
 /** Under `helm`, in plain words: where it differs from `recent` (the record hover says it below its table). */
@@ -127,8 +182,15 @@ export async function contextTokenSection(
   if (!info?.key || !info.record?.ok) return '';
   const counts = await ws.engine.counts(info.uri, info.key, s.tokenizer.encoding, HOVER_WAIT_MS, cancel);
   if (counts === 'pending') return COUNTING;
-  const pack = await ws.engine.pack(info.uri, info.key, packRequest(s), cancel);
-  return pack ? packMarkdown(pack, s) : '';
+  const key = info.key;
+  // tokenizer: server → the budget in the server's counts where allowed (serverPack.ts).
+  const counted = await withServerCounts(ws, s, (s2) =>
+    ws.engine.pack(info.uri, key, packRequest(s2), cancel),
+  );
+  if (!counted.value) return '';
+  const warning = serverCountWarning(counted.status, s.tokenizer.encoding);
+  const pack = warning ? { ...counted.value, warnings: [...counted.value.warnings, warning] } : counted.value;
+  return packMarkdown(pack, { ...s, tokenizer: counted.tokenizer });
 }
 
 export function packMarkdown(p: PackResult, s: RunSettings): string {
@@ -164,5 +226,6 @@ export function packMarkdown(p: PackResult, s: RunSettings): string {
 
 export async function instructionTokenSection(s: RunSettings, ws: Workspace): Promise<string> {
   const n = await ws.engine.countText(s.instruction, s.tokenizer.encoding);
+  if (s.tokenizer.server) return serverCountMarkdown(s.instruction, n, s, ws, 'the instruction');
   return `**${formatTokenCount(n, s.tokenizer.estimated)} tokens** (${tokenizerLabel(s)})`;
 }

@@ -21,6 +21,11 @@ export interface TokenizerChoice {
   estimated: boolean;
   /** Why: the endpoint said so, the model name is known, or nothing was known. */
   source: 'endpoint' | 'model' | 'fallback';
+  /**
+   * `tokenizer: server`: the exact count is the endpoint's own `/tokenize` (tokens/serverCounts.ts);
+   * `encoding` is the local fallback that estimates when the server's count is not available.
+   */
+  server?: true;
 }
 
 export const ESTIMATE_ENCODING: EncodingName = 'cl100k_base';

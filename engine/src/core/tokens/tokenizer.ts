@@ -8,6 +8,9 @@
  *   so a cache never mixes two tokenizers. The host reads the files and registers their text here
  *   (`registerHfTokenizer`); a worker thread gets the same text once (`hfTokenizerFiles`).
  *
+ * - `server:<fallback>:<table>@<generation>`: counts an endpoint's `/tokenize` gave
+ *   (serverTable.ts), the fallback encoding for texts not asked yet.
+ *
  * Adding a kind of tokenizer: a module like hf.ts and one entry in `KINDS` below.
  */
 import { hashKey } from '../util/hash';
@@ -19,9 +22,11 @@ import {
 } from './encodings';
 import type { HfTokenizer, HfTokenizerFiles } from './hf';
 import { loadHfTokenizer } from './hf';
+import type { ServerTableName } from './serverTable';
+import { isServerTableName, parseServerTableName, serverTableCounter } from './serverTable';
 
 export type HfTokenizerName = `hf:${string}`;
-export type TokenizerName = EncodingName | HfTokenizerName;
+export type TokenizerName = EncodingName | HfTokenizerName | ServerTableName;
 
 export interface Tokenizer {
   readonly name: TokenizerName;
@@ -67,6 +72,20 @@ const KINDS: readonly Kind[] = [
         encode: (text) => t.encode(text),
         count: (text) => t.count(text),
         decode: (ids) => t.decode(ids),
+      };
+    },
+  },
+  {
+    is: isServerTableName,
+    create: (name) => {
+      const counter = serverTableCounter(name as ServerTableName);
+      // Ids and text are the fallback's: only counts come from the server.
+      const fallback = getEncoding(parseServerTableName(name)!.fallback);
+      return {
+        name,
+        encode: (text) => fallback.encode(text),
+        count: (text) => counter.count(text),
+        decode: (ids) => fallback.decode(ids),
       };
     },
   },

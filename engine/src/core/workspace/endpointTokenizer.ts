@@ -8,8 +8,10 @@
  *   `tokenizer_config.json`: its chat template, bos and eos tokens), relative to the project and
  *   inside its bounds as records are (bounds.ts). Read here through the FileSystem (the host's),
  *   registered by content (tokens/tokenizer.ts) and kept until the file changes (mtime and size);
- * - `server`: the endpoint's own `/tokenize` route. Nothing is sent from here (hovers and packing
- *   count locally, as for an absent setting); `medalign count --verify` asks the server.
+ * - `server`: the endpoint's own `/tokenize` route. Nothing is sent from here: the choice says
+ *   `server: true` and names the local fallback that estimates meanwhile; the program asks the
+ *   server through the workspace's `serverTokenize` (tokens/serverCounts.ts) where the PHI guard
+ *   allows it, and `medalign count` / `--verify` send it after the CLI's trust and PHI checks.
  */
 import type { FileSystem } from '../host';
 import { renderChatTemplate } from '../tokens/chat';
@@ -50,7 +52,12 @@ export async function resolveEndpointTokenizer(
   if (setting === 'server') {
     return {
       ok: true,
-      tokenizer: { ...inferred, label: `${inferred.encoding} here; exact: the server's /tokenize` },
+      tokenizer: {
+        ...inferred,
+        estimated: true,
+        server: true,
+        label: `server /tokenize; estimate here: ${inferred.encoding}`,
+      },
     };
   }
   if (setting === undefined || !setting.startsWith('hf:')) return { ok: true, tokenizer: inferred };

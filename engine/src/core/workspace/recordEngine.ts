@@ -9,6 +9,7 @@ import { parseRecord } from '../record/parse';
 import { TokenCounter } from '../tokens/counter';
 import type { RecordTokenCounts, TokenCounterOptions } from '../tokens/counter';
 import type { TokenizerName } from '../tokens/tokenizer';
+import { addServerCounts, serverMissing } from '../tokens/serverTable';
 import type { ChatFormat } from '../tokens/chat';
 import { fitTable, packPrompt } from '../packing/pack';
 import type { PackInput } from '../packing/pack';
@@ -127,6 +128,12 @@ export interface RecordEngine {
     offset: number,
     encoding: TokenizerName,
   ): Promise<ElementInfo | undefined>;
+  /**
+   * `tokenizer: server` (tokens/serverTable.ts), where this engine counts: the texts of a table
+   * counted with the fallback so far, and the server's counts for them. Absent: no server counts.
+   */
+  serverMissing?(table: string): Promise<{ key: string; text: string }[]>;
+  addServerCounts?(table: string, entries: [string, number][]): Promise<void>;
   dispose(): void;
 }
 
@@ -388,6 +395,13 @@ export class LocalRecordEngine implements RecordEngine {
     encoding: TokenizerName,
   ): Promise<ElementInfo | undefined> {
     return Promise.resolve(this.work.describeAt(uri, key, offset, encoding));
+  }
+  serverMissing(table: string): Promise<{ key: string; text: string }[]> {
+    return Promise.resolve(serverMissing(table));
+  }
+  addServerCounts(table: string, entries: [string, number][]): Promise<void> {
+    addServerCounts(table, entries);
+    return Promise.resolve();
   }
   dispose(): void {
     this.work.counter.clear();

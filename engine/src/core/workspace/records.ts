@@ -24,6 +24,11 @@ export class RecordStore {
     readonly engine: RecordEngine,
   ) {}
 
+  /** The record's text as it is on disk now (for `tokenizer: server`: the text the server counts). */
+  text(uri: string): Promise<string | undefined> {
+    return this.fs.readFile(uri);
+  }
+
   /** The record at `uri` as it is on disk now; the engine parses it once per version. */
   async get(uri: string, cancel?: Cancel): Promise<RecordInfo> {
     const stat = await this.fs.stat(uri);

@@ -14,6 +14,8 @@ import type { LoadedConfig } from './config';
 import { basename, dirname, isInside, joinPath, resolvePath } from '../util/uri';
 import { canonicalUri, checkInside } from './bounds';
 import type { BoundedKind, OutsideWorkspace } from './bounds';
+import { ServerCountCache } from '../tokens/serverCounts';
+import type { ServerTokenize } from '../tokens/serverCounts';
 
 export const INSTRUCTION_EXT = '.medalign';
 export const TEMPLATE_EXT = '.prompt';
@@ -60,6 +62,14 @@ export class Workspace {
    */
   private allowed: readonly string[] = [];
   private canonicalRoots: Promise<string[]> | undefined;
+  /**
+   * How this program asks an endpoint's `/tokenize` (`tokenizer: server`), set by the host: the
+   * language server asks the extension (`medalign/tokenize`), the CLI sends after its own checks.
+   * Absent: counts stay local estimates.
+   */
+  serverTokenize: ServerTokenize | undefined;
+  /** The server's counts, by endpoint and content hash: a text is sent once. */
+  readonly serverCounts = new ServerCountCache();
 
   constructor(
     private readonly fs: FileSystem,
