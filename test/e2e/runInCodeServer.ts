@@ -17,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
 import {
   REPO_ROOT,
   copyDir,
@@ -214,6 +214,8 @@ class Pump {
         const target = frame.locator(to).first();
         try {
           if (!(await source.isVisible()) || !(await target.isVisible())) continue;
+          // A webview kept while hidden (retainContextWhenHidden) is visible inside its own frame.
+          if (!(await this.frameShown(frame))) continue;
         } catch {
           continue; // a frame that went away meanwhile
         }
@@ -232,6 +234,19 @@ class Pump {
       if (Date.now() > deadline) throw new Error(`drag: no frame shows both ${from} and ${to}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** Whether every iframe element that holds `frame`, up to the page, is visible. */
+  private async frameShown(frame: Frame): Promise<boolean> {
+    for (let f: Frame | null = frame; f?.parentFrame(); f = f.parentFrame()) {
+      const element = await f.frameElement();
+      try {
+        if (!(await element.isVisible())) return false;
+      } finally {
+        await element.dispose();
+      }
+    }
+    return true;
   }
 
   private async screenshot(name: string): Promise<void> {
