@@ -82,22 +82,73 @@ export interface TimelineWire {
   };
 }
 
-const MINUTE_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/;
+const MINUTE_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** `YYYY-MM-DD` of days since 1970-01-01 (civil_from_days). */
+function civilFromDays(z: number): string {
+  z += 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${pad(y, 4)}-${pad(m)}-${pad(d)}`;
+}
+
+const digits = (s: string, from: number, n: number): number => {
+  let v = 0;
+  for (let i = from; i < from + n; i++) v = v * 10 + s.charCodeAt(i) - 48;
+  return v;
+};
 
 function encodeDate(d: string | null): WireDate {
   if (d === null) return null;
-  const m = MINUTE_RE.exec(d);
-  if (!m) return d;
-  const ms = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
-  const back = decodeDate(ms / 60_000);
-  return back === d ? ms / 60_000 : d;
+  if (!MINUTE_RE.test(d)) return d;
+  const y = digits(d, 0, 4);
+  const mo = digits(d, 5, 2);
+  const day = digits(d, 8, 2);
+  const h = digits(d, 11, 2);
+  const mi = digits(d, 14, 2);
+  if (mo < 1 || mo > 12 || day < 1 || h > 23 || mi > 59) return d;
+  const days = daysFromCivil(y, mo, day);
+  // A day past the month's end (2019-02-30) would come back as another date: kept as written.
+  if (civilFromDays(days) !== d.slice(0, 10)) return d;
+  return days * 1440 + h * 60 + mi;
+}
+
+/** `HH:mm` of each minute of a day. */
+const CLOCK: string[] = Array.from({ length: 1440 }, (_, i) => `${pad(Math.floor(i / 60))}:${pad(i % 60)}`);
+
+/** Decodes dates, remembering each day's text (events of a day share it). */
+function dateDecoder(): (d: WireDate) => string | null {
+  const days = new Map<number, string>();
+  return (d) => {
+    if (typeof d !== 'number') return d;
+    const day = Math.floor(d / 1440);
+    let text = days.get(day);
+    if (text === undefined) days.set(day, (text = civilFromDays(day)));
+    return `${text}T${CLOCK[d - day * 1440]}`;
+  };
 }
 
 function decodeDate(d: WireDate): string | null {
-  if (typeof d !== 'number') return d;
-  const t = new Date(d * 60_000);
-  return `${pad(t.getUTCFullYear(), 4)}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}T${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}`;
+  return dateDecoder()(d);
 }
 
 /** Milliseconds of a wire date as `Date.parse` reads the decoded string (local time), NaN for none. */
@@ -217,6 +268,7 @@ export function encodeTimeline(model: TimelineModel, opts: EncodeOptions = {}): 
  * for the view to fetch when it shows them).
  */
 export function decodeTimeline(w: TimelineWire, lazy?: Set<number>): TimelineModel {
+  const decodeDate = dateDecoder();
   const S = w.strings;
   const V = w.visits;
   const D = w.days;

@@ -92,6 +92,13 @@ export type Wait = boolean | number;
 /** A hover waits this long for a record being counted, then answers with what it has. */
 export const HOVER_WAIT_MS = 1500;
 
+/** A model RecordWork keeps, its stamp, and its columns by `previews` option. */
+interface TimelineEntry {
+  model: TimelineModel;
+  stamp: string;
+  wires: Map<string, TimelineWire>;
+}
+
 /** Timeline models kept by RecordWork (the view's current one and a few it may switch back to). */
 const MODELS_KEPT = 3;
 
@@ -333,14 +340,14 @@ export class RecordWork {
   }
 
   /** The last few models, by record version and request: the view's previews and a repeated request reuse them. */
-  private readonly models = new Map<string, { model: TimelineModel; stamp: string }>();
+  private readonly models = new Map<string, TimelineEntry>();
 
   /** The timeline: a record that is loaded but not valid gives a model with its errors as problems. */
   timeline(uri: string, key: string, req: TimelineRequest): TimelineModel | undefined {
     return this.timelineEntry(uri, key, req)?.model;
   }
 
-  /** The model in columns, named by a stamp of its record version and settings. */
+  /** The model in columns, named by a stamp of its record version and settings (kept with the model). */
   timelineWire(
     uri: string,
     key: string,
@@ -348,7 +355,11 @@ export class RecordWork {
     previews: boolean | number,
   ): TimelineWire | undefined {
     const e = this.timelineEntry(uri, key, req);
-    return e && encodeTimeline(e.model, { previews, stamp: e.stamp });
+    if (!e) return undefined;
+    const k = String(previews);
+    let wire = e.wires.get(k);
+    if (wire === undefined) e.wires.set(k, (wire = encodeTimeline(e.model, { previews, stamp: e.stamp })));
+    return wire;
   }
 
   timelinePreviews(
@@ -361,11 +372,7 @@ export class RecordWork {
     return e && { stamp: e.stamp, previews: timelinePreviews(e.model, ids) };
   }
 
-  private timelineEntry(
-    uri: string,
-    key: string,
-    req: TimelineRequest,
-  ): { model: TimelineModel; stamp: string } | undefined {
+  private timelineEntry(uri: string, key: string, req: TimelineRequest): TimelineEntry | undefined {
     const k = `${entryKey(uri, key)}\n${JSON.stringify(req)}`;
     const have = this.models.get(k);
     if (have && this.loaded.has(entryKey(uri, key))) {
@@ -375,7 +382,7 @@ export class RecordWork {
     }
     const model = this.buildTimeline(uri, key, req);
     if (!model) return undefined;
-    const entry = { model, stamp: stampOf(k) };
+    const entry: TimelineEntry = { model, stamp: stampOf(k), wires: new Map() };
     this.models.set(k, entry);
     if (this.models.size > MODELS_KEPT) this.models.delete(this.models.keys().next().value!);
     return entry;
