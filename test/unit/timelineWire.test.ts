@@ -25,6 +25,7 @@ import type { TimelineWire } from '../../engine/src/core/timeline/wire';
 import { LocalRecordEngine } from '../../engine/src/core/workspace/recordEngine';
 import type { TimelineRequest } from '../../engine/src/core/workspace/recordEngine';
 import { isTimelineModel } from '../../client/src/timeline/messages';
+import { dayTimes, timeOf } from '../../client/src/timeline/layout';
 import { denseRecord } from '../bench/timelineBench';
 import { generateRecord } from '../fixtures/recordGenerator';
 
@@ -202,4 +203,22 @@ test('record engine: the view’s columns and previews come from one cached mode
   const again = (await engine.timelineWire('file:///r.xml', 'k2', req, false))!;
   assert.notEqual(again.stamp, wire.stamp);
   assert.equal(await engine.timelineWire('file:///r.xml', 'nope', req, false), undefined);
+});
+
+test('layout: dayTimes gives timeOf’s numbers (local time, odd forms parsed whole)', () => {
+  const time = dayTimes();
+  const dates = [
+    '2019-04-02T14:05',
+    '2019-04-02T00:00',
+    '2019-04-02T23:59',
+    '2021-03-28T02:30',
+    '2021-10-31T02:30',
+    '2020-02-29T12:00',
+    '2019-02-30T10:00',
+    '2019-04-02',
+    '2019-04-02T25:00',
+    'nonsense-value!!',
+  ];
+  for (const d of dates) assert.equal(time(d), timeOf(d), d);
+  assert.equal(time(null), undefined);
 });
