@@ -143,11 +143,11 @@ export function runTimelineBench(): void {
     const wire = JSON.stringify(encodeTimeline(model));
     row('wire payload (columns, big previews by id)', `${(wire.length / 1024 / 1024).toFixed(2)} MB`);
     row(
-      'worker → server: structured clone, model / columns',
+      'worker → server: structured clone of the model / encode + clone of the columns',
       `${fmt(med(3, () => structuredClone(model)))} / ${fmt(med(3, () => structuredClone(encodeTimeline(model, { previews: true }))))}`,
     );
     row(
-      'server → page: stringify + parse, model / columns (+ encode, decode)',
+      'server → page: stringify + parse of the model / encode, stringify, parse, decode of the columns',
       `${fmt(med(3, () => JSON.parse(JSON.stringify(model))))} / ${fmt(
         med(3, () => decodeTimeline(JSON.parse(JSON.stringify(encodeTimeline(model))) as TimelineWire)),
       )}`,
