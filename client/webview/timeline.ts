@@ -36,9 +36,18 @@ import type {
   TimelineContent,
   TimelineDescribe,
   TimelinePerf,
+  ToView,
   ViewAction,
+  WireContent,
 } from '../src/timeline/messages';
-import type { TimelineCut, TimelineModel, TimelineRange, TimelineVisit } from '../src/timeline/model';
+import { decodeTimeline } from '../../engine/src/core/timeline/wire';
+import type {
+  TimelineCut,
+  TimelineEvent,
+  TimelineModel,
+  TimelineRange,
+  TimelineVisit,
+} from '../src/timeline/model';
 
 /** `2019-04-02 14:05` (`2019-04-02 (day)` when the event has no date of its own). */
 function when(date: string | null, inferred?: true): string {
@@ -390,18 +399,140 @@ function pushFrame(ms: number): void {
 }
 
 // ───────────────────────────── content ─────────────────────────────
+let visitIndex = new Map<number, TimelineVisit>();
 function visitById(index: number): TimelineVisit | undefined {
-  return state.model?.visits.find((v) => v.index === index);
+  return visitIndex.get(index);
 }
 let placedIndex = new Map<number, PlacedEvent>();
 function placedById(id: number): PlacedEvent | undefined {
   return placedIndex.get(id);
 }
+
+/**
+ * What the canvas draws, computed once per model (no per-frame objects or lookups): events in axis
+ * order as columns, and the visits' and days' positions.
+ */
+interface Geometry {
+  /** Per placed event (state.placed order, sorted by `u`): unit position, lane index (LANES), kept. */
+  u: Float64Array;
+  lane: Uint8Array;
+  kept: Uint8Array;
+  /** Per visit (model order): unit positions of its start and end (NaN: undated), bar height. */
+  va: Float64Array;
+  vb: Float64Array;
+  vh: Float64Array;
+  /** Per day: its visit (model order), unit position (NaN: undated), tick height. */
+  dVisit: Uint32Array;
+  du: Float64Array;
+  dh: Float64Array;
+}
+let geo: Geometry | undefined;
+
+function geometry(m: TimelineModel, axis: Axis, placed: PlacedEvent[]): Geometry {
+  const n = placed.length;
+  const g: Geometry = {
+    u: new Float64Array(n),
+    lane: new Uint8Array(n),
+    kept: new Uint8Array(n),
+    va: new Float64Array(m.visits.length),
+    vb: new Float64Array(m.visits.length),
+    vh: new Float64Array(m.visits.length),
+    dVisit: new Uint32Array(0),
+    du: new Float64Array(0),
+    dh: new Float64Array(0),
+  };
+  placed.forEach((p, i) => {
+    g.u[i] = p.u;
+    g.lane[i] = LANES.indexOf(p.lane);
+    const v = visitById(p.visit);
+    g.kept[i] = !v || eventKept(v, p.event) ? 1 : 0;
+  });
+  let maxVisit = 1;
+  let maxDay = 1;
+  let days = 0;
+  for (const v of m.visits) {
+    maxVisit = Math.max(maxVisit, v.tokens);
+    days += v.days.length;
+    for (const d of v.days) maxDay = Math.max(maxDay, d.tokens);
+  }
+  g.dVisit = new Uint32Array(days);
+  g.du = new Float64Array(days);
+  g.dh = new Float64Array(days);
+  let k = 0;
+  m.visits.forEach((v, i) => {
+    const a = timeOf(v.start);
+    const b = timeOf(v.end) ?? a;
+    g.va[i] = a === undefined ? NaN : axisPosition(axis, a);
+    g.vb[i] = b === undefined ? NaN : axisPosition(axis, b);
+    g.vh[i] = Math.max(3, Math.sqrt(v.tokens / maxVisit) * (BAND_H - 4));
+    for (const d of v.days) {
+      const t = timeOf(d.date);
+      g.dVisit[k] = i;
+      g.du[k] = t === undefined ? NaN : axisPosition(axis, t);
+      g.dh[k] = Math.max(1, Math.sqrt(d.tokens / maxDay) * 6);
+      k++;
+    }
+  });
+  return g;
+}
+
+// ───────────────────────────── previews (fetched when shown) ─────────────────────────────
+/** The shown model's name on the wire, its events by id, and those whose preview is not here yet. */
+let stamp = '';
+let eventIndex = new Map<number, TimelineEvent>();
+let lazy = new Set<number>();
+const asked = new Set<number>();
+/** The event the tooltip shows (to show it again with its preview). */
+let hovered: { hit: Hit; px: number; py: number } | undefined;
+
+/** Asks the extension for the previews of these events, once each (a big model ships without them). */
+function wantPreviews(ids: Iterable<number>): void {
+  if (staticPage) return;
+  const need: number[] = [];
+  for (const id of ids)
+    if (lazy.has(id) && !asked.has(id)) {
+      asked.add(id);
+      need.push(id);
+    }
+  if (need.length > 0) api.postMessage({ type: 'previews', seq: state.seq, ids: need });
+}
+
+function gotPreviews(msg: Extract<ToView, { type: 'previews' }>): void {
+  if (msg.stamp !== stamp) return;
+  msg.ids.forEach((id, i) => {
+    const e = eventIndex.get(id);
+    if (!e || !lazy.has(id)) return;
+    lazy.delete(id);
+    const text = msg.previews[i];
+    if (text !== null && text !== undefined) e.preview = text;
+  });
+  const got = new Set(msg.ids);
+  const s = state.selection;
+  if (s?.kind === 'event' && got.has(s.id)) renderDetails();
+  const h = hovered;
+  if (h?.hit.placed && got.has(h.hit.placed.event.id) && !tooltip.hidden) showTooltip(h.hit, h.px, h.py);
+  if (state.searchText.trim() !== '') setSearch(state.searchText);
+}
 function shown(p: PlacedEvent): boolean {
   return !state.hidden.has(p.lane);
 }
 
-function setContent(content: TimelineContent, seq: number, keepView: boolean, arrived: number): void {
+function setContent(
+  received: TimelineContent | WireContent,
+  seq: number,
+  keepView: boolean,
+  arrived: number,
+): void {
+  // A model in columns: decoded here (events whose preview was not shipped are fetched when shown).
+  const lazyNow = new Set<number>();
+  const content: TimelineContent =
+    'wire' in received
+      ? { state: 'model', model: decodeTimeline(received.wire, lazyNow), source: received.source }
+      : received;
+  stamp = 'wire' in received ? received.wire.stamp : '';
+  lazy = lazyNow;
+  asked.clear();
+  hovered = undefined;
   state.seq = seq;
   state.content = content;
   tooltip.hidden = true;
@@ -409,6 +540,7 @@ function setContent(content: TimelineContent, seq: number, keepView: boolean, ar
     state.model = undefined;
     state.axis = undefined;
     state.placed = [];
+    geo = undefined;
     main.hidden = true;
     message.hidden = false;
     message.className = content.state;
@@ -421,8 +553,11 @@ function setContent(content: TimelineContent, seq: number, keepView: boolean, ar
   const model = content.model;
   state.model = model;
   state.axis = modelAxis(model);
+  visitIndex = new Map(model.visits.map((v) => [v.index, v]));
+  eventIndex = new Map(model.visits.flatMap((v) => v.events.map((e) => [e.id, e] as const)));
   state.placed = placeEvents(model, state.axis);
   placedIndex = new Map(state.placed.map((p) => [p.event.id, p]));
+  geo = geometry(model, state.axis, state.placed);
   state.lanes = [...laneCounts(model).keys()];
   message.hidden = true;
   main.hidden = false;
@@ -600,6 +735,8 @@ function renderSearchCount(): void {
 
 function setSearch(text: string): void {
   state.searchText = text;
+  // Search reads the events' text too: the previews not shipped are fetched (then it searches again).
+  if (text.trim() !== '' && lazy.size > 0) wantPreviews(lazy);
   state.search = state.model && text.trim() !== '' ? searchEvents(state.model, text) : undefined;
   renderSearchCount();
   draw();
@@ -657,17 +794,18 @@ function draw(): void {
 
   drawAxis(c, x, axis);
 
-  // Visits: bands whose height is the visit's share of the largest visit's tokens; days inside.
-  const maxVisit = Math.max(1, ...m.visits.map((v) => v.tokens));
-  const maxDay = Math.max(1, ...m.visits.flatMap((v) => v.days.map((d) => d.tokens)));
-  for (const v of m.visits) {
-    const a = timeOf(v.start);
-    const b = timeOf(v.end) ?? a;
-    if (a === undefined || b === undefined) continue;
-    const x0 = xOfTime(a);
-    const x1 = Math.max(x0 + 2, xOfTime(b));
+  // Visits: bands whose height is the visit's share of the largest visit's tokens; days inside
+  // (positions precomputed per model: a frame only scales them).
+  const g = geo!;
+  const [ka, kb] = unitToPx();
+  const visits = m.visits;
+  for (let i = 0; i < visits.length; i++) {
+    if (Number.isNaN(g.va[i]) || Number.isNaN(g.vb[i])) continue;
+    const x0 = ka * g.va[i] + kb;
+    const x1 = Math.max(x0 + 2, ka * g.vb[i] + kb);
     if (x1 < 0 || x0 > width) continue;
-    const h = Math.max(3, Math.sqrt(v.tokens / maxVisit) * (BAND_H - 4));
+    const v = visits[i];
+    const h = g.vh[i];
     const kept = v.state !== 'cut';
     c.globalAlpha = kept ? (v.state === 'partial' ? 0.55 : 0.8) : 0.25;
     c.fillStyle = kept ? palette.kept : palette.cut;
@@ -678,23 +816,23 @@ function draw(): void {
       c.lineWidth = 1.5;
       c.strokeRect(x0 - 1, bandTop() + 1, x1 - x0 + 2, BAND_H - 2);
     }
-    // Days: ticks under the band, their height the day's tokens.
-    for (const d of v.days) {
-      const t = timeOf(d.date);
-      if (t === undefined) continue;
-      const dx = xOfTime(t);
-      const dh = Math.max(1, Math.sqrt(d.tokens / maxDay) * 6);
-      c.fillStyle = palette.fg;
-      c.globalAlpha = kept ? 0.6 : 0.25;
-      c.fillRect(dx, bandTop() + BAND_H + 1, 1, dh);
-    }
-    c.globalAlpha = 1;
     if (state.selection?.kind === 'visit' && state.selection.id === v.index) {
       c.strokeStyle = palette.focus;
       c.lineWidth = 2;
       c.strokeRect(x0 - 2, bandTop() - 1, x1 - x0 + 4, BAND_H + 2);
     }
   }
+  // Days: ticks under the band, their height the day's tokens.
+  c.fillStyle = palette.fg;
+  for (let k = 0; k < g.du.length; k++) {
+    const u = g.du[k];
+    if (Number.isNaN(u)) continue;
+    const dx = ka * u + kb;
+    if (dx < -1 || dx > width + 1) continue;
+    c.globalAlpha = visits[g.dVisit[k]].state !== 'cut' ? 0.6 : 0.25;
+    c.fillRect(dx, bandTop() + BAND_H + 1, 1, g.dh[k]);
+  }
+  c.globalAlpha = 1;
 
   // Lanes: labels on the left, event marks.
   c.font = '10px var(--vscode-font-family, sans-serif)';
@@ -705,30 +843,7 @@ function draw(): void {
     c.fillRect(0, y + LANE_H / 2, width, 1);
     c.globalAlpha = 1;
   }
-  const searching = state.search !== undefined && state.search.query !== '';
-  const visiblePlaced = state.placed;
-  for (const p of visiblePlaced) {
-    if (!shown(p)) continue;
-    const px = x(p.u);
-    if (px < -2 || px > width + 2) continue;
-    const v = visitById(p.visit);
-    const kept = v ? eventKept(v, p.event) : true;
-    const hit = searching && state.search!.ids.has(p.event.id);
-    const y = laneTop(p.lane);
-    c.fillStyle = palette.lanes[p.lane];
-    c.globalAlpha = searching && !hit ? 0.15 : kept ? 0.95 : 0.35;
-    c.fillRect(px - 1, y + 2, palette.contrast ? 3 : 2, LANE_H - 4);
-    if (hit) {
-      c.globalAlpha = 1;
-      c.fillStyle = palette.hit;
-      c.beginPath();
-      c.moveTo(px - 3, y - 1);
-      c.lineTo(px + 3, y - 1);
-      c.lineTo(px, y + 3);
-      c.closePath();
-      c.fill();
-    }
-  }
+  drawMarks(c, g, ka, kb);
   c.globalAlpha = 1;
   if (state.selection?.kind === 'event') {
     const p = placedById(state.selection.id);
@@ -743,6 +858,106 @@ function draw(): void {
   drawCuts(c, m);
   drawBreaks(c, axis, x);
   renderLaneNames(c);
+}
+
+/** `px = a·u + b`: the current zoom's map from unit position to pixels (xScale, without its object). */
+function unitToPx(): [number, number] {
+  const x = xScale();
+  const b = x(0);
+  return [x(1) - b, b];
+}
+
+/** Marks per lane and pixel column: what each column holds, as bits (one frame's scratch). */
+const KEPT = 1;
+const CUT = 2;
+const DIM = 4;
+const HIT = 8;
+let bins = new Uint8Array(0);
+
+/**
+ * Event marks, binned: the visible events (a binary search on their sorted positions) set bits per
+ * lane and pixel column, then each lane draws one rectangle per run of columns in each style. A
+ * frame costs the visible events plus the plot's width, with no object made per event, so zoom and
+ * pan stay under a frame's budget on 50k events.
+ */
+function drawMarks(c: CanvasRenderingContext2D, g: Geometry, ka: number, kb: number): void {
+  const cols = Math.max(1, Math.ceil(width) + 4);
+  const need = cols * LANES.length;
+  if (bins.length < need) bins = new Uint8Array(need);
+  else bins.fill(0, 0, need);
+  const hidden = new Uint8Array(LANES.length);
+  for (const l of state.hidden) hidden[LANES.indexOf(l)] = 1;
+  const searching = state.search !== undefined && state.search.query !== '';
+  const ids = state.search?.ids;
+  // The first event at or right of the left edge (u sorted ascending).
+  const uFrom = ka > 0 ? (-2 - kb) / ka : 0;
+  let lo = 0;
+  let hi = g.u.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (g.u[mid] < uFrom) lo = mid + 1;
+    else hi = mid;
+  }
+  const placed = state.placed;
+  let anyHit = false;
+  for (let i = lo; i < g.u.length; i++) {
+    const px = ka * g.u[i] + kb;
+    if (px > width + 2) break;
+    const lane = g.lane[i];
+    if (hidden[lane] === 1) continue;
+    const col = Math.max(0, Math.min(cols - 1, Math.round(px) + 2));
+    let bit: number;
+    if (searching) {
+      if (ids!.has(placed[i].event.id)) {
+        bit = (g.kept[i] === 1 ? KEPT : CUT) | HIT;
+        anyHit = true;
+      } else bit = DIM;
+    } else bit = g.kept[i] === 1 ? KEPT : CUT;
+    bins[lane * cols + col] |= bit;
+  }
+  const w = palette.contrast ? 3 : 2;
+  const styles: [number, number][] = searching
+    ? [
+        [DIM, 0.15],
+        [CUT, 0.35],
+        [KEPT, 0.95],
+      ]
+    : [
+        [CUT, 0.35],
+        [KEPT, 0.95],
+      ];
+  for (let li = 0; li < LANES.length; li++) {
+    if (hidden[li] === 1 || !state.lanes.includes(LANES[li])) continue;
+    const y = laneTop(LANES[li]);
+    const row = li * cols;
+    c.fillStyle = palette.lanes[LANES[li]];
+    for (const [bit, alpha] of styles) {
+      c.globalAlpha = alpha;
+      let run = -1;
+      for (let col = 0; col <= cols; col++) {
+        const on = col < cols && (bins[row + col] & bit) !== 0;
+        if (on && run < 0) run = col;
+        else if (!on && run >= 0) {
+          c.fillRect(run - 2 - 1, y + 2, col - run - 1 + w, LANE_H - 4);
+          run = -1;
+        }
+      }
+    }
+    if (!anyHit) continue;
+    c.globalAlpha = 1;
+    c.fillStyle = palette.hit;
+    c.beginPath();
+    for (let col = 0; col < cols; col++) {
+      if ((bins[row + col] & HIT) === 0) continue;
+      const px = col - 2;
+      c.moveTo(px - 3, y - 1);
+      c.lineTo(px + 3, y - 1);
+      c.lineTo(px, y + 3);
+      c.closePath();
+    }
+    c.fill();
+  }
+  c.globalAlpha = 1;
 }
 
 function renderLaneNames(c: CanvasRenderingContext2D): void {
@@ -969,8 +1184,14 @@ canvas.addEventListener('mousemove', (e) => {
   const py = e.clientY - r.top;
   const hit = hitAt(px, py);
   canvas.style.cursor = hit ? 'pointer' : 'grab';
-  if (hit) showTooltip(hit, px, py);
-  else tooltip.hidden = true;
+  if (hit) {
+    hovered = { hit, px, py };
+    showTooltip(hit, px, py);
+    if (hit.placed) wantPreviews([hit.placed.event.id]);
+  } else {
+    hovered = undefined;
+    tooltip.hidden = true;
+  }
 });
 canvas.addEventListener('mouseleave', () => {
   tooltip.hidden = true;
@@ -1027,6 +1248,7 @@ function renderDetails(): void {
     const p = placedById(s.id);
     if (!p) return;
     const e = p.event;
+    wantPreviews([e.id]);
     const v = visitById(p.visit);
     details.append(
       el(
@@ -1285,6 +1507,8 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
   if (msg.type === 'content') {
     if (msg.seq < state.seq) return;
     setContent(msg.content, msg.seq, msg.keepView, arrived);
+  } else if (msg.type === 'previews') {
+    gotPreviews(msg);
   } else if (msg.type === 'describe') {
     api.postMessage({ type: 'describe', requestId: msg.requestId, describe: describe() });
   } else act(msg.action);

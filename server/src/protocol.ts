@@ -15,6 +15,8 @@ import type { Report } from '../../engine/src/core/metrics/report';
 import type { TokenizerName } from '../../engine/src/core/tokens/tokenizer';
 import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
 import type { TimelineModel } from '../../engine/src/core/timeline/model';
+import type { TimelineWire } from '../../engine/src/core/timeline/wire';
+import type { TimelinePreviews } from '../../engine/src/core/workspace/recordEngine';
 import type { ExperimentCell } from '../../engine/src/core/experiment/plan';
 import type { Verdict } from '../../engine/src/core/experiment/verdict';
 import type { ChangedPair } from '../../engine/src/host/experimentHtml';
@@ -32,6 +34,8 @@ export type {
   TimelineRange,
   TimelineVisit,
 } from '../../engine/src/core/timeline/model';
+export type { TimelineWire, WireDate } from '../../engine/src/core/timeline/wire';
+export type { TimelinePreviews } from '../../engine/src/core/workspace/recordEngine';
 
 /** A window's choice (picker) or a command's argument, over the front matter. */
 export interface RunOverridesParam {
@@ -237,6 +241,30 @@ export interface TimelineParams {
 export namespace TimelineRequest {
   export const method = 'medalign/timeline';
   export const type = new RequestType<TimelineParams, TimelineModel, void>(method);
+}
+
+/**
+ * The same model for the Record Timeline view, in columns (engine/src/core/timeline/wire.ts: typed
+ * columns, strings interned; `decodeTimeline` gives the model back). Event previews are shipped when
+ * they are small and otherwise left for `medalign/timelinePreviews`.
+ */
+export namespace TimelineViewRequest {
+  export const method = 'medalign/timelineView';
+  export const type = new RequestType<TimelineParams, TimelineWire, void>(method);
+}
+
+export interface TimelinePreviewsParams extends TimelineParams {
+  /** Event ids (at most 100,000). */
+  ids: number[];
+}
+
+/**
+ * Previews of the events of the model the same params give (its `stamp`: the view drops previews of
+ * another model, after the record or settings changed).
+ */
+export namespace TimelinePreviewsRequest {
+  export const method = 'medalign/timelinePreviews';
+  export const type = new RequestType<TimelinePreviewsParams, TimelinePreviews, void>(method);
 }
 
 /**

@@ -57,6 +57,12 @@ import { checkContext, checkStrategy } from '../../engine/src/core/schema/schema
 import { RECORD_LIMITS } from '../../engine/src/core/record/parse';
 import { emptyTimeline } from '../../engine/src/core/timeline/model';
 import { strategyInfos } from '../../engine/src/core/features/strategyFit';
+import { encodeTimeline } from '../../engine/src/core/timeline/wire';
+import { asModel, asPreviews, asWire } from '../../engine/src/core/features/timeline';
+import type { TimelineForm } from '../../engine/src/core/features/timeline';
+
+/** The view gets event previews with the model when they are at most this many characters in all. */
+const TIMELINE_VIEW_PREVIEW_CHARS = 64 * 1024;
 import {
   CheckSettingRequest,
   ContextFitRequest,
@@ -71,6 +77,8 @@ import {
   ProjectInfoRequest,
   ServerStatsRequest,
   TimelineRequest,
+  TimelinePreviewsRequest,
+  TimelineViewRequest,
   ReportRequest,
   TokenizeRequest,
 } from './protocol';
@@ -85,6 +93,9 @@ import type {
   ProjectInfo,
   ServerStatsResult,
   TimelineModel,
+  TimelineParams,
+  TimelinePreviews,
+  TimelineWire,
   ReportResult,
 } from './protocol';
 import type { Report } from '../../engine/src/core/metrics/report';
@@ -802,28 +813,48 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       token,
     ),
   );
+  /** The timeline of an instruction or a record file, in the form asked (model, columns, previews). */
+  const timelineOf = async <T>(
+    p: TimelineParams,
+    form: TimelineForm<T>,
+    token: CancellationToken,
+  ): Promise<T> => {
+    const ws = await currentWorkspaceFor(p.uri);
+    if (fileKind(p.uri) !== 'instruction') {
+      // An open record is shown as edited; a closed one as on disk (read once, by the record store).
+      // Any other file gets a model that says what to open.
+      const open = documents.get(p.uri);
+      const d = open ?? TextDocument.create(p.uri, 'xml', 0, '');
+      return service.timeline(d, ws, overridesOf(p.overrides), token, open === undefined, form);
+    }
+    const d = await instructionDoc(p.uri, p.text);
+    if (!d) return form.empty(emptyTimeline(ws.label(p.uri), [`Cannot read ${ws.label(p.uri)}.`]));
+    return service.timeline(d, ws, overridesOf(p.overrides), token, false, form);
+  };
+  const noTimeline = () =>
+    emptyTimeline('', [
+      'No timeline: the request was cancelled or failed (see the MedAlign language server log).',
+    ]);
   connection.onRequest(TimelineRequest.type, (p, token) =>
-    runSafe<TimelineModel>(
-      'timeline',
-      emptyTimeline('', [
-        'No timeline: the request was cancelled or failed (see the MedAlign language server log).',
-      ]),
-      async () => {
-        const ws = await currentWorkspaceFor(p.uri);
-        if (fileKind(p.uri) !== 'instruction') {
-          // An open record is shown as edited; a closed one as on disk (read once, by the record store).
-          // Any other file gets a model that says what to open.
-          const open = documents.get(p.uri);
-          const d = open ?? TextDocument.create(p.uri, 'xml', 0, '');
-          return service.timeline(d, ws, overridesOf(p.overrides), token, open === undefined);
-        }
-        const d = await instructionDoc(p.uri, p.text);
-        if (!d) return emptyTimeline(ws.label(p.uri), [`Cannot read ${ws.label(p.uri)}.`]);
-        return service.timeline(d, ws, overridesOf(p.overrides), token);
-      },
+    runSafe<TimelineModel>('timeline', noTimeline(), () => timelineOf(p, asModel, token), token),
+  );
+  connection.onRequest(TimelineViewRequest.type, (p, token) =>
+    runSafe<TimelineWire>(
+      'timeline view',
+      encodeTimeline(noTimeline()),
+      () => timelineOf(p, asWire(TIMELINE_VIEW_PREVIEW_CHARS), token),
       token,
     ),
   );
+  connection.onRequest(TimelinePreviewsRequest.type, (p, token) => {
+    const ids = Array.isArray(p.ids) ? p.ids.filter((n) => Number.isInteger(n)).slice(0, 100_000) : [];
+    return runSafe<TimelinePreviews>(
+      'timeline previews',
+      { stamp: '', previews: ids.map(() => null) },
+      () => timelineOf(p, asPreviews(ids), token),
+      token,
+    );
+  });
   connection.onRequest(CheckSettingRequest.type, (p) =>
     runSafe<string | null>('check setting', null, () => {
       const r = p.key === 'context' ? checkContext(p.value) : checkStrategy(p.value);

@@ -10,6 +10,8 @@ import { TokenCounter } from '../../engine/src/core/tokens/counter';
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import { buildTimeline } from '../../engine/src/core/timeline/build';
 import type { TimelineInput } from '../../engine/src/core/timeline/build';
+import { decodeTimeline, encodeTimeline } from '../../engine/src/core/timeline/wire';
+import type { TimelineWire } from '../../engine/src/core/timeline/wire';
 import { generateRecord, mulberry32 } from '../fixtures/recordGenerator';
 import { fmt, median, row } from './stats';
 
@@ -137,6 +139,19 @@ export function runTimelineBench(): void {
     row('model under bm25 (same settings again)', fmt(bm25Ms));
     row('JSON payload', `${(json.length / 1024 / 1024).toFixed(2)} MB`);
     row('  per event', `${Math.round(json.length / Math.max(1, record.eventCount))} bytes`);
+    // The view's wire format (core/timeline/wire.ts): columns, strings interned, previews by id.
+    const wire = JSON.stringify(encodeTimeline(model));
+    row('wire payload (columns, big previews by id)', `${(wire.length / 1024 / 1024).toFixed(2)} MB`);
+    row(
+      'worker → server: structured clone of the model / encode + clone of the columns',
+      `${fmt(med(3, () => structuredClone(model)))} / ${fmt(med(3, () => structuredClone(encodeTimeline(model, { previews: true }))))}`,
+    );
+    row(
+      'server → page: stringify + parse of the model / encode, stringify, parse, decode of the columns',
+      `${fmt(med(3, () => JSON.parse(JSON.stringify(model))))} / ${fmt(
+        med(3, () => decodeTimeline(JSON.parse(JSON.stringify(encodeTimeline(model))) as TimelineWire)),
+      )}`,
+    );
     row('ratio model warm / floor', `${(warmMs / floorMs).toFixed(2)}x`);
     row('ratio cut update (own size) / floor', `${(ownMs / floorMs).toFixed(2)}x`);
     row('ratio new instruction / floor (8 packs)', `${(newQuestionMs / floorMs).toFixed(2)}x`);

@@ -5,6 +5,12 @@
  * `fillText`. No DOM, no `vscode` here: the webview bundle and the unit tests import it too.
  */
 import type { TimelineModel, TimelineRange } from './model';
+// eslint-disable-next-line no-restricted-imports -- pure core module (no Node, no DOM): the wire format's decoder and check
+import { isTimelineWire } from '../../../engine/src/core/timeline/wire';
+// eslint-disable-next-line no-restricted-imports -- types only
+import type { TimelineWire } from '../../../engine/src/core/timeline/wire';
+
+export type { TimelineWire };
 
 /** What the view draws: a model, or why there is none. */
 export type TimelineContent =
@@ -15,10 +21,19 @@ export type TimelineContent =
   /** The record cannot be read: why, and a problem to go to (`problem`: the file shown). */
   | { state: 'broken'; message: string; source: string; problem?: string };
 
+/** A model as the extension sends it: in columns (the webview decodes it into `state: 'model'`). */
+export interface WireContent {
+  state: 'model';
+  wire: TimelineWire;
+  source: string;
+}
+
 /** Extension → webview. */
 export type ToView =
   /** `seq` grows with every content; `keepView` keeps zoom and selection (same record, an update). */
-  | { type: 'content'; seq: number; content: TimelineContent; keepView: boolean }
+  | { type: 'content'; seq: number; content: TimelineContent | WireContent; keepView: boolean }
+  /** Previews of events of the model `stamp` names (asked with `previews`); null: none. */
+  | { type: 'previews'; stamp: string; ids: number[]; previews: (string | null)[] }
   /** Asks what the view shows (`describe`, answered with `describe`). */
   | { type: 'describe'; requestId: number }
   /** Acts as a user would (tests and commands): select and reveal an event, search, filter, fit. */
@@ -42,7 +57,9 @@ export type FromView =
   /** Go to the problem that broke the record. */
   | { type: 'openProblem' }
   | { type: 'describe'; requestId: number; describe: TimelineDescribe }
-  | { type: 'perf'; perf: TimelinePerf };
+  | { type: 'perf'; perf: TimelinePerf }
+  /** Previews of these events of the content `seq` shows (a big model ships without them). */
+  | { type: 'previews'; seq: number; ids: number[] };
 
 /** Figures the webview measures with `performance.now()` (bench and e2e read them). */
 export interface TimelinePerf {
@@ -120,6 +137,7 @@ const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isDate = (x: unknown): boolean => x === null || isStr(x);
+const isNums = (x: unknown): x is number[] => Array.isArray(x) && x.every(isNum);
 const isRange = (x: unknown): x is TimelineRange =>
   Array.isArray(x) && x.length === 4 && x.every((n) => Number.isInteger(n) && (n as number) >= 0);
 
@@ -160,10 +178,16 @@ export function isTimelineModel(x: unknown): x is TimelineModel {
   return true;
 }
 
-function isContent(x: unknown): x is TimelineContent {
+function isContent(x: unknown): x is TimelineContent | WireContent {
   if (!isObj(x)) return false;
   switch (x.state) {
     case 'model':
+      if (x.wire !== undefined)
+        return (
+          isStr(x.source) &&
+          isTimelineWire(x.wire) &&
+          isTimelineModel({ ...(x.wire.header as object), visits: [] })
+        );
       return isStr(x.source) && isTimelineModel(x.model);
     case 'empty':
       return isStr(x.message);
@@ -206,12 +230,18 @@ export function isToView(x: unknown): x is ToView {
       return isNum(x.requestId);
     case 'act':
       return isAction(x.action);
+    case 'previews':
+      return (
+        isStr(x.stamp) &&
+        isNums(x.ids) &&
+        Array.isArray(x.previews) &&
+        x.previews.length === x.ids.length &&
+        x.previews.every((p) => p === null || isStr(p))
+      );
     default:
       return false;
   }
 }
-
-const isNums = (x: unknown): x is number[] => Array.isArray(x) && x.every(isNum);
 
 /** The extension's check of what the webview sends. */
 export function isFromView(x: unknown): x is FromView {
@@ -226,6 +256,8 @@ export function isFromView(x: unknown): x is FromView {
       return isNum(x.seq) && isStr(x.label) && /^[0-9]{1,7}k?$/.test(x.label);
     case 'describe':
       return isNum(x.requestId) && isObj(x.describe) && isStr(x.describe.state) && isNum(x.describe.seq);
+    case 'previews':
+      return isNum(x.seq) && isNums(x.ids) && x.ids.length <= 100_000;
     case 'perf':
       return (
         isObj(x.perf) &&

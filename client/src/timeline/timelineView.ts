@@ -13,8 +13,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE_NAME, TIMELINE_STYLE, inlineScript } from '../../../engine/src';
-import { TimelineRequest } from '../../../server/src/protocol';
-import type { TimelineModel as ServerTimelineModel } from '../../../server/src/protocol';
+import { TimelinePreviewsRequest, TimelineViewRequest } from '../../../server/src/protocol';
+import type { TimelineParams, TimelineWire } from '../../../server/src/protocol';
 import type { MedAlignLanguageClient } from '../languageClient';
 import { WebviewRequests, makeNonce, webviewHtml } from '../webviewDocument';
 import type {
@@ -24,18 +24,15 @@ import type {
   TimelinePerf,
   ToView,
   ViewAction,
+  WireContent,
 } from './messages';
 import { isFromView } from './messages';
-import type { TimelineModel } from './model';
 
 export const TIMELINE_VIEW_ID = 'medalign.timeline';
 export const SHOW_TIMELINE_COMMAND = 'medalign.timeline.show';
 export const DESCRIBE_TIMELINE_COMMAND = 'medalign.timeline.describe';
 /** Edits and picker choices are coalesced for this long before the model is asked again. */
 const DEBOUNCE_MS = 120;
-
-/** The view's model type is the server's (a compile-time check that they stay one type). */
-const sameModel = (m: ServerTimelineModel): TimelineModel => m;
 
 /** The window's per-instruction model/context choice (the run-lens pickers). */
 export interface TimelineSelectionSource {
@@ -56,7 +53,9 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   /** The file the view follows, and the record the last model came from. */
   private source: vscode.Uri | undefined;
   private record: string | undefined;
-  private content: TimelineContent | undefined;
+  private content: TimelineContent | WireContent | undefined;
+  /** The request the shown model answered (previews are asked with the same). */
+  private params: TimelineParams | undefined;
   /** Where the broken state's link goes: the record's first error, else the file's first error diagnostic. */
   private problem: { uri: vscode.Uri; range?: vscode.Range } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -192,6 +191,23 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       case 'perf':
         this.perf = msg.perf;
         break;
+      case 'previews':
+        if (msg.seq === this.seq) void this.previews(msg.ids);
+        break;
+    }
+  }
+
+  /** Previews of events of the shown model (a big model ships without them), for its page. */
+  private async previews(ids: number[]): Promise<void> {
+    const params = this.params;
+    const c = this.client.languageClient;
+    if (!params || !c) return;
+    try {
+      const r = await c.sendRequest(TimelinePreviewsRequest.type, { ...params, ids });
+      if (params === this.params && r.stamp !== '')
+        this.post({ type: 'previews', stamp: r.stamp, ids, previews: r.previews });
+    } catch {
+      // The page keeps showing the event without its text.
     }
   }
 
@@ -227,23 +243,23 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       this.show({ state: 'loading', message: `Reading ${label}…`, source: label });
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === source.toString());
     const o = this.selection.get(source);
-    let model: TimelineModel;
+    let wire: TimelineWire;
+    const params: TimelineParams = {
+      uri: source.toString(),
+      ...(doc?.languageId === 'medalign' ? { text: doc.getText() } : {}),
+      overrides: {
+        ...(o.model !== undefined ? { model: o.model } : {}),
+        ...(o.context !== undefined ? { context: o.context } : {}),
+        ...(o.strategy !== undefined ? { strategy: o.strategy } : {}),
+      },
+    };
     try {
       await this.client.ready;
       const c = this.client.languageClient;
       if (!c) throw new Error('the MedAlign language server is not running');
       this.requestedAt = Date.now();
-      model = sameModel(
-        await c.sendRequest(TimelineRequest.type, {
-          uri: source.toString(),
-          ...(doc?.languageId === 'medalign' ? { text: doc.getText() } : {}),
-          overrides: {
-            ...(o.model !== undefined ? { model: o.model } : {}),
-            ...(o.context !== undefined ? { context: o.context } : {}),
-            ...(o.strategy !== undefined ? { strategy: o.strategy } : {}),
-          },
-        }),
-      );
+      // The model in columns (a fraction of its JSON); the page decodes it.
+      wire = await c.sendRequest(TimelineViewRequest.type, params);
     } catch (err) {
       if (this.source !== source) return;
       this.problem = { uri: source };
@@ -256,8 +272,11 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       return;
     }
     if (this.source !== source) return;
+    const model = wire.header;
+    const visits = wire.visits.index.length;
+    this.params = params;
     this.watchRecord(model.uri);
-    if (model.visits.length === 0 && model.problems.length > 0) {
+    if (visits === 0 && model.problems.length > 0) {
       const e = model.error;
       this.problem =
         e && model.uri
@@ -274,20 +293,22 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       });
       return;
     }
-    if (model.visits.length === 0) {
+    if (visits === 0) {
       this.show({ state: 'empty', message: `${model.record} holds no visits.` });
       return;
     }
-    this.show({ state: 'model', model, source: label });
+    this.show({ state: 'model', wire, source: label });
   }
 
-  private show(content: TimelineContent): void {
+  private show(content: TimelineContent | WireContent): void {
     const prev = this.content;
+    const record = (c: TimelineContent | WireContent) =>
+      'wire' in c ? c.wire.header.record : c.state === 'model' ? c.model.record : undefined;
     const keepView =
       prev?.state === 'model' &&
       content.state === 'model' &&
       prev.source === content.source &&
-      prev.model.record === content.model.record;
+      record(prev) === record(content);
     this.content = content;
     this.seq++;
     this.post({ type: 'content', seq: this.seq, content, keepView });

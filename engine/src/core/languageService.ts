@@ -33,7 +33,8 @@ import { getCodeLenses } from './features/codeLens';
 import { buildPreview } from './features/preview';
 import { contextFit } from './features/contextFit';
 import { strategyFit } from './features/strategyFit';
-import { instructionTimeline, recordTimeline } from './features/timeline';
+import { asModel, instructionTimeline, recordTimeline } from './features/timeline';
+import type { TimelineForm } from './features/timeline';
 import { emptyTimeline } from './timeline/model';
 import type { TimelineModel } from './timeline/model';
 import type { ContextFit } from './features/contextFit';
@@ -122,13 +123,15 @@ export interface LanguageService {
    * The record timeline of an instruction (its record and settings) or of a record file (the
    * config's defaults). `onDisk`: the document is the file on disk, not an editor's buffer.
    */
-  timeline(
+  timeline<T = TimelineModel>(
     document: TextDocument,
     workspace: Workspace,
     overrides?: RunOverrides,
     cancel?: Cancel,
     onDisk?: boolean,
-  ): Promise<TimelineModel>;
+    /** The model (default), its columns for the view (`asWire`) or its events' previews (`asPreviews`). */
+    form?: TimelineForm<T>,
+  ): Promise<T>;
 }
 
 export function getLanguageService(fs: FileSystem): LanguageService {
@@ -236,10 +239,17 @@ export function getLanguageService(fs: FileSystem): LanguageService {
     buildPreview: (d, ws, overrides) => buildPreview(parse(d).file, d.uri, ws, fs, overrides),
     contextFit: (d, ws, overrides, cancel) => contextFit(parse(d).file, d.uri, ws, fs, overrides, cancel),
     strategyFit: (d, ws, overrides, cancel) => strategyFit(parse(d).file, d.uri, ws, fs, overrides, cancel),
-    timeline(d, ws, overrides, cancel, onDisk) {
+    timeline<T>(
+      d: TextDocument,
+      ws: Workspace,
+      overrides?: RunOverrides,
+      cancel?: Cancel,
+      onDisk?: boolean,
+      form: TimelineForm<T> = asModel as unknown as TimelineForm<T>,
+    ): Promise<T> {
       switch (fileKind(d.uri)) {
         case 'instruction':
-          return instructionTimeline(parse(d).file, d.uri, ws, fs, overrides, cancel);
+          return instructionTimeline(parse(d).file, d.uri, ws, fs, overrides, cancel, form);
         case 'record':
           return recordTimeline(
             d.uri,
@@ -248,12 +258,15 @@ export function getLanguageService(fs: FileSystem): LanguageService {
             overrides,
             cancel,
             onDisk === true ? undefined : { key: `doc:${d.version}`, text: d.getText() },
+            form,
           );
         default:
           return Promise.resolve(
-            emptyTimeline(ws.label(d.uri), [
-              'Open a `.medalign` instruction or a record (`.xml`) to see its timeline.',
-            ]),
+            form.empty(
+              emptyTimeline(ws.label(d.uri), [
+                'Open a `.medalign` instruction or a record (`.xml`) to see its timeline.',
+              ]),
+            ),
           );
       }
     },

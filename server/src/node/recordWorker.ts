@@ -74,6 +74,10 @@ function handle(req: WorkerRequest): unknown {
     }
     case 'timeline':
       return work.timeline(c.uri, c.key, c.req);
+    case 'timelineWire':
+      return work.timelineWire(c.uri, c.key, c.req, c.previews);
+    case 'timelinePreviews':
+      return work.timelinePreviews(c.uri, c.key, c.req, c.ids);
     case 'countText':
       return work.counter.count(c.text, c.encoding);
     case 'describeAt':

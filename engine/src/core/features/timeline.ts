@@ -14,7 +14,9 @@ import { parseInstruction } from '../format/parse';
 import type { InstructionFile } from '../format/parse';
 import { emptyTimeline } from '../timeline/model';
 import type { TimelineModel } from '../timeline/model';
-import type { Cancel } from '../workspace/recordEngine';
+import { encodeTimeline } from '../timeline/wire';
+import type { TimelineWire } from '../timeline/wire';
+import type { Cancel, RecordEngine, TimelinePreviews, TimelineRequest } from '../workspace/recordEngine';
 import type { Workspace } from '../workspace/workspace';
 import { packRequest, resolveRunSettings } from './runSettings';
 import type { RunOverrides, RunSettings } from './runSettings';
@@ -35,16 +37,77 @@ function base(s: RunSettings, uri: string) {
   };
 }
 
-async function build(
+/**
+ * What is asked of the record engine once the record and settings are resolved: the model (the
+ * default), its columns for the view, or previews of its events. `empty` gives a model without a
+ * record (why) in that form; `amend` adds what the caller knows besides (a server count's warning,
+ * whether counts are estimates, the tokenizer's label such as `hf:models/llama3`).
+ */
+export interface TimelineForm<T> {
+  get(
+    engine: RecordEngine,
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    cancel?: Cancel,
+  ): Promise<T | undefined>;
+  empty(model: TimelineModel): T;
+  /** The model's header amended: a problem added, whether counts are estimates, the tokenizer's label. */
+  amend(t: T, change: Amendment): T;
+}
+
+export interface Amendment {
+  problem?: string;
+  estimated?: boolean;
+  encoding?: string;
+}
+
+function amended<H extends Pick<TimelineModel, 'problems' | 'estimated' | 'encoding'>>(
+  h: H,
+  c: Amendment,
+): H {
+  const out = { ...h };
+  if (c.problem !== undefined) out.problems = [...h.problems, c.problem];
+  if (c.estimated !== undefined) out.estimated = c.estimated;
+  if (c.encoding !== undefined) out.encoding = c.encoding;
+  return out;
+}
+
+export const asModel: TimelineForm<TimelineModel> = {
+  get: (engine, uri, key, req, cancel) => engine.timeline(uri, key, req, cancel),
+  empty: (m) => m,
+  amend: amended,
+};
+
+/** The model in columns (`medalign/timelineView`); `previews`: EncodeOptions.previews. */
+export function asWire(previews: boolean | number): TimelineForm<TimelineWire> {
+  return {
+    get: (engine, uri, key, req, cancel) => engine.timelineWire(uri, key, req, previews, cancel),
+    empty: (m) => encodeTimeline(m, { previews: true }),
+    amend: (w, change) => ({ ...w, header: amended(w.header, change) }),
+  };
+}
+
+/** Previews of the model's events by id (`medalign/timelinePreviews`). */
+export function asPreviews(ids: number[]): TimelineForm<TimelinePreviews> {
+  return {
+    get: (engine, uri, key, req, cancel) => engine.timelinePreviews(uri, key, req, ids, cancel),
+    empty: () => ({ stamp: '', previews: ids.map(() => null) }),
+    amend: (p) => p,
+  };
+}
+
+async function build<T>(
   recordUri: string,
   s: RunSettings,
   problems: string[],
   workspace: Workspace,
   open: OpenRecord | undefined,
   cancel: Cancel | undefined,
-): Promise<TimelineModel> {
+  form: TimelineForm<T>,
+): Promise<T> {
   const label = workspace.label(recordUri);
-  const fail = (why: string) => emptyTimeline(label, [...problems, why], base(s, recordUri));
+  const fail = (why: string) => form.empty(emptyTimeline(label, [...problems, why], base(s, recordUri)));
   let key: string;
   if (open !== undefined) {
     const r = await workspace.engine.load(recordUri, open.key, () => Promise.resolve(open.text), cancel);
@@ -65,7 +128,8 @@ async function build(
   if (cancel?.isCancellationRequested) return fail('Cancelled.');
   // tokenizer: server → the server's counts of every event where allowed (serverPack.ts).
   const counted = await withServerCounts(workspace, s, (s2) =>
-    workspace.engine.timeline(
+    form.get(
+      workspace.engine,
       recordUri,
       key,
       { ...packRequest(s2), label, model: s.model, problems },
@@ -77,49 +141,56 @@ async function build(
     return fail(cancel?.isCancellationRequested ? 'Cancelled.' : `${label} could not be counted.`);
   }
   const warning = serverCountWarning(counted.status, s.tokenizer.encoding);
-  if (warning !== undefined) model.problems = [...model.problems, warning];
-  if (counted.status !== undefined) model.estimated = counted.tokenizer.estimated;
   // An hf tokenizer's name is a hash: the model says it as the config does (`hf:models/llama3`).
-  if (counted.tokenizer.label !== undefined) model.encoding = counted.tokenizer.label;
-  return model;
+  return form.amend(model, {
+    ...(warning !== undefined ? { problem: warning } : {}),
+    ...(counted.status !== undefined ? { estimated: counted.tokenizer.estimated === true } : {}),
+    ...(counted.tokenizer.label !== undefined ? { encoding: counted.tokenizer.label } : {}),
+  });
 }
 
 /** The timeline of an instruction's record, with the instruction's settings. */
-export async function instructionTimeline(
+export async function instructionTimeline<T = TimelineModel>(
   file: InstructionFile,
   uri: string,
   workspace: Workspace,
   fs: FileSystem,
   overrides: RunOverrides = {},
   cancel?: Cancel,
-): Promise<TimelineModel> {
+  form: TimelineForm<T> = asModel as unknown as TimelineForm<T>,
+): Promise<T> {
   const s = await resolveRunSettings(file, uri, workspace, fs, overrides);
   // An empty instruction still has a record to show; other problems are said as they are.
   const problems = s.problems.filter((p) => p.field !== 'instruction').map((p) => p.message);
-  if (!file.data) return emptyTimeline('', ['The front matter could not be read.'], base(s, uri));
+  if (!file.data) return form.empty(emptyTimeline('', ['The front matter could not be read.'], base(s, uri)));
   const resolved = await workspace.resolveRecord(uri, file.data);
   if (!resolved) {
-    return emptyTimeline('', ['No record: add `patient:` or `record:` to the front matter.'], base(s, uri));
+    return form.empty(
+      emptyTimeline('', ['No record: add `patient:` or `record:` to the front matter.'], base(s, uri)),
+    );
   }
   if (resolved.outside) {
-    return emptyTimeline(workspace.label(resolved.uri), [resolved.outside.message], base(s, resolved.uri));
+    return form.empty(
+      emptyTimeline(workspace.label(resolved.uri), [resolved.outside.message], base(s, resolved.uri)),
+    );
   }
-  return build(resolved.uri, s, problems, workspace, undefined, cancel);
+  return build(resolved.uri, s, problems, workspace, undefined, cancel, form);
 }
 
 /**
  * The timeline of a record file with the config's defaults (model, context, strategy, template),
  * resolved by the same function as an instruction's, and no question. `open`: the editor's text.
  */
-export async function recordTimeline(
+export async function recordTimeline<T = TimelineModel>(
   uri: string,
   workspace: Workspace,
   fs: FileSystem,
   overrides: RunOverrides = {},
   cancel?: Cancel,
   open?: OpenRecord,
-): Promise<TimelineModel> {
+  form: TimelineForm<T> = asModel as unknown as TimelineForm<T>,
+): Promise<T> {
   const s = await resolveRunSettings(parseInstruction(''), uri, workspace, fs, overrides);
   const problems = s.problems.filter((p) => p.field !== 'instruction').map((p) => p.message);
-  return build(uri, s, problems, workspace, open, cancel);
+  return build(uri, s, problems, workspace, open, cancel, form);
 }

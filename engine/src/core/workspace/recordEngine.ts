@@ -19,6 +19,8 @@ import { getDefaultRefineTemplate, getDefaultTemplate } from '../template/defaul
 import type { RefineOrder } from '../packing/refine';
 import { buildTimeline, timelineWarm, warmTimeline } from '../timeline/build';
 import type { TimelineModel } from '../timeline/model';
+import { encodeTimeline, timelinePreviews } from '../timeline/wire';
+import type { TimelineWire } from '../timeline/wire';
 
 export interface TokenRequest {
   encoding: TokenizerName;
@@ -49,6 +51,13 @@ export interface TimelineRequest extends PackRequest {
   contexts?: number[];
   /** Problems found while resolving the settings, listed first in the model's. */
   problems?: string[];
+}
+
+/** Previews of a timeline's events (`medalign/timelinePreviews`): `stamp` names the model they are of. */
+export interface TimelinePreviews {
+  stamp: string;
+  /** In the order asked; null: the event has none (or no such event). */
+  previews: (string | null)[];
 }
 
 /** An element of a record under the cursor, with its token count (hover in record files). */
@@ -83,6 +92,28 @@ export type Wait = boolean | number;
 
 /** A hover waits this long for a record being counted, then answers with what it has. */
 export const HOVER_WAIT_MS = 1500;
+
+/** A model RecordWork keeps, its stamp, and its columns by `previews` option. */
+interface TimelineEntry {
+  model: TimelineModel;
+  stamp: string;
+  wires: Map<string, TimelineWire>;
+}
+
+/** Timeline models kept by RecordWork (the view's current one and a few it may switch back to). */
+const MODELS_KEPT = 3;
+
+/** A short name of a cache key (FNV-1a, 2 × 32 bits). */
+function stampOf(k: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    a = Math.imul(a ^ c, 16777619) >>> 0;
+    b = Math.imul(b ^ c, 2246822519) >>> 0;
+  }
+  return `${a.toString(16)}${b.toString(16)}-${k.length}`;
+}
 
 export interface RecordEngine {
   /**
@@ -119,6 +150,25 @@ export interface RecordEngine {
     req: TimelineRequest,
     cancel?: Cancel,
   ): Promise<TimelineModel | undefined>;
+  /**
+   * The same model in columns (core/timeline/wire.ts) for the view; `previews`: which event previews
+   * to ship (EncodeOptions.previews).
+   */
+  timelineWire(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+    cancel?: Cancel,
+  ): Promise<TimelineWire | undefined>;
+  /** Previews of the model's events by id (the model of the same request, cached). */
+  timelinePreviews(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    ids: number[],
+    cancel?: Cancel,
+  ): Promise<TimelinePreviews | undefined>;
   /** Tokens of a short text (an instruction). */
   countText(text: string, encoding: TokenizerName): Promise<number>;
   /** The innermost visit, day or event at `offset`, with its tokens. */
@@ -296,8 +346,56 @@ export class RecordWork {
     return true;
   }
 
+  /** The last few models, by record version and request: the view's previews and a repeated request reuse them. */
+  private readonly models = new Map<string, TimelineEntry>();
+
   /** The timeline: a record that is loaded but not valid gives a model with its errors as problems. */
   timeline(uri: string, key: string, req: TimelineRequest): TimelineModel | undefined {
+    return this.timelineEntry(uri, key, req)?.model;
+  }
+
+  /** The model in columns, named by a stamp of its record version and settings (kept with the model). */
+  timelineWire(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+  ): TimelineWire | undefined {
+    const e = this.timelineEntry(uri, key, req);
+    if (!e) return undefined;
+    const k = String(previews);
+    let wire = e.wires.get(k);
+    if (wire === undefined) e.wires.set(k, (wire = encodeTimeline(e.model, { previews, stamp: e.stamp })));
+    return wire;
+  }
+
+  timelinePreviews(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    ids: number[],
+  ): TimelinePreviews | undefined {
+    const e = this.timelineEntry(uri, key, req);
+    return e && { stamp: e.stamp, previews: timelinePreviews(e.model, ids) };
+  }
+
+  private timelineEntry(uri: string, key: string, req: TimelineRequest): TimelineEntry | undefined {
+    const k = `${entryKey(uri, key)}\n${JSON.stringify(req)}`;
+    const have = this.models.get(k);
+    if (have && this.loaded.has(entryKey(uri, key))) {
+      this.models.delete(k);
+      this.models.set(k, have);
+      return have;
+    }
+    const model = this.buildTimeline(uri, key, req);
+    if (!model) return undefined;
+    const entry: TimelineEntry = { model, stamp: stampOf(k), wires: new Map() };
+    this.models.set(k, entry);
+    if (this.models.size > MODELS_KEPT) this.models.delete(this.models.keys().next().value!);
+    return entry;
+  }
+
+  private buildTimeline(uri: string, key: string, req: TimelineRequest): TimelineModel | undefined {
     const l = this.loaded.get(entryKey(uri, key));
     if (!l) return undefined;
     return buildTimeline({
@@ -384,6 +482,22 @@ export class LocalRecordEngine implements RecordEngine {
   }
   timeline(uri: string, key: string, req: TimelineRequest): Promise<TimelineModel | undefined> {
     return Promise.resolve(this.work.timeline(uri, key, req));
+  }
+  timelineWire(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+  ): Promise<TimelineWire | undefined> {
+    return Promise.resolve(this.work.timelineWire(uri, key, req, previews));
+  }
+  timelinePreviews(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    ids: number[],
+  ): Promise<TimelinePreviews | undefined> {
+    return Promise.resolve(this.work.timelinePreviews(uri, key, req, ids));
   }
   countText(text: string, encoding: TokenizerName): Promise<number> {
     return Promise.resolve(this.work.counter.count(text, encoding));
