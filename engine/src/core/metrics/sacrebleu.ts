@@ -186,9 +186,16 @@ const PUNCTS = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
 export function chrfWords(sent: string): string[] {
   const out: string[] = [];
   for (const w of pySplit(sent)) {
-    // One code point: a single unit, or a surrogate pair. The marks are ASCII, so units suffice.
+    // One code point: a single unit, or a surrogate pair (a lone surrogate is a code point of its
+    // own, as in Python). The marks are ASCII, so units suffice.
     const n = w.length;
-    const single = n === 1 || (n === 2 && w.charCodeAt(0) >= 0xd800 && w.charCodeAt(0) <= 0xdbff);
+    const single =
+      n === 1 ||
+      (n === 2 &&
+        w.charCodeAt(0) >= 0xd800 &&
+        w.charCodeAt(0) <= 0xdbff &&
+        w.charCodeAt(1) >= 0xdc00 &&
+        w.charCodeAt(1) <= 0xdfff);
     if (single) out.push(w);
     else if (PUNCTS.has(w[n - 1])) out.push(w.slice(0, -1), w[n - 1]);
     else if (PUNCTS.has(w[0])) out.push(w[0], w.slice(1));
