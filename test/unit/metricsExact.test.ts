@@ -14,7 +14,12 @@ import { metricsCorpus } from '../helpers/metricsCorpus';
 import { BUILTIN_METRICS, scoreAnswer } from '../../engine/src/core/metrics/metrics';
 import { porterStem } from '../../engine/src/core/metrics/porter';
 import { rouge, rougeTokenize } from '../../engine/src/core/metrics/rouge';
-import { bleuTokens, chrfStatistics, sentenceBleu } from '../../engine/src/core/metrics/sacrebleu';
+import {
+  bleuTokens,
+  chrfStatistics,
+  sentenceBleu,
+  tokenize13a,
+} from '../../engine/src/core/metrics/sacrebleu';
 
 interface Snapshot {
   metrics: string[];
@@ -167,4 +172,45 @@ test('metrics: ROUGE, BLEU and chrF(++) counts equal a plain port of the referen
     });
     assert.deepEqual(chrfStatistics(p.answer, p.gold, { wordOrder: 2 }), expected, `${what} chrF++`);
   }
+});
+
+/** sacrebleu's Tokenizer13a as written there: replacements, then four regexes over the whole line. */
+function regex13a(line: string): string[] {
+  let s = line
+    .replaceAll('<skipped>', '')
+    .replaceAll('-\n', '')
+    .replaceAll('\n', ' ')
+    .replaceAll('&quot;', '"')
+    .replaceAll('&amp;', '&')
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>');
+  s = ` ${s} `;
+  s = s.replace(/([{-~[-` -&(-+:-@/])/g, ' $1 ');
+  s = s.replace(/([^0-9])([.,])/g, '$1 $2 ');
+  s = s.replace(/([.,])([^0-9])/g, ' $1 $2');
+  s = s.replace(/([0-9])(-)/g, '$1 $2 ');
+  return pySplit(s);
+}
+
+test("13a tokenizer: the one-pass scan equals sacrebleu's regex rules over the whole line", () => {
+  const texts = metricsCorpus(300, 5).flatMap((p) => [p.gold, p.answer]);
+  // Short strings over an alphabet of every character the rules treat specially.
+  const alphabet = [
+    ...'0189aZ.,-.,--  \t\n\u00a0\u3000()[]{}<>&;:!?/\\\'"`~^_|@#$%*+=',
+    '&amp;',
+    '&lt;',
+    '-\n',
+    '😀',
+  ];
+  let seed = 1;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  for (let k = 0; k < 20_000; k++) {
+    let s = '';
+    for (let j = rand(14); j > 0; j--) s += alphabet[rand(alphabet.length)];
+    texts.push(s);
+  }
+  for (const t of texts) assert.equal(tokenize13a(t), regex13a(t).join(' '), JSON.stringify(t));
 });
