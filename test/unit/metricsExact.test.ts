@@ -12,7 +12,6 @@ import * as path from 'node:path';
 import { repoRoot } from '../helpers/fixtures';
 import { metricsCorpus } from '../helpers/metricsCorpus';
 import { BUILTIN_METRICS, scoreAnswer } from '../../engine/src/core/metrics/metrics';
-import { porterStem } from '../../engine/src/core/metrics/porter';
 import { rouge, rougeTokenize } from '../../engine/src/core/metrics/rouge';
 import {
   bleuTokens,
@@ -20,6 +19,17 @@ import {
   sentenceBleu,
   tokenize13a,
 } from '../../engine/src/core/metrics/sacrebleu';
+import {
+  counter,
+  lcsTable,
+  naiveChrfWords,
+  naiveRougeTokens,
+  overlap,
+  pySplit,
+  referenceScores,
+  regex13a,
+  total,
+} from '../helpers/metricsReference';
 
 interface Snapshot {
   metrics: string[];
@@ -59,69 +69,6 @@ test('metrics: the same scores whatever pairs were scored before (no state leaks
     BUILTIN_METRICS.forEach((m, j) => assert.ok(Object.is(first[k][m], snapshot.scores[i][j]))),
   );
 });
-
-// A plain port of the reference code, for the counts.
-
-type Counter = Map<string, number>;
-const SEP = '\u0001';
-
-function counter(tokens: readonly string[], n: number): Counter {
-  const c: Counter = new Map();
-  for (let i = 0; i + n <= tokens.length; i++) {
-    const k = tokens.slice(i, i + n).join(SEP);
-    c.set(k, (c.get(k) ?? 0) + 1);
-  }
-  return c;
-}
-
-function overlap(hyp: Counter, ref: Counter): number {
-  let m = 0;
-  for (const [k, v] of hyp) m += Math.min(v, ref.get(k) ?? 0);
-  return m;
-}
-
-const total = (c: Counter): number => [...c.values()].reduce((a, b) => a + b, 0);
-
-/** rouge_score's tokenize with the stemmer, as written there (regexes, no cache). */
-function naiveRougeTokens(text: string): string[] {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, ' ')
-    .split(/\s+/)
-    .filter((t) => t !== '')
-    .map((t) => (t.length > 3 ? porterStem(t) : t))
-    .filter((t) => /^[a-z0-9]+$/.test(t));
-}
-
-function lcsTable(a: readonly string[], b: readonly string[]): number {
-  let prev = new Array<number>(b.length + 1).fill(0);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = new Array<number>(b.length + 1).fill(0);
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = a[i - 1] === b[j - 1] ? prev[j - 1] + 1 : Math.max(prev[j], cur[j - 1]);
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
-// Python's str.isspace() characters (U+001C-U+001F included).
-// eslint-disable-next-line no-control-regex
-const PY_SPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
-const pySplit = (s: string): string[] => s.split(PY_SPACE).filter((w) => w !== '');
-const PUNCT = new Set([...'!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~']);
-
-/** sacrebleu chrF's `_remove_punctuation`, on code points. */
-function naiveChrfWords(s: string): string[] {
-  const out: string[] = [];
-  for (const w of pySplit(s)) {
-    const cps = Array.from(w);
-    if (cps.length === 1) out.push(w);
-    else if (PUNCT.has(cps[cps.length - 1])) out.push(cps.slice(0, -1).join(''), cps[cps.length - 1]);
-    else if (PUNCT.has(cps[0])) out.push(cps[0], cps.slice(1).join(''));
-    else out.push(w);
-  }
-  return out;
-}
 
 test('metrics: ROUGE, BLEU and chrF(++) counts equal a plain port of the reference code (string n-grams, LCS table)', () => {
   const pairs = metricsCorpus(250, 77);
@@ -174,24 +121,6 @@ test('metrics: ROUGE, BLEU and chrF(++) counts equal a plain port of the referen
   }
 });
 
-/** sacrebleu's Tokenizer13a as written there: replacements, then four regexes over the whole line. */
-function regex13a(line: string): string[] {
-  let s = line
-    .replaceAll('<skipped>', '')
-    .replaceAll('-\n', '')
-    .replaceAll('\n', ' ')
-    .replaceAll('&quot;', '"')
-    .replaceAll('&amp;', '&')
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>');
-  s = ` ${s} `;
-  s = s.replace(/([{-~[-` -&(-+:-@/])/g, ' $1 ');
-  s = s.replace(/([^0-9])([.,])/g, '$1 $2 ');
-  s = s.replace(/([.,])([^0-9])/g, ' $1 $2');
-  s = s.replace(/([0-9])(-)/g, '$1 $2 ');
-  return pySplit(s);
-}
-
 test("13a tokenizer: the one-pass scan equals sacrebleu's regex rules over the whole line", () => {
   const texts = metricsCorpus(300, 5).flatMap((p) => [p.gold, p.answer]);
   // Short strings over an alphabet of every character the rules treat specially.
@@ -213,4 +142,9 @@ test("13a tokenizer: the one-pass scan equals sacrebleu's regex rules over the w
     texts.push(s);
   }
   for (const t of texts) assert.equal(tokenize13a(t), regex13a(t).join(' '), JSON.stringify(t));
+});
+
+test('metrics: the plain port (the bench peer) gives the same six scores as scoreAnswer', () => {
+  for (const p of metricsCorpus(120, 9))
+    assert.deepEqual(referenceScores(p.gold, p.answer), scoreAnswer(p.gold, p.answer));
 });
