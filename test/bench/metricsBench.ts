@@ -9,14 +9,17 @@
  *
  * Floors measured in the same run, so the figures can be read on any machine: for (1) one pass
  * that lowercases and splits every text on whitespace (the least any metric must do), and hashing
- * every text (what a cache lookup must do); for (2) a JSON round trip of the report's input.
+ * every text (what a cache lookup must do), and as a peer of the per-pair cost, the plain port of
+ * the reference code (test/helpers/metricsReference.ts); for (2) a JSON round trip of the report's
+ * input.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildReport } from '../../engine/src/core/metrics/report';
 import type { ReportInput, ReportInstruction } from '../../engine/src/core/metrics/report';
-import { BUILTIN_METRICS } from '../../engine/src/core/metrics/metrics';
+import { BUILTIN_METRICS, scoreAnswer } from '../../engine/src/core/metrics/metrics';
+import { referenceScores } from '../helpers/metricsReference';
 import { ScoreCache } from '../../engine/src/run/scoreCache';
 import { scorePairs, textKey } from '../../engine/src/run/scoring';
 import { Prng } from '../../engine/src/core/metrics/agreement';
@@ -121,6 +124,22 @@ export async function runMetricsBench(): Promise<void> {
     '  load average (1 min) / cores',
     `${os.loadavg()[0].toFixed(1)} / ${typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length}`,
   );
+  row('  CPU time / split floor', `${(median(coldCpu) / floorSplit).toFixed(0)}×`);
+
+  // Per pair on one thread, against the peer: the plain port of the reference code (string n-grams
+  // in maps as Python's Counter, the LCS table, regexes; test/helpers/metricsReference.ts), which
+  // gives the same numbers (test/unit/metricsExact.test.ts).
+  const some = pairs.slice(0, 300);
+  const ours: number[] = [];
+  const peer: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    ours.push((await timeMs(() => some.map((p) => scoreAnswer(p.gold, p.answer))))[0] / some.length);
+    peer.push((await timeMs(() => some.map((p) => referenceScores(p.gold, p.answer))))[0] / some.length);
+  }
+  row('6 metrics, one pair of 300 words, one thread (median of 3)', fmt(median(ours)));
+  row('  peer: the plain port of the reference code', fmt(median(peer)));
+  row('  ratio to the peer', `${(median(ours) / median(peer)).toFixed(2)}×`);
+
   row('6 metrics × 10,000 pairs, cached (new cache, files read)', fmt(median(cacheds)), '< 0.2 s');
   row('  ratio to the hash floor', `${(median(cacheds) / floorHash).toFixed(1)}×`);
 

@@ -67,7 +67,11 @@ export type Navigate = 'next' | 'previous' | 'nextUnreviewed';
 
 /** Webview → extension. */
 export type FromReview =
-  | { type: 'ready' }
+  /**
+   * The page loaded. `pageStart`: when it began loading (`performance.timeOrigin`, epoch ms; the
+   * bench's breakdown of an open), `scriptMs`: its performance.now() when its script ran.
+   */
+  | { type: 'ready'; pageStart?: number; scriptMs?: number }
   /** `pageMs`: the page's performance.now() when it rendered (time since the page began loading). */
   | { type: 'rendered'; session: number; pageMs: number }
   | { type: 'edit'; session: number; index: number; judgement: Judgement }
@@ -139,8 +143,13 @@ export function parseFromReview(x: unknown): FromReview | undefined {
   if (x === null || typeof x !== 'object') return undefined;
   const m = x as Record<string, unknown>;
   switch (m['type']) {
-    case 'ready':
-      return { type: 'ready' };
+    case 'ready': {
+      const out: FromReview = { type: 'ready' };
+      const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+      if (num(m['pageStart'])) out.pageStart = m['pageStart'];
+      if (num(m['scriptMs'])) out.scriptMs = m['scriptMs'];
+      return out;
+    }
     case 'rendered':
       return isInt(m['session']) && typeof m['pageMs'] === 'number' && Number.isFinite(m['pageMs'])
         ? { type: 'rendered', session: m['session'], pageMs: m['pageMs'] }

@@ -97,7 +97,19 @@ export interface ReviewDescription {
    * to the server), reading its answers and review (with the server's info when not known yet), and
    * from posting the state to the page's render.
    */
-  openSteps?: { beforeMs: number; loadMs: number; renderMs: number };
+  openSteps?: {
+    beforeMs: number;
+    loadMs: number;
+    renderMs: number;
+    /**
+     * When the page had to load (a new panel, or a page VS Code reloaded), `renderMs` split further,
+     * from posting the state: until the page began loading (VS Code making the webview), until its
+     * script ran, and until its `ready` arrived here (the state is sent then, and rendered).
+     */
+    pageStartMs?: number;
+    scriptMs?: number;
+    readyMs?: number;
+  };
   /** The page's own performance.now() at that render: the time since the webview page began loading. */
   pageMs?: number;
   snapshot?: ReviewSnapshot;
@@ -131,6 +143,8 @@ export class ReviewPanel implements vscode.Disposable {
   private openSteps: ReviewDescription['openSteps'];
   private loadStartedAt: number | undefined;
   private postedAt: number | undefined;
+  /** The page's `ready` during an open: when it arrived, and the page's own times. */
+  private readyAt: { at: number; pageStart?: number; scriptMs?: number } | undefined;
   private pageMs: number | undefined;
   /** Settles the first render after `open`. */
   private onRendered: (() => void) | undefined;
@@ -169,6 +183,7 @@ export class ReviewPanel implements vscode.Disposable {
     this.openMs = undefined;
     this.openSteps = undefined;
     this.loadStartedAt = Date.now();
+    this.readyAt = undefined;
     if (reviewer !== this.reviewer) this.statusJob = undefined;
     this.reviewer = reviewer;
     if (!this.items.some((i) => itemKey(i) === itemKey(item))) this.items = [...this.items, item];
@@ -578,18 +593,35 @@ export class ReviewPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.ready = true;
+        if (this.openedAt !== undefined)
+          this.readyAt = {
+            at: Date.now(),
+            ...(m.pageStart !== undefined ? { pageStart: m.pageStart } : {}),
+            ...(m.scriptMs !== undefined ? { scriptMs: m.scriptMs } : {}),
+          };
         if (this.current) this.post({ type: 'state', state: this.viewState() });
         return;
       case 'rendered':
         if (this.openedAt !== undefined && m.session === this.session) {
           const now = Date.now();
           this.openMs = now - this.openedAt;
-          if (this.loadStartedAt !== undefined && this.postedAt !== undefined)
+          if (this.loadStartedAt !== undefined && this.postedAt !== undefined) {
+            const posted = this.postedAt;
             this.openSteps = {
               beforeMs: this.loadStartedAt - this.openedAt,
-              loadMs: this.postedAt - this.loadStartedAt,
-              renderMs: now - this.postedAt,
+              loadMs: posted - this.loadStartedAt,
+              renderMs: now - posted,
             };
+            const r = this.readyAt;
+            if (r && r.at >= posted) {
+              this.openSteps.readyMs = r.at - posted;
+              if (r.pageStart !== undefined) {
+                this.openSteps.pageStartMs = Math.round(r.pageStart - posted);
+                if (r.scriptMs !== undefined)
+                  this.openSteps.scriptMs = Math.round(r.pageStart + r.scriptMs - posted);
+              }
+            }
+          }
           this.pageMs = Math.round(m.pageMs);
           this.openedAt = undefined;
         }
@@ -629,17 +661,16 @@ export class ReviewPanel implements vscode.Disposable {
       REVIEW_VIEW_TYPE,
       title,
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
-      // Not kept while hidden: keeping it was measured (npm run bench, in VS Code) and did not make
-      // opening from an editor faster; the page reloads and asks for the state when shown again.
-      { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false, enableFindWidget: true },
+      // Kept while hidden (a small page): one that is not kept is loaded again each time the panel is
+      // shown from an editor (its script, `ready`, then the state: one more round trip through the
+      // workbench, which is slowest just then; npm run bench, in VS Code, shows where the time goes).
+      // A page VS Code reloads anyway (moved to another group) says `ready` again and gets the state.
+      { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: true, enableFindWidget: true },
     );
     this.panel = panel;
     this.ready = false;
     panel.webview.html = reviewHtml(makeNonce());
     const subs: vscode.Disposable[] = [
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
-      }),
       panel.webview.onDidReceiveMessage((raw: unknown) => {
         const m = parseFromReview(raw);
         if (m) this.receive(m);

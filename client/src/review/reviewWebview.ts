@@ -61,7 +61,7 @@ interface Doc {
 }
 interface Win {
   readonly __pwned?: unknown;
-  readonly performance: { now(): number };
+  readonly performance: { now(): number; readonly timeOrigin: number };
   addEventListener(type: 'message', listener: (e: { data: unknown }) => void): void;
 }
 interface VsCodeApi {
@@ -466,7 +466,7 @@ export function reviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     } else if (m.type === 'snapshot') snapshot(m.requestId);
     else if (m.type === 'key') onKey(m.key, m.ctrlKey === true, doc.activeElement);
   });
-  api.postMessage({ type: 'ready' });
+  api.postMessage({ type: 'ready', pageStart: win.performance.timeOrigin, scriptMs: win.performance.now() });
 }
 
 const STYLE = `

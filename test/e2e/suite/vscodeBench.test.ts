@@ -57,6 +57,12 @@ export interface VsCodeBenchFigures {
     anotherMs: number[];
     fromEditorMs: number[];
     describeFloorMs: number[];
+    /**
+     * A describe round trip through the panel's (hidden, kept) page just after an instruction's
+     * editor was shown, before opening the panel from it: how long the workbench takes to pass a
+     * message to a webview and back while it is busy with the editor it just opened.
+     */
+    afterEditorFloorMs?: number[];
     /** `openSteps` of each open (see ReviewDescription). */
     anotherSteps: NonNullable<ReviewDescription['openSteps']>[];
     fromEditorSteps: NonNullable<ReviewDescription['openSteps']>[];
@@ -212,6 +218,11 @@ if (process.env['MEDALIGN_E2E_BENCH'] === '1') {
           assert.equal(d.instructionId, r.id);
           if (d.openMs !== undefined) figures.review.fromEditorMs.push(d.openMs);
           if (d.openSteps) figures.review.fromEditorSteps.push(d.openSteps);
+          // The same editor shown again, and a round trip through the hidden page instead of opening.
+          await show(r.file);
+          const t = Date.now();
+          await vscode.commands.executeCommand<ReviewDescription>('medalign.review.describe');
+          (figures.review.afterEditorFloorMs ??= []).push(Date.now() - t);
         }
       }
     });

@@ -102,11 +102,55 @@ export function lcsLength(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return zeros;
 }
 
+/**
+ * Stemmed-token ids shared by every pair a thread scores: a token (lowercase [a-z0-9]+) → the id of
+ * its stem, so each token costs one lookup (not a stem lookup and then a vocabulary lookup). Ids are
+ * only compared within a pair; both maps are emptied between pairs when they grow too big.
+ */
+const tokenIds = new Map<string, number>();
+const stemIds = new Map<string, number>();
+
+function stemmedIds(text: string): Int32Array {
+  const lower = text.toLowerCase();
+  const out: number[] = [];
+  let start = -1;
+  for (let i = 0; i <= lower.length; i++) {
+    const c = i < lower.length ? lower.charCodeAt(i) : 0;
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      const w = lower.slice(start, i);
+      start = -1;
+      let id = tokenIds.get(w);
+      if (id === undefined) {
+        const t = w.length > 3 ? porterStem(w) : w;
+        // rouge_score's last filter keeps [a-z0-9]+ tokens: only an empty stem could fail it (id 0).
+        id = t === '' ? 0 : stemIds.get(t);
+        if (id === undefined) stemIds.set(t, (id = stemIds.size + 1));
+        tokenIds.set(w, id);
+      }
+      if (id !== 0) out.push(id);
+    }
+  }
+  return Int32Array.from(out);
+}
+
 /** ROUGE-1/2/L of `prediction` against `target` (rouge_score's argument order: target first). */
 export function rouge(target: string, prediction: string, useStemmer = true): RougeScores {
-  const vocab = new Vocabulary();
-  const t = vocab.idsOf(rougeTokenize(target, useStemmer));
-  const p = vocab.idsOf(rougeTokenize(prediction, useStemmer));
+  let t: Int32Array;
+  let p: Int32Array;
+  if (useStemmer) {
+    if (tokenIds.size >= STEM_CACHE_LIMIT) {
+      tokenIds.clear();
+      stemIds.clear();
+    }
+    t = stemmedIds(target);
+    p = stemmedIds(prediction);
+  } else {
+    const vocab = new Vocabulary();
+    t = vocab.idsOf(rougeTokenize(target, false));
+    p = vocab.idsOf(rougeTokenize(prediction, false));
+  }
   const [s1, s2] = ngramStats(p, t, 2);
   const n = (s: { hyp: number; ref: number; match: number }) =>
     score(s.match / Math.max(s.hyp, 1), s.match / Math.max(s.ref, 1));

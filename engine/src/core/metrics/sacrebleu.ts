@@ -52,19 +52,68 @@ function pyRstrip(s: string): string {
   return s.slice(0, end);
 }
 
-const RE_PUNCT = /([{-~[-`\x20-&(-+:-@/])/g;
-const RE_PERIOD_COMMA_1 = /([^0-9])([.,])/g;
-const RE_PERIOD_COMMA_2 = /([.,])([^0-9])/g;
-const RE_DASH = /([0-9])(-)/g;
+/** tokenize13a: true for the punctuation mteval-v13a puts spaces around ({|}~ [\\]^_` !"#$%& ()*+ :;<=>?@ /). */
+const PUNCT_13A = new Uint8Array(128);
+for (const ch of '{|}~[\\]^_`!"#$%&()*+:;<=>?@/') PUNCT_13A[ch.charCodeAt(0)] = 1;
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isPeriodComma = (c: number): boolean => c === 46 || c === 44;
 
 /** sacrebleu's `Tokenizer13a()(line)`: the tokens, space-separated. */
 export function tokenize13a(line: string): string {
   return tokens13a(line).join(' ');
 }
 
-/** The tokens of sacrebleu's 13a tokenizer. */
+/**
+ * mteval-v13a's last three rules on one token (a run of characters that are neither whitespace nor
+ * the punctuation above) containing '.', ',' or '-': `([^0-9])([.,])` → '$1 $2 ', then
+ * `([.,])([^0-9])` → ' $1 $2', then `([0-9])(-)` → '$1 $2 ', each a left-to-right scan of
+ * non-overlapping two-character matches as a global regex replace makes. The token stands between
+ * spaces, as in the whole line: no match of these rules reaches past a space, so rule by rule and
+ * token by token is the same as rule by rule over the line.
+ */
+function splitPeriodsCommasDashes(token: string, out: string[]): void {
+  let x = ` ${token} `;
+  let y = '';
+  let from = 0;
+  for (let i = 0; i + 1 < x.length; i++) {
+    if (!isDigit(x.charCodeAt(i)) && isPeriodComma(x.charCodeAt(i + 1))) {
+      y += x.slice(from, i + 1) + ' ' + x[i + 1] + ' ';
+      from = i + 2;
+      i++;
+    }
+  }
+  x = y + x.slice(from);
+  y = '';
+  from = 0;
+  for (let i = 0; i + 1 < x.length; i++) {
+    if (isPeriodComma(x.charCodeAt(i)) && !isDigit(x.charCodeAt(i + 1))) {
+      y += x.slice(from, i) + ' ' + x[i] + ' ' + x[i + 1];
+      from = i + 2;
+      i++;
+    }
+  }
+  x = y + x.slice(from);
+  y = '';
+  from = 0;
+  for (let i = 0; i + 1 < x.length; i++) {
+    if (isDigit(x.charCodeAt(i)) && x.charCodeAt(i + 1) === 45) {
+      y += x.slice(from, i + 1) + ' - ';
+      from = i + 2;
+      i++;
+    }
+  }
+  x = y + x.slice(from);
+  for (const t of pySplit(x)) out.push(t);
+}
+
+/**
+ * The tokens of sacrebleu's 13a tokenizer, in one scan: the entity and line-break replacements as
+ * written there, then each punctuation mark above is a token of its own, whitespace (Python's)
+ * separates, and tokens with '.', ',' or '-' go through the last three rules.
+ */
 function tokens13a(line: string): string[] {
-  let s = line
+  const s = line
     .replaceAll('<skipped>', '')
     .replaceAll('-\n', '')
     .replaceAll('\n', ' ')
@@ -72,12 +121,30 @@ function tokens13a(line: string): string[] {
     .replaceAll('&amp;', '&')
     .replaceAll('&lt;', '<')
     .replaceAll('&gt;', '>');
-  s = ` ${s} `;
-  s = s.replace(RE_PUNCT, ' $1 ');
-  s = s.replace(RE_PERIOD_COMMA_1, '$1 $2 ');
-  s = s.replace(RE_PERIOD_COMMA_2, ' $1 $2');
-  s = s.replace(RE_DASH, '$1 $2 ');
-  return pySplit(s);
+  const out: string[] = [];
+  let start = -1;
+  let special = false;
+  const flush = (end: number): void => {
+    const token = s.slice(start, end);
+    if (special) splitPeriodsCommasDashes(token, out);
+    else out.push(token);
+    start = -1;
+    special = false;
+  };
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (isPySpace(c)) {
+      if (start >= 0) flush(i);
+    } else if (c < 128 && PUNCT_13A[c] === 1) {
+      if (start >= 0) flush(i);
+      out.push(s[i]);
+    } else {
+      if (start < 0) start = i;
+      if (c === 46 || c === 44 || c === 45) special = true;
+    }
+  }
+  if (start >= 0) flush(s.length);
+  return out;
 }
 
 export interface BleuScore {
@@ -186,9 +253,16 @@ const PUNCTS = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
 export function chrfWords(sent: string): string[] {
   const out: string[] = [];
   for (const w of pySplit(sent)) {
-    // One code point: a single unit, or a surrogate pair. The marks are ASCII, so units suffice.
+    // One code point: a single unit, or a surrogate pair (a lone surrogate is a code point of its
+    // own, as in Python). The marks are ASCII, so units suffice.
     const n = w.length;
-    const single = n === 1 || (n === 2 && w.charCodeAt(0) >= 0xd800 && w.charCodeAt(0) <= 0xdbff);
+    const single =
+      n === 1 ||
+      (n === 2 &&
+        w.charCodeAt(0) >= 0xd800 &&
+        w.charCodeAt(0) <= 0xdbff &&
+        w.charCodeAt(1) >= 0xdc00 &&
+        w.charCodeAt(1) <= 0xdfff);
     if (single) out.push(w);
     else if (PUNCTS.has(w[n - 1])) out.push(w.slice(0, -1), w[n - 1]);
     else if (PUNCTS.has(w[0])) out.push(w[0], w.slice(1));
