@@ -37,6 +37,11 @@ export interface RunOverridesParam {
   strategy?: string;
   /** A template file URI, or `builtin` (the matrix's and experiments' template dimension). */
   template?: string;
+  /** `strategy: refine`'s settings (an experiment's `refine` dimensions): order, refine template
+   * (a file URI or `builtin`), step limit. */
+  refineOrder?: string;
+  refineTemplate?: string;
+  refineMaxSteps?: number;
 }
 
 export interface PreviewPromptParams extends RunOverridesParam {

@@ -221,6 +221,9 @@ export async function runExperiment(
     if (j.context !== undefined) job.context = j.context;
     if (j.strategy !== undefined) job.strategy = j.strategy;
     if (j.template !== undefined) job.template = j.template;
+    if (j.refineOrder !== undefined) job.refineOrder = j.refineOrder;
+    if (j.refineTemplate !== undefined) job.refineTemplate = j.refineTemplate;
+    if (j.refineMaxSteps !== undefined) job.refineMaxSteps = j.refineMaxSteps;
     return job;
   });
   s.log.info(`experiment ${plan.name}: ${plan.size}`);

@@ -11,13 +11,11 @@ import * as path from 'node:path';
 import { URI } from 'vscode-uri';
 import { parseInstruction, sectionText } from '../core/format/parse';
 import { SECTION_GOLD } from '../core/features/sections';
-import type { RunOverrides } from '../core/features/runSettings';
-import { resolveRunSettings, settingsError } from '../core/features/runSettings';
-import { DEFAULT_TEMPLATE_SOURCE } from '../core/template/defaults';
+import { resolveRunSettings, runOverridesOf, settingsError } from '../core/features/runSettings';
 import { normalizeId } from '../core/workspace/idIndex';
-import { BASELINE_MODEL, configProblemsMessage } from '../core/workspace/config';
+import { configProblemsMessage } from '../core/workspace/config';
 import { endpointTarget } from '../core/run/guard';
-import { keyOfRunFileName, runDirName, runKey } from '../core/run/runRecord';
+import { keyOfRunFileName, runDirName, runKeyOfSettings } from '../core/run/runRecord';
 import { sha256 } from '../host/prepare';
 import type { StoredRun } from './store';
 import type { ExperimentResolution } from '../core/features/experiment';
@@ -206,12 +204,7 @@ export async function planKeys(
       out.push({ ok: false, relFile, message: `${path.basename(file)} has no id in its front matter.` });
       continue;
     }
-    const overrides: RunOverrides = {};
-    if (job.model !== undefined) overrides.model = job.model;
-    if (job.context !== undefined) overrides.context = job.context;
-    if (job.strategy !== undefined) overrides.strategy = job.strategy;
-    if (job.template !== undefined) overrides.template = job.template;
-    const settings = await resolveRunSettings(it.parsed, it.uri, ws, fs, overrides);
+    const settings = await resolveRunSettings(it.parsed, it.uri, ws, fs, runOverridesOf(job));
     const problem = settingsError(settings);
     if (problem !== undefined) {
       out.push({ ok: false, relFile, message: `${path.basename(file)}: ${problem}` });
@@ -230,17 +223,11 @@ export async function planKeys(
       }
       origin = t.target.origin;
     }
-    const key = runKey({
-      instructionHash: it.hash,
-      recordHash: it.record.hash,
-      templateHash: hashOf(settings.templateSource ?? DEFAULT_TEMPLATE_SOURCE),
-      endpointId: settings.model,
-      model: settings.endpoint?.model ?? BASELINE_MODEL,
-      ...(origin !== undefined ? { origin } : {}),
-      context: settings.context,
-      strategy: settings.strategy,
-      reserve: settings.reserve,
-    });
+    const key = runKeyOfSettings(
+      settings,
+      { instructionHash: it.hash, recordHash: it.record.hash, ...(origin !== undefined ? { origin } : {}) },
+      hashOf,
+    );
     out.push({ ok: true, id: it.id, relFile, gold: it.gold, question: settings.instruction.trim(), key });
   }
   ws.engine.dispose();
