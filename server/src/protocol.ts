@@ -16,7 +16,7 @@ import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/r
 import type { TimelineModel } from '../../engine/src/core/timeline/model';
 import type { ExperimentCell } from '../../engine/src/core/experiment/plan';
 import type { Verdict } from '../../engine/src/core/experiment/verdict';
-import type { ChangedPair } from '../../engine/src/host/experimentHtml';
+import type { ChangedPair } from '../../engine/src/host/experimentView';
 export { TIMELINE_KINDS } from '../../engine/src/core/timeline/model';
 
 export type {

@@ -16,8 +16,8 @@ import { experimentPlan, experimentVerdict } from '../run/project';
 import { runJobs } from '../run/runJobs';
 import { offerFixes } from '../run/fixes';
 import { WebviewRequests, makeNonce } from '../webviewDocument';
-import type { ExperimentView } from './chart';
-import { experimentView } from './chart';
+import type { ExperimentView } from '../../../engine/src';
+import { experimentView } from '../../../engine/src';
 import type { ExperimentSnapshot, FromExperiment, ToExperiment } from './resultsWebview';
 import { experimentHtml, parseFromExperiment } from './resultsWebview';
 
