@@ -127,3 +127,5 @@ export { DatasetError, formatImportSummary, importDataset, importTargets } from 
 export { TIMELINE_STYLE, inlineScript, jsonForScript, staticTimelinePage } from './host/timelinePage';
 export { webviewHtml } from './core/util/htmlPage';
 export type { WebviewDocument } from './core/util/htmlPage';
+export type { DiffChart, DiffPoint, ExperimentView } from './host/experimentView';
+export { experimentView } from './host/experimentView';

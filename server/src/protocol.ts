@@ -19,7 +19,7 @@ import type { TimelineWire } from '../../engine/src/core/timeline/wire';
 import type { TimelinePreviews } from '../../engine/src/core/workspace/recordEngine';
 import type { ExperimentCell } from '../../engine/src/core/experiment/plan';
 import type { Verdict } from '../../engine/src/core/experiment/verdict';
-import type { ChangedPair } from '../../engine/src/host/experimentHtml';
+import type { ChangedPair } from '../../engine/src/host/experimentView';
 import type { EndpointConfig } from '../../engine/src/core/workspace/config';
 import type { ServerTokenizeAnswer } from '../../engine/src/core/tokens/serverCounts';
 export { TIMELINE_KINDS } from '../../engine/src/core/timeline/model';
@@ -44,6 +44,11 @@ export interface RunOverridesParam {
   strategy?: string;
   /** A template file URI, or `builtin` (the matrix's and experiments' template dimension). */
   template?: string;
+  /** `strategy: refine`'s settings (an experiment's `refine` dimensions): order, refine template
+   * (a file URI or `builtin`), step limit. */
+  refineOrder?: string;
+  refineTemplate?: string;
+  refineMaxSteps?: number;
 }
 
 export interface PreviewPromptParams extends RunOverridesParam {

@@ -51,6 +51,7 @@ import { CONFIG_FILE_NAME, defaultConfig } from '../../engine/src/core/workspace
 import { dirname, fsPathOf, isInside, joinPath } from '../../engine/src/core/util/uri';
 import type { PreviewOverrides } from '../../engine/src/core/features/preview';
 import type { RunOverrides } from '../../engine/src/core/features/runSettings';
+import { runOverridesOf } from '../../engine/src/core/features/runSettings';
 import type { ProjectSummary } from '../../engine/src/core/features/runInfo';
 import type { RunJob, RunPreparation } from '../../engine/src/core/run/prepared';
 import { checkContext, checkStrategy } from '../../engine/src/core/schema/schemas';
@@ -733,14 +734,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     runSafe,
     ...(runtime.experimentVerdict ? { verdict: runtime.experimentVerdict } : {}),
   });
-  const overridesOf = (o: PrepareRunParams['overrides']): RunOverrides => {
-    const out: RunOverrides = {};
-    if (o?.model !== undefined) out.model = o.model;
-    if (o?.context !== undefined) out.context = o.context;
-    if (o?.strategy !== undefined) out.strategy = o.strategy;
-    if (o?.template !== undefined) out.template = o.template;
-    return out;
-  };
+  const overridesOf = (o: PrepareRunParams['overrides']): RunOverrides => runOverridesOf(o);
   /** The instruction's text: the caller's, else the open document's, else the file on disk. */
   async function instructionDoc(uri: string, text?: string): Promise<TextDocument | undefined> {
     const open = documents.get(uri);

@@ -197,7 +197,7 @@ test('medalign experiment: the better template wins, the one that changes nothin
   const lines = csv.stdout.trim().split(/\r\n/);
   assert.equal(
     lines[0],
-    'kind,template,model,context,strategy,dimension,a,b,metric,n,mean,low,high,runs,failed,prompt_tokens',
+    'kind,template,model,context,strategy,refine.order,refine.template,refine.maxSteps,dimension,a,b,metric,n,mean,low,high,runs,failed,prompt_tokens',
   );
   assert.equal(lines.filter((l) => l.startsWith('cell,')).length, 3 * 2);
   assert.equal(lines.filter((l) => l.startsWith('comparison,')).length, 3 * 2);

@@ -318,7 +318,7 @@ test('verdict: only cells that differ in one dimension are compared, each metric
   const csv = verdictCsv(v).split('\r\n');
   assert.equal(
     csv[0],
-    'kind,template,model,context,strategy,dimension,a,b,metric,n,mean,low,high,runs,failed,prompt_tokens',
+    'kind,template,model,context,strategy,refine.order,refine.template,refine.maxSteps,dimension,a,b,metric,n,mean,low,high,runs,failed,prompt_tokens',
   );
   assert.equal(csv.filter((l) => l.startsWith('comparison,')).length, 4);
 });

@@ -16,8 +16,8 @@ import { experimentPlan, experimentVerdict } from '../run/project';
 import { runJobs } from '../run/runJobs';
 import { offerFixes } from '../run/fixes';
 import { WebviewRequests, makeNonce } from '../webviewDocument';
-import type { ExperimentView } from './chart';
-import { experimentView } from './chart';
+import type { ExperimentView } from '../../../engine/src';
+import { experimentView } from '../../../engine/src';
 import type { ExperimentSnapshot, FromExperiment, ToExperiment } from './resultsWebview';
 import { experimentHtml, parseFromExperiment } from './resultsWebview';
 
@@ -221,6 +221,9 @@ export async function runExperiment(
     if (j.context !== undefined) job.context = j.context;
     if (j.strategy !== undefined) job.strategy = j.strategy;
     if (j.template !== undefined) job.template = j.template;
+    if (j.refineOrder !== undefined) job.refineOrder = j.refineOrder;
+    if (j.refineTemplate !== undefined) job.refineTemplate = j.refineTemplate;
+    if (j.refineMaxSteps !== undefined) job.refineMaxSteps = j.refineMaxSteps;
     return job;
   });
   s.log.info(`experiment ${plan.name}: ${plan.size}`);

@@ -6,7 +6,7 @@
  * page sends (`parseFromExperiment`).
  */
 import { webviewHtml } from '../webviewDocument';
-import type { DiffChart, ExperimentView } from './chart';
+import type { DiffChart, ExperimentView } from '../../../engine/src';
 
 /** What the results page's DOM shows (medalign.experiment.describe). */
 export interface ExperimentSnapshot {

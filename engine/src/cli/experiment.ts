@@ -28,7 +28,7 @@ import { writeFileAtomic } from '../run/store';
 import { TrustedFolders, trustedFoldersPath } from '../run/trust';
 import { UsageError, allowedRootsOption, listOption, parseAllowPhiEndpoint, parseArgs } from './args';
 import type { CliIo } from './io';
-import { display, noticePrinter, redactingIo } from './io';
+import { cancelOnSigint, display, noticePrinter, redactingIo } from './io';
 import { knownKeys } from './files';
 import { ensureTrusted } from './trust';
 import { bareIdMessage, keySourceFor, refusedHint } from './run';
@@ -139,15 +139,7 @@ export async function runExperiment(args: string[], io: CliIo): Promise<number> 
     return ok;
   };
 
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-    io.err('\nmedalign: cancelling; runs in flight are saved as partial (Ctrl-C again to quit now).\n');
-    controller.abort();
-    process.once('SIGINT', () => process.exit(130));
-  };
-  process.once('SIGINT', onSigint);
+  const cancel = cancelOnSigint(io);
   const preparer = new RunPreparer(undefined, { folders: [io.cwd], allowedRoots });
   const refusedShown = new Set<string>();
   const quiet = p.flags.has('quiet');
@@ -161,7 +153,7 @@ export async function runExperiment(args: string[], io: CliIo): Promise<number> 
       // Identical inputs are never sent twice: the experiment always resumes.
       resume: true,
       approval,
-      signal: controller.signal,
+      signal: cancel.signal,
       storePrompt: true,
       stream: true,
       apiKeyFor: (e) => (e.apiKeyEnv ? io.env[e.apiKeyEnv] : undefined),
@@ -188,7 +180,7 @@ export async function runExperiment(args: string[], io: CliIo): Promise<number> 
       },
     });
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    cancel.dispose();
   }
   const sent = results.filter((x) => x.status === 'complete').length;
   const reused = results.filter((x) => x.status === 'skipped').length;
@@ -226,6 +218,6 @@ export async function runExperiment(args: string[], io: CliIo): Promise<number> 
     await writeFileAtomic(out, experimentHtml(v, r.name, r.size, changed));
     io.err(`medalign experiment: wrote ${display(io.cwd, out)} (it holds answers and gold responses).\n`);
   } else await emit(verdictText(v, r.name, r.size));
-  if (interrupted) return 130;
+  if (cancel.interrupted()) return 130;
   return failed > 0 ? 1 : 0;
 }

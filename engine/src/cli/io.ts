@@ -45,3 +45,28 @@ export function noticePrinter(io: CliIo): (message: string) => void {
     io.err(`medalign: ${message}\n`);
   };
 }
+
+/**
+ * Ctrl-C during sending (`run`, `experiment`): the first cancels (runs in flight are saved as
+ * partial), a second quits at once. `dispose()` when the sending is over.
+ */
+export function cancelOnSigint(io: CliIo): {
+  signal: AbortSignal;
+  interrupted: () => boolean;
+  dispose: () => void;
+} {
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    io.err('\nmedalign: cancelling; runs in flight are saved as partial (Ctrl-C again to quit now).\n');
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  return {
+    signal: controller.signal,
+    interrupted: () => interrupted,
+    dispose: () => process.removeListener('SIGINT', onSigint),
+  };
+}

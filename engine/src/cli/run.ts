@@ -11,6 +11,7 @@
  * from the config, so a workspace cannot re-point an id the user habitually approves.
  */
 import { cliServerTokenize } from './countVerify';
+import { textTable } from '../core/util/textTable';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { EndpointConfig } from '../core/workspace/config';
@@ -27,7 +28,7 @@ import { RunPreparer } from '../host/prepare';
 import { writeFileAtomic } from '../run/store';
 import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './io';
-import { display, noticePrinter, redactingIo } from './io';
+import { cancelOnSigint, display, noticePrinter, redactingIo } from './io';
 import { collectInstructionFiles, knownKeys } from './files';
 import {
   allowedRootsOption,
@@ -214,15 +215,7 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
     return ok;
   };
 
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-    io.err('\nmedalign: cancelling; runs in flight are saved as partial (Ctrl-C again to quit now).\n');
-    controller.abort();
-    process.once('SIGINT', () => process.exit(130));
-  };
-  process.once('SIGINT', onSigint);
+  const cancel = cancelOnSigint(io);
 
   const single = jobs.length === 1;
   const quiet = p.flags.has('quiet');
@@ -245,7 +238,7 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
       concurrency,
       resume: p.flags.has('resume'),
       approval,
-      signal: controller.signal,
+      signal: cancel.signal,
       storePrompt: !p.flags.has('no-store-prompt'),
       stream: !p.flags.has('no-stream'),
       ...(timeoutMs !== undefined ? { timeouts: { headersMs: timeoutMs, idleMs: timeoutMs } } : {}),
@@ -291,7 +284,7 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
       },
     });
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    cancel.dispose();
   }
 
   if (single) {
@@ -331,7 +324,7 @@ export async function runRun(args: string[], io: CliIo): Promise<number> {
     io.err(`medalign: exported ${rows.length} run(s) to ${display(io.cwd, out)} (it holds patient data).\n`);
   }
 
-  if (interrupted) return 130;
+  if (cancel.interrupted()) return 130;
   return results.every((r) => r.status === 'complete' || r.status === 'skipped') ? 0 : 1;
 }
 
@@ -359,13 +352,5 @@ function summaryTable(results: readonly JobResult[], cwd: string, withTemplate =
     'time',
     'run file / error',
   ];
-  const widths = head.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => (i === head.length - 1 ? 0 : r[i].length))),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(head), ...rows.map(line)].join('\n') + '\n';
+  return textTable(head, rows);
 }

@@ -2,6 +2,7 @@
  * `medalign runs [paths...] [--json]`: lists saved runs, newest first. With instruction files, only
  * their runs; with folders (or nothing: the current folder), every run of their workspace.
  */
+import { textTable } from '../core/util/textTable';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { parseInstruction } from '../core/format/parse';
@@ -109,10 +110,7 @@ export async function runRuns(args: string[], io: CliIo): Promise<number> {
     fmtMs(r.totalMs),
     rel(r.file),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
-  io.out([line(head), ...rows.map(line)].join('\n') + '\n');
+  io.out(textTable(head, rows));
   io.out(`${runs.length} run(s).\n`);
   return 0;
 }

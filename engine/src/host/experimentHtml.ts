@@ -1,77 +1,43 @@
 /**
  * The verdict of an experiment as one self-contained HTML page (`medalign experiment --html`): the
- * cells table, a chart of each comparison's difference with its interval (positions from d3-scale,
- * SVG written as strings in which every text is escaped), the sentences, and per pair of cells the
+ * cells table, a chart of each comparison's difference with its interval (the view and geometry of
+ * host/experimentView.ts, shared with the editor's results view; SVG written as strings in which
+ * every text is escaped), the sentences, and per pair of cells the
  * instructions whose answers changed most, each opening (a `<details>`) the two answers beside the
  * gold response. No script; the page's CSP allows only its own style block (by hash).
  */
 import { createHash } from 'node:crypto';
-import { scaleLinear } from 'd3-scale';
-import type { Verdict, VerdictMetric, Comparison } from '../core/experiment/verdict';
-import { comparisonsByPair, pairSentence } from '../core/experiment/verdict';
-import { DIMENSIONS } from '../core/experiment/plan';
+import type { Verdict } from '../core/experiment/verdict';
+import type { ChangedPair, DiffChart } from './experimentView';
+import { experimentView } from './experimentView';
 import { escapeHtml } from './reportHtml';
 
-/** The instructions that changed most between two cells (run/experiment.ts `changedPairs`). */
-export interface ChangedPair {
-  a: number;
-  b: number;
-  metric?: string;
-  rows: { instruction: string; change: number; delta: number | null; a: string; b: string; gold: string }[];
-}
-
 const r2 = (v: number) => (Math.round(v * 100) / 100).toString();
-const fmt = (v: number | null | undefined, d: number) =>
-  v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d);
 
-function comparisonLabel(c: Comparison): string {
-  const fixed = DIMENSIONS.flatMap((d) => (c.fixed[d] !== undefined ? [c.fixed[d]] : []));
-  return `${c.b} − ${c.a}${fixed.length ? ` (${fixed.join(', ')})` : ''}`;
-}
-
-/** One metric's comparisons as dots with interval whiskers around a zero line. */
-export function differenceChart(m: VerdictMetric, comparisons: readonly Comparison[]): string {
-  const rows = comparisons.filter((c) => c.metric === m.id && c.mean !== null);
-  if (rows.length === 0) return '';
-  const width = 640;
-  const left = 260;
-  const right = 80;
-  const rowH = 24;
-  const height = rows.length * rowH + 34;
-  const lo = Math.min(0, ...rows.map((c) => c.low!));
-  const hi = Math.max(0, ...rows.map((c) => c.high!));
-  const pad = (hi - lo) * 0.05 || 0.01;
-  const x = scaleLinear()
-    .domain([lo - pad, hi + pad])
-    .range([left, width - right])
-    .nice();
-  const ticks = x.ticks(5);
+/** One metric's chart (host/experimentView.ts's geometry) as escaped SVG markup. */
+export function differenceChart(c: DiffChart): string {
   const parts: string[] = [
-    `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(`${m.label}: difference b − a with its interval`)}">`,
+    `<svg class="chart" viewBox="0 0 ${c.width} ${c.height}" width="${c.width}" height="${c.height}" role="img" aria-label="${escapeHtml(c.title)}">`,
   ];
-  for (const t of ticks) {
+  for (const t of c.ticks) {
     parts.push(
-      `<line class="grid" x1="${r2(x(t))}" x2="${r2(x(t))}" y1="4" y2="${height - 24}"/>`,
-      `<text class="tick" x="${r2(x(t))}" y="${height - 8}" text-anchor="middle">${escapeHtml(String(t))}</text>`,
+      `<line class="grid" x1="${r2(t.at)}" x2="${r2(t.at)}" y1="4" y2="${c.bottom}"/>`,
+      `<text class="tick" x="${r2(t.at)}" y="${c.bottom + 14}" text-anchor="middle">${escapeHtml(t.text)}</text>`,
     );
   }
-  parts.push(`<line class="zero" x1="${r2(x(0))}" x2="${r2(x(0))}" y1="4" y2="${height - 24}"/>`);
-  rows.forEach((c, i) => {
-    const y = 14 + i * rowH;
-    const cls = c.better === 'unclear' ? 'unclear' : 'clear';
+  parts.push(`<line class="zero" x1="${r2(c.zero)}" x2="${r2(c.zero)}" y1="4" y2="${c.bottom}"/>`);
+  for (const p of c.points) {
     parts.push(
-      `<g class="point ${cls}"><title>${escapeHtml(c.sentence)}</title>`,
-      `<text class="label" x="${left - 8}" y="${y + 4}" text-anchor="end">${escapeHtml(comparisonLabel(c))}</text>`,
-      `<line class="interval" x1="${r2(x(c.low!))}" x2="${r2(x(c.high!))}" y1="${y}" y2="${y}"/>`,
-      `<circle cx="${r2(x(c.mean!))}" cy="${y}" r="4"/>`,
-      `<text class="value" x="${width - right + 6}" y="${y + 4}">${escapeHtml(fmt(c.mean, m.digits))}</text>`,
+      `<g class="point ${p.clear ? 'clear' : 'unclear'}"><title>${escapeHtml(p.sentence)}</title>`,
+      `<text class="label" x="${c.left - 8}" y="${p.y + 4}" text-anchor="end">${escapeHtml(p.label)}</text>`,
+      `<line class="interval" x1="${r2(p.lo)}" x2="${r2(p.hi)}" y1="${p.y}" y2="${p.y}"/>`,
+      `<circle cx="${r2(p.x)}" cy="${p.y}" r="4"/>`,
+      `<text class="value" x="${c.width - 64}" y="${p.y + 4}">${escapeHtml(p.value)}</text>`,
       `</g>`,
     );
-  });
+  }
   parts.push('</svg>');
-  return `<figure><figcaption>${escapeHtml(m.label)}: b − a per instruction, ${escapeHtml(
-    'mean and 95% interval',
-  )}</figcaption>${parts.join('')}</figure>`;
+  return `<figure><figcaption>${escapeHtml(c.title)}</figcaption>${parts.join('')}</figure>`;
 }
 
 const STYLE = `
@@ -98,34 +64,27 @@ export function experimentHtml(
   size: string,
   changed: readonly ChangedPair[] = [],
 ): string {
-  const label = (i: number) => v.cells.find((c) => c.index === i)?.label ?? String(i);
-  const head = ['cell', 'runs', 'failed', 'mean prompt tokens', ...v.metrics.map((m) => m.label)];
-  const cells = v.cells
+  const view = experimentView({ name, size, verdict: v, changed });
+  const cells = view.table.rows
     .map(
-      (c) =>
-        `<tr><th scope="row">${escapeHtml(c.label)}</th><td class="num">${c.runs}</td><td class="num">${c.failed}</td><td class="num">${fmt(
-          c.promptTokens,
-          0,
-        )}</td>${v.metrics.map((m) => `<td class="num">${fmt(c.metrics[m.id], m.digits)}</td>`).join('')}</tr>`,
+      ([label, ...nums]) =>
+        `<tr><th scope="row">${escapeHtml(label)}</th>${nums.map((n) => `<td class="num">${escapeHtml(n)}</td>`).join('')}</tr>`,
     )
     .join('');
-  const sentences = comparisonsByPair(v)
-    .map((p) => `<li>${escapeHtml(pairSentence(p))}</li>`)
-    .join('');
-  const charts = v.metrics.map((m) => differenceChart(m, v.comparisons)).join('');
-  const changes = changed
-    .filter((c) => c.rows.length > 0)
+  const sentences = view.sentences.map((x) => `<li>${escapeHtml(x)}</li>`).join('');
+  const charts = view.charts.map(differenceChart).join('');
+  const changes = view.changed
     .map(
       (c) =>
-        `<h3>${escapeHtml(`${label(c.b)} vs ${label(c.a)}`)}</h3>` +
+        `<h3>${escapeHtml(c.title)}</h3>` +
         c.rows
           .map(
             (row) =>
               `<details><summary>${escapeHtml(row.instruction)} <span class="muted">${escapeHtml(
-                `changed ${Math.round(row.change * 100)}%${row.delta !== null ? `, Δ ${c.metric ?? ''} ${row.delta.toFixed(3)}` : ''}`,
-              )}</span></summary><div class="side"><div><strong>${escapeHtml(label(c.a))}</strong><pre>${escapeHtml(
+                row.note,
+              )}</span></summary><div class="side"><div><strong>${escapeHtml(c.aLabel)}</strong><pre>${escapeHtml(
                 row.a,
-              )}</pre></div><div><strong>${escapeHtml(label(c.b))}</strong><pre>${escapeHtml(
+              )}</pre></div><div><strong>${escapeHtml(c.bLabel)}</strong><pre>${escapeHtml(
                 row.b,
               )}</pre></div><div><strong>gold</strong><pre>${escapeHtml(row.gold)}</pre></div></div></details>`,
           )
@@ -133,14 +92,13 @@ export function experimentHtml(
     )
     .join('');
   const body = [
-    `<h1>${escapeHtml(`Experiment ${name}`)}</h1>`,
-    `<p>${escapeHtml(size)}; ${v.instructions} instructions with runs; ${escapeHtml(
-      `${Math.round(v.level * 100)}% paired-bootstrap intervals, ${v.resamples} resamples, seed ${v.seed}`,
-    )}</p>`,
+    `<h1>${escapeHtml(view.title)}</h1>`,
+    `<p>${escapeHtml(view.summary)}</p>`,
     `<h2>Verdict</h2><ul>${sentences || '<li>No two cells differ in one dimension.</li>'}</ul>`,
     charts ? `<h2>Differences</h2>${charts}` : '',
-    `<h2>Cells</h2><table><thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${cells}</tbody></table>`,
+    `<h2>Cells</h2><table><thead><tr>${view.table.head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${cells}</tbody></table>`,
     changes ? `<h2>Answers that changed most</h2>${changes}` : '',
+    `<h2>How to read it</h2><ul>${view.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`,
   ].join('\n');
   const hash = createHash('sha256').update(STYLE, 'utf8').digest('base64');
   const csp = `default-src 'none'; style-src 'sha256-${hash}'; script-src 'none'; img-src 'none'; base-uri 'none'; form-action 'none'`;

@@ -17,8 +17,7 @@ import { URI } from 'vscode-uri';
 import type { FileSystem } from '../core/host';
 import { parseInstruction, sectionText } from '../core/format/parse';
 import { SECTION_GOLD } from '../core/features/sections';
-import { packRequest, resolveRunSettings, settingsError } from '../core/features/runSettings';
-import type { RunOverrides } from '../core/features/runSettings';
+import { packRequest, resolveRunSettings, runOverridesOf, settingsError } from '../core/features/runSettings';
 import { DEFAULT_TEMPLATE_SOURCE } from '../core/template/defaults';
 import { normalizeId } from '../core/workspace/idIndex';
 import { Workspace, resolveProjectRoot } from '../core/workspace/workspace';
@@ -29,7 +28,7 @@ import { recordFrom } from '../core/packing/helm';
 import type { RunError } from '../core/run/errors';
 import type { PlanResult, PrepareResult, RunJob, RunPlan, RunPreparation } from '../core/run/prepared';
 import { withPack } from '../core/run/prepared';
-import { runKey } from '../core/run/runRecord';
+import { runKeyOfSettings } from '../core/run/runRecord';
 import { nodeFileSystem } from './nodeFileSystem';
 import { checkWritePaths } from '../run/store';
 
@@ -188,12 +187,7 @@ export class RunPreparer implements RunPreparation {
     // Where the run will write (`.medalign`, `runs`, `runs/<id>`, the audit log): no links.
     const unsafe = await checkWritePaths(root, id);
     if (unsafe !== undefined) return configError(file, unsafe);
-    const overrides: RunOverrides = {};
-    if (job.model !== undefined) overrides.model = job.model;
-    if (job.context !== undefined) overrides.context = job.context;
-    if (job.strategy !== undefined) overrides.strategy = job.strategy;
-    if (job.template !== undefined) overrides.template = job.template;
-    const settings = await resolveRunSettings(parsed, uri, ws, this.fs, overrides);
+    const settings = await resolveRunSettings(parsed, uri, ws, this.fs, runOverridesOf(job));
     const problem = settingsError(settings);
     if (problem !== undefined) return configError(file, `${path.basename(file)}: ${problem}`);
     const resolved = await ws.resolveRecord(uri, parsed.data);
@@ -238,17 +232,11 @@ export class RunPreparer implements RunPreparation {
         ...(templateFile !== undefined ? { file: templateFile, relFile: rel(root, templateFile) } : {}),
       },
       settings,
-      key: runKey({
-        instructionHash,
-        recordHash: record.hash,
-        templateHash,
-        endpointId: settings.model,
-        model: settings.endpoint?.model ?? BASELINE_MODEL,
-        ...(origin !== undefined ? { origin } : {}),
-        context: settings.context,
-        strategy: settings.strategy,
-        reserve: settings.reserve,
-      }),
+      key: runKeyOfSettings(
+        settings,
+        { instructionHash, recordHash: record.hash, ...(origin !== undefined ? { origin } : {}) },
+        sha256,
+      ),
       ...(origin !== undefined ? { origin } : {}),
     };
     return { ok: true, plan };

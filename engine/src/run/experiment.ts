@@ -11,13 +11,11 @@ import * as path from 'node:path';
 import { URI } from 'vscode-uri';
 import { parseInstruction, sectionText } from '../core/format/parse';
 import { SECTION_GOLD } from '../core/features/sections';
-import type { RunOverrides } from '../core/features/runSettings';
-import { resolveRunSettings, settingsError } from '../core/features/runSettings';
-import { DEFAULT_TEMPLATE_SOURCE } from '../core/template/defaults';
+import { resolveRunSettings, runOverridesOf, settingsError } from '../core/features/runSettings';
 import { normalizeId } from '../core/workspace/idIndex';
-import { BASELINE_MODEL, configProblemsMessage } from '../core/workspace/config';
+import { configProblemsMessage } from '../core/workspace/config';
 import { endpointTarget } from '../core/run/guard';
-import { keyOfRunFileName, runDirName, runKey } from '../core/run/runRecord';
+import { keyOfRunFileName, runDirName, runKeyOfSettings } from '../core/run/runRecord';
 import { sha256 } from '../host/prepare';
 import type { StoredRun } from './store';
 import type { ExperimentResolution } from '../core/features/experiment';
@@ -35,7 +33,7 @@ import type { ReviewFile } from '../core/review/reviewFile';
 import type { ProjectConfig, ScorerConfig } from '../core/workspace/config';
 import { Workspace, resolveProjectRoot } from '../core/workspace/workspace';
 import type { FileSystem } from '../core/host';
-import { nodeFileSystem } from '../host/nodeFileSystem';
+import { syncNodeFileSystem } from '../host/nodeFileSystem';
 import { ReviewStore } from './reviewStore';
 import { RunStore } from './store';
 import { ScoreCache } from './scoreCache';
@@ -70,7 +68,7 @@ export async function loadExperiment(
   file: string,
   o: { folders?: readonly string[]; allowedRoots?: readonly string[]; fs?: FileSystem } = {},
 ): Promise<LoadedExperiment | { error: string }> {
-  const fs = o.fs ?? nodeFileSystem;
+  const fs = o.fs ?? syncNodeFileSystem;
   const abs = path.resolve(file);
   const uri = URI.file(abs).toString();
   const text = await fs.readFile(uri);
@@ -115,6 +113,32 @@ export function memoFileSystem(fs: FileSystem): FileSystem {
   };
 }
 
+/** An instruction file's parse, its gold response and id, by the text's sha256. */
+interface ParsedInstruction {
+  parsed: ReturnType<typeof parseInstruction>;
+  gold: string;
+  id: string | undefined;
+}
+const PARSE_CACHE_MAX = 20_000;
+const parseCache = new Map<string, ParsedInstruction>();
+
+/**
+ * The parse of an instruction's text, kept by content (sha256) for the next plan in this process
+ * (the language server plans an experiment again for each verdict; the text decides the parse, so a
+ * changed file is a new entry). Bounded: emptied when it holds more than 20,000 texts.
+ */
+function parsedInstruction(text: string, hash: string): ParsedInstruction {
+  let p = parseCache.get(hash);
+  if (p === undefined) {
+    const parsed = parseInstruction(text);
+    const g = parsed.sections.find((x) => x.name === SECTION_GOLD);
+    p = { parsed, gold: g ? sectionText(parsed, g).trim() : '', id: normalizeId(parsed.data?.['id']) };
+    if (parseCache.size >= PARSE_CACHE_MAX) parseCache.clear();
+    parseCache.set(hash, p);
+  }
+  return p;
+}
+
 /** A job's resume key and what the verdict shows of its instruction, or why it cannot be planned. */
 export type PlannedKey =
   | { ok: true; id: string; relFile: string; gold: string; question: string; key: string }
@@ -132,7 +156,7 @@ export async function planKeys(
   jobs: readonly ExperimentJob[],
   o: { fs?: FileSystem; allowedRoots?: readonly string[] } = {},
 ): Promise<PlannedKey[]> {
-  const fs = memoFileSystem(o.fs ?? nodeFileSystem);
+  const fs = memoFileSystem(o.fs ?? syncNodeFileSystem);
   const rootUri = URI.file(root).toString();
   const ws = new Workspace(fs, rootUri);
   ws.setAllowedRoots((o.allowedRoots ?? []).map((r) => URI.file(path.resolve(r)).toString()));
@@ -146,6 +170,7 @@ export async function planKeys(
   };
   interface Instr {
     uri: string;
+    relFile: string;
     parsed: ReturnType<typeof parseInstruction>;
     id?: string;
     hash: string;
@@ -160,15 +185,9 @@ export async function planKeys(
         const uri = URI.file(file).toString();
         const text = await fs.readFile(uri);
         if (text === undefined) return undefined;
-        const parsed = parseInstruction(text);
-        const g = parsed.sections.find((x) => x.name === SECTION_GOLD);
-        const it: Instr = {
-          uri,
-          parsed,
-          hash: hashOf(text),
-          gold: g ? sectionText(parsed, g).trim() : '',
-        };
-        const id = normalizeId(parsed.data?.['id']);
+        const hash = hashOf(text);
+        const { parsed, gold, id } = parsedInstruction(text, hash);
+        const it: Instr = { uri, relFile: rel(file), parsed, hash, gold };
         if (id !== undefined) it.id = id;
         const resolved = await ws.resolveRecord(uri, parsed.data);
         if (!resolved) it.record = { error: `${path.basename(file)} names no patient or record.` };
@@ -186,14 +205,23 @@ export async function planKeys(
     }
     return p;
   };
+  // Each job's file resolved once per distinct path (12,000 jobs name 1,000 files).
+  const absOf = new Map<string, string>();
+  const abs = (f: string) => {
+    let a = absOf.get(f);
+    if (a === undefined) absOf.set(f, (a = path.resolve(f)));
+    return a;
+  };
   // Every instruction read and hashed up front, 32 at a time (the reads overlap).
-  const files = [...new Set(jobs.map((j) => path.resolve(j.file)))];
+  const files = [...new Set(jobs.map((j) => abs(j.file)))];
   for (let i = 0; i < files.length; i += 32) await Promise.all(files.slice(i, i + 32).map(instruction));
+  // An endpoint's target (origin) once per endpoint, not once per run.
+  const targets = new Map<string, ReturnType<typeof endpointTarget>>();
   const out: PlannedKey[] = [];
   for (const job of jobs) {
-    const file = path.resolve(job.file);
-    const relFile = rel(file);
+    const file = abs(job.file);
     const it = await instruction(file);
+    const relFile = it?.relFile ?? rel(file);
     if (!it) {
       out.push({ ok: false, relFile, message: `Cannot read ${file}.` });
       continue;
@@ -206,12 +234,7 @@ export async function planKeys(
       out.push({ ok: false, relFile, message: `${path.basename(file)} has no id in its front matter.` });
       continue;
     }
-    const overrides: RunOverrides = {};
-    if (job.model !== undefined) overrides.model = job.model;
-    if (job.context !== undefined) overrides.context = job.context;
-    if (job.strategy !== undefined) overrides.strategy = job.strategy;
-    if (job.template !== undefined) overrides.template = job.template;
-    const settings = await resolveRunSettings(it.parsed, it.uri, ws, fs, overrides);
+    const settings = await resolveRunSettings(it.parsed, it.uri, ws, fs, runOverridesOf(job));
     const problem = settingsError(settings);
     if (problem !== undefined) {
       out.push({ ok: false, relFile, message: `${path.basename(file)}: ${problem}` });
@@ -223,24 +246,19 @@ export async function planKeys(
     }
     let origin: string | undefined;
     if (settings.endpoint) {
-      const t = endpointTarget(settings.endpoint);
+      let t = targets.get(settings.endpoint.id);
+      if (t === undefined) targets.set(settings.endpoint.id, (t = endpointTarget(settings.endpoint)));
       if (!t.ok) {
         out.push({ ok: false, relFile, message: t.message });
         continue;
       }
       origin = t.target.origin;
     }
-    const key = runKey({
-      instructionHash: it.hash,
-      recordHash: it.record.hash,
-      templateHash: hashOf(settings.templateSource ?? DEFAULT_TEMPLATE_SOURCE),
-      endpointId: settings.model,
-      model: settings.endpoint?.model ?? BASELINE_MODEL,
-      ...(origin !== undefined ? { origin } : {}),
-      context: settings.context,
-      strategy: settings.strategy,
-      reserve: settings.reserve,
-    });
+    const key = runKeyOfSettings(
+      settings,
+      { instructionHash: it.hash, recordHash: it.record.hash, ...(origin !== undefined ? { origin } : {}) },
+      hashOf,
+    );
     out.push({ ok: true, id: it.id, relFile, gold: it.gold, question: settings.instruction.trim(), key });
   }
   ws.engine.dispose();

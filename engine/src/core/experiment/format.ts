@@ -7,6 +7,7 @@ import type { Dimension } from './plan';
 import { DIMENSIONS } from './plan';
 import type { Verdict } from './verdict';
 import { comparisonsByPair, pairSentence } from './verdict';
+import { textTable } from '../util/textTable';
 
 export interface VerdictJson {
   experiment: string;
@@ -79,16 +80,6 @@ export function verdictJson(v: Verdict, experiment: string, size: string): Verdi
 
 const num = (v: number | null, d: number) => (v === null || Number.isNaN(v) ? '–' : v.toFixed(d));
 
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(head), ...rows.map(line)].join('\n') + '\n';
-}
-
 /** The verdict as text: the cells table, then one paragraph per pair of cells. */
 export function verdictText(v: Verdict, experiment: string, size: string): string {
   const out: string[] = [`Experiment ${experiment}: ${size}`, ''];
@@ -100,7 +91,7 @@ export function verdictText(v: Verdict, experiment: string, size: string): strin
     num(c.promptTokens, 0),
     ...v.metrics.map((m) => num(c.metrics[m.id] ?? null, m.digits)),
   ]);
-  out.push(table(head, rows));
+  out.push(textTable(head, rows, { right: (i) => i > 0 }));
   const pairs = comparisonsByPair(v);
   if (pairs.length === 0) {
     out.push('No two cells differ in one dimension: nothing to compare.\n');

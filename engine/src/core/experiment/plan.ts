@@ -1,18 +1,71 @@
 /**
  * Planning an experiment: which instructions it selects (folders, files, globs, tags), its cells
- * (every combination of the values given for template, model, context and strategy; a dimension
- * left out takes each instruction's own value) and its runs (instructions × cells). Pure: the caller
+ * (every combination of the values given for template, model, context, strategy and the refine
+ * settings — these only where the strategy is `refine`; a dimension left out takes each
+ * instruction's own value) and its runs (instructions × cells). Pure: the caller
  * lists the project's instruction files and reads tags only when a `tag:` filter asks for them.
  */
 import type { RunOverrides } from '../features/runSettings';
-import { BUILTIN_TEMPLATE } from '../features/runSettings';
+import { BUILTIN_TEMPLATE, refineOverrideProblem } from '../features/runSettings';
 import { checkContext, checkStrategy } from '../schema/schemas';
 import { dirname, resolvePath } from '../util/uri';
 import type { ExperimentSpec } from './spec';
 
 /** The dimensions an experiment varies, in the order cells are listed. */
-export const DIMENSIONS = ['template', 'model', 'context', 'strategy'] as const;
+export const DIMENSIONS = [
+  'template',
+  'model',
+  'context',
+  'strategy',
+  'refine.order',
+  'refine.template',
+  'refine.maxSteps',
+] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
+
+/** `strategy: refine`'s settings: they vary only the cells whose strategy is `refine`. */
+export const REFINE_DIMENSIONS: readonly Dimension[] = ['refine.order', 'refine.template', 'refine.maxSteps'];
+export const isRefineDimension = (d: Dimension): boolean => REFINE_DIMENSIONS.includes(d);
+
+/** The run override each dimension sets. */
+const OVERRIDE_KEY = {
+  template: 'template',
+  model: 'model',
+  context: 'context',
+  strategy: 'strategy',
+  'refine.order': 'refineOrder',
+  'refine.template': 'refineTemplate',
+  'refine.maxSteps': 'refineMaxSteps',
+} as const satisfies Record<Dimension, keyof RunOverrides>;
+
+/** A dimension's name in sentences and headers. */
+export const DIMENSION_LABELS: Record<Dimension, string> = {
+  template: 'template',
+  model: 'model',
+  context: 'context',
+  strategy: 'strategy',
+  'refine.order': 'refine order',
+  'refine.template': 'refine template',
+  'refine.maxSteps': 'refine steps',
+};
+
+/**
+ * A value as a sentence names it: the value itself for template, model, context, strategy and
+ * order (`newest-first`); `at most 5 steps`; `refine prompt terse.prompt` (`the built-in refine prompt`).
+ */
+export function valueLabel(d: Dimension, v: string): string {
+  if (d === 'refine.maxSteps') return `at most ${v} step${v === '1' ? '' : 's'}`;
+  if (d === 'refine.template')
+    return v === BUILTIN_TEMPLATE ? 'the built-in refine prompt' : `refine prompt ${v}`;
+  return v;
+}
+
+/** A value with its dimension, for the values two compared cells share (`model gpt`, `at most 5 steps`). */
+export function fixedLabel(d: Dimension, v: string): string {
+  return d === 'refine.maxSteps' || d === 'refine.template'
+    ? valueLabel(d, v)
+    : `${DIMENSION_LABELS[d]} ${v}`;
+}
 
 export interface DimensionValues {
   dimension: Dimension;
@@ -68,6 +121,31 @@ export function planCells(spec: ExperimentSpec, experimentUri: string): CellPlan
     });
     dimensions.push({ dimension: 'strategy', labels: [...spec.strategy], overrides: [...spec.strategy] });
   }
+  const refine = spec.refine;
+  if (refine?.order) {
+    refine.order.forEach((o, index) => {
+      const bad = refineOverrideProblem('order', o);
+      if (bad !== undefined) problems.push({ dimension: 'refine.order', index, message: bad });
+    });
+    dimensions.push({ dimension: 'refine.order', labels: [...refine.order], overrides: [...refine.order] });
+  }
+  if (refine?.template) {
+    dimensions.push({
+      dimension: 'refine.template',
+      labels: refine.template.map((t) => t.trim()),
+      overrides: refine.template.map((t) =>
+        t.trim() === BUILTIN_TEMPLATE ? BUILTIN_TEMPLATE : resolvePath(dir, t.trim()),
+      ),
+    });
+  }
+  if (refine?.maxSteps) {
+    refine.maxSteps.forEach((n, index) => {
+      const bad = refineOverrideProblem('maxSteps', n);
+      if (bad !== undefined) problems.push({ dimension: 'refine.maxSteps', index, message: bad });
+    });
+    const labels = refine.maxSteps.map(String);
+    dimensions.push({ dimension: 'refine.maxSteps', labels, overrides: labels });
+  }
   const cells: ExperimentCell[] = [];
   const walk = (d: number, values: Partial<Record<Dimension, string>>, overrides: RunOverrides) => {
     if (d === dimensions.length) {
@@ -75,8 +153,19 @@ export function planCells(spec: ExperimentSpec, experimentUri: string): CellPlan
       return;
     }
     const dim = dimensions[d];
+    // A refine setting does nothing to a cell of another strategy: that cell is planned once.
+    if (isRefineDimension(dim.dimension) && values.strategy !== undefined && values.strategy !== 'refine') {
+      walk(d + 1, values, overrides);
+      return;
+    }
+    const key = OVERRIDE_KEY[dim.dimension];
     dim.labels.forEach((label, i) => {
-      walk(d + 1, { ...values, [dim.dimension]: label }, { ...overrides, [dim.dimension]: dim.overrides[i] });
+      const o = dim.overrides[i];
+      walk(
+        d + 1,
+        { ...values, [dim.dimension]: label },
+        { ...overrides, [key]: key === 'refineMaxSteps' ? Number(o) : o },
+      );
     });
   };
   walk(0, {}, {});
@@ -85,7 +174,12 @@ export function planCells(spec: ExperimentSpec, experimentUri: string): CellPlan
 
 /** `a / b / c` of a cell's values (the varied dimensions in order), or `all` for the one cell. */
 export function cellLabel(cell: Pick<ExperimentCell, 'values'>): string {
-  const parts = DIMENSIONS.flatMap((d) => (cell.values[d] !== undefined ? [cell.values[d]] : []));
+  const parts = DIMENSIONS.flatMap((d) => {
+    const v = cell.values[d];
+    if (v === undefined) return [];
+    // Refine settings named, as bare values (`5`, `builtin`) would not say what they are.
+    return [d === 'refine.maxSteps' ? `≤${v} steps` : d === 'refine.template' ? `refine ${v}` : v];
+  });
   return parts.length > 0 ? parts.join(' · ') : 'as written';
 }
 

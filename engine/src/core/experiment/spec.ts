@@ -26,11 +26,19 @@ export interface ExperimentSpec {
   model?: string[];
   context?: (string | number)[];
   strategy?: string[];
+  /** `strategy: refine`'s settings to compare (each list as written). */
+  refine?: RefineSpec;
   metrics?: string[];
   scorers?: string[];
   resamples: number;
   seed: number;
   concurrency: number;
+}
+
+export interface RefineSpec {
+  order?: string[];
+  template?: string[];
+  maxSteps?: number[];
 }
 
 export const DEFAULT_RESAMPLES = 2000;
@@ -114,5 +122,14 @@ export function parseExperiment(text: string): SpecResult {
   }
   const c = list<string | number>('context');
   if (c !== undefined) spec.context = c;
+  const r = d['refine'];
+  if (r !== null && typeof r === 'object' && !Array.isArray(r)) {
+    const ro = r as Record<string, unknown>;
+    const refine: RefineSpec = {};
+    if (Array.isArray(ro['order'])) refine.order = ro['order'] as string[];
+    if (Array.isArray(ro['template'])) refine.template = ro['template'] as string[];
+    if (Array.isArray(ro['maxSteps'])) refine.maxSteps = ro['maxSteps'] as number[];
+    if (Object.keys(refine).length > 0) spec.refine = refine;
+  }
   return { ok: true, spec };
 }

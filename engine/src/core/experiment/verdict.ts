@@ -6,7 +6,7 @@
  * observations with their scores already computed.
  */
 import type { Dimension, ExperimentCell } from './plan';
-import { DIMENSIONS, cellLabel } from './plan';
+import { DIMENSIONS, cellLabel, fixedLabel, isRefineDimension, valueLabel } from './plan';
 import { ResampleCache, intervalFromIndices } from './bootstrap';
 
 export interface VerdictMetric {
@@ -93,7 +93,7 @@ function fmt(x: number, digits: number): string {
 
 /** The plain sentence of one comparison. */
 export function comparisonSentence(
-  c: Pick<Comparison, 'a' | 'b' | 'n' | 'mean' | 'low' | 'high' | 'better'>,
+  c: Pick<Comparison, 'a' | 'b' | 'n' | 'mean' | 'low' | 'high' | 'better'> & { dimension?: Dimension },
   metric: VerdictMetric,
 ): string {
   const over = `over ${c.n} instruction${c.n === 1 ? '' : 's'}`;
@@ -104,7 +104,8 @@ export function comparisonSentence(
   if (c.better === 'unclear') {
     return `on ${metric.label} the difference is not clear (${fmt(c.mean, d)} [${fmt(c.low, d)}, ${fmt(c.high, d)}] ${over})`;
   }
-  const [winner, loser] = c.better === 'b' ? [c.b, c.a] : [c.a, c.b];
+  const name = (v: string) => (c.dimension !== undefined ? valueLabel(c.dimension, v) : v);
+  const [winner, loser] = c.better === 'b' ? [name(c.b), name(c.a)] : [name(c.a), name(c.b)];
   // The winner's gain in the metric's good direction: b − a as computed, or its negation.
   const flip = (c.better === 'b') !== metric.higherIsBetter;
   const [g, gl, gh] = flip ? [-c.mean, -c.high, -c.low] : [c.mean, c.low, c.high];
@@ -116,13 +117,17 @@ export function comparisonSentence(
 export function pairSentence(comparisons: readonly Comparison[]): string {
   if (comparisons.length === 0) return '';
   const c0 = comparisons[0];
-  const fixed = DIMENSIONS.flatMap((d) => (c0.fixed[d] !== undefined ? [`${d} ${c0.fixed[d]}`] : []));
-  const head = `${c0.b} vs ${c0.a}${fixed.length ? ` (${fixed.join(', ')})` : ''}: `;
+  const fixed = DIMENSIONS.flatMap((d) => (c0.fixed[d] !== undefined ? [fixedLabel(d, c0.fixed[d])] : []));
+  const head = `${valueLabel(c0.dimension, c0.b)} vs ${valueLabel(c0.dimension, c0.a)}${fixed.length ? ` (${fixed.join(', ')})` : ''}: `;
   const body = comparisons.map((c) => c.sentence).join('; ');
   return head + body.charAt(0).toUpperCase() + body.slice(1) + '.';
 }
 
-/** Pairs of cells that differ in exactly one dimension, in plan order (a before b). */
+/**
+ * Pairs of cells that differ in exactly one dimension, in plan order (a before b). A refine setting
+ * that only one cell has (the other's strategy is not `refine`) is not a difference: `recent` is
+ * compared with each `refine` cell, on the strategy.
+ */
 export function cellPairs(
   cells: readonly ExperimentCell[],
 ): { dimension: Dimension; a: ExperimentCell; b: ExperimentCell }[] {
@@ -132,10 +137,12 @@ export function cellPairs(
       let differ: Dimension | undefined;
       let count = 0;
       for (const d of DIMENSIONS) {
-        if (cells[i].values[d] !== cells[j].values[d]) {
-          differ = d;
-          count++;
-        }
+        const x = cells[i].values[d];
+        const y = cells[j].values[d];
+        if (x === y) continue;
+        if ((x === undefined || y === undefined) && isRefineDimension(d)) continue;
+        differ = d;
+        count++;
       }
       if (count === 1 && differ !== undefined) out.push({ dimension: differ, a: cells[i], b: cells[j] });
     }
@@ -203,7 +210,10 @@ export function buildVerdict(input: VerdictInput): Verdict {
   const diffs = new Float64Array(instructions.size);
   for (const { dimension, a, b } of cellPairs(input.cells)) {
     const fixed: Partial<Record<Dimension, string>> = {};
-    for (const d of dims) if (d !== dimension) fixed[d] = a.values[d];
+    for (const d of dims) {
+      const v = a.values[d] ?? b.values[d];
+      if (d !== dimension && v !== undefined) fixed[d] = v;
+    }
     const ma = byCell[a.index];
     const mb = byCell[b.index];
     for (const m of metrics) {

@@ -19,7 +19,7 @@ import type { Workspace } from '../workspace/workspace';
 import { INSTRUCTION_EXT, TEMPLATE_EXT } from '../workspace/workspace';
 import { joinPath, relativePath, dirname } from '../util/uri';
 import { SOURCE } from './document';
-import type { CellPlan } from '../experiment/plan';
+import type { CellPlan, Dimension } from '../experiment/plan';
 import { instructionSelector, planCells, selectInstructions, sizeSentence } from '../experiment/plan';
 import type { ExperimentSpec } from '../experiment/spec';
 import { experimentName, parseExperiment } from '../experiment/spec';
@@ -77,6 +77,11 @@ export async function instructionTags(fs: FileSystem, uri: string): Promise<stri
   return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
 }
 
+/** Where a dimension's list is in the file: `['model']`, `['refine', 'order']`. */
+export function dimensionPath(d: Dimension): string[] {
+  return d.split('.');
+}
+
 /** Resolves an experiment file of the project `ws`. */
 export async function resolveExperiment(
   text: string,
@@ -101,22 +106,25 @@ export async function resolveExperiment(
   const cells = planCells(spec, uri);
   for (const p of cells.problems) {
     problems.push({
-      path: [p.dimension, p.index],
+      path: [...dimensionPath(p.dimension), p.index],
       message: p.message,
       severity: 'error',
       code: 'experiment-value',
     });
   }
-  // Templates: each must exist inside the project (or an allowed root).
-  const tdim = cells.dimensions.find((d) => d.dimension === 'template');
-  if (tdim) {
+  // Templates and refine templates: each must exist inside the project (or an allowed root).
+  for (const tdim of cells.dimensions.filter(
+    (d) => d.dimension === 'template' || d.dimension === 'refine.template',
+  )) {
+    const what = tdim.dimension === 'template' ? 'template' : 'refine template';
+    const at = dimensionPath(tdim.dimension);
     await Promise.all(
       tdim.overrides.map(async (t, i) => {
         if (t === BUILTIN_TEMPLATE) return;
         const outside = await ws.checkBounds(t, 'template');
         if (outside) {
           problems.push({
-            path: ['template', i],
+            path: [...at, i],
             message: outside.message,
             severity: 'error',
             code: 'experiment-template',
@@ -126,14 +134,14 @@ export async function resolveExperiment(
         const st = await fs.stat(t);
         if (st?.type !== 'file') {
           problems.push({
-            path: ['template', i],
-            message: `The template ${tdim.labels[i]} does not exist.`,
+            path: [...at, i],
+            message: `The ${what} ${tdim.labels[i]} does not exist.`,
             severity: 'error',
             code: 'experiment-template',
           });
         } else if (!t.endsWith(TEMPLATE_EXT)) {
           problems.push({
-            path: ['template', i],
+            path: [...at, i],
             message: `${tdim.labels[i]} is not a ${TEMPLATE_EXT} template.`,
             severity: 'warning',
             code: 'experiment-template',
@@ -141,6 +149,16 @@ export async function resolveExperiment(
         }
       }),
     );
+  }
+  // Refine settings with a strategy list that has no `refine`: they would change nothing.
+  if (spec.refine && spec.strategy && !spec.strategy.includes('refine')) {
+    problems.push({
+      path: ['refine'],
+      message:
+        'The refine settings vary only runs with strategy refine, and `strategy` does not list it: add "refine" to `strategy`, or remove `refine`.',
+      severity: 'warning',
+      code: 'experiment-refine-unused',
+    });
   }
   const ids = ws.config.endpoints.map((e) => e.id);
   (spec.model ?? []).forEach((m, i) => {
@@ -239,8 +257,8 @@ export function experimentDiagnostics(document: TextDocument, r: ExperimentResol
 }
 
 /**
- * Completion inside the `model` and `template` lists (endpoint ids, `.prompt` files of the
- * project); keys and enums come from the schema through the editor's JSON support.
+ * Completion inside the `model`, `template` and `refine.template` lists (endpoint ids, `.prompt`
+ * files of the project); keys and enums come from the schema through the editor's JSON support.
  */
 export async function experimentCompletion(
   document: TextDocument,
@@ -277,11 +295,20 @@ export async function experimentCompletion(
       else if (type === 'file' && name.endsWith(TEMPLATE_EXT)) templates.push(joinPath(d, name));
     }
   }
+  // `"refine": { "template": [` lists refine prompts: the same files, another built-in.
+  const inRefine = /"refine"\s*:\s*\{[^{}]*$/.test(before.slice(0, m.index));
   const items = [BUILTIN_TEMPLATE, ...templates.map((t) => relativePath(dir, t))].map((label) => ({
     label,
     kind: label === BUILTIN_TEMPLATE ? CompletionItemKind.Value : CompletionItemKind.File,
     insertText: wrap(label),
-    detail: label === BUILTIN_TEMPLATE ? "MedAlign's own prompt" : 'prompt template',
+    detail:
+      label === BUILTIN_TEMPLATE
+        ? inRefine
+          ? 'the built-in refine prompt'
+          : "MedAlign's own prompt"
+        : inRefine
+          ? 'refine prompt ({{ehr}}, {{instruction}}, {{answer}})'
+          : 'prompt template',
   }));
   return { isIncomplete: false, items };
 }

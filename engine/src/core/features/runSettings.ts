@@ -78,6 +78,44 @@ export interface RunOverrides {
    * URI, or `builtin` for the built-in MedAlign template. Bounds are checked as for the file's own.
    */
   template?: string;
+  /** `strategy: refine`'s settings in place of the file's `refine:` and the config's (an experiment's
+   * `refine` dimensions); they matter only when the strategy is `refine`. */
+  refineOrder?: string;
+  /** A refine template file URI, or `builtin` for the built-in refine prompt. */
+  refineTemplate?: string;
+  refineMaxSteps?: number;
+}
+
+/** The overrides of a job or a request: only the keys that are set. */
+export function runOverridesOf(o: RunOverrides | undefined): RunOverrides {
+  const out: RunOverrides = {};
+  if (o === undefined) return out;
+  if (o.model !== undefined) out.model = o.model;
+  if (o.context !== undefined) out.context = o.context;
+  if (o.strategy !== undefined) out.strategy = o.strategy;
+  if (o.template !== undefined) out.template = o.template;
+  if (o.refineOrder !== undefined) out.refineOrder = o.refineOrder;
+  if (o.refineTemplate !== undefined) out.refineTemplate = o.refineTemplate;
+  if (o.refineMaxSteps !== undefined) out.refineMaxSteps = o.refineMaxSteps;
+  return out;
+}
+
+/** The refine orders (the schema's `refine.order` enum). */
+export const REFINE_ORDERS: readonly RefineOrder[] = ['oldest-first', 'newest-first'];
+/** The bounds of `refine.maxSteps` (the schema's). */
+export const REFINE_MAX_STEPS_BOUNDS = { min: 1, max: 1000 } as const;
+
+/** Why a refine override cannot be used (`undefined`: it can). */
+export function refineOverrideProblem(key: 'order' | 'maxSteps', v: unknown): string | undefined {
+  if (key === 'order') {
+    return REFINE_ORDERS.includes(v as RefineOrder)
+      ? undefined
+      : `Refine order ${JSON.stringify(v)} is not one of ${REFINE_ORDERS.join(', ')}.`;
+  }
+  const { min, max } = REFINE_MAX_STEPS_BOUNDS;
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+    ? undefined
+    : `Refine maxSteps ${JSON.stringify(v)} must be a whole number from ${min} to ${max}.`;
 }
 
 /** The `template` override that means the built-in MedAlign template. */
@@ -183,7 +221,7 @@ export async function resolveRunSettings(
       problems.push({ field: 'template', message: `The template ${workspace.label(t.uri)} does not exist.` });
     } else settings.templateSource = source;
   }
-  if (settings.strategy === 'refine') await resolveRefine(settings, data, uri, workspace, fs);
+  if (settings.strategy === 'refine') await resolveRefine(settings, data, uri, workspace, fs, overrides);
   return settings;
 }
 
@@ -194,6 +232,7 @@ async function resolveRefine(
   uri: string,
   workspace: Workspace,
   fs: FileSystem,
+  overrides: RunOverrides,
 ): Promise<void> {
   const own = readRefineSettings(data['refine']);
   const defaults = refineDefaults(workspace.config);
@@ -202,12 +241,26 @@ async function resolveRefine(
     maxSteps: own.maxSteps ?? defaults.maxSteps,
   };
   settings.refine = refine;
+  if (overrides.refineOrder !== undefined) {
+    const bad = refineOverrideProblem('order', overrides.refineOrder);
+    if (bad !== undefined) settings.problems.push({ field: 'refine', message: bad });
+    else refine.order = overrides.refineOrder as RefineOrder;
+  }
+  if (overrides.refineMaxSteps !== undefined) {
+    const bad = refineOverrideProblem('maxSteps', overrides.refineMaxSteps);
+    if (bad !== undefined) settings.problems.push({ field: 'refine', message: bad });
+    else refine.maxSteps = overrides.refineMaxSteps;
+  }
   const target =
-    own.template !== undefined
-      ? resolvePath(dirname(uri), own.template)
-      : defaults.template !== undefined
-        ? resolvePath(workspace.root, defaults.template)
-        : undefined;
+    overrides.refineTemplate !== undefined
+      ? overrides.refineTemplate === BUILTIN_TEMPLATE
+        ? undefined
+        : overrides.refineTemplate
+      : own.template !== undefined
+        ? resolvePath(dirname(uri), own.template)
+        : defaults.template !== undefined
+          ? resolvePath(workspace.root, defaults.template)
+          : undefined;
   if (target === undefined) return;
   refine.templateUri = target;
   const outside = await workspace.checkBounds(target, 'template');

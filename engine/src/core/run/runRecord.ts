@@ -10,6 +10,9 @@ import type { PackStrategy } from '../packing/pack';
 import type { ChatMessage } from '../template/template';
 import type { TokenizerName } from '../tokens/tokenizer';
 import type { EndpointKind } from '../workspace/config';
+import { BASELINE_MODEL, DEFAULT_REFINE_MAX_STEPS, DEFAULT_REFINE_ORDER } from '../workspace/config';
+import type { RunSettings } from '../features/runSettings';
+import { DEFAULT_REFINE_TEMPLATE_SOURCE, DEFAULT_TEMPLATE_SOURCE } from '../template/defaults';
 import { hash64 } from '../util/hash';
 import type { RunError, RunErrorKind } from './errors';
 
@@ -163,6 +166,8 @@ export interface RunKeyParts {
   context: number;
   strategy: PackStrategy;
   reserve: number;
+  /** `strategy: refine` only: its order, step limit and refine template's hash (they change the prompts). */
+  refine?: { order: string; maxSteps: number; templateHash: string };
 }
 
 function hex64(text: string): string {
@@ -184,8 +189,41 @@ export function runKey(p: RunKeyParts): string {
       p.context,
       p.strategy,
       p.reserve,
+      // Absent for every other strategy, so their keys are what they always were.
+      ...(p.refine !== undefined ? [p.refine.order, p.refine.maxSteps, p.refine.templateHash] : []),
     ]),
   );
+}
+
+/**
+ * The resume key of a run resolved as `settings` (the preparer's and an experiment's plan alike):
+ * `hash` is the host's content hash (sha256), applied to the template and refine template texts.
+ */
+export function runKeyOfSettings(
+  settings: RunSettings,
+  p: { instructionHash: string; recordHash: string; origin?: string },
+  hash: (text: string) => string,
+): string {
+  const parts: RunKeyParts = {
+    instructionHash: p.instructionHash,
+    recordHash: p.recordHash,
+    templateHash: hash(settings.templateSource ?? DEFAULT_TEMPLATE_SOURCE),
+    endpointId: settings.model,
+    model: settings.endpoint?.model ?? BASELINE_MODEL,
+    ...(p.origin !== undefined ? { origin: p.origin } : {}),
+    context: settings.context,
+    strategy: settings.strategy,
+    reserve: settings.reserve,
+  };
+  if (settings.strategy === 'refine') {
+    const r = settings.refine ?? { order: DEFAULT_REFINE_ORDER, maxSteps: DEFAULT_REFINE_MAX_STEPS };
+    parts.refine = {
+      order: r.order,
+      maxSteps: r.maxSteps,
+      templateHash: hash(r.templateSource ?? DEFAULT_REFINE_TEMPLATE_SOURCE),
+    };
+  }
+  return runKey(parts);
 }
 
 /** Hash of prompt messages (16 hex digits; not cryptographic). */

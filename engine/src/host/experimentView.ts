@@ -1,16 +1,32 @@
 /**
- * The experiment results view's data: the verdict (computed by the language server:
- * `medalign/experimentVerdict`) as short formatted table cells, sentences, and for each metric a
- * chart of every comparison's difference (b − a) as a dot with its 95% interval around a zero line
- * — geometry from d3-scale, drawn by the page as SVG elements. Plain data only: every label goes
- * into the page as text.
+ * The verdict of an experiment as a view: short formatted table cells, sentences, and for each
+ * metric a chart of every comparison's difference (b − a) as a dot with its 95% interval around a
+ * zero line — geometry from d3-scale. Plain data only: every label goes into a page as text. The
+ * one model of both the editor's results view (client/src/experiment/resultsWebview.ts, which
+ * draws it as SVG elements) and `medalign experiment --html` (host/experimentHtml.ts, which writes
+ * it as escaped SVG markup).
  */
 import { scaleLinear } from 'd3-scale';
-import type { ExperimentVerdictResult } from '../../../server/src/protocol';
+import type { Comparison, Verdict } from '../core/experiment/verdict';
+import { comparisonsByPair, pairSentence } from '../core/experiment/verdict';
+import { DIMENSIONS } from '../core/experiment/plan';
 
-type Ok = Extract<ExperimentVerdictResult, { ok: true }>;
-type Verdict = Ok['verdict'];
-type Comparison = Verdict['comparisons'][number];
+/** The instructions that changed most between two cells (run/experiment.ts `changedPairs`). */
+export interface ChangedPair {
+  a: number;
+  b: number;
+  /** The metric of each row's `delta` (its label). */
+  metric?: string;
+  rows: { instruction: string; change: number; delta: number | null; a: string; b: string; gold: string }[];
+}
+
+/** What a view is made of: the server's `medalign/experimentVerdict` answer, or the CLI's outcome. */
+export interface ExperimentViewInput {
+  name: string;
+  size: string;
+  verdict: Verdict;
+  changed: readonly ChangedPair[];
+}
 
 export interface DiffPoint {
   /** `32k − 2k (baseline)` */
@@ -60,16 +76,17 @@ export interface ExperimentView {
 const fmt = (v: number | null | undefined, d: number) =>
   v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d);
 
-function comparisonLabel(c: Comparison, dims: readonly string[]): string {
-  const fixed = dims.flatMap((d) => {
-    const v = (c.fixed as Record<string, string | undefined>)[d];
-    return v !== undefined ? [v] : [];
-  });
+/** `32k − 2k (baseline)`: b − a and the values both cells share. */
+export function comparisonLabel(c: Comparison): string {
+  const fixed = DIMENSIONS.flatMap((d) => (c.fixed[d] !== undefined ? [c.fixed[d]] : []));
   return `${c.b} − ${c.a}${fixed.length ? ` (${fixed.join(', ')})` : ''}`;
 }
 
 /** One metric's comparisons: dots at the mean, whiskers over the interval, a line at zero. */
-export function diffChart(v: Verdict, metricId: string): DiffChart | undefined {
+export function diffChart(
+  v: Pick<Verdict, 'metrics' | 'comparisons'>,
+  metricId: string,
+): DiffChart | undefined {
   const m = v.metrics.find((x) => x.id === metricId);
   if (!m) return undefined;
   const rows = v.comparisons.filter((c) => c.metric === metricId && c.mean !== null);
@@ -98,7 +115,7 @@ export function diffChart(v: Verdict, metricId: string): DiffChart | undefined {
     zero: round(x(0)),
     ticks: x.ticks(5).map((t) => ({ at: round(x(t)), text: String(t) })),
     points: rows.map((c, i) => ({
-      label: comparisonLabel(c, v.dimensions),
+      label: comparisonLabel(c),
       sentence: c.sentence,
       y: 12 + i * rowH,
       x: round(x(c.mean!)),
@@ -110,30 +127,13 @@ export function diffChart(v: Verdict, metricId: string): DiffChart | undefined {
   };
 }
 
-function pairSentence(comparisons: readonly Comparison[], dims: readonly string[]): string {
-  const c0 = comparisons[0];
-  const fixed = dims.flatMap((d) => {
-    const v = (c0.fixed as Record<string, string | undefined>)[d];
-    return v !== undefined ? [`${d} ${v}`] : [];
-  });
-  const body = comparisons.map((c) => c.sentence).join('; ');
-  return `${c0.b} vs ${c0.a}${fixed.length ? ` (${fixed.join(', ')})` : ''}: ${body.charAt(0).toUpperCase()}${body.slice(1)}.`;
-}
-
-export function experimentView(r: Ok): ExperimentView {
+export function experimentView(r: ExperimentViewInput): ExperimentView {
   const v = r.verdict;
-  const groups = new Map<string, Comparison[]>();
-  for (const c of v.comparisons) {
-    const k = `${c.cellA}:${c.cellB}`;
-    const g = groups.get(k);
-    if (g) g.push(c);
-    else groups.set(k, [c]);
-  }
   const label = (i: number) => v.cells.find((c) => c.index === i)?.label ?? String(i);
   return {
     title: `Experiment ${r.name}`,
     summary: `${r.size} · ${v.instructions} instructions with runs · ${Math.round(v.level * 100)}% paired-bootstrap intervals, ${v.resamples} resamples, seed ${v.seed}`,
-    sentences: [...groups.values()].map((g) => pairSentence(g, v.dimensions)),
+    sentences: comparisonsByPair(v).map((g) => pairSentence(g)),
     table: {
       head: ['cell', 'runs', 'failed', 'mean prompt tokens', ...v.metrics.map((m) => m.label)],
       rows: v.cells.map((c) => [
