@@ -27,6 +27,7 @@ export type {
   TimelineModel,
   TimelineQueryTerm,
   TimelineRange,
+  TimelineRefineStep,
   TimelineVisit,
 } from '../../engine/src/core/timeline/model';
 

@@ -127,8 +127,7 @@ const isRange = (x: unknown): x is TimelineRange =>
 export function isTimelineModel(x: unknown): x is TimelineModel {
   if (!isObj(x) || x.version !== 1) return false;
   if (!isStr(x.record) || !isStr(x.encoding) || !isNum(x.tokens) || !isNum(x.context)) return false;
-  if (x.strategy !== 'recent' && x.strategy !== 'bm25' && x.strategy !== 'none' && x.strategy !== 'helm')
-    return false;
+  if (!['recent', 'bm25', 'none', 'helm', 'refine'].includes(x.strategy as string)) return false;
   if (!Array.isArray(x.visits) || !Array.isArray(x.cuts) || !Array.isArray(x.problems)) return false;
   if (x.model !== undefined && !isStr(x.model)) return false;
   if (!x.problems.every(isStr)) return false;
@@ -151,6 +150,14 @@ export function isTimelineModel(x: unknown): x is TimelineModel {
     if (!isObj(c) || !isNum(c.context) || !isStr(c.label) || !isNum(c.keptTokens)) return false;
     if (!isDate(c.keptFrom) || !isNum(c.keptVisits)) return false;
     if (typeof c.fits !== 'boolean' || typeof c.own !== 'boolean' || typeof c.ok !== 'boolean') return false;
+  }
+  if (x.refine !== undefined) {
+    if (!Array.isArray(x.refine)) return false;
+    for (const r of x.refine as unknown[]) {
+      if (!isObj(r) || !Number.isInteger(r.step) || !isNum(r.firstVisit) || !isNum(r.lastVisit)) return false;
+      if (!isNum(r.events) || !isNum(r.tokens) || !isNum(r.recordTokens) || !isRange(r.range)) return false;
+      if (!isDate(r.from) || !isDate(r.to)) return false;
+    }
   }
   if (x.query !== undefined) {
     if (!isObj(x.query) || !Array.isArray(x.query.terms)) return false;
