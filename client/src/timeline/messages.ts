@@ -30,7 +30,9 @@ export type ViewAction =
   | { kind: 'filter'; lane: string; shown: boolean }
   | { kind: 'fit'; what: 'all' | 'kept' }
   | { kind: 'zoom'; factor: number }
-  | { kind: 'clickCut'; label: string };
+  | { kind: 'clickCut'; label: string }
+  /** `strategy: refine`: the step's label (its chunk shown, its start revealed in the record). */
+  | { kind: 'clickStep'; step: number };
 
 /** Webview → extension. */
 export type FromView =
@@ -83,6 +85,21 @@ export interface TimelineDescribe {
     /** Drawn inside the visible range. */
     visible: boolean;
   }[];
+  /**
+   * `strategy: refine`: the chunks drawn, in send order (`visible`: inside the visible range;
+   * `labelled`: its numbered label is on the plot, `label` its accessible sentence), and the step shown.
+   */
+  refine?: {
+    step: number;
+    from: string | null;
+    to: string | null;
+    tokens: number;
+    recordTokens: number;
+    visible: boolean;
+    labelled: boolean;
+    label: string;
+  }[];
+  step?: number | null;
   /** The selected event (its id and kind) or visit (its index; kind `visit`), and its range in the record. */
   selection?: {
     what: 'event' | 'visit';
@@ -198,6 +215,8 @@ function isAction(x: unknown): x is ViewAction {
       return isNum(x.factor) && x.factor > 0;
     case 'clickCut':
       return isStr(x.label);
+    case 'clickStep':
+      return Number.isInteger(x.step);
     default:
       return false;
   }
