@@ -84,7 +84,11 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
   // The panel's buttons act through the commands (so they behave like the lens and the palette).
   const panel = new ResponsePanel((action, column, ctx) => {
     if (action === 'cancel') ctx.cancel?.();
-    else if (action === 'openRunFile' && column.runFile) {
+    else if (action === 'resume') {
+      void Promise.resolve(ctx.resume?.()).catch((err: unknown) =>
+        log.error(`resume failed: ${String(err)}`),
+      );
+    } else if (action === 'openRunFile' && column.runFile) {
       void vscode.window.showTextDocument(vscode.Uri.file(column.runFile), {
         preview: true,
         viewColumn: vscode.ViewColumn.One,

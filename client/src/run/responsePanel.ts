@@ -27,6 +27,8 @@ export interface ColumnContext {
   cancel?: () => void;
   /** What the column's fix buttons (Approve…, Retry, …) act on. */
   fix?: FixTarget;
+  /** A refine run that stopped after finished steps: run it again with resume (the panel's Resume button). */
+  resume?: () => Thenable<unknown>;
 }
 
 /** A handle on the columns of one run or matrix; updates after a newer session started are dropped. */
