@@ -43,6 +43,8 @@ export interface RunTestHooks {
   panelVisible(): boolean;
   /** Collapses or expands a panel column (`all`: every one), as its ▸/▾ button does. */
   panelCollapse(index: number | 'all', collapsed: boolean): void;
+  /** Opens or closes an earlier refine step (1-based) of a column, as its ▸/▾ button does. */
+  panelCollapseStep(index: number, step: number, collapsed: boolean): void;
   statusBarText(): string | undefined;
   /** The status bar item shown while runs are in flight (`undefined`: none). */
   runningText(): string | undefined;
@@ -150,6 +152,7 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       panelState: () => panel.lastState(),
       panelVisible: () => panel.visible,
       panelCollapse: (index, collapsed) => panel.collapse(index, collapsed),
+      panelCollapseStep: (index, step, collapsed) => panel.collapseStep(index, step, collapsed),
       statusBarText: () => statusBar.text,
       runningText: () => statusBar.runningText,
       goldDiff: () => ({ comparison: gold.view.last, html: gold.view.lastHtml, visible: gold.view.visible }),

@@ -146,6 +146,11 @@ export class ResponsePanel implements vscode.Disposable {
     this.post({ type: 'collapse', index, collapsed });
   }
 
+  /** Opens or closes an earlier refine step of a column, as its toggle in the panel does. */
+  collapseStep(index: number, step: number, collapsed: boolean): void {
+    this.post({ type: 'collapseStep', index, step, collapsed });
+  }
+
   setDetail(detail: string): void {
     this.state.detail = detail;
     this.post({ type: 'state', state: this.state });
