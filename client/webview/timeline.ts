@@ -732,7 +732,7 @@ function drawSteps(c: CanvasRenderingContext2D, m: TimelineModel): void {
     let row = 0;
     while (placed.some((p) => p.row === row && Math.abs(p.x0 - cx) < 18)) row++;
     placed.push({ x0: cx, x1: cx, row });
-    if (row > 1) continue; // the table below lists every step
+    if (row > 2) continue; // the table below lists every step
     const lab = el(
       'button',
       {

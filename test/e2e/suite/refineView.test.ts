@@ -42,6 +42,8 @@ describe('MedAlign refine view: timeline chunks and panel steps', function () {
   let cli: string;
   let root: string;
   let uri: vscode.Uri;
+  /** The side bar was widened for the timeline (restored by the test, or in `after` when it failed). */
+  let widened = false;
 
   const describeView = () => vscode.commands.executeCommand<TimelineDescribe>('medalign.timeline.describe');
   const runCli = (args: string[]): string =>
@@ -50,15 +52,32 @@ describe('MedAlign refine view: timeline chunks and panel steps', function () {
       encoding: 'utf8',
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     });
-  const panelShows = (what: string, ok: (s: PanelSnapshot) => boolean, timeoutMs = 30_000) =>
-    waitFor(
-      `the panel to show ${what}`,
-      async () => {
-        const snap = await hooks.panelSnapshot(1000);
-        return snap !== undefined && ok(snap) ? snap : undefined;
-      },
-      timeoutMs,
-    );
+  /** The panel's DOM once `ok` holds for it (on a timeout: what it last showed, and the state sent). */
+  async function panelShows(
+    what: string,
+    ok: (s: PanelSnapshot) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<PanelSnapshot> {
+    let last: PanelSnapshot | undefined;
+    try {
+      return await waitFor(
+        `the panel to show ${what}`,
+        async () => {
+          const snap = await hooks.panelSnapshot(1000);
+          if (snap !== undefined) last = snap;
+          return snap !== undefined && ok(snap) ? snap : undefined;
+        },
+        timeoutMs,
+      );
+    } catch (e) {
+      const state = hooks.panelState();
+      throw new Error(
+        `${(e as Error).message}; last shown: ${JSON.stringify(last?.columns)}; state: ${JSON.stringify(
+          state.columns.map((c) => ({ status: c.status, text: c.text.slice(0, 80), refine: c.refine })),
+        )}; visible: ${hooks.panelVisible()}; requests: ${fake.chatRequests.length}`,
+      );
+    }
+  }
   async function shot(name: string, waitForSel: string[] = ['iframe.webview.ready']): Promise<void> {
     if (!screenshotsAvailable()) return;
     const s = await requestScreenshot(name, { waitFor: waitForSel });
@@ -100,6 +119,10 @@ describe('MedAlign refine view: timeline chunks and panel steps', function () {
   });
 
   after(async () => {
+    if (widened) {
+      await vscode.commands.executeCommand('medalign.timeline.focus');
+      for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewSize');
+    }
     fs.writeFileSync(workspaceFile('medalign.config.json').fsPath, configText);
     fs.rmSync(uri.fsPath, { force: true });
     fs.rmSync(path.join(root, '.medalign', 'runs', ID), { recursive: true, force: true });
@@ -124,13 +147,20 @@ describe('MedAlign refine view: timeline chunks and panel steps', function () {
       pack.steps.map((s) => [s.step, s.tokens, s.recordTokens, s.from, s.to]),
       'the chunks are the pack’s steps',
     );
-    for (const c of d.refine!) {
-      assert.ok(c.visible && c.labelled, `step ${c.step} is drawn with its label`);
+    // Every step is in the table; on the plot, once the kept part (the chunks) fills the view, each
+    // chunk is drawn with its numbered label.
+    await vscode.commands.executeCommand('medalign.timeline.focus');
+    for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.increaseViewSize');
+    widened = true;
+    api.timeline.view.act({ kind: 'fit', what: 'kept' });
+    const fitted = await waitFor('every chunk labelled', async () => {
+      const x = await describeView();
+      return x.refine?.every((c) => c.visible && c.labelled) === true ? x : undefined;
+    });
+    for (const c of fitted.refine!) {
       assert.match(c.label, new RegExp(`^Step ${c.step} of 4: visits? \\d+`));
     }
     assert.deepEqual(d.inert, { globals: [], elements: [] });
-    await vscode.commands.executeCommand('medalign.timeline.focus');
-    for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.increaseViewSize');
     await shot('timeline-refine-chunks');
 
     // Step 2's label: its chunk fills the view, and the record opens at the chunk's start.
@@ -157,6 +187,7 @@ describe('MedAlign refine view: timeline chunks and panel steps', function () {
     await shot('timeline-refine-step2');
     await vscode.commands.executeCommand('medalign.timeline.focus');
     for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewSize');
+    widened = false;
   });
 
   it('a refine run streams step k of N with finished steps kept; Stop keeps them; Resume sends the rest', async () => {
@@ -168,7 +199,7 @@ describe('MedAlign refine view: timeline chunks and panel steps', function () {
     fake.reset();
     const slow =
       'Step two reads the 2020 outpatient blood pressures one by one: 128/82, 134/86, 141/88, 126/80 and more.';
-    fake.script({ kind: 'ok' }, { kind: 'ok', chunks: chunkText(slow, 24), chunkDelayMs: 500 });
+    fake.script({ kind: 'ok' }, { kind: 'ok', chunks: chunkText(slow, 1), chunkDelayMs: 2500 });
     const running = vscode.commands.executeCommand<RunResult>('medalign.run', uri.toString());
     const streaming = await panelShows(
       'step 2 streaming with step 1 kept',
