@@ -34,7 +34,7 @@ interface PackStep {
 }
 
 describe('MedAlign refine view: timeline chunks and panel steps', function () {
-  this.timeout(180_000);
+  this.timeout(420_000);
   let fake: FakeOpenAI;
   let configText: string;
   let hooks: RunTestHooks;
