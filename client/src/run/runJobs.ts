@@ -82,7 +82,12 @@ async function runJobsWithProgress(
     { location: vscode.ProgressLocation.Notification, title: o.title, cancellable: true },
     async (progress, token) => {
       const { controller, done } = cancellable(s, token);
-      for (const c of panel?.contexts ?? []) c.cancel = () => controller.abort();
+      // The panel keeps its own copy of each column's context: its Stop button needs the cancel too.
+      const cancel = () => controller.abort();
+      (panel?.contexts ?? []).forEach((c, i) => {
+        c.cancel = cancel;
+        panel?.session.update(i, {}, { cancel });
+      });
       try {
         if (o.startMessage !== undefined) progress.report({ message: o.startMessage });
         return await engine.runMany(jobs, {
