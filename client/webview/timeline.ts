@@ -46,6 +46,7 @@ import type {
   TimelineEvent,
   TimelineModel,
   TimelineRange,
+  TimelineRefineStep,
   TimelineVisit,
 } from '../src/timeline/model';
 
@@ -100,6 +101,8 @@ interface State {
   search: SearchResult | undefined;
   searchText: string;
   selection: Selection | undefined;
+  /** `strategy: refine`: the step (1-based) whose chunk is highlighted. */
+  step: number | undefined;
   transform: ZoomTransform;
 }
 
@@ -114,6 +117,7 @@ const state: State = {
   search: undefined,
   searchText: '',
   selection: undefined,
+  step: undefined,
   transform: zoomIdentity,
 };
 
@@ -196,17 +200,19 @@ const canvas = el('canvas', {
     'Record timeline. Left and Right: previous and next event; Up and Down: previous and next visit; Enter: show in the record; plus and minus: zoom; Shift with arrows: pan; 0: fit all; K: fit the kept part.',
 });
 const cutLabels = el('div', { id: 'cut-labels' });
+const stepLabels = el('div', { id: 'step-labels' });
 const breakLabels = el('div', { id: 'break-labels', 'aria-hidden': 'true' });
 const tooltip = el('div', { id: 'tooltip', role: 'tooltip' });
 tooltip.hidden = true;
-plot.append(canvas, cutLabels, breakLabels, tooltip);
+plot.append(canvas, stepLabels, cutLabels, breakLabels, tooltip);
 
 const details = el('div', { id: 'details', 'aria-live': 'polite' });
 const queryBox = el('div', { id: 'query' });
 const cutTable = el('table', { id: 'cuts', 'aria-label': 'What each context keeps' });
+const stepTable = el('table', { id: 'steps', 'aria-label': 'Refine steps, in the order they are sent' });
 
 // The plot first (what the view is for), then what acts on it.
-main.append(header, plot, details, toolbar, filters, queryBox, cutTable);
+main.append(header, plot, details, toolbar, filters, queryBox, stepTable, cutTable);
 app.append(message, main);
 
 /** The filters' visible names (the full name is the checkbox's label and tooltip). */
@@ -239,6 +245,8 @@ interface Palette {
   cut: string;
   hit: string;
   grid: string;
+  /** Refine chunks: alternate colours, so neighbouring steps read apart. */
+  steps: [string, string];
   lanes: Record<Lane, string>;
   contrast: boolean;
 }
@@ -265,6 +273,7 @@ function readPalette(): void {
       cssVar('--vscode-charts-yellow', '#d7ba7d'),
     ),
     grid: cssVar('--vscode-widget-border', cssVar('--vscode-panel-border', '#444')),
+    steps: [cssVar('--vscode-charts-orange', '#d18616'), cssVar('--vscode-charts-purple', '#b180d7')],
     lanes,
     contrast,
   };
@@ -565,6 +574,7 @@ function setContent(
   renderFilters(model);
   renderQuery(model);
   renderCutTable(model);
+  renderStepTable(model);
   state.search = state.searchText ? searchEvents(model, state.searchText) : undefined;
   renderSearchCount();
   resize();
@@ -577,8 +587,10 @@ function setContent(
         : undefined;
     state.transform = prevTransform;
     applyTransform(prevTransform);
+    if (state.step !== undefined && !model.refine?.some((r) => r.step === state.step)) state.step = undefined;
   } else {
     state.selection = undefined;
+    state.step = undefined;
     state.transform = zoomIdentity;
     applyTransform(zoomIdentity);
   }
@@ -601,7 +613,11 @@ function renderHeader(m: TimelineModel): void {
     `${m.visits.length} visits · ${m.events.toLocaleString('en-US')} events`,
   ];
   if (m.model) parts.push(m.model);
-  parts.push(`${own?.label ?? shortTokens(m.context)} · ${m.strategy}`);
+  const steps = m.refine?.length;
+  parts.push(
+    `${own?.label ?? shortTokens(m.context)} · ${m.strategy}` +
+      (steps !== undefined ? ` · ${steps} ${steps === 1 ? 'step' : 'steps'}` : ''),
+  );
   summary.textContent = parts.join(' · ');
   const kept = el('div', { id: 'kept-summary' });
   if (own) {
@@ -716,6 +732,160 @@ function renderCutTable(m: TimelineModel): void {
 function useContext(c: TimelineCut): void {
   if (staticPage || c.own) return;
   api.postMessage({ type: 'useContext', seq: state.seq, label: c.label });
+}
+
+// ───────────────────────────── refine steps ─────────────────────────────
+/** `visits 3–5` (1-based, as the visit tooltips count), or `visit 3`. */
+function stepVisits(r: TimelineRefineStep): string {
+  if (r.firstVisit < 0) return 'no visit';
+  return r.firstVisit === r.lastVisit
+    ? `visit ${r.firstVisit + 1}`
+    : `visits ${r.firstVisit + 1}–${r.lastVisit + 1}`;
+}
+function stepDates(r: TimelineRefineStep): string {
+  const a = r.from?.slice(0, 10);
+  const b = r.to?.slice(0, 10);
+  if (!a || !b) return 'no dates';
+  return a === b ? a : `${a} → ${b}`;
+}
+/** `prompt 3,521 tokens (record 3,490)`, and the previous answer's room after step 1. */
+function stepTokens(r: TimelineRefineStep): string {
+  const n = (k: number) => k.toLocaleString('en-US');
+  return `prompt ${n(r.tokens)} tokens (record ${n(r.recordTokens)})${r.step > 1 ? ' + the previous answer' : ''}`;
+}
+function stepSentence(r: TimelineRefineStep, of: number): string {
+  return `Step ${r.step} of ${of}: ${stepVisits(r)}, ${r.events.toLocaleString('en-US')} events, ${stepDates(r)}, ${stepTokens(r)}`;
+}
+
+function renderStepTable(m: TimelineModel): void {
+  stepTable.replaceChildren();
+  const steps = m.refine ?? [];
+  stepTable.hidden = steps.length === 0;
+  if (steps.length === 0) return;
+  const head = el('tr');
+  for (const h of ['Step', 'Visits', 'Dates', 'Tokens']) head.append(el('th', { scope: 'col' }, h));
+  stepTable.append(
+    el(
+      'caption',
+      {},
+      `Refine at ${ownCut(m)?.label ?? shortTokens(m.context)}: ${steps.length} ${steps.length === 1 ? 'step' : 'steps'}, in the order they are sent`,
+    ),
+    head,
+  );
+  for (const r of steps) {
+    const tr = el('tr', { 'data-step': String(r.step) });
+    const cell = el('td');
+    const b = el(
+      'a',
+      { href: '#', role: 'button', 'data-step': String(r.step), 'aria-label': stepSentence(r, steps.length) },
+      String(r.step),
+    );
+    b.title = staticPage ? 'Show this step’s chunk' : 'Show this step’s chunk here and in the record';
+    b.addEventListener('click', (e) => {
+      e.preventDefault();
+      selectStep(r.step, true);
+    });
+    cell.append(b);
+    tr.append(
+      cell,
+      el('td', {}, stepVisits(r)),
+      el('td', {}, stepDates(r)),
+      el('td', {}, `${r.tokens.toLocaleString('en-US')} (record ${r.recordTokens.toLocaleString('en-US')})`),
+    );
+    stepTable.append(tr);
+  }
+}
+
+/** Where a step's chunk is on the axis, or `undefined` when it has no dates. */
+function stepSpan(r: TimelineRefineStep): [number, number] | undefined {
+  const a = timeOf(r.from);
+  const b = timeOf(r.to) ?? a;
+  if (a === undefined || b === undefined) return undefined;
+  const x0 = xOfTime(a);
+  return [x0, Math.max(x0 + 3, xOfTime(b))];
+}
+
+/** Highlights a step's chunk, fits the view to it, and (`reveal`) shows its start in the record. */
+function selectStep(step: number, reveal: boolean): void {
+  const m = state.model;
+  const r = m?.refine?.find((x) => x.step === step);
+  if (!m || !r || !state.axis) return;
+  state.step = step;
+  const a = timeOf(r.from);
+  const b = timeOf(r.to) ?? a;
+  if (a !== undefined && b !== undefined) {
+    const u0 = axisPosition(state.axis, a);
+    const u1 = axisPosition(state.axis, b);
+    const pad = Math.max(0.005, (u1 - u0) * 0.06);
+    fitUnits(Math.max(0, u0 - pad), Math.min(1, u1 + pad));
+  }
+  draw();
+  details.replaceChildren(
+    el('div', { class: 'd-head' }, `Refine step ${r.step} of ${m.refine!.length}`),
+    el('div', {}, `${stepVisits(r)} · ${r.events.toLocaleString('en-US')} events · ${stepDates(r)}`),
+    el('div', {}, stepTokens(r)),
+  );
+  for (const row of Array.from(stepTable.querySelectorAll('tr[data-step]'))) {
+    row.className = row.getAttribute('data-step') === String(step) ? 'selected' : '';
+  }
+  if (reveal && !staticPage) {
+    const [line, ch] = r.range;
+    api.postMessage({ type: 'reveal', seq: state.seq, range: [line, ch, line, ch] });
+  }
+}
+
+/** The chunks: shaded spans in alternating colours, a bar under the axis, numbered labels in send order. */
+function drawSteps(c: CanvasRenderingContext2D, m: TimelineModel): void {
+  stepLabels.replaceChildren();
+  const steps = m.refine ?? [];
+  if (steps.length === 0) return;
+  const placed: { x0: number; x1: number; row: number }[] = [];
+  for (const r of steps) {
+    const span = stepSpan(r);
+    if (!span) continue;
+    const [x0, x1] = span;
+    if (x1 < 0 || x0 > width) continue;
+    const colour = palette.steps[(r.step - 1) % 2];
+    const selected = state.step === r.step;
+    c.fillStyle = colour;
+    c.globalAlpha = selected ? 0.2 : 0.09;
+    c.fillRect(x0, AXIS_H - 4, x1 - x0, height - AXIS_H + 4);
+    c.globalAlpha = 1;
+    c.fillRect(x0, AXIS_H - 5, x1 - x0, 4);
+    if (selected) {
+      c.strokeStyle = palette.focus;
+      c.lineWidth = 2;
+      c.strokeRect(x0 - 1, AXIS_H - 5, x1 - x0 + 2, height - AXIS_H + 4);
+    }
+    // The step's number over the band, centred on its visible part; rows when labels would overlap.
+    const cx = (Math.max(0, x0) + Math.min(width, x1)) / 2;
+    let row = 0;
+    while (placed.some((p) => p.row === row && Math.abs(p.x0 - cx) < 18)) row++;
+    placed.push({ x0: cx, x1: cx, row });
+    if (row > 2) continue; // the table below lists every step
+    const lab = el(
+      'button',
+      {
+        class: selected ? 'step-label selected' : 'step-label',
+        'data-step': String(r.step),
+        'aria-label': stepSentence(r, steps.length),
+      },
+      String(r.step),
+    );
+    lab.style.left = `${cx}px`;
+    lab.style.top = `${AXIS_H + 1 + row * 14}px`;
+    lab.style.borderColor = colour;
+    lab.addEventListener('click', () => selectStep(r.step, true));
+    const tip = () => {
+      const left = Math.min(Math.max(0, cx), width);
+      showTooltip({ kind: 'step', step: r }, left, AXIS_H + 12 + row * 14);
+    };
+    lab.addEventListener('mouseenter', tip);
+    lab.addEventListener('focus', tip);
+    lab.addEventListener('mouseleave', () => (tooltip.hidden = true));
+    lab.addEventListener('blur', () => (tooltip.hidden = true));
+    stepLabels.append(lab);
+  }
 }
 
 function renderSearchCount(): void {
@@ -855,6 +1025,7 @@ function draw(): void {
       c.strokeRect(px - 4, y, 8, LANE_H);
     }
   }
+  drawSteps(c, m);
   drawCuts(c, m);
   drawBreaks(c, axis, x);
   renderLaneNames(c);
@@ -1106,10 +1277,11 @@ function drawCuts(c: CanvasRenderingContext2D, m: TimelineModel): void {
 
 // ───────────────────────────── interaction ─────────────────────────────
 interface Hit {
-  kind: 'event' | 'visit' | 'cut';
+  kind: 'event' | 'visit' | 'cut' | 'step';
   placed?: PlacedEvent;
   visit?: TimelineVisit;
   cut?: TimelineCut;
+  step?: TimelineRefineStep;
 }
 
 function hitAt(px: number, py: number): Hit | undefined {
@@ -1134,6 +1306,13 @@ function hitAt(px: number, py: number): Hit | undefined {
       const x0 = xOfTime(a);
       const x1 = Math.max(x0 + 2, xOfTime(b));
       if (px >= x0 - 2 && px <= x1 + 2) return { kind: 'visit', visit: v };
+    }
+  }
+  // The refine bar under the axis (and any empty part of the band): the step sent there.
+  if (py >= AXIS_H - 8 && m.refine !== undefined) {
+    for (const r of m.refine) {
+      const span = stepSpan(r);
+      if (span && px >= span[0] && px <= span[1]) return { kind: 'step', step: r };
     }
   }
   return undefined;
@@ -1170,6 +1349,14 @@ function showTooltip(hit: Hit, px: number, py: number): void {
       text: `keeps ${cut.keptTokens.toLocaleString('en-US')} tokens from ${cut.keptFrom?.slice(0, 10) ?? '—'} · ${cut.keptVisits} visits`,
     });
     if (!cut.own && !staticPage) lines.push({ text: 'Click to use this context…', cls: 'tt-muted' });
+  } else if (hit.kind === 'step' && hit.step) {
+    const r = hit.step;
+    const of = m.refine?.length ?? r.step;
+    const nth = r.step === 1 ? 'sent first' : r.step === of ? 'sent last: its answer is the final one' : '';
+    lines.push({ text: `Refine step ${r.step} of ${of}${nth ? ` · ${nth}` : ''}`, cls: 'tt-head' });
+    lines.push({ text: `${stepVisits(r)} · ${r.events.toLocaleString('en-US')} events · ${stepDates(r)}` });
+    lines.push({ text: stepTokens(r) });
+    lines.push({ text: 'Click to show this chunk', cls: 'tt-muted' });
   }
   tooltip.replaceChildren(...lines.map((l) => el('div', l.cls ? { class: l.cls } : {}, l.text)));
   tooltip.hidden = false;
@@ -1201,6 +1388,7 @@ canvas.addEventListener('click', (e) => {
   const hit = hitAt(e.clientX - r.left, e.clientY - r.top);
   if (!hit) return;
   if (hit.kind === 'cut' && hit.cut) useContext(hit.cut);
+  else if (hit.kind === 'step' && hit.step) selectStep(hit.step.step, true);
   else if (hit.kind === 'event' && hit.placed) select_({ kind: 'event', id: hit.placed.event.id }, true);
   else if (hit.kind === 'visit' && hit.visit) select_({ kind: 'visit', id: hit.visit.index }, true);
 });
@@ -1349,6 +1537,7 @@ canvas.addEventListener('keydown', (e) => {
       break;
     case 'Escape':
       state.selection = undefined;
+      state.step = undefined;
       draw();
       renderDetails();
       break;
@@ -1429,6 +1618,23 @@ function describe(): TimelineDescribe {
       visible: px !== undefined && px >= 0 && px <= width,
     };
   });
+  if (m.refine !== undefined) {
+    d.refine = m.refine.map((r) => {
+      const span = stepSpan(r);
+      const label = stepLabels.querySelector(`button[data-step="${r.step}"]`);
+      return {
+        step: r.step,
+        from: r.from,
+        to: r.to,
+        tokens: r.tokens,
+        recordTokens: r.recordTokens,
+        visible: span !== undefined && span[1] >= 0 && span[0] <= width,
+        labelled: label !== null,
+        label: label?.getAttribute('aria-label') ?? '',
+      };
+    });
+    d.step = state.step ?? null;
+  }
   const s = state.selection;
   d.selection = null;
   if (s?.kind === 'event') {
@@ -1490,6 +1696,9 @@ function act(a: ViewAction): void {
       break;
     case 'zoom':
       zoomBy(a.factor);
+      break;
+    case 'clickStep':
+      selectStep(a.step, true);
       break;
     case 'clickCut': {
       const cut = state.model?.cuts.find((c) => c.label === a.label);

@@ -52,7 +52,14 @@ export type { DiffOp, DiffPart, WordDiff } from './core/run/wordDiff';
 export { wordDiff } from './core/run/wordDiff';
 export type { RetryPolicy } from './core/run/retry';
 export { DEFAULT_RETRY_POLICY } from './core/run/retry';
-export type { RunRecord, RunStatus, RunSummary, AuditEntry } from './core/run/runRecord';
+export type {
+  RunRecord,
+  RunStatus,
+  RunSummary,
+  AuditEntry,
+  RefineRunInfo,
+  RefineStepRecord,
+} from './core/run/runRecord';
 export { MEDALIGN_DIR, RUNS_DIR, AUDIT_LOG, parseRunRecord, summarizeRun } from './core/run/runRecord';
 export { BASELINE_LABEL } from './core/run/baseline';
 export type { ApprovalEntry } from './core/run/approvals';

@@ -32,6 +32,7 @@ export type {
   TimelineModel,
   TimelineQueryTerm,
   TimelineRange,
+  TimelineRefineStep,
   TimelineVisit,
 } from '../../engine/src/core/timeline/model';
 export type { TimelineWire, WireDate } from '../../engine/src/core/timeline/wire';

@@ -8,6 +8,7 @@ import type { JobResult, RunRecord } from '../../../engine/src';
 import type { ColumnFacts, PanelColumn } from './panelMessages';
 import type { InstructionInfo } from './project';
 import { fmtMs } from './services';
+import { refineOfRun, refineStoppedMessage } from './refineColumn';
 
 /** `file` relative to `root`, with forward slashes. */
 export function rel(root: string, file: string): string {
@@ -34,6 +35,10 @@ export function runMeta(run: RunRecord, file: string | undefined): string {
     `answer ${n(run.tokens.completion)}`,
   ];
   if (run.timings.firstTokenMs !== undefined) parts.push(`first text ${fmtMs(run.timings.firstTokenMs)}`);
+  if (run.refine !== undefined) {
+    const done = run.refine.steps.filter((x) => x.status === 'complete').length;
+    parts.push(`refine ${done}/${run.refine.planned} steps`);
+  }
   parts.push(`total ${fmtMs(run.timings.totalMs)}`);
   parts.push(new Date(run.createdAt).toLocaleTimeString());
   if (file) parts.push(runRef(file));
@@ -89,7 +94,11 @@ export function columnOfRun(
     c.runRef = runRef(file);
     c.runPath = rel(root, file);
   }
-  if (run.error && run.status !== 'complete') {
+  const refine = refineOfRun(run);
+  if (refine !== undefined) c.refine = refine;
+  const stopped = refineStoppedMessage(run);
+  if (stopped !== undefined) c.message = stopped;
+  else if (run.error && run.status !== 'complete') {
     c.message =
       run.status === 'cancelled'
         ? 'Cancelled: the part of the answer that arrived is kept.'

@@ -44,6 +44,8 @@ export interface RunTestHooks {
   panelVisible(): boolean;
   /** Collapses or expands a panel column (`all`: every one), as its ▸/▾ button does. */
   panelCollapse(index: number | 'all', collapsed: boolean): void;
+  /** Opens or closes an earlier refine step (1-based) of a column, as its ▸/▾ button does. */
+  panelCollapseStep(index: number, step: number, collapsed: boolean): void;
   statusBarText(): string | undefined;
   /** The status bar item shown while runs are in flight (`undefined`: none). */
   runningText(): string | undefined;
@@ -86,7 +88,11 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
   // The panel's buttons act through the commands (so they behave like the lens and the palette).
   const panel = new ResponsePanel((action, column, ctx) => {
     if (action === 'cancel') ctx.cancel?.();
-    else if (action === 'openRunFile' && column.runFile) {
+    else if (action === 'resume') {
+      void Promise.resolve(ctx.resume?.()).catch((err: unknown) =>
+        log.error(`resume failed: ${String(err)}`),
+      );
+    } else if (action === 'openRunFile' && column.runFile) {
       void vscode.window.showTextDocument(vscode.Uri.file(column.runFile), {
         preview: true,
         viewColumn: vscode.ViewColumn.One,
@@ -148,6 +154,7 @@ export function registerRun(context: vscode.ExtensionContext, client: MedAlignLa
       panelState: () => panel.lastState(),
       panelVisible: () => panel.visible,
       panelCollapse: (index, collapsed) => panel.collapse(index, collapsed),
+      panelCollapseStep: (index, step, collapsed) => panel.collapseStep(index, step, collapsed),
       statusBarText: () => statusBar.text,
       runningText: () => statusBar.runningText,
       goldDiff: () => ({ comparison: gold.view.last, html: gold.view.lastHtml, visible: gold.view.visible }),

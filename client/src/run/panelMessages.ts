@@ -29,6 +29,35 @@ export interface PanelColumn {
   runPath?: string;
   /** The row of the run matrix's summary grid (the status comes from `status`). */
   facts?: ColumnFacts;
+  /** `strategy: refine`: which step `text` is the answer of, and the steps before it. */
+  refine?: PanelRefine;
+}
+
+/**
+ * A refine run in a column: `text` is the answer of step `current` of `of` (streaming while it
+ * runs; the final answer once step `of` is complete); the finished steps before it are `earlier`.
+ */
+export interface PanelRefine {
+  /** Steps planned. */
+  of: number;
+  /** The step `text` belongs to (1-based); 0 before the first step is sent. */
+  current: number;
+  /** What the line over the answer says (`Step 2 of 4 · streaming…`, `Final answer · step 4 of 4`). */
+  line: string;
+  /** Finished steps before `current`, in the order sent. */
+  earlier: PanelStep[];
+  /** A cancelled or broken run that can go on: the step a resumed run starts from. */
+  resumeFrom?: number;
+}
+
+export interface PanelStep {
+  step: number;
+  status: ColumnStatus;
+  text: string;
+  /** e.g. `prompt 3,521 tokens · answer 212`. */
+  meta: string;
+  /** Taken over from an earlier run (resume), not sent again. */
+  resumed?: boolean;
 }
 
 /** One run in the summary grid: short, already formatted cells. */
@@ -61,10 +90,12 @@ export type ToWebview =
   | { type: 'snapshot'; requestId: number }
   /** Collapses or expands a column (`all`: every column), as its toggle button does. */
   | { type: 'collapse'; index: number | 'all'; collapsed: boolean }
+  /** Opens or closes an earlier refine step of a column (1-based), as its toggle does. */
+  | { type: 'collapseStep'; index: number; step: number; collapsed: boolean }
   /** Clicks the column's button with this label, as a user would (tests). */
   | { type: 'press'; index: number; label: string };
 
-export type PanelAction = 'openRunFile' | 'compareWithGold' | 'cancel' | RunErrorAction;
+export type PanelAction = 'openRunFile' | 'compareWithGold' | 'cancel' | 'resume' | RunErrorAction;
 
 /** What the webview's DOM shows, read back from it. */
 export interface RenderedColumn {
@@ -76,6 +107,12 @@ export interface RenderedColumn {
   collapsed: boolean;
   /** The labels of the fix buttons shown. */
   fixes: string[];
+  /** `strategy: refine`: the line over the answer (`Step 2 of 4 · streaming…`), empty otherwise. */
+  stepLine: string;
+  /** The earlier steps as shown: their heading, answer and whether they are collapsed. */
+  steps: { label: string; text: string; collapsed: boolean }[];
+  /** The labels of the footer's buttons shown (Stop, Resume from step 3, Open run file, …). */
+  actions: string[];
 }
 
 /** Webview → extension. */

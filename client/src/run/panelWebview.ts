@@ -13,6 +13,7 @@ import type {
   PanelAction,
   PanelColumn,
   PanelState,
+  PanelStep,
   RenderedColumn,
   ToWebview,
 } from './panelMessages';
@@ -58,6 +59,13 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
   };
   /** Past this many columns, the ones after it start collapsed (the summary grid shows them all). */
   const OPEN_AT_START = 3;
+  interface StepView {
+    root: El;
+    toggle: El;
+    label: El;
+    text: El;
+    collapsed: boolean;
+  }
   interface ColumnView {
     root: El;
     toggle: El;
@@ -72,6 +80,11 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     compare: El;
     open: El;
     stop: El;
+    resume: El;
+    /** Refine: the earlier steps (collapsible) and the line over the answer. */
+    steps: El;
+    stepViews: StepView[];
+    stepLine: El;
     collapsed: boolean;
     /** Its row in the summary grid. */
     row: El;
@@ -126,6 +139,10 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     const status = el('span', 'status', head);
     const message = el('div', 'message', root);
     const fixes = el('div', 'fixes', root);
+    const steps = el('div', 'steps', root);
+    steps.setAttribute('role', 'list');
+    steps.setAttribute('aria-label', 'Earlier steps');
+    const stepLine = el('div', 'step-line', root);
     const text = el('pre', 'text', root);
     text.setAttribute('tabindex', '0');
     const foot = el('footer', 'column-foot', root);
@@ -135,6 +152,8 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     compare.className = 'action primary';
     const open = button(actions, 'Open run file', 'openRunFile', index);
     const stop = button(actions, 'Stop', 'cancel', index);
+    const resume = button(actions, 'Resume', 'resume', index);
+    resume.className = 'action primary';
     const row = el('tr', '');
     const first = el('td', 'cell-toggle', row);
     const rowToggle = el('button', 'toggle', first);
@@ -159,6 +178,10 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
       compare,
       open,
       stop,
+      resume,
+      steps,
+      stepViews: [],
+      stepLine,
       collapsed: false,
       row,
       rowToggle,
@@ -171,6 +194,122 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
   };
 
   const RUNNING: readonly ColumnStatus[] = ['queued', 'packing', 'sending', 'streaming'];
+
+  const setStepCollapsed = (sv: StepView, collapsed: boolean): void => {
+    sv.collapsed = collapsed;
+    sv.text.hidden = collapsed;
+    sv.toggle.textContent = collapsed ? '▸' : '▾';
+    sv.toggle.setAttribute('aria-expanded', collapsed ? 'false' : 'true');
+  };
+
+  const stepLabel = (st: PanelStep, of: number): string =>
+    `Step ${st.step} of ${of} · ${LABELS[st.status]}${st.meta ? ` · ${st.meta}` : ''}${st.resumed ? ' · from an earlier run' : ''}`;
+
+  /** The earlier steps of a refine column: kept across updates (and their open/closed state), added as they finish. */
+  const fillSteps = (v: ColumnView, c: PanelColumn): void => {
+    const r = c.refine;
+    const earlier = r?.earlier ?? [];
+    if (v.stepViews.length > earlier.length) {
+      v.steps.replaceChildren();
+      v.stepViews = [];
+    }
+    earlier.forEach((st, k) => {
+      let sv = v.stepViews[k];
+      if (!sv) {
+        const root = el('section', 'step', v.steps);
+        root.setAttribute('role', 'listitem');
+        const head = el('div', 'step-head', root);
+        const toggle = el('button', 'toggle', head);
+        toggle.setAttribute('type', 'button');
+        const label = el('span', 'step-label', head);
+        const text = el('pre', 'step-text', root);
+        text.setAttribute('tabindex', '0');
+        sv = { root, toggle, label, text, collapsed: true };
+        const view = sv;
+        toggle.addEventListener('click', () => setStepCollapsed(view, !view.collapsed));
+        v.stepViews.push(sv);
+        setStepCollapsed(sv, true);
+      }
+      const label = stepLabel(st, r!.of);
+      if (sv.label.textContent !== label) sv.label.textContent = label;
+      sv.toggle.title = sv.collapsed ? `Show step ${st.step}’s answer` : `Hide step ${st.step}’s answer`;
+      sv.toggle.setAttribute('aria-label', `Step ${st.step}’s answer`);
+      if (sv.text.textContent !== st.text) sv.text.textContent = st.text;
+    });
+    v.steps.hidden = earlier.length === 0;
+    v.stepLine.textContent = r?.line ?? '';
+    v.stepLine.hidden = r === undefined;
+    v.resume.hidden = r?.resumeFrom === undefined || RUNNING.includes(c.status);
+    v.resume.textContent = r?.resumeFrom !== undefined ? `Resume from step ${r.resumeFrom}` : 'Resume';
+  };
+
+  /** What the extension sends is checked before it is used: anything malformed is dropped. */
+  const isStr = (x: unknown): x is string => typeof x === 'string';
+  const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+  const isColumn = (x: unknown): x is PanelColumn => {
+    if (x === null || typeof x !== 'object') return false;
+    const c = x as Record<string, unknown>;
+    if (
+      !isStr(c.title) ||
+      !isStr(c.text) ||
+      !isStr(c.status) ||
+      !Object.prototype.hasOwnProperty.call(LABELS, c.status)
+    )
+      return false;
+    for (const k of ['message', 'meta', 'runFile', 'runRef', 'runPath'])
+      if (c[k] !== undefined && !isStr(c[k])) return false;
+    if (c.fixes !== undefined) {
+      if (!Array.isArray(c.fixes)) return false;
+      for (const f of c.fixes as unknown[]) {
+        const o = f as Record<string, unknown> | null;
+        if (o === null || typeof o !== 'object' || !isStr(o.action) || !isStr(o.label)) return false;
+      }
+    }
+    if (c.refine !== undefined) {
+      const r = c.refine as Record<string, unknown> | null;
+      if (r === null || typeof r !== 'object' || !isInt(r.of) || !isInt(r.current) || !isStr(r.line))
+        return false;
+      if (r.resumeFrom !== undefined && !isInt(r.resumeFrom)) return false;
+      if (!Array.isArray(r.earlier)) return false;
+      for (const st of r.earlier as unknown[]) {
+        const o = st as Record<string, unknown> | null;
+        if (o === null || typeof o !== 'object' || !isInt(o.step) || !isStr(o.text) || !isStr(o.meta))
+          return false;
+        if (!isStr(o.status) || !Object.prototype.hasOwnProperty.call(LABELS, o.status)) return false;
+      }
+    }
+    return true;
+  };
+  const isMessage = (x: unknown): x is ToWebview => {
+    if (x === null || typeof x !== 'object') return false;
+    const m = x as Record<string, unknown>;
+    switch (m.type) {
+      case 'state': {
+        const st = m.state as Record<string, unknown> | null;
+        return (
+          st !== null &&
+          typeof st === 'object' &&
+          isInt(st.session) &&
+          isStr(st.heading) &&
+          isStr(st.detail) &&
+          Array.isArray(st.columns) &&
+          (st.columns as unknown[]).every(isColumn)
+        );
+      }
+      case 'column':
+        return isInt(m.session) && isInt(m.index) && isColumn(m.column);
+      case 'snapshot':
+        return isInt(m.requestId);
+      case 'collapse':
+        return (m.index === 'all' || isInt(m.index)) && typeof m.collapsed === 'boolean';
+      case 'collapseStep':
+        return isInt(m.index) && isInt(m.step) && typeof m.collapsed === 'boolean';
+      case 'press':
+        return isInt(m.index) && isStr(m.label);
+      default:
+        return false;
+    }
+  };
 
   const fill = (v: ColumnView, c: PanelColumn): void => {
     v.root.className = `column status-${c.status}${v.collapsed ? ' collapsed' : ''}`;
@@ -216,6 +355,7 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     v.open.hidden = !c.runFile;
     v.open.title = c.runPath ?? '';
     v.stop.hidden = !RUNNING.includes(c.status);
+    fillSteps(v, c);
     const f = c.facts;
     const cells = [
       f?.endpoint ?? c.title,
@@ -263,6 +403,13 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
       meta: v.meta.textContent ?? '',
       collapsed: v.collapsed,
       fixes: v.fixes.hidden ? [] : Array.from(v.fixes.children, (b) => b.textContent ?? ''),
+      stepLine: v.stepLine.hidden ? '' : (v.stepLine.textContent ?? ''),
+      steps: v.stepViews.map((sv) => ({
+        label: sv.label.textContent ?? '',
+        text: sv.text.textContent ?? '',
+        collapsed: sv.collapsed,
+      })),
+      actions: [v.compare, v.open, v.stop, v.resume].filter((b) => !b.hidden).map((b) => b.textContent ?? ''),
     }));
     const grid = summary.hidden
       ? []
@@ -286,7 +433,8 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
   doc.getElementById('collapse-all')!.addEventListener('click', () => all(true));
 
   win.addEventListener('message', (e) => {
-    const m = e.data as ToWebview;
+    const m = e.data;
+    if (!isMessage(m)) return;
     if (m.type === 'state') render(m.state);
     else if (m.type === 'column') {
       if (m.session === session && views[m.index]) fill(views[m.index], m.column);
@@ -294,9 +442,12 @@ export function webviewMain(win: Win, doc: Doc, api: VsCodeApi): void {
     else if (m.type === 'collapse') {
       if (m.index === 'all') all(m.collapsed);
       else if (views[m.index]) setCollapsed(views[m.index], m.collapsed);
+    } else if (m.type === 'collapseStep') {
+      const sv = views[m.index]?.stepViews[m.step - 1];
+      if (sv) setStepCollapsed(sv, m.collapsed);
     } else if (m.type === 'press') {
       const v = views[m.index];
-      const buttons = v ? [...Array.from(v.fixes.children), v.compare, v.open, v.stop] : [];
+      const buttons = v ? [...Array.from(v.fixes.children), v.compare, v.open, v.stop, v.resume] : [];
       buttons.find((b) => !b.hidden && b.textContent === m.label)?.click();
     }
   });
@@ -398,6 +549,21 @@ button.toggle {
 button.toggle:hover { background: var(--vscode-toolbar-hoverBackground); outline: 1px dashed var(--vscode-contrastActiveBorder, transparent); }
 button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 1px; }
 .fixes { display: flex; flex-wrap: wrap; gap: 6px; margin: 0 12px 8px; }
+/* Refine: the earlier steps (collapsed to one line each), then the line over the current answer. */
+.steps { flex: 0 1 auto; max-height: 45%; overflow: auto; margin: 0 12px 4px;
+  border-left: 2px solid var(--vscode-textBlockQuote-border, var(--vscode-panel-border, transparent)); }
+.step-head { display: flex; align-items: center; gap: 4px; padding: 1px 0 1px 4px; min-width: 0; }
+.step-label { color: var(--vscode-descriptionForeground); font-variant-numeric: tabular-nums;
+  overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+.step-text { margin: 0 0 6px 2em; padding: 4px 8px; white-space: pre-wrap; word-wrap: break-word;
+  max-height: 14em; overflow: auto; background: var(--vscode-textCodeBlock-background, transparent);
+  font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size);
+  color: var(--vscode-editor-foreground); }
+.step-text:focus { outline: 1px solid var(--vscode-focusBorder); outline-offset: -1px; }
+.step-line { margin: 2px 12px 0; padding: 2px 0; font-weight: 600; font-variant-numeric: tabular-nums;
+  color: var(--vscode-foreground); border-bottom: 1px solid var(--vscode-panel-border, transparent); }
+.status-complete .step-line { color: var(--vscode-testing-iconPassed, var(--vscode-foreground)); }
+.column.collapsed .steps, .column.collapsed .step-line { display: none; }
 [hidden] { display: none !important; }
 `;
 

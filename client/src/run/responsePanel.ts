@@ -27,6 +27,8 @@ export interface ColumnContext {
   cancel?: () => void;
   /** What the column's fix buttons (Approve…, Retry, …) act on. */
   fix?: FixTarget;
+  /** A refine run that stopped after finished steps: run it again with resume (the panel's Resume button). */
+  resume?: () => Thenable<unknown>;
 }
 
 /** A handle on the columns of one run or matrix; updates after a newer session started are dropped. */
@@ -142,6 +144,11 @@ export class ResponsePanel implements vscode.Disposable {
   /** Collapses or expands a column (`all`: every one), as its toggle in the panel does. */
   collapse(index: number | 'all', collapsed: boolean): void {
     this.post({ type: 'collapse', index, collapsed });
+  }
+
+  /** Opens or closes an earlier refine step of a column, as its toggle in the panel does. */
+  collapseStep(index: number, step: number, collapsed: boolean): void {
+    this.post({ type: 'collapseStep', index, step, collapsed });
   }
 
   setDetail(detail: string): void {

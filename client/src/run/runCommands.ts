@@ -24,6 +24,11 @@ export interface RunOptions {
   model?: string;
   context?: string | number;
   strategy?: string;
+  /**
+   * Reuse what an earlier run of the same inputs did: a complete run is shown instead of sending, and
+   * a refine run that stopped continues from its first unfinished step (the panel's Resume).
+   */
+  resume?: boolean;
 }
 
 /** What `medalign.run` resolves to (tests and other commands read it). */
@@ -49,6 +54,7 @@ export function parseRunOptions(x: unknown): RunOptions {
   if (typeof o['context'] === 'string' || typeof o['context'] === 'number') out.context = o['context'];
   // Checked against the schema by the server when the run is prepared (one message everywhere).
   if (typeof o['strategy'] === 'string' && o['strategy'] !== '') out.strategy = o['strategy'];
+  if (o['resume'] === true) out.resume = true;
   return out;
 }
 
@@ -86,7 +92,7 @@ export async function runInstruction(
   let packed = false;
   const [r] = await runJobs(s, [job], {
     title: `MedAlign: ${info.id ?? path.basename(info.file)} on ${title}`,
-    resume: false,
+    resume: opts.resume === true,
     panel: {
       session,
       contexts,
@@ -178,7 +184,24 @@ export async function showRunFile(
     panelHeading({ id: run.instruction.id, file: source.fsPath }),
     `Saved run of ${new Date(run.createdAt).toLocaleString()} · ${run.endpoint.model} · ${run.strategy}`,
     [column],
-    [{ instruction: source, fix }],
+    [
+      {
+        instruction: source,
+        fix,
+        // A refine run that stopped after finished steps goes on from the first unfinished one.
+        ...(column.refine?.resumeFrom !== undefined
+          ? {
+              resume: async () =>
+                runInstruction(s, await vscode.workspace.openTextDocument(source), {
+                  model: run.endpoint.id,
+                  context: run.contextLabel,
+                  strategy: run.strategy,
+                  resume: true,
+                }),
+            }
+          : {}),
+      },
+    ],
   );
   return {
     status: run.status,

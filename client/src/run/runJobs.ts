@@ -16,6 +16,7 @@ import { showNotice } from './notices';
 import type { FixTarget } from './fixes';
 import { fixButtons } from './fixes';
 import { RUN_COMMAND } from './runCommands';
+import { refinePlanned, refineStepStarted, refineStreaming } from './refineColumn';
 
 /** The panel columns the jobs stream into, one per job (by index). */
 export interface JobsPanel {
@@ -81,7 +82,12 @@ async function runJobsWithProgress(
     { location: vscode.ProgressLocation.Notification, title: o.title, cancellable: true },
     async (progress, token) => {
       const { controller, done } = cancellable(s, token);
-      for (const c of panel?.contexts ?? []) c.cancel = () => controller.abort();
+      // The panel keeps its own copy of each column's context: its Stop button needs the cancel too.
+      const cancel = () => controller.abort();
+      (panel?.contexts ?? []).forEach((c, i) => {
+        c.cancel = cancel;
+        panel?.session.update(i, {}, { cancel });
+      });
       try {
         if (o.startMessage !== undefined) progress.report({ message: o.startMessage });
         return await engine.runMany(jobs, {
@@ -97,11 +103,26 @@ async function runJobsWithProgress(
           onStart: (i, prepared) => {
             o.onStart?.(i, prepared);
             if (!perRun) panel?.session.update(i, { status: 'sending' });
+            const steps = prepared.pack.refine?.steps.length;
+            if (steps !== undefined) panel?.session.update(i, { refine: refinePlanned(steps) });
           },
-          onText: (i, _d, text) => panel?.session.update(i, { status: 'streaming', text }),
+          onText: (i, _d, text) => {
+            const refine = panel?.session.column(i)?.refine;
+            panel?.session.update(i, {
+              status: 'streaming',
+              text,
+              ...(refine !== undefined && refine.current > 0 ? { refine: refineStreaming(refine) } : {}),
+            });
+          },
           onEvent: (i, e) => {
             if (e.type === 'notice') showNotice(s, e.message);
-            else if (e.type === 'retrying') {
+            else if (e.type === 'step') {
+              // Refine: the previous step's answer (the column's text so far) joins the finished steps.
+              const col = panel?.session.column(i);
+              const refine = refineStepStarted(col?.refine, col?.text ?? '', e.step, e.of);
+              panel?.session.update(i, { status: 'sending', text: '', refine });
+              if (perRun) progress.report({ message: `refine step ${e.step} of ${e.of}…` });
+            } else if (e.type === 'retrying') {
               panel?.session.update(i, { message: `${e.error.message} Retrying in ${fmtMs(e.delayMs)}…` });
               if (perRun) progress.report({ message: `retrying in ${fmtMs(e.delayMs)}…` });
             } else if (perRun && e.type === 'sending') {
@@ -129,7 +150,18 @@ async function runJobsWithProgress(
               const column = panel.column(r);
               const failed = r.status === 'error' || r.status === 'refused' || r.status === 'cancelled';
               if (failed && r.error) column.fixes = fixButtons(r.error, fix);
-              panel.session.update(r.index, column, { fix });
+              // A refine run that stopped after finished steps: Resume runs it again with resume.
+              const resume =
+                column.refine?.resumeFrom !== undefined
+                  ? () =>
+                      vscode.commands.executeCommand(RUN_COMMAND, vscode.Uri.file(job.file), {
+                        model: r.model ?? job.model,
+                        context: job.context,
+                        strategy: job.strategy,
+                        resume: true,
+                      })
+                  : undefined;
+              panel.session.update(r.index, column, { fix, ...(resume !== undefined ? { resume } : {}) });
             }
             if (o.progressMessage) {
               progress.report({ increment: 100 / p.total, message: o.progressMessage(p) });

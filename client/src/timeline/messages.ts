@@ -45,7 +45,9 @@ export type ViewAction =
   | { kind: 'filter'; lane: string; shown: boolean }
   | { kind: 'fit'; what: 'all' | 'kept' }
   | { kind: 'zoom'; factor: number }
-  | { kind: 'clickCut'; label: string };
+  | { kind: 'clickCut'; label: string }
+  /** `strategy: refine`: the step's label (its chunk shown, its start revealed in the record). */
+  | { kind: 'clickStep'; step: number };
 
 /** Webview → extension. */
 export type FromView =
@@ -100,6 +102,21 @@ export interface TimelineDescribe {
     /** Drawn inside the visible range. */
     visible: boolean;
   }[];
+  /**
+   * `strategy: refine`: the chunks drawn, in send order (`visible`: inside the visible range;
+   * `labelled`: its numbered label is on the plot, `label` its accessible sentence), and the step shown.
+   */
+  refine?: {
+    step: number;
+    from: string | null;
+    to: string | null;
+    tokens: number;
+    recordTokens: number;
+    visible: boolean;
+    labelled: boolean;
+    label: string;
+  }[];
+  step?: number | null;
   /** The selected event (its id and kind) or visit (its index; kind `visit`), and its range in the record. */
   selection?: {
     what: 'event' | 'visit';
@@ -145,8 +162,7 @@ const isRange = (x: unknown): x is TimelineRange =>
 export function isTimelineModel(x: unknown): x is TimelineModel {
   if (!isObj(x) || x.version !== 1) return false;
   if (!isStr(x.record) || !isStr(x.encoding) || !isNum(x.tokens) || !isNum(x.context)) return false;
-  if (x.strategy !== 'recent' && x.strategy !== 'bm25' && x.strategy !== 'none' && x.strategy !== 'helm')
-    return false;
+  if (!['recent', 'bm25', 'none', 'helm', 'refine'].includes(x.strategy as string)) return false;
   if (!Array.isArray(x.visits) || !Array.isArray(x.cuts) || !Array.isArray(x.problems)) return false;
   if (x.model !== undefined && !isStr(x.model)) return false;
   if (!x.problems.every(isStr)) return false;
@@ -169,6 +185,14 @@ export function isTimelineModel(x: unknown): x is TimelineModel {
     if (!isObj(c) || !isNum(c.context) || !isStr(c.label) || !isNum(c.keptTokens)) return false;
     if (!isDate(c.keptFrom) || !isNum(c.keptVisits)) return false;
     if (typeof c.fits !== 'boolean' || typeof c.own !== 'boolean' || typeof c.ok !== 'boolean') return false;
+  }
+  if (x.refine !== undefined) {
+    if (!Array.isArray(x.refine)) return false;
+    for (const r of x.refine as unknown[]) {
+      if (!isObj(r) || !Number.isInteger(r.step) || !isNum(r.firstVisit) || !isNum(r.lastVisit)) return false;
+      if (!isNum(r.events) || !isNum(r.tokens) || !isNum(r.recordTokens) || !isRange(r.range)) return false;
+      if (!isDate(r.from) || !isDate(r.to)) return false;
+    }
   }
   if (x.query !== undefined) {
     if (!isObj(x.query) || !Array.isArray(x.query.terms)) return false;
@@ -215,6 +239,8 @@ function isAction(x: unknown): x is ViewAction {
       return isNum(x.factor) && x.factor > 0;
     case 'clickCut':
       return isStr(x.label);
+    case 'clickStep':
+      return Number.isInteger(x.step);
     default:
       return false;
   }

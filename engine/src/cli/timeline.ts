@@ -22,7 +22,7 @@ import { allowedRootsOption, parseArgs, UsageError } from './args';
 import type { ParsedArgs } from './args';
 
 export const TIMELINE_USAGE =
-  'usage: medalign timeline <record.xml|file.medalign> [--context 8k] [--strategy recent|bm25|none|helm] [--model id] [--json] [--html <file>]';
+  'usage: medalign timeline <record.xml|file.medalign> [--context 8k] [--strategy recent|bm25|none|helm|refine] [--model id] [--json] [--html <file>]';
 
 /** The options `medalign timeline` reads (more may be added by its callers). */
 export const TIMELINE_VALUED = ['context', 'strategy', 'model', 'allow-root', 'html'] as const;

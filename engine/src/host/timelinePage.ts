@@ -31,7 +31,14 @@ body { margin: 0; padding: 0 8px 12px; color: var(--vscode-foreground); backgrou
 #plot { position: relative; width: 100%; overflow: hidden; border: 1px solid var(--vscode-widget-border, transparent); }
 #canvas { display: block; cursor: grab; }
 #canvas:focus { outline: 1px solid var(--vscode-focusBorder); outline-offset: -1px; }
-#cut-labels, #break-labels { position: absolute; inset: 0; pointer-events: none; }
+#cut-labels, #break-labels, #step-labels { position: absolute; inset: 0; pointer-events: none; }
+.step-label { position: absolute; transform: translateX(-50%); pointer-events: auto; cursor: pointer;
+  font: inherit; font-size: 10px; line-height: 12px; min-width: 16px; padding: 0 3px; border-radius: 7px;
+  font-variant-numeric: tabular-nums; font-weight: 600;
+  color: var(--vscode-foreground); background: var(--vscode-editorWidget-background, var(--vscode-sideBar-background));
+  border: 1.5px solid var(--vscode-widget-border, var(--vscode-contrastBorder, transparent)); }
+.step-label.selected { color: var(--vscode-button-foreground); background: var(--vscode-button-background); }
+.step-label:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 1px; }
 .cut-label { position: absolute; transform: translateX(-50%); pointer-events: auto; cursor: pointer;
   font: inherit; font-size: 10px; line-height: 12px; padding: 0 3px; border-radius: 2px;
   color: var(--vscode-foreground); background: var(--vscode-editorWidget-background, var(--vscode-sideBar-background));
@@ -56,7 +63,12 @@ body { margin: 0; padding: 0 8px 12px; color: var(--vscode-foreground); backgrou
 .terms li.hit { background: var(--vscode-badge-background); color: var(--vscode-badge-foreground); }
 .terms li.lost { border-color: var(--vscode-editorWarning-foreground); color: var(--vscode-editorWarning-foreground); }
 .terms li.miss { color: var(--vscode-disabledForeground); text-decoration: line-through; }
-#cuts { border-collapse: collapse; font-size: 0.9em; margin-top: 6px; width: 100%; }
+#cuts, #steps { border-collapse: collapse; font-size: 0.9em; margin-top: 6px; width: 100%; }
+#steps caption { text-align: left; color: var(--vscode-descriptionForeground); padding-bottom: 2px; }
+#steps th, #steps td { text-align: left; padding: 1px 6px 1px 0; font-variant-numeric: tabular-nums; }
+#steps th { color: var(--vscode-descriptionForeground); font-weight: normal; }
+#steps a { color: var(--vscode-textLink-foreground); cursor: pointer; font-weight: 600; }
+#steps tr.selected td { background: var(--vscode-list-inactiveSelectionBackground, transparent); }
 #cuts caption { text-align: left; color: var(--vscode-descriptionForeground); padding-bottom: 2px; }
 #cuts th, #cuts td { text-align: left; padding: 1px 6px 1px 0; font-variant-numeric: tabular-nums; }
 #cuts th { color: var(--vscode-descriptionForeground); font-weight: normal; }

@@ -389,6 +389,7 @@ function cachedPack(input: TimelineInput, context: number): CutPack {
   };
   // strategy refine: its chunks, in the order they are sent (no messages: the timeline shows where).
   if (r.refine !== undefined) {
+    const lines = new LineIndex(input.text);
     slim.refine = r.refine.steps.map((st) => ({
       step: st.index + 1,
       firstVisit: st.firstVisit,
@@ -398,6 +399,10 @@ function cachedPack(input: TimelineInput, context: number): CutPack {
       to: st.lastDate !== undefined ? st.lastDate.iso : null,
       tokens: st.tokens,
       recordTokens: st.recordTokens,
+      range: lines.range({
+        start: st.ranges[0]?.start ?? 0,
+        end: st.ranges.at(-1)?.end ?? 0,
+      }),
     }));
   }
   if (entry.byContext.size >= 32) entry.byContext.clear();
@@ -492,7 +497,9 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
   // reused rather than packed again.
   let whole: CutPack | undefined;
   const cuts = contexts.map((c) => {
-    const r = whole ?? pack(c);
+    // Refine keeps the whole record at every size, but its chunks depend on the size: the own context
+    // is always planned at its own size (the chunks `medalign pack` prints).
+    const r = whole !== undefined && !(strategy === 'refine' && c === input.context) ? whole : pack(c);
     if (r.ok && r.cut.visits === 0 && r.cut.events === 0) whole = r;
     if (c === input.context) ownResult = r;
     const cut = cutOf(r, c, c === input.context);

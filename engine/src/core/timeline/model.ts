@@ -159,6 +159,8 @@ export interface TimelineRefineStep {
   /** The step's prompt without the previous answer, and its record chunk. */
   tokens: number;
   recordTokens: number;
+  /** Where its record chunk is in the file: from its first piece's start to its last piece's end. */
+  range: TimelineRange;
 }
 
 /** An empty model that says why (a missing or broken record, a bad setting). */
