@@ -39,22 +39,28 @@ function stem(token: string): string {
  * whitespace leaves).
  */
 export function rougeTokenize(text: string, useStemmer = true): string[] {
-  const lower = text.toLowerCase();
   const out: string[] = [];
+  eachRougeWord(text, (w) => {
+    const t = useStemmer && w.length > 3 ? stem(w) : w;
+    // rouge_score's last filter keeps [a-z0-9]+ tokens: only an empty one can fail it here.
+    if (t !== '') out.push(t);
+  });
+  return out;
+}
+
+/** The maximal runs of [a-z0-9] of `text` lowercased (rouge_score's tokens before stemming), in order. */
+function eachRougeWord(text: string, emit: (word: string) => void): void {
+  const lower = text.toLowerCase();
   let start = -1;
   for (let i = 0; i <= lower.length; i++) {
     const c = i < lower.length ? lower.charCodeAt(i) : 0;
     if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
       if (start < 0) start = i;
     } else if (start >= 0) {
-      const w = lower.slice(start, i);
+      emit(lower.slice(start, i));
       start = -1;
-      const t = useStemmer && w.length > 3 ? stem(w) : w;
-      // rouge_score's last filter keeps [a-z0-9]+ tokens: only an empty one can fail it here.
-      if (t !== '') out.push(t);
     }
   }
-  return out;
 }
 
 function fmeasure(precision: number, recall: number): number {
@@ -111,27 +117,18 @@ const tokenIds = new Map<string, number>();
 const stemIds = new Map<string, number>();
 
 function stemmedIds(text: string): Int32Array {
-  const lower = text.toLowerCase();
   const out: number[] = [];
-  let start = -1;
-  for (let i = 0; i <= lower.length; i++) {
-    const c = i < lower.length ? lower.charCodeAt(i) : 0;
-    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
-      if (start < 0) start = i;
-    } else if (start >= 0) {
-      const w = lower.slice(start, i);
-      start = -1;
-      let id = tokenIds.get(w);
-      if (id === undefined) {
-        const t = w.length > 3 ? porterStem(w) : w;
-        // rouge_score's last filter keeps [a-z0-9]+ tokens: only an empty stem could fail it (id 0).
-        id = t === '' ? 0 : stemIds.get(t);
-        if (id === undefined) stemIds.set(t, (id = stemIds.size + 1));
-        tokenIds.set(w, id);
-      }
-      if (id !== 0) out.push(id);
+  eachRougeWord(text, (w) => {
+    let id = tokenIds.get(w);
+    if (id === undefined) {
+      const t = w.length > 3 ? porterStem(w) : w;
+      // rouge_score's last filter keeps [a-z0-9]+ tokens: only an empty stem could fail it (id 0).
+      id = t === '' ? 0 : stemIds.get(t);
+      if (id === undefined) stemIds.set(t, (id = stemIds.size + 1));
+      tokenIds.set(w, id);
     }
-  }
+    if (id !== 0) out.push(id);
+  });
   return Int32Array.from(out);
 }
 
