@@ -163,3 +163,31 @@ test('pack: untrusted folder → the estimate and why; a server without /tokeniz
     r.json.warnings.join('\n'),
   );
 });
+
+test('timeline: counted by the server as pack counts (trusted); untrusted → the estimate and why, nothing sent', async () => {
+  server.reset();
+  const r = await runCliProcess(dir, ['timeline', 'instructions/whole.medalign', '--json', '--trust']);
+  assert.equal(r.status, 0, r.stderr);
+  const m = JSON.parse(r.stdout) as {
+    tokens: number;
+    estimated?: boolean;
+    encoding: string;
+    problems: string[];
+  };
+  assert.equal(m.estimated, false, m.problems.join('\n'));
+  assert.equal(m.encoding, "the server's /tokenize · endpoint srv");
+  // The events, counted by the server, add up to the server's count of the record.
+  assert.equal(m.tokens, await rustCount(publicSampleXml));
+  assert.ok(tokenizeCalls(server).length > 0);
+
+  server.reset();
+  const u = await runCliProcess(dir, ['timeline', 'instructions/whole.medalign', '--json']);
+  assert.equal(u.status, 0, u.stderr);
+  const e = JSON.parse(u.stdout) as { estimated?: boolean; problems: string[] };
+  assert.equal(e.estimated, true);
+  assert.ok(
+    e.problems.some((p) => /not a trusted folder/.test(p)),
+    e.problems.join('\n'),
+  );
+  assert.equal(tokenizeCalls(server).length, 0, 'nothing was sent');
+});

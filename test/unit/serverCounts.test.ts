@@ -233,3 +233,33 @@ test('the preview and the timeline count with the server once it answers; a fail
     tl2.problems.join('\n'),
   );
 });
+
+test("the Context… picker's rows count with the server once it answers; refused, they say estimate and why", async () => {
+  const { ws, service, doc, text } = await project(INSTRUCTION.replace('context: 8k', 'context: 32k'));
+  ws.serverTokenize = charServer();
+  const fit = await service.contextFit(doc('instructions/a.medalign', text), ws);
+  assert.equal(fit.ok, true, fit.message);
+  assert.equal(fit.warning, undefined);
+  // One "token" a character: the whole record is its character count, and fits whole from 16k up.
+  assert.equal(fit.totalTokens, publicSampleXml.length.toLocaleString('en-US'));
+  assert.deepEqual(
+    fit.rows.filter((r) => r.fitsWhole).map((r) => r.label),
+    ['16k', '32k', '64k', '128k'],
+  );
+
+  const refused = await project(INSTRUCTION);
+  refused.ws.serverTokenize = () =>
+    Promise.resolve({
+      ok: false,
+      reason: 'not-approved',
+      message: 'not approved',
+      approval: { endpointId: 'srv', origin: 'http://10.0.0.2:8000', host: '10.0.0.2:8000' },
+    });
+  const est = await refused.service.contextFit(refused.doc('instructions/a.medalign', text), refused.ws);
+  assert.equal(est.ok, true, est.message);
+  assert.match(est.totalTokens ?? '', /^≈/);
+  assert.match(
+    est.warning ?? '',
+    /^Token counts are estimates with cl100k_base: endpoint 'srv' is not approved/,
+  );
+});

@@ -160,8 +160,11 @@ export async function pickContexts(
     for (const i of items) {
       if (i.value === undefined || i.disabled !== undefined) continue;
       const row = fit.rows.find((r) => r.label === i.value);
-      if (row) i.detail = `${row.kept}${row.backTo ? ` · back to ${row.backTo}` : ''}`;
-      else if (fit.ok || !info.contextSizes.includes(i.value)) i.detail = 'custom size';
+      if (row) {
+        i.detail = `${row.kept}${row.backTo ? ` · back to ${row.backTo}` : ''}`;
+        // tokenizer: server without the endpoint's counts: the current size says why these are estimates.
+        if (fit.warning !== undefined) i.detail += row.current ? ` · ${fit.warning}` : ' · estimate';
+      } else if (fit.ok || !info.contextSizes.includes(i.value)) i.detail = 'custom size';
       else i.detail = `no fit: ${fit.message ?? 'the record could not be measured'}`;
     }
     return items;

@@ -64,12 +64,13 @@ const COMMANDS: Record<string, Command> = {
   },
   timeline: {
     usage: `  medalign timeline <record.xml|file.medalign> [--context 8k] [--strategy recent|bm25|none|helm|refine] [--model id]
-               [--json] [--html <file>] [--allow-root <folder>]
+               [--json] [--html <file>] [--allow-root <folder>] [--trust] [--allow-phi-endpoint id@origin]
       The record on a time axis: visits, days and events (kind, date, tokens, range) and, for 2k…128k
       and the instruction's own context, what \`medalign pack\` keeps (tokens, visits, back to which
       date). A record uses the config's defaults; an instruction its own settings. --json prints the
       model the Record Timeline view draws; --html <file> writes it as a self-contained page (the view's
-      renderer; the file holds patient data). Exit code 1 when the record is missing or broken.`,
+      renderer; the file holds patient data). Exit code 1 when the record is missing or broken.
+      An endpoint with "tokenizer": "server" counts with its /tokenize as \`pack\` does.`,
     run: (args, io) => timeline().runTimeline(args, io),
   },
   run: {

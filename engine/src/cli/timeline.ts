@@ -8,6 +8,8 @@ import { URI } from 'vscode-uri';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { getLanguageService, fileKind } from '../core/languageService';
 import { Workspace } from '../core/workspace/workspace';
+import type { ServerTokenize } from '../core/tokens/serverCounts';
+import { cliServerTokenize } from './countVerify';
 import { formatTokenCount } from '../core/tokens/models';
 import { formatInt } from '../core/util/format';
 import { formatContext } from '../core/packing/format';
@@ -25,8 +27,15 @@ export const TIMELINE_USAGE =
   'usage: medalign timeline <record.xml|file.medalign> [--context 8k] [--strategy recent|bm25|none|helm|refine] [--model id] [--json] [--html <file>]';
 
 /** The options `medalign timeline` reads (more may be added by its callers). */
-export const TIMELINE_VALUED = ['context', 'strategy', 'model', 'allow-root', 'html'] as const;
-export const TIMELINE_FLAGS = ['json'] as const;
+export const TIMELINE_VALUED = [
+  'context',
+  'strategy',
+  'model',
+  'allow-root',
+  'html',
+  'allow-phi-endpoint',
+] as const;
+export const TIMELINE_FLAGS = ['json', 'trust'] as const;
 
 /** `--context`, `--strategy`, `--model` as overrides, checked as every feature checks them. */
 export function timelineOverrides(p: ParsedArgs): RunOverrides {
@@ -58,6 +67,8 @@ export async function loadTimeline(
   cwd: string,
   overrides: RunOverrides = {},
   allowedRoots: string[] = [],
+  /** `tokenizer: server`: how this command asks an endpoint's /tokenize (cli/countVerify.ts). */
+  serverTokenize?: (ws: Workspace) => ServerTokenize,
 ): Promise<TimelineModel> {
   const file = path.resolve(cwd, target);
   const uri = URI.file(file).toString();
@@ -69,6 +80,7 @@ export async function loadTimeline(
   const ws = new Workspace(nodeFileSystem, URI.file(root).toString());
   ws.setAllowedRoots(allowedRoots.map((r) => URI.file(r).toString()));
   await ws.loadConfig();
+  if (serverTokenize !== undefined) ws.serverTokenize = serverTokenize(ws);
   const service = getLanguageService(nodeFileSystem);
   if (kind === 'record') {
     // Read by the record store (size checked before reading), as the server reads a closed record.
@@ -180,6 +192,8 @@ export async function runTimeline(args: string[], io: CliIo): Promise<number> {
     io.cwd,
     timelineOverrides(p),
     allowedRootsOption(p, io.cwd),
+    // tokenizer: server → counted by the endpoint under the same trust and PHI rule as pack and run.
+    (ws) => cliServerTokenize(ws, p, io, 'timeline'),
   );
   const html = p.values.get('html')?.at(-1);
   if (html !== undefined && !timelineFailed(model)) {

@@ -11,6 +11,7 @@ import type { Cancel } from '../workspace/recordEngine';
 import type { Workspace } from '../workspace/workspace';
 import { packRequest, resolveRunSettings } from './runSettings';
 import type { RunOverrides } from './runSettings';
+import { serverCountWarning, withServerCounts } from './serverPack';
 import { fitRowCells } from './tokenHover';
 
 export interface ContextFitRow {
@@ -37,6 +38,8 @@ export interface ContextFit {
   strategy: string;
   model: string;
   rows: ContextFitRow[];
+  /** `tokenizer: server` when the endpoint's counts were not available: the rows are estimates, and why. */
+  warning?: string;
 }
 
 function sizeLabel(n: number): string {
@@ -62,12 +65,20 @@ export async function contextFit(
   const label = workspace.label(resolved.uri);
   if (!info.exists || !info.key) return fail(`record not found: ${label}.`);
   if (!info.record?.ok) return fail(`${label} is not a valid MedAlign record.`);
-  const fit = await workspace.engine.fit(resolved.uri, info.key, packRequest(s), true, cancel);
+  const key = info.key;
+  // tokenizer: server → the endpoint's counts where allowed, as the context hover (serverPack.ts).
+  const counted = await withServerCounts(workspace, s, (s2) =>
+    workspace.engine.fit(resolved.uri, key, packRequest(s2), true, cancel),
+  );
+  const fit = counted.value;
   if (fit === 'pending' || fit === undefined) return fail(`${label} could not be counted.`);
+  const estimated = counted.status !== undefined ? counted.tokenizer.estimated === true : fit.estimated;
+  const warning = serverCountWarning(counted.status, s.tokenizer.encoding);
   return {
     ok: true,
     record: label,
-    totalTokens: formatTokenCount(fit.total, fit.estimated),
+    totalTokens: formatTokenCount(fit.total, estimated),
+    ...(warning !== undefined ? { warning } : {}),
     ...base,
     strategy: fit.strategy,
     rows: fit.rows.map((r) => {
