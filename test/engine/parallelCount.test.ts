@@ -13,6 +13,7 @@ import {
   countWithPrecounts,
   PARALLEL_MIN_CHARS,
   precountInWorker,
+  startCountWorker,
 } from '../../engine/src/host/parallelCount';
 
 const sample = readFileSync(path.join(repoRoot, 'test/fixtures/records/sample-ehr-clean.xml'), 'utf8');
@@ -82,4 +83,18 @@ test('precountInWorker: a small record is counted in-process, and a missing work
   assert.equal(precountInWorker(sample, 'cl100k_base'), undefined);
   const big = 'x'.repeat(PARALLEL_MIN_CHARS);
   assert.equal(precountInWorker(big, 'cl100k_base', path.join(repoRoot, 'no-such-worker.js')), undefined);
+});
+
+test('startCountWorker: started before the text, it counts what it is given later; disposed unused, it ends', async () => {
+  const text = generateRecord({ seed: 12, targetChars: PARALLEL_MIN_CHARS + 10_000 });
+  assert.equal(startCountWorker('o200k_base', 1_000), undefined, 'a small file stays in-process');
+  const w = startCountWorker('o200k_base', text.length);
+  assert.ok(w, 'a big file gets a worker (two cores)');
+  assert.deepEqual(await w.count(text), countGuessedChunks(text, 'o200k_base'));
+  // Never given a text (the record was missing or broken): disposed, it exits, so nothing waits on it.
+  const unused = startCountWorker('cl100k_base', text.length);
+  assert.ok(unused);
+  const ended = unused.count.bind(unused);
+  unused.dispose();
+  assert.equal(await ended(text), undefined, 'a disposed worker answers nothing, and the caller counts');
 });

@@ -2,6 +2,7 @@
  * `medalign count <record.xml>` and `medalign pack <file.medalign>`: token counts and the exact
  * prompt, from the same core as the editor (in-process RecordEngine).
  */
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { URI } from 'vscode-uri';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -13,7 +14,10 @@ import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { PreviewOverrides } from '../core/features/preview';
 import { displayMessages, formatStepLine } from '../core/packing/refine';
 import { nodeFileSystem } from '../host/nodeFileSystem';
-import { countWithPrecounts, precountInWorker } from '../host/parallelCount';
+import { countWithPrecounts, startCountWorker } from '../host/parallelCount';
+import type { ChunkCounts } from '../host/parallelCount';
+import type { EhrRecord } from '../core/record/model';
+import type { RecordTokenCounts } from '../core/tokens/counter';
 import type { FileSystem } from '../core/host';
 import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './io';
@@ -22,6 +26,15 @@ import type { ParsedArgs } from './args';
 import { cliServerTokenize, countWithEndpoint, verifyLine, verifyWithServer } from './countVerify';
 import { knownKeys } from './files';
 import { redactingIo } from './io';
+
+/** The file's size in bytes (what the worker decision needs before the text is read), 0 if unknown. */
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
 
 async function workspaceFor(file: string, cwd: string, allowedRoots: string[] = []): Promise<Workspace> {
   const { root } = await projectRootOf(file, [cwd]);
@@ -49,33 +62,43 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
     throw new Error(`unknown encoding '${encoding}': use cl100k_base or o200k_base`);
   const file = path.resolve(io.cwd, rest[0]);
   const uri = URI.file(file).toString();
-  // Counting needs no project config (the encoding is an option): none is read or validated. The
-  // record's text is handed, as soon as it is read, to a worker that counts its chunks while this
-  // thread parses it (host/parallelCount.ts); nothing is cached, each chunk being counted once.
+  // Counting needs no project config (the encoding is an option): none is read or validated. A big
+  // record's chunks are counted in a worker while this thread parses it (host/parallelCount.ts);
+  // the worker starts now, so it loads its tokenizer while the file is read, and gets the text as
+  // soon as it is read. Nothing is cached, each chunk being counted once.
+  const worker = startCountWorker(encoding, fileSize(file));
   let text: string | undefined;
-  let precount: ReturnType<typeof precountInWorker>;
+  let precount: Promise<ChunkCounts | undefined> | undefined;
   const fs: FileSystem = {
     ...nodeFileSystem,
     readFile: async (u) => {
       const t = await nodeFileSystem.readFile(u);
-      if (u === uri && t !== undefined) {
+      if (u === uri && t !== undefined && text === undefined) {
         text = t;
-        precount = precountInWorker(t, encoding);
+        precount = worker?.count(t);
       }
       return t;
     },
   };
   // The workspace only parses here: the counts come from countWithPrecounts below.
   const ws = new Workspace(fs, URI.file(io.cwd).toString());
-  const info = await ws.records.get(uri);
-  if (!info.exists || !info.key || !info.record) throw new Error(`no such record: ${rest[0]}`);
-  const r = info.record;
-  if (!r.ok) {
-    for (const d of r.diagnostics.filter((x) => x.severity === 'error')) io.err(`${rest[0]}: ${d.message}\n`);
-    return 1;
+  let r: EhrRecord;
+  let counts: RecordTokenCounts;
+  try {
+    const info = await ws.records.get(uri);
+    if (!info.exists || !info.key || !info.record) throw new Error(`no such record: ${rest[0]}`);
+    r = info.record;
+    if (!r.ok) {
+      for (const d of r.diagnostics.filter((x) => x.severity === 'error'))
+        io.err(`${rest[0]}: ${d.message}\n`);
+      return 1;
+    }
+    if (text === undefined) throw new Error('could not count the record');
+    counts = countWithPrecounts(text, r, encoding, await precount);
+  } finally {
+    // A worker never given the text would wait for it and keep the process alive.
+    worker?.dispose();
   }
-  if (text === undefined) throw new Error('could not count the record');
-  const counts = countWithPrecounts(text, r, encoding, await precount);
   const result = {
     file: rest[0],
     encoding,

@@ -4,7 +4,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EncodingName } from '../core/tokens/encodings';
+import { getTokenizer } from '../core/tokens/encodings';
 import { countGuessedChunks } from './parallelCount';
 
-const { text, encoding } = workerData as { text: string; encoding: EncodingName };
-parentPort?.postMessage(countGuessedChunks(text, encoding));
+const { encoding } = workerData as { encoding: EncodingName };
+// Loaded before the text arrives: the main thread is still reading the file.
+getTokenizer(encoding).count('<record>');
+parentPort?.once('message', (text: string) => parentPort?.postMessage(countGuessedChunks(text, encoding)));

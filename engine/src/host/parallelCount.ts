@@ -84,25 +84,36 @@ class PrecountedCounter extends TokenCounter {
 const WORKER = path.join(__dirname, 'countWorker.js');
 
 /**
- * Starts counting `text`'s guessed chunks in a worker; `undefined` (count in-process) for a small
- * text, a single core, or no worker bundle. The promise never rejects: a failed worker gives
- * `undefined`, and the caller counts everything itself.
+ * A count worker started before the text is read: it loads its tokenizer (compiling the encoding's
+ * tables, the longest part of its start) while this thread reads the file, then counts the guessed
+ * chunks of the text it is given. Never rejects: a failed worker gives `undefined`, and the caller
+ * counts everything itself.
  */
-export function precountInWorker(
-  text: string,
+export interface CountWorker {
+  /** Counts `text`'s guessed chunks (once; the worker ends after answering). */
+  count(text: string): Promise<ChunkCounts | undefined>;
+  /** Ends the worker without counting (the text turned out small, or could not be read). */
+  dispose(): void;
+}
+
+/**
+ * Starts a count worker, or `undefined` (count in-process) for a text expected to be small
+ * (`expectedChars`, e.g. the file's size), a single core, or no worker bundle.
+ */
+export function startCountWorker(
   encoding: EncodingName,
+  expectedChars: number,
   workerPath = WORKER,
-): Promise<ChunkCounts | undefined> | undefined {
-  if (text.length < PARALLEL_MIN_CHARS || availableParallelism() < 2 || !existsSync(workerPath))
+): CountWorker | undefined {
+  if (expectedChars < PARALLEL_MIN_CHARS || availableParallelism() < 2 || !existsSync(workerPath))
     return undefined;
-  return new Promise((resolve) => {
-    let worker: Worker;
-    try {
-      worker = new Worker(workerPath, { workerData: { text, encoding } });
-    } catch {
-      resolve(undefined);
-      return;
-    }
+  let worker: Worker;
+  try {
+    worker = new Worker(workerPath, { workerData: { encoding } });
+  } catch {
+    return undefined;
+  }
+  const answer = new Promise<ChunkCounts | undefined>((resolve) => {
     worker.once('message', (m: ChunkCounts) => {
       resolve(m);
       void worker.terminate();
@@ -110,6 +121,28 @@ export function precountInWorker(
     worker.once('error', () => resolve(undefined));
     worker.once('exit', () => resolve(undefined));
   });
+  return {
+    count(text) {
+      worker.postMessage(text);
+      return answer;
+    },
+    dispose() {
+      void worker.terminate();
+    },
+  };
+}
+
+/**
+ * Starts counting `text`'s guessed chunks in a worker; `undefined` (count in-process) for a small
+ * text, a single core, or no worker bundle. The promise never rejects.
+ */
+export function precountInWorker(
+  text: string,
+  encoding: EncodingName,
+  workerPath = WORKER,
+): Promise<ChunkCounts | undefined> | undefined {
+  if (text.length < PARALLEL_MIN_CHARS) return undefined;
+  return startCountWorker(encoding, text.length, workerPath)?.count(text);
 }
 
 /** The record's counts, exactly as `countRecordTokens` gives them, taking the worker's counts where they apply. */
