@@ -30,7 +30,7 @@ import {
   timeOf,
 } from '../src/timeline/layout';
 import type { Axis, Lane, PlacedEvent, SearchResult } from '../src/timeline/layout';
-import { isTimelineModel, isToView } from '../src/timeline/messages';
+import { PAGE_MODEL_CACHE, isTimelineModel, isToView, wireCacheKey } from '../src/timeline/messages';
 import type {
   FromView,
   TimelineContent,
@@ -39,6 +39,7 @@ import type {
   ToView,
   ViewAction,
   WireContent,
+  CachedContent,
 } from '../src/timeline/messages';
 import { decodeTimeline } from '../../engine/src/core/timeline/wire';
 import type {
@@ -526,19 +527,46 @@ function shown(p: PlacedEvent): boolean {
   return !state.hidden.has(p.lane);
 }
 
+/**
+ * The last PAGE_MODEL_CACHE models decoded, by key (wireCacheKey), oldest first (the extension keeps
+ * the same list and names a model it sent before by its key only: switching back sends no columns).
+ */
+const decoded = new Map<string, { model: TimelineModel; lazy: Set<number>; stamp: string }>();
+
 function setContent(
-  received: TimelineContent | WireContent,
+  received: TimelineContent | WireContent | CachedContent,
   seq: number,
   keepView: boolean,
   arrived: number,
 ): void {
   // A model in columns: decoded here (events whose preview was not shipped are fetched when shown).
-  const lazyNow = new Set<number>();
-  const content: TimelineContent =
-    'wire' in received
-      ? { state: 'model', model: decodeTimeline(received.wire, lazyNow), source: received.source }
-      : received;
-  stamp = 'wire' in received ? received.wire.stamp : '';
+  let lazyNow = new Set<number>();
+  let content: TimelineContent;
+  if ('cached' in received) {
+    const hit = decoded.get(received.cached);
+    if (hit === undefined) {
+      // Not (or no longer) here: the extension sends the columns.
+      api.postMessage({ type: 'missing', seq, stamp: received.cached });
+      return;
+    }
+    decoded.delete(received.cached);
+    decoded.set(received.cached, hit);
+    lazyNow = hit.lazy;
+    content = { state: 'model', model: hit.model, source: received.source };
+    stamp = hit.stamp;
+  } else if ('wire' in received) {
+    content = { state: 'model', model: decodeTimeline(received.wire, lazyNow), source: received.source };
+    stamp = received.wire.stamp;
+    const key = wireCacheKey(received.wire);
+    if (key !== '') {
+      decoded.delete(key);
+      decoded.set(key, { model: content.model, lazy: lazyNow, stamp });
+      for (const old of decoded.keys()) if (decoded.size > PAGE_MODEL_CACHE) decoded.delete(old);
+    }
+  } else {
+    content = received;
+    stamp = '';
+  }
   lazy = lazyNow;
   asked.clear();
   hovered = undefined;

@@ -18,7 +18,8 @@ import {
   placeEvents,
   searchEvents,
 } from '../../client/src/timeline/layout';
-import { isFromView, isTimelineModel, isToView } from '../../client/src/timeline/messages';
+import { isFromView, isTimelineModel, isToView, wireCacheKey } from '../../client/src/timeline/messages';
+import type { TimelineWire } from '../../engine/src/core/timeline/wire';
 import type { TimelineEvent, TimelineModel, TimelineVisit } from '../../client/src/timeline/model';
 import { TIMELINE_KINDS } from '../../server/src/protocol';
 import { jsonForScript, staticTimelinePage } from '../../engine/src/host/timelinePage';
@@ -261,6 +262,36 @@ test('messages: both sides accept only the typed messages', () => {
   assert.ok(!isToView(null));
   assert.ok(!isToView('content'));
 
+  // A model the page was sent before, by its stamp; the page asks for the columns when it lacks it.
+  assert.ok(
+    isToView({
+      type: 'content',
+      seq: 4,
+      keepView: false,
+      content: { state: 'model', cached: 'rec@1#32k', source: 'a.medalign' },
+    }),
+  );
+  assert.ok(
+    !isToView({
+      type: 'content',
+      seq: 4,
+      keepView: false,
+      content: { state: 'model', cached: 7, source: 'a' },
+    }),
+  );
+  assert.ok(isFromView({ type: 'missing', seq: 4, stamp: 'rec@1#32k' }));
+  // The page's cache key: one record and settings for two instructions are two models.
+  const wireOf = (stamp: string, uri: string) => ({ stamp, header: { uri } }) as unknown as TimelineWire;
+  assert.notEqual(
+    wireCacheKey(wireOf('rec@1#32k', 'a.medalign')),
+    wireCacheKey(wireOf('rec@1#32k', 'b.medalign')),
+  );
+  assert.equal(
+    wireCacheKey(wireOf('rec@1#32k', 'a.medalign')),
+    wireCacheKey(wireOf('rec@1#32k', 'a.medalign')),
+  );
+  assert.equal(wireCacheKey(wireOf('', 'a.medalign')), '', 'no stamp: not cached');
+  assert.ok(!isFromView({ type: 'missing', seq: 4 }));
   assert.ok(isFromView({ type: 'ready' }));
   assert.ok(isFromView({ type: 'reveal', seq: 1, range: [3, 4, 5, 6] }));
   assert.ok(!isFromView({ type: 'reveal', seq: 1, range: [-1, 0, 0, 0] }));

@@ -28,10 +28,38 @@ export interface WireContent {
   source: string;
 }
 
+/**
+ * A model the page was sent before, named by its key (wireCacheKey): the page keeps the last
+ * PAGE_MODEL_CACHE models it decoded, so switching back to an instruction sends no columns (if the
+ * page no longer has it, it answers `missing` and the extension sends the columns).
+ */
+export interface CachedContent {
+  state: 'model';
+  cached: string;
+  source: string;
+}
+
+/** How many decoded models the page keeps (the one shown and the one before). */
+export const PAGE_MODEL_CACHE = 2;
+
+/**
+ * What names a model in the page's cache: its stamp (record version and settings) and its header
+ * (the instruction it is for, its cuts, problems and query), so two instructions over one record
+ * with the same settings are two models. '' (not cached) for a wire without a stamp.
+ */
+export function wireCacheKey(w: TimelineWire): string {
+  return w.stamp === '' ? '' : `${w.stamp}\n${JSON.stringify(w.header)}`;
+}
+
 /** Extension → webview. */
 export type ToView =
   /** `seq` grows with every content; `keepView` keeps zoom and selection (same record, an update). */
-  | { type: 'content'; seq: number; content: TimelineContent | WireContent; keepView: boolean }
+  | {
+      type: 'content';
+      seq: number;
+      content: TimelineContent | WireContent | CachedContent;
+      keepView: boolean;
+    }
   /** Previews of events of the model `stamp` names (asked with `previews`); null: none. */
   | { type: 'previews'; stamp: string; ids: number[]; previews: (string | null)[] }
   /** Asks what the view shows (`describe`, answered with `describe`). */
@@ -61,7 +89,9 @@ export type FromView =
   | { type: 'describe'; requestId: number; describe: TimelineDescribe }
   | { type: 'perf'; perf: TimelinePerf }
   /** Previews of these events of the content `seq` shows (a big model ships without them). */
-  | { type: 'previews'; seq: number; ids: number[] };
+  | { type: 'previews'; seq: number; ids: number[] }
+  /** The content `seq` named a model (`stamp`: its wireCacheKey) the page no longer has: send its columns. */
+  | { type: 'missing'; seq: number; stamp: string };
 
 /** Figures the webview measures with `performance.now()` (bench and e2e read them). */
 export interface TimelinePerf {
@@ -202,10 +232,11 @@ export function isTimelineModel(x: unknown): x is TimelineModel {
   return true;
 }
 
-function isContent(x: unknown): x is TimelineContent | WireContent {
+function isContent(x: unknown): x is TimelineContent | WireContent | CachedContent {
   if (!isObj(x)) return false;
   switch (x.state) {
     case 'model':
+      if (x.cached !== undefined) return isStr(x.cached) && isStr(x.source);
       if (x.wire !== undefined)
         return (
           isStr(x.source) &&
@@ -284,6 +315,8 @@ export function isFromView(x: unknown): x is FromView {
       return isNum(x.requestId) && isObj(x.describe) && isStr(x.describe.state) && isNum(x.describe.seq);
     case 'previews':
       return isNum(x.seq) && isNums(x.ids) && x.ids.length <= 100_000;
+    case 'missing':
+      return isNum(x.seq) && isStr(x.stamp);
     case 'perf':
       return (
         isObj(x.perf) &&

@@ -26,7 +26,7 @@ import type {
   ViewAction,
   WireContent,
 } from './messages';
-import { isFromView } from './messages';
+import { PAGE_MODEL_CACHE, isFromView, wireCacheKey } from './messages';
 
 export const TIMELINE_VIEW_ID = 'medalign.timeline';
 export const SHOW_TIMELINE_COMMAND = 'medalign.timeline.show';
@@ -56,6 +56,8 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   private content: TimelineContent | WireContent | undefined;
   /** The request the shown model answered (previews are asked with the same). */
   private params: TimelineParams | undefined;
+  /** The keys (wireCacheKey) of the models the page keeps decoded, oldest first (as the page's own cache). */
+  private pageStamps: string[] = [];
   /** Where the broken state's link goes: the record's first error, else the file's first error diagnostic. */
   private problem: { uri: vscode.Uri; range?: vscode.Range } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -171,10 +173,16 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     const msg: FromView = m;
     switch (msg.type) {
       case 'ready':
+        // A new page (first shown, or reloaded): it has no models yet.
         this.ready = true;
-        if (this.content)
-          this.post({ type: 'content', seq: this.seq, content: this.content, keepView: false });
+        this.pageStamps = [];
+        if (this.content) this.post(this.contentMessage(this.content, false));
         else this.schedule(0);
+        break;
+      case 'missing':
+        // The page did not have the model the content named: its columns, then.
+        this.pageStamps = this.pageStamps.filter((s) => s !== msg.stamp);
+        if (msg.seq === this.seq && this.content) this.post(this.contentMessage(this.content, true));
         break;
       case 'reveal':
         if (msg.seq === this.seq) void this.reveal(msg.range);
@@ -311,7 +319,23 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       record(prev) === record(content);
     this.content = content;
     this.seq++;
-    this.post({ type: 'content', seq: this.seq, content, keepView });
+    this.post(this.contentMessage(content, keepView));
+  }
+
+  /**
+   * The content message for the page: a model it was sent before (`pageStamps`, as the page's own
+   * cache of PAGE_MODEL_CACHE decoded models) by its key only, else in full.
+   */
+  private contentMessage(content: TimelineContent | WireContent, keepView: boolean): ToView {
+    const seq = this.seq;
+    if (!('wire' in content)) return { type: 'content', seq, content, keepView };
+    const key = wireCacheKey(content.wire);
+    if (key === '') return { type: 'content', seq, content, keepView };
+    const known = this.pageStamps.includes(key);
+    this.pageStamps = [...this.pageStamps.filter((s) => s !== key), key].slice(-PAGE_MODEL_CACHE);
+    return known
+      ? { type: 'content', seq, content: { state: 'model', cached: key, source: content.source }, keepView }
+      : { type: 'content', seq, content, keepView };
   }
 
   /** Watches the record file on disk (a change outside the editor updates the view). */
