@@ -148,12 +148,16 @@ describe('tokenizer: server (issue 13)', function () {
         `\\*\\*${exact.toLocaleString('en-US')} tokens\\*\\* \\(the server's /tokenize · endpoint lan-tok · model lan-tok\\)`,
       ),
     );
+    // The whole record, then the parts the "what fits" table packs, each text once.
     const tokenize = fake.requests.filter((r) => r.path === '/tokenize');
-    assert.equal(tokenize.length, 1, 'the record was sent once');
-    assert.equal(tokenize[0].headers['host'], `0.0.0.0:${fake.port}`);
-    // Hovering again sends nothing: the count is cached by content.
+    const sent = tokenize.map((r) => (r.body as { prompt: string }).prompt);
+    assert.equal(sent[0], recordText, 'the whole record first, as on disk');
+    assert.equal(new Set(sent).size, sent.length, 'each text sent once');
+    assert.ok(tokenize.every((r) => r.headers['host'] === `0.0.0.0:${fake.port}`));
+    assert.match(after, /What fits below is packed with the server's counts/);
+    // Hovering again sends nothing: every count is cached by content.
     assert.equal(await hover(), after);
-    assert.equal(fake.requests.filter((r) => r.path === '/tokenize').length, 1);
+    assert.equal(fake.requests.filter((r) => r.path === '/tokenize').length, tokenize.length);
     if (screenshotsAvailable()) {
       editor.selection = new vscode.Selection(pos, pos);
       await vscode.commands.executeCommand('editor.action.showHover');

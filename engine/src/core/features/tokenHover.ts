@@ -57,10 +57,22 @@ export async function recordTokenSection(
   const text = await ws.records.text(info.uri);
   if (text === undefined) return table;
   const server = await serverCountMarkdown(text, fit.total, s, ws, 'this record');
-  // The server's count replaces the first line (the local estimate); what fits is still packed
-  // with the local fallback, and says so.
-  const rest = table.split('\n').slice(1).join('\n');
-  return `${server}\n\n*What fits below is estimated with ${s.tokenizer.encoding} (the local fallback).*\n${rest}`;
+  // What fits, packed with the server's counts of the record's parts where it answers (cached by
+  // content: asked once, then every hover is exact); else the local fallback's, and why.
+  const key = info.key;
+  const counted = await withServerCounts(ws, s, (s2) =>
+    ws.engine.fit(info.uri, key, packRequest(s2), HOVER_WAIT_MS, cancel),
+  );
+  const exact = counted.status?.exact === true && counted.value !== undefined && counted.value !== 'pending';
+  const shown =
+    exact && typeof counted.value === 'object'
+      ? fitMarkdown(counted.value, { ...s, tokenizer: counted.tokenizer })
+      : table;
+  // The server's count of the whole record replaces the first line.
+  const rest = shown.split('\n').slice(1).join('\n');
+  if (exact) return `${server}\n\n*What fits below is packed with the server's counts.*\n${rest}`;
+  const why = serverCountWarning(counted.status, s.tokenizer.encoding);
+  return `${server}\n\n*What fits below is estimated with ${s.tokenizer.encoding} (the local fallback)${why ? `: ${escapeMarkdown(why.replace(/^Token counts are estimates with [^:]+: /, '').replace(/\.$/, ''))}` : ''}.*\n${rest}`;
 }
 
 /** The command a hover offers to approve an endpoint for patient records (client/src/run/approvals.ts). */
