@@ -58,6 +58,8 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   private params: TimelineParams | undefined;
   /** The keys (wireCacheKey) of the models the page keeps decoded, oldest first (as the page's own cache). */
   private pageStamps: string[] = [];
+  /** Whether the content shown last kept the page's zoom and selection (a resent content keeps it too). */
+  private keepView = false;
   /** Where the broken state's link goes: the record's first error, else the file's first error diagnostic. */
   private problem: { uri: vscode.Uri; range?: vscode.Range } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -182,7 +184,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       case 'missing':
         // The page did not have the model the content named: its columns, then.
         this.pageStamps = this.pageStamps.filter((s) => s !== msg.stamp);
-        if (msg.seq === this.seq && this.content) this.post(this.contentMessage(this.content, true));
+        if (msg.seq === this.seq && this.content) this.post(this.contentMessage(this.content, this.keepView));
         break;
       case 'reveal':
         if (msg.seq === this.seq) void this.reveal(msg.range);
@@ -318,6 +320,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       prev.source === content.source &&
       record(prev) === record(content);
     this.content = content;
+    this.keepView = keepView;
     this.seq++;
     this.post(this.contentMessage(content, keepView));
   }
