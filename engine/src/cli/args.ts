@@ -1,45 +1,15 @@
-/** Command-line parsing shared by the `medalign` commands. */
+/** Command-line parsing shared by the `medalign` commands (the parser itself: argv.ts). */
 import * as path from 'node:path';
 import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { RunJob } from '../host/prepare';
 import { URI } from 'vscode-uri';
 import { BUILTIN_TEMPLATE } from '../core/features/runSettings';
 
-export class UsageError extends Error {}
+import { UsageError, parseArgs } from './argv';
+import type { ParsedArgs } from './argv';
 
-export interface ParsedArgs {
-  positional: string[];
-  values: Map<string, string[]>;
-  flags: Set<string>;
-}
-
-/** `--name value`, `--name=value` (repeatable; comma lists split later), boolean `--flag`s. */
-export function parseArgs(
-  args: readonly string[],
-  valued: readonly string[],
-  booleans: readonly string[],
-): ParsedArgs {
-  const r: ParsedArgs = { positional: [], values: new Map(), flags: new Set() };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) {
-      r.positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (valued.includes(name)) {
-      const v = eq > 0 ? a.slice(eq + 1) : args[++i];
-      if (v === undefined || v === '') throw new UsageError(`--${name} needs a value`);
-      r.values.set(name, [...(r.values.get(name) ?? []), v]);
-    } else if (booleans.includes(name) && eq < 0) {
-      r.flags.add(name);
-    } else {
-      throw new UsageError(`unknown option --${name}`);
-    }
-  }
-  return r;
-}
+export { UsageError, parseArgs };
+export type { ParsedArgs };
 
 /** All values of a repeatable, comma-separated option. */
 export function listOption(p: ParsedArgs, name: string): string[] {

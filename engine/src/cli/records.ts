@@ -2,19 +2,17 @@
  * `medalign count <record.xml>` and `medalign pack <file.medalign>`: token counts and the exact
  * prompt, from the same core as the editor (in-process RecordEngine).
  */
-import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { URI } from 'vscode-uri';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { getLanguageService } from '../core/languageService';
 import { Workspace } from '../core/workspace/workspace';
-import { isEncodingName } from '../core/tokens/encodings';
 import { formatTokenCount } from '../core/tokens/models';
 import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { PreviewOverrides } from '../core/features/preview';
 import { displayMessages, formatStepLine } from '../core/packing/refine';
 import { nodeFileSystem } from '../host/nodeFileSystem';
-import { countWithPrecounts, startCountWorker } from '../host/parallelCount';
+import { countWithPrecounts } from '../host/parallelCount';
 import type { ChunkCounts } from '../host/parallelCount';
 import type { EhrRecord } from '../core/record/model';
 import type { RecordTokenCounts } from '../core/tokens/counter';
@@ -23,18 +21,10 @@ import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './io';
 import { allowedRootsOption, parseArgs } from './args';
 import type { ParsedArgs } from './args';
+import { countTarget, countWorkerFor, parseCountArgs } from './countStart';
 import { cliServerTokenize, countWithEndpoint, verifyLine, verifyWithServer } from './countVerify';
 import { knownKeys } from './files';
 import { redactingIo } from './io';
-
-/** The file's size in bytes (what the worker decision needs before the text is read), 0 if unknown. */
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
 
 async function workspaceFor(file: string, cwd: string, allowedRoots: string[] = []): Promise<Workspace> {
   const { root } = await projectRootOf(file, [cwd]);
@@ -45,28 +35,19 @@ async function workspaceFor(file: string, cwd: string, allowedRoots: string[] = 
 }
 
 export async function runCount(args: string[], io: CliIo): Promise<number> {
-  const p = parseArgs(
-    args,
-    ['encoding', 'model', 'verify', 'allow-phi-endpoint', 'allow-root'],
-    ['json', 'trust'],
-  );
-  const rest = p.positional;
-  if (rest.length !== 1)
-    throw new Error(
-      'usage: medalign count <record.xml> [--encoding cl100k_base|o200k_base | --model <endpoint> | --verify <endpoint>] [--json]',
-    );
-  const endpointId = p.values.get('verify')?.at(-1) ?? p.values.get('model')?.at(-1);
-  if (endpointId !== undefined) return countForEndpoint(rest[0], endpointId, p, io);
-  const encoding = p.values.get('encoding')?.at(-1) ?? 'cl100k_base';
-  if (!isEncodingName(encoding))
-    throw new Error(`unknown encoding '${encoding}': use cl100k_base or o200k_base`);
-  const file = path.resolve(io.cwd, rest[0]);
+  const p = parseCountArgs(args);
+  const target = countTarget(p);
+  if (target.kind === 'endpoint') return countForEndpoint(target.file, target.endpointId, p, io);
+  const { encoding } = target;
+  const shown = target.file;
+  const file = path.resolve(io.cwd, shown);
   const uri = URI.file(file).toString();
   // Counting needs no project config (the encoding is an option): none is read or validated. A big
   // record's chunks are counted in a worker while this thread parses it (host/parallelCount.ts);
-  // the worker starts now, so it loads its tokenizer while the file is read, and gets the text as
-  // soon as it is read. Nothing is cached, each chunk being counted once.
-  const worker = startCountWorker(encoding, fileSize(file));
+  // the worker was started by main.ts before this module was loaded (countStart.ts), so it loads
+  // its tokenizer meanwhile, and gets the text as soon as it is read. Nothing is cached, each chunk
+  // being counted once.
+  const worker = countWorkerFor(file, encoding);
   let text: string | undefined;
   let precount: Promise<ChunkCounts | undefined> | undefined;
   const fs: FileSystem = {
@@ -86,11 +67,10 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
   let counts: RecordTokenCounts;
   try {
     const info = await ws.records.get(uri);
-    if (!info.exists || !info.key || !info.record) throw new Error(`no such record: ${rest[0]}`);
+    if (!info.exists || !info.key || !info.record) throw new Error(`no such record: ${shown}`);
     r = info.record;
     if (!r.ok) {
-      for (const d of r.diagnostics.filter((x) => x.severity === 'error'))
-        io.err(`${rest[0]}: ${d.message}\n`);
+      for (const d of r.diagnostics.filter((x) => x.severity === 'error')) io.err(`${shown}: ${d.message}\n`);
       return 1;
     }
     if (text === undefined) throw new Error('could not count the record');
@@ -100,7 +80,7 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
     worker?.dispose();
   }
   const result = {
-    file: rest[0],
+    file: shown,
     encoding,
     tokens: counts.total,
     visits: r.visits.length,
@@ -115,7 +95,7 @@ export async function runCount(args: string[], io: CliIo): Promise<number> {
   if (p.flags.has('json')) io.out(JSON.stringify(result, null, 2) + '\n');
   else {
     io.out(
-      `${rest[0]}: ${formatTokenCount(counts.total, false)} tokens (${encoding}), ${r.visits.length} visits, ${r.eventCount} events, ${r.noteCount} notes` +
+      `${shown}: ${formatTokenCount(counts.total, false)} tokens (${encoding}), ${r.visits.length} visits, ${r.eventCount} events, ${r.noteCount} notes` +
         (r.firstDate && r.lastDate
           ? `, ${r.firstDate.iso.slice(0, 10)} → ${r.lastDate.iso.slice(0, 10)}`
           : '') +
