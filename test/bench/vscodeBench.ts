@@ -110,4 +110,14 @@ export function runVsCodeBench(): void {
   );
   row('  max', fmt(Math.max(...rv.fromEditorMs)));
   steps(rv.fromEditorSteps);
+  // The same after a Markdown editor: the workbench's own cost of having just shown an editor.
+  if (rv.fromTextEditorMs?.length) {
+    row(
+      `open from a Markdown editor instead (median of ${rv.fromTextEditorMs.length})`,
+      fmt(median(rv.fromTextEditorMs)),
+      '< 300 ms',
+    );
+    if (rv.afterTextEditorFloorMs?.length)
+      row('  floor: the round trip just after showing that editor', fmt(median(rv.afterTextEditorFloorMs)));
+  }
 }

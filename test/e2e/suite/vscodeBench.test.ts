@@ -63,6 +63,12 @@ export interface VsCodeBenchFigures {
      * message to a webview and back while it is busy with the editor it just opened.
      */
     afterEditorFloorMs?: number[];
+    /**
+     * The same open and floor after showing a Markdown file (README.md) instead of the instruction:
+     * what the workbench costs after showing an editor none of this extension's features work on.
+     */
+    fromTextEditorMs?: number[];
+    afterTextEditorFloorMs?: number[];
     /** `openSteps` of each open (see ReviewDescription). */
     anotherSteps: NonNullable<ReviewDescription['openSteps']>[];
     fromEditorSteps: NonNullable<ReviewDescription['openSteps']>[];
@@ -226,6 +232,15 @@ if (process.env['MEDALIGN_E2E_BENCH'] === '1') {
           const t = Date.now();
           await vscode.commands.executeCommand<ReviewDescription>('medalign.review.describe');
           (figures.review.afterEditorFloorMs ??= []).push(Date.now() - t);
+          // The same from a Markdown editor (the command names the instruction's file).
+          await show('README.md');
+          const m = await open(r.file);
+          assert.equal(m.instructionId, r.id);
+          if (m.openMs !== undefined) (figures.review.fromTextEditorMs ??= []).push(m.openMs);
+          await show('README.md');
+          const u = Date.now();
+          await vscode.commands.executeCommand<ReviewDescription>('medalign.review.describe');
+          (figures.review.afterTextEditorFloorMs ??= []).push(Date.now() - u);
         }
       }
     });
