@@ -15,11 +15,10 @@ import type { ExperimentResolution } from '../../engine/src/core/features/experi
 import {
   experimentCompletion,
   experimentDiagnostics,
+  experimentJobs,
   resolveExperiment,
 } from '../../engine/src/core/features/experiment';
 import { isExperimentFile, DEFAULT_CONCURRENCY } from '../../engine/src/core/experiment/spec';
-import { plannedRuns } from '../../engine/src/core/experiment/plan';
-import type { ExperimentCell } from '../../engine/src/core/experiment/plan';
 import type { ProjectConfig } from '../../engine/src/core/workspace/config';
 import type { ExperimentJobParam, ExperimentPlanResult, ExperimentVerdictResult } from './protocol';
 import { ExperimentPlanRequest, ExperimentVerdictRequest } from './protocol';
@@ -46,16 +45,6 @@ export interface ExperimentDeps {
     token?: CancellationToken,
   ) => Promise<unknown>;
   verdict?: ExperimentVerdictRuntime;
-}
-
-function jobsOf(r: ExperimentResolution): ExperimentJobParam[] {
-  if (!r.cells) return [];
-  const cells: ExperimentCell[] = r.cells.cells;
-  return plannedRuns(r.instructions, cells).map((p) => ({
-    file: URI.parse(p.instruction).fsPath,
-    cell: p.cell,
-    ...cells[p.cell].overrides,
-  }));
 }
 
 export function registerExperiments(
@@ -124,7 +113,7 @@ export function registerExperiments(
             root: URI.parse(ws.root).fsPath,
             problems: r.problems.map((x) => ({ message: x.message, severity: x.severity })),
             cells: r.cells?.cells ?? [],
-            jobs: jobsOf(r),
+            jobs: experimentJobs(r),
             concurrency: r.spec?.concurrency ?? DEFAULT_CONCURRENCY,
           };
         },
@@ -149,7 +138,7 @@ export function registerExperiments(
             root: URI.parse(ws.root).fsPath,
             config: ws.config,
             resolution: r,
-            jobs: jobsOf(r),
+            jobs: experimentJobs(r),
             cache: p.trusted,
             limit: p.limit ?? 20,
           });

@@ -18,15 +18,13 @@ import { endpointTarget } from '../core/run/guard';
 import { keyOfRunFileName, runDirName, runKeyOfSettings } from '../core/run/runRecord';
 import { sha256 } from '../host/prepare';
 import type { StoredRun } from './store';
-import type { ExperimentResolution } from '../core/features/experiment';
-import { resolveExperiment } from '../core/features/experiment';
+import type { ExperimentJob, ExperimentResolution } from '../core/features/experiment';
+import { experimentJobs, resolveExperiment } from '../core/features/experiment';
 import type { ExperimentCell } from '../core/experiment/plan';
-import { plannedRuns } from '../core/experiment/plan';
 import type { Observation, Verdict, VerdictMetric } from '../core/experiment/verdict';
 import { buildVerdict, cellPairs } from '../core/experiment/verdict';
 import { BUILTIN_METRICS, METRIC_LABELS, isBuiltinMetric } from '../core/metrics/metrics';
 import type { BuiltinMetric } from '../core/metrics/metrics';
-import type { RunJob } from '../core/run/prepared';
 import type { RunRecord } from '../core/run/runRecord';
 import { candidateOfRun, judge } from '../core/review/reviewStatus';
 import type { ReviewFile } from '../core/review/reviewFile';
@@ -39,21 +37,8 @@ import { RunStore } from './store';
 import { ScoreCache } from './scoreCache';
 import { scorePairs } from './scoring';
 
-/** One run of an experiment: an instruction in a cell. */
-export interface ExperimentJob extends RunJob {
-  cell: number;
-}
-
-/** The jobs of a resolved experiment, instruction by instruction (files as paths). */
-export function experimentJobs(r: ExperimentResolution): ExperimentJob[] {
-  if (!r.cells) return [];
-  const cells = r.cells.cells;
-  return plannedRuns(r.instructions, cells).map((p) => ({
-    file: URI.parse(p.instruction).fsPath,
-    cell: p.cell,
-    ...cells[p.cell].overrides,
-  }));
-}
+export type { ExperimentJob } from '../core/features/experiment';
+export { experimentJobs };
 
 export interface LoadedExperiment {
   file: string;

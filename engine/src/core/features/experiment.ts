@@ -20,7 +20,15 @@ import { INSTRUCTION_EXT, TEMPLATE_EXT } from '../workspace/workspace';
 import { joinPath, relativePath, dirname } from '../util/uri';
 import { SOURCE } from './document';
 import type { CellPlan, Dimension } from '../experiment/plan';
-import { instructionSelector, planCells, selectInstructions, sizeSentence } from '../experiment/plan';
+import {
+  instructionSelector,
+  planCells,
+  plannedRuns,
+  selectInstructions,
+  sizeSentence,
+} from '../experiment/plan';
+import type { RunJob } from '../run/prepared';
+import { URI } from 'vscode-uri';
 import type { ExperimentSpec } from '../experiment/spec';
 import { experimentName, parseExperiment } from '../experiment/spec';
 
@@ -44,6 +52,25 @@ export interface ExperimentResolution {
   problems: ExperimentProblem[];
   /** True when nothing stops it from running. */
   runnable: boolean;
+}
+
+/** One run of an experiment: an instruction (a path) in a cell, with the cell's overrides. */
+export interface ExperimentJob extends RunJob {
+  cell: number;
+}
+
+/**
+ * The jobs of a resolved experiment, instruction by instruction (files as paths): what the editor's
+ * and the CLI's experiment runs run, planned once here.
+ */
+export function experimentJobs(r: ExperimentResolution): ExperimentJob[] {
+  if (!r.cells) return [];
+  const cells = r.cells.cells;
+  return plannedRuns(r.instructions, cells).map((p) => ({
+    file: URI.parse(p.instruction).fsPath,
+    cell: p.cell,
+    ...cells[p.cell].overrides,
+  }));
 }
 
 const SKIP = new Set(['node_modules', '.git', '.medalign', 'out', 'dist', '.vscode-test', 'test-artifacts']);
