@@ -74,6 +74,7 @@ export { BASELINE_MODEL, CONFIG_FILE_NAME } from './core/workspace/config';
 export type { PackStrategy } from './core/packing/pack';
 export type { EncodingName } from './core/tokens/encodings';
 export type { TokenizerName } from './core/tokens/tokenizer';
+export { tokenizerDisplayName } from './core/tokens/serverTable';
 export type { ExportRow } from './core/run/export';
 export { exportRow, rowsToCsv, rowsToJsonl } from './core/run/export';
 export type {

@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer as RustTokenizer } from 'tokenizers';
 import { FakeOpenAI } from '../helpers/fakeOpenAI';
@@ -190,4 +190,24 @@ test('timeline: counted by the server as pack counts (trusted); untrusted → th
     e.problems.join('\n'),
   );
   assert.equal(tokenizeCalls(server).length, 0, 'nothing was sent');
+});
+
+test('run: the run record names the server tokenizer the same way in every run and process (no internal counter)', async () => {
+  const names: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    server.reset();
+    const r = await runCliProcess(dir, ['run', 'instructions/whole.medalign']);
+    assert.equal(r.status, 0, r.stderr);
+    const saved = /saved (\S+\.json)/.exec(r.stdout + r.stderr)?.[1];
+    assert.ok(saved, r.stdout + r.stderr);
+    const run = JSON.parse(readFileSync(path.resolve(dir, saved), 'utf8')) as {
+      encoding: string;
+      estimated: boolean;
+      tokens: { prompt: number };
+    };
+    assert.equal(run.estimated, false);
+    assert.match(run.encoding, /^server:cl100k_base:[^@]+$/);
+    names.push(run.encoding);
+  }
+  assert.equal(names[0], names[1]);
 });

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ApprovalQuery, PreparedRun, RunError, RunJob, RunOutcome } from '../../../engine/src';
+import { tokenizerDisplayName } from '../../../engine/src';
 import type { ColumnContext } from './responsePanel';
 import { instructionDocument, instructionInfo } from './project';
 import type { RunServices } from './services';
@@ -142,7 +143,7 @@ function packDetail(p: PreparedRun): string {
   const pk = p.pack;
   return (
     `Prompt ${pk.estimated ? '≈' : ''}${pk.budget.prompt.toLocaleString('en-US')} tokens · record ${pk.kept.tokens.toLocaleString('en-US')} tokens kept` +
-    `${pk.cut.visits > 0 ? `, ${pk.cut.visits} visit(s) cut` : ''} · ${p.settings.strategy} · ${pk.encoding}` +
+    `${pk.cut.visits > 0 ? `, ${pk.cut.visits} visit(s) cut` : ''} · ${p.settings.strategy} · ${tokenizerDisplayName(pk.encoding)}` +
     ` · ${p.record.relFile}`
   );
 }

@@ -8,6 +8,7 @@
 import type { RunOverrides, RunSettings } from '../features/runSettings';
 import type { PackResult } from '../packing/pack';
 import { BASELINE_MODEL } from '../workspace/config';
+import { storedTokenizerName } from '../tokens/serverTable';
 import type { RunError } from './errors';
 import type { RunDraft } from './runRecord';
 import { promptHash } from './runRecord';
@@ -89,7 +90,7 @@ export function draftOf(plan: RunPlan, pack: PackResult, packMs?: number): RunDr
     contextLabel: s.contextLabel,
     strategy: s.strategy,
     reserve: s.reserve,
-    encoding: pack.encoding,
+    encoding: storedTokenizerName(pack.encoding),
     estimated: pack.estimated,
     tokens: {
       prompt: pack.budget.prompt,

@@ -7,7 +7,9 @@
  * missing texts, adds them (`addServerCounts`) and counts again.
  *
  * A name is `server:<fallback>:<table>@<generation>`. The generation changes whenever counts are
- * added, so no cache keeps a fallback count under a name whose table now knows better.
+ * added, so no cache keeps a fallback count under a name whose table now knows better. A run record
+ * stores the name without its generation (`storedTokenizerName`): the same endpoint gives the same
+ * name in every run and every process.
  */
 import { hashKey } from '../util/hash';
 import type { EncodingName } from './encodings';
@@ -35,13 +37,28 @@ function table(id: string): Table {
   return t;
 }
 
-/** `server:<fallback>:<table>@<generation>` → its parts; undefined for another name. */
+/**
+ * `server:<fallback>:<table>@<generation>` (or a stored name, without `@<generation>`: generation
+ * 0) → its parts; undefined for another name.
+ */
 export function parseServerTableName(
   name: string,
 ): { fallback: EncodingName; table: string; generation: number } | undefined {
-  const m = /^server:([^:]+):(.+)@(\d+)$/.exec(name);
+  const m = /^server:([^:@]+):([^@]+)(?:@(\d+))?$/.exec(name);
   if (m === null || !isEncodingName(m[1])) return undefined;
-  return { fallback: m[1], table: m[2], generation: Number(m[3]) };
+  return { fallback: m[1], table: m[2], generation: m[3] === undefined ? 0 : Number(m[3]) };
+}
+
+/** A tokenizer's name as a run record keeps it: a server table's without its generation. */
+export function storedTokenizerName<T extends string>(name: T): T | ServerTableName {
+  const p = parseServerTableName(name);
+  return p === undefined ? name : `server:${p.fallback}:${p.table}`;
+}
+
+/** A tokenizer's name for people: a server table's says whose counts they are. */
+export function tokenizerDisplayName(name: string): string {
+  const p = parseServerTableName(name);
+  return p === undefined ? name : `the server's /tokenize (else ${p.fallback})`;
 }
 
 export function isServerTableName(name: string): name is ServerTableName {
