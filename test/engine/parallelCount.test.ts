@@ -10,10 +10,11 @@ import { countRecordTokens, TokenCounter } from '../../engine/src/core/tokens/co
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import {
   countGuessedChunks,
+  countLayoutWithPrecounts,
   countWithPrecounts,
   PARALLEL_MIN_CHARS,
-  precountInWorker,
-  startCountWorker,
+  startParseWorker,
+  summarizeRecord,
 } from '../../engine/src/host/parallelCount';
 
 const sample = readFileSync(path.join(repoRoot, 'test/fixtures/records/sample-ehr-clean.xml'), 'utf8');
@@ -65,36 +66,44 @@ test('guessVisitRanges skips <visit_detail> and self-closing visits end at their
   );
 });
 
-test('precountInWorker: a worker thread counts a big record, and the result equals the in-process count', async () => {
+test('startParseWorker: a worker thread parses a big record, and its summary and layout equal the in-process ones', async () => {
   const text = generateRecord({ seed: 11, targetChars: PARALLEL_MIN_CHARS + 50_000 });
-  const pending = precountInWorker(text, 'cl100k_base');
-  assert.ok(pending, 'a record over PARALLEL_MIN_CHARS goes to a worker (this machine has two cores)');
-  const pre = await pending;
-  assert.ok(pre, 'the worker answered');
-  assert.deepEqual(pre, countGuessedChunks(text, 'cl100k_base'));
+  const w = startParseWorker(text.length);
+  assert.ok(w, 'a record over PARALLEL_MIN_CHARS goes to a worker (this machine has two cores)');
+  const got = await w.parse(text);
+  assert.ok(got, 'the worker answered');
   const record = parseRecord(text);
+  assert.deepEqual(got, summarizeRecord(text, record));
+  assert.deepEqual(got.layout, recordLayout(text, record));
+  // Counted from the worker's layout with this thread's guessed-layout counts: the in-process count.
   assert.deepEqual(
-    countWithPrecounts(text, record, 'cl100k_base', pre),
+    countLayoutWithPrecounts(text, got.layout, 'cl100k_base', countGuessedChunks(text, 'cl100k_base')),
     countRecordTokens(text, record, 'cl100k_base', new TokenCounter()),
   );
 });
 
-test('precountInWorker: a small record is counted in-process, and a missing worker bundle falls back', () => {
-  assert.equal(precountInWorker(sample, 'cl100k_base'), undefined);
-  const big = 'x'.repeat(PARALLEL_MIN_CHARS);
-  assert.equal(precountInWorker(big, 'cl100k_base', path.join(repoRoot, 'no-such-worker.js')), undefined);
+test('startParseWorker: a broken record comes back not ok with its errors and no layout', async () => {
+  const text = generateRecord({ seed: 13, targetChars: PARALLEL_MIN_CHARS + 30_000 }).replace(
+    '</record>',
+    '',
+  );
+  const w = startParseWorker(text.length);
+  assert.ok(w);
+  const got = await w.parse(text);
+  assert.ok(got);
+  assert.equal(got.ok, false);
+  assert.ok(got.errors.length > 0);
+  assert.equal(got.layout, undefined);
+  assert.deepEqual(got, summarizeRecord(text, parseRecord(text)));
 });
 
-test('startCountWorker: started before the text, it counts what it is given later; disposed unused, it ends', async () => {
-  const text = generateRecord({ seed: 12, targetChars: PARALLEL_MIN_CHARS + 10_000 });
-  assert.equal(startCountWorker('o200k_base', 1_000), undefined, 'a small file stays in-process');
-  const w = startCountWorker('o200k_base', text.length);
-  assert.ok(w, 'a big file gets a worker (two cores)');
-  assert.deepEqual(await w.count(text), countGuessedChunks(text, 'o200k_base'));
-  // Never given a text (the record was missing or broken): disposed, it exits, so nothing waits on it.
-  const unused = startCountWorker('cl100k_base', text.length);
+test('startParseWorker: a small file, one core or no bundle parse in-process; disposed unused, it ends', async () => {
+  assert.equal(startParseWorker(1_000), undefined, 'a small file stays in-process');
+  assert.equal(startParseWorker(PARALLEL_MIN_CHARS, path.join(repoRoot, 'no-such-worker.js')), undefined);
+  // Never given a text (the record could not be read): disposed, it exits, so nothing waits on it.
+  const unused = startParseWorker(PARALLEL_MIN_CHARS + 10_000);
   assert.ok(unused);
-  const ended = unused.count.bind(unused);
+  const parse = unused.parse.bind(unused);
   unused.dispose();
-  assert.equal(await ended(text), undefined, 'a disposed worker answers nothing, and the caller counts');
+  assert.equal(await parse(sample), undefined, 'a disposed worker answers nothing, and the caller parses');
 });

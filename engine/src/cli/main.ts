@@ -7,7 +7,7 @@ import type * as RunModule from './run';
 import type * as RunsModule from './runs';
 import type * as BatchModule from './batch';
 import type * as RecordsModule from './records';
-import type * as CountStartModule from './countStart';
+import type * as CountModule from './count';
 import type * as ImportModule from './import';
 import type * as TimelineModule from './timeline';
 import type * as MetricsModule from './metrics';
@@ -22,7 +22,7 @@ import * as readline from 'node:readline/promises';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const check = () => require('./check') as typeof CheckModule;
 const records = () => require('./records') as typeof RecordsModule;
-const countStart = () => require('./countStart') as typeof CountStartModule;
+const count = () => require('./count') as typeof CountModule;
 const timeline = () => require('./timeline') as typeof TimelineModule;
 const run = () => require('./run') as typeof RunModule;
 const runs = () => require('./runs') as typeof RunsModule;
@@ -53,12 +53,7 @@ const COMMANDS: Record<string, Command> = {
       endpoint's own count); --verify also asks the endpoint's /tokenize route (vLLM, llama.cpp) and says
       whether the counts agree (exit 1 if not). The record is sent only as a run would send it: trusted
       folder, PHI guard.`,
-    // The count worker starts before records.ts's module graph is evaluated: it compiles its
-    // tokenizer meanwhile (countStart.ts).
-    run: (args, io) => {
-      countStart().prestartCountWorker(args, io.cwd);
-      return records().runCount(args, io);
-    },
+    run: (args, io) => count().runCount(args, io),
   },
   pack: {
     usage: `  medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none|helm|refine] [--model id] [--json]

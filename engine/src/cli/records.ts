@@ -1,6 +1,7 @@
 /**
- * `medalign count <record.xml>` and `medalign pack <file.medalign>`: token counts and the exact
- * prompt, from the same core as the editor (in-process RecordEngine).
+ * `medalign count <record.xml> --model|--verify <endpoint>` (count.ts counts in an encoding) and
+ * `medalign pack <file.medalign>`: token counts and the exact prompt, from the same core as the
+ * editor (in-process RecordEngine).
  */
 import * as path from 'node:path';
 import { URI } from 'vscode-uri';
@@ -12,16 +13,10 @@ import { checkContext, checkStrategy } from '../core/schema/schemas';
 import type { PreviewOverrides } from '../core/features/preview';
 import { displayMessages, formatStepLine } from '../core/packing/refine';
 import { nodeFileSystem } from '../host/nodeFileSystem';
-import { countWithPrecounts } from '../host/parallelCount';
-import type { ChunkCounts } from '../host/parallelCount';
-import type { EhrRecord } from '../core/record/model';
-import type { RecordTokenCounts } from '../core/tokens/counter';
-import type { FileSystem } from '../core/host';
 import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './io';
 import { allowedRootsOption, parseArgs } from './args';
 import type { ParsedArgs } from './args';
-import { countTarget, countWorkerFor, parseCountArgs } from './countStart';
 import { cliServerTokenize, countWithEndpoint, verifyLine, verifyWithServer } from './countVerify';
 import { knownKeys } from './files';
 import { redactingIo } from './io';
@@ -34,79 +29,8 @@ async function workspaceFor(file: string, cwd: string, allowedRoots: string[] = 
   return ws;
 }
 
-export async function runCount(args: string[], io: CliIo): Promise<number> {
-  const p = parseCountArgs(args);
-  const target = countTarget(p);
-  if (target.kind === 'endpoint') return countForEndpoint(target.file, target.endpointId, p, io);
-  const { encoding } = target;
-  const shown = target.file;
-  const file = path.resolve(io.cwd, shown);
-  const uri = URI.file(file).toString();
-  // Counting needs no project config (the encoding is an option): none is read or validated. A big
-  // record's chunks are counted in a worker while this thread parses it (host/parallelCount.ts);
-  // the worker was started by main.ts before this module was loaded (countStart.ts), so it loads
-  // its tokenizer meanwhile, and gets the text as soon as it is read. Nothing is cached, each chunk
-  // being counted once.
-  const worker = countWorkerFor(file, encoding);
-  let text: string | undefined;
-  let precount: Promise<ChunkCounts | undefined> | undefined;
-  const fs: FileSystem = {
-    ...nodeFileSystem,
-    readFile: async (u) => {
-      const t = await nodeFileSystem.readFile(u);
-      if (u === uri && t !== undefined && text === undefined) {
-        text = t;
-        precount = worker?.count(t);
-      }
-      return t;
-    },
-  };
-  // The workspace only parses here: the counts come from countWithPrecounts below.
-  const ws = new Workspace(fs, URI.file(io.cwd).toString());
-  let r: EhrRecord;
-  let counts: RecordTokenCounts;
-  try {
-    const info = await ws.records.get(uri);
-    if (!info.exists || !info.key || !info.record) throw new Error(`no such record: ${shown}`);
-    r = info.record;
-    if (!r.ok) {
-      for (const d of r.diagnostics.filter((x) => x.severity === 'error')) io.err(`${shown}: ${d.message}\n`);
-      return 1;
-    }
-    if (text === undefined) throw new Error('could not count the record');
-    counts = countWithPrecounts(text, r, encoding, await precount);
-  } finally {
-    // A worker never given the text would wait for it and keep the process alive.
-    worker?.dispose();
-  }
-  const result = {
-    file: shown,
-    encoding,
-    tokens: counts.total,
-    visits: r.visits.length,
-    events: r.eventCount,
-    notes: r.noteCount,
-    firstDate: r.firstDate?.iso ?? null,
-    lastDate: r.lastDate?.iso ?? null,
-    characters: r.size,
-    perVisit: counts.visits,
-    warnings: r.diagnostics.filter((d) => d.severity === 'warning').length,
-  };
-  if (p.flags.has('json')) io.out(JSON.stringify(result, null, 2) + '\n');
-  else {
-    io.out(
-      `${shown}: ${formatTokenCount(counts.total, false)} tokens (${encoding}), ${r.visits.length} visits, ${r.eventCount} events, ${r.noteCount} notes` +
-        (r.firstDate && r.lastDate
-          ? `, ${r.firstDate.iso.slice(0, 10)} → ${r.lastDate.iso.slice(0, 10)}`
-          : '') +
-        '\n',
-    );
-  }
-  return 0;
-}
-
 /** `count --model <endpoint>` / `--verify <endpoint>` (countVerify.ts): the project's config names the endpoint. */
-async function countForEndpoint(file: string, id: string, p: ParsedArgs, io: CliIo): Promise<number> {
+export async function countForEndpoint(file: string, id: string, p: ParsedArgs, io: CliIo): Promise<number> {
   const abs = path.resolve(io.cwd, file);
   const ws = await workspaceFor(abs, io.cwd, allowedRootsOption(p, io.cwd));
   const uri = URI.file(abs).toString();

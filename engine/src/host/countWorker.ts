@@ -1,13 +1,11 @@
 /**
- * Worker thread entry (bundled as dist/countWorker.js): counts the guessed chunks of one record
- * for `medalign count` while the main thread parses it (parallelCount.ts).
+ * Worker thread entry (bundled as dist/countWorker.js): parses one record for `medalign count`
+ * while the main thread loads the tokenizer and counts it (parallelCount.ts).
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import type { EncodingName } from '../core/tokens/encodings';
-import { getTokenizer } from '../core/tokens/encodings';
-import { countGuessedChunks } from './parallelCount';
+import { parentPort } from 'node:worker_threads';
+import { parseRecord } from '../core/record/parse';
+import { summarizeRecord } from './parallelCount';
 
-const { encoding } = workerData as { encoding: EncodingName };
-// Loaded before the text arrives: the main thread is still reading the file.
-getTokenizer(encoding).count('<record>');
-parentPort?.once('message', (text: string) => parentPort?.postMessage(countGuessedChunks(text, encoding)));
+parentPort?.once('message', (text: string) =>
+  parentPort?.postMessage(summarizeRecord(text, parseRecord(text))),
+);

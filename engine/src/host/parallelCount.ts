@@ -1,20 +1,23 @@
 /**
- * `medalign count` on a big record: the record's chunks are counted in a worker thread while the
- * main thread parses the record, so the parse costs no wall time where two cores are free.
+ * `medalign count` on a big record: this thread loads the tokenizer and counts the record while a
+ * worker thread parses it, so the parse costs no wall time where two cores are free (the tokenizer's
+ * load and the count are the whole of a bare script that counts the text; they stay on this thread,
+ * which never waits for a worker to start).
  *
- * The worker cannot wait for the parse, so it counts the chunks of a layout *guessed* from the
- * text (`guessVisitRanges`: every `<visit`…`</visit>`). A count depends only on the text it is
- * given, so the main thread takes a worker count only for a span the parsed record's layout has too
- * (same start, same end) and counts any other span itself: the result is the in-process count
+ * This thread cannot wait for the parse, so it counts the chunks of a layout *guessed* from the text
+ * (`guessVisitRanges`: every `<visit`…`</visit>`). A count depends only on the text it is given, so
+ * the parsed record's layout (from the worker) takes a count made here only for a span it has too
+ * (same start, same end) and any other span is counted again: the result is the in-process count
  * whatever the guess was (a `<visit` in a comment, nesting, a malformed record).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { guessVisitRanges, layoutOfVisits } from '../core/record/layout';
+import { guessVisitRanges, layoutOfVisits, recordLayout } from '../core/record/layout';
+import type { RecordLayout } from '../core/record/layout';
 import type { EhrRecord } from '../core/record/model';
-import { countRecordTokens, TokenCounter } from '../core/tokens/counter';
+import { countLayoutTokens, TokenCounter } from '../core/tokens/counter';
 import type { RecordTokenCounts } from '../core/tokens/counter';
 import type { EncodingName } from '../core/tokens/encodings';
 import { getTokenizer } from '../core/tokens/encodings';
@@ -80,41 +83,67 @@ class PrecountedCounter extends TokenCounter {
   }
 }
 
+/** What `medalign count` says of a parsed record, and the layout its counts follow. */
+export interface RecordSummary {
+  ok: boolean;
+  /** The errors of a record that is not ok. */
+  errors: string[];
+  warnings: number;
+  visits: number;
+  events: number;
+  notes: number;
+  firstDate: string | null;
+  lastDate: string | null;
+  characters: number;
+  /** `recordLayout` of a record that is ok. */
+  layout?: RecordLayout;
+}
+
+export function summarizeRecord(text: string, r: EhrRecord): RecordSummary {
+  return {
+    ok: r.ok,
+    errors: r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+    warnings: r.diagnostics.filter((d) => d.severity === 'warning').length,
+    visits: r.visits.length,
+    events: r.eventCount,
+    notes: r.noteCount,
+    firstDate: r.firstDate?.iso ?? null,
+    lastDate: r.lastDate?.iso ?? null,
+    characters: r.size,
+    ...(r.ok ? { layout: recordLayout(text, r) } : {}),
+  };
+}
+
 /** Where the worker's bundle is: beside this module (dist/ for the CLI bundle, out/ for the tests). */
 const WORKER = path.join(__dirname, 'countWorker.js');
 
 /**
- * A count worker started before the text is read: it loads its tokenizer (compiling the encoding's
- * tables, the longest part of its start) while this thread reads the file, then counts the guessed
- * chunks of the text it is given. Never rejects: a failed worker gives `undefined`, and the caller
- * counts everything itself.
+ * A parse worker started before the text is read: it loads the record parser while this thread
+ * reads the file, then parses the text it is given. Never rejects: a failed worker gives
+ * `undefined`, and the caller parses the record itself.
  */
-export interface CountWorker {
-  /** Counts `text`'s guessed chunks (once; the worker ends after answering). */
-  count(text: string): Promise<ChunkCounts | undefined>;
-  /** Ends the worker without counting (the text turned out small, or could not be read). */
+export interface ParseWorker {
+  /** Parses `text` (once; the worker ends after answering). */
+  parse(text: string): Promise<RecordSummary | undefined>;
+  /** Ends the worker without parsing (the text turned out small, or could not be read). */
   dispose(): void;
 }
 
 /**
- * Starts a count worker, or `undefined` (count in-process) for a text expected to be small
+ * Starts a parse worker, or `undefined` (parse in-process) for a text expected to be small
  * (`expectedChars`, e.g. the file's size), a single core, or no worker bundle.
  */
-export function startCountWorker(
-  encoding: EncodingName,
-  expectedChars: number,
-  workerPath = WORKER,
-): CountWorker | undefined {
+export function startParseWorker(expectedChars: number, workerPath = WORKER): ParseWorker | undefined {
   if (expectedChars < PARALLEL_MIN_CHARS || availableParallelism() < 2 || !existsSync(workerPath))
     return undefined;
   let worker: Worker;
   try {
-    worker = new Worker(workerPath, { workerData: { encoding } });
+    worker = new Worker(workerPath);
   } catch {
     return undefined;
   }
-  const answer = new Promise<ChunkCounts | undefined>((resolve) => {
-    worker.once('message', (m: ChunkCounts) => {
+  const answer = new Promise<RecordSummary | undefined>((resolve) => {
+    worker.once('message', (m: RecordSummary) => {
       resolve(m);
       void worker.terminate();
     });
@@ -122,7 +151,7 @@ export function startCountWorker(
     worker.once('exit', () => resolve(undefined));
   });
   return {
-    count(text) {
+    parse(text) {
       worker.postMessage(text);
       return answer;
     },
@@ -132,26 +161,23 @@ export function startCountWorker(
   };
 }
 
-/**
- * Starts counting `text`'s guessed chunks in a worker; `undefined` (count in-process) for a small
- * text, a single core, or no worker bundle. The promise never rejects.
- */
-export function precountInWorker(
+/** The counts `countLayoutTokens` gives for `layout`, taking the counts made from the guessed layout where they apply. */
+export function countLayoutWithPrecounts(
   text: string,
+  layout: RecordLayout,
   encoding: EncodingName,
-  workerPath = WORKER,
-): Promise<ChunkCounts | undefined> | undefined {
-  if (text.length < PARALLEL_MIN_CHARS) return undefined;
-  return startCountWorker(encoding, text.length, workerPath)?.count(text);
+  pre: ChunkCounts | undefined,
+): RecordTokenCounts {
+  const counter = pre ? new PrecountedCounter(text, pre) : new TokenCounter({ maxEntries: 0 });
+  return countLayoutTokens(text, layout, encoding, counter);
 }
 
-/** The record's counts, exactly as `countRecordTokens` gives them, taking the worker's counts where they apply. */
+/** The record's counts, exactly as `countRecordTokens` gives them, taking the guessed layout's counts where they apply. */
 export function countWithPrecounts(
   text: string,
   record: EhrRecord,
   encoding: EncodingName,
   pre: ChunkCounts | undefined,
 ): RecordTokenCounts {
-  const counter = pre ? new PrecountedCounter(text, pre) : new TokenCounter({ maxEntries: 0 });
-  return countRecordTokens(text, record, encoding, counter);
+  return countLayoutWithPrecounts(text, recordLayout(text, record), encoding, pre);
 }

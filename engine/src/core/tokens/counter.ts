@@ -173,7 +173,16 @@ export function countRecordTokens(
   encoding: TokenizerName,
   counter: TokenCounter,
 ): RecordTokenCounts {
-  const layout = recordLayout(text, record);
+  return countLayoutTokens(text, recordLayout(text, record), encoding, counter);
+}
+
+/** `countRecordTokens` for a record's layout (`recordLayout`), computed elsewhere. */
+export function countLayoutTokens(
+  text: string,
+  layout: RecordLayout,
+  encoding: TokenizerName,
+  counter: TokenCounter,
+): RecordTokenCounts {
   const chunks: Span[] = [layout.head, ...layout.visits, layout.tail];
   const counts = chunks.map((c) => counter.countSpan(text, c, encoding));
   let total = 0;

@@ -18,6 +18,27 @@ export interface RecordInfo {
   record?: EhrRecord;
 }
 
+/**
+ * A record file before it is read: missing (or not a file), refused for its size (`record`: the
+ * too-large model, so the text is never read), or to be read (`size`, version `key`).
+ */
+export async function statRecord(
+  fs: FileSystem,
+  uri: string,
+): Promise<
+  | { uri: string; exists: false }
+  | { uri: string; exists: true; size: number; key: string; record?: EhrRecord }
+> {
+  const stat = await fs.stat(uri);
+  if (!stat || stat.type !== 'file') return { uri, exists: false };
+  const key = `${stat.mtime}:${stat.size}`;
+  if (stat.size > RECORD_LIMITS.bytes) {
+    const record = tooLargeRecord(stat.size, `${stat.size} bytes; at most ${RECORD_LIMITS.bytes}`);
+    return { uri, exists: true, size: stat.size, key, record };
+  }
+  return { uri, exists: true, size: stat.size, key };
+}
+
 export class RecordStore {
   constructor(
     private readonly fs: FileSystem,
@@ -31,16 +52,10 @@ export class RecordStore {
 
   /** The record at `uri` as it is on disk now; the engine parses it once per version. */
   async get(uri: string, cancel?: Cancel): Promise<RecordInfo> {
-    const stat = await this.fs.stat(uri);
-    if (!stat || stat.type !== 'file') return { uri, exists: false };
-    const key = `${stat.mtime}:${stat.size}`;
-    if (stat.size > RECORD_LIMITS.bytes) {
-      // Refused before it is read (the engine never sees it).
-      const record = tooLargeRecord(stat.size, `${stat.size} bytes; at most ${RECORD_LIMITS.bytes}`);
-      return { uri, exists: true, size: stat.size, key, record };
-    }
-    const record = await this.engine.load(uri, key, () => this.fs.readFile(uri), cancel);
+    const found = await statRecord(this.fs, uri);
+    if (!found.exists || found.record) return found;
+    const record = await this.engine.load(uri, found.key, () => this.fs.readFile(uri), cancel);
     if (!record) return { uri, exists: false };
-    return { uri, exists: true, size: stat.size, key, record };
+    return { ...found, record };
   }
 }
