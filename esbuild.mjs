@@ -44,11 +44,16 @@ const entries = [
   { entryPoints: ['engine/src/host/countWorker.ts'], outfile: 'dist/countWorker.js' },
   // The built-in metrics' worker threads (engine/src/run/metricsPool.ts), for the CLI, the server and the extension.
   { entryPoints: ['engine/src/run/metricsWorker.ts'], outfile: 'dist/metricsWorker.js' },
+  // The `medalign` executable: a small entry that runs `count` in an encoding from its own bundle
+  // (no whole-CLI load) and anything else from the whole CLI (engine/src/cli/bin.ts).
   {
-    entryPoints: ['engine/src/cli/main.ts'],
+    entryPoints: ['engine/src/cli/bin.ts'],
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
+    external: ['vscode', './cliCount.js', './cliMain.js'],
   },
+  { entryPoints: ['engine/src/cli/main.ts'], outfile: 'dist/cliMain.js' },
+  { entryPoints: ['engine/src/cli/countMain.ts'], outfile: 'dist/cliCount.js' },
 ];
 
 for (const e of entries) e.plugins = [splitEncodings];

@@ -7,7 +7,6 @@ import type * as RunModule from './run';
 import type * as RunsModule from './runs';
 import type * as BatchModule from './batch';
 import type * as RecordsModule from './records';
-import type * as CountModule from './count';
 import type * as ImportModule from './import';
 import type * as TimelineModule from './timeline';
 import type * as MetricsModule from './metrics';
@@ -15,14 +14,13 @@ import type * as ReportModule from './report';
 import type * as ExperimentModule from './experiment';
 import type { CliIo, Command } from './io';
 import { version } from '../../../package.json';
-import * as readline from 'node:readline/promises';
+import { finish, processIo } from './process';
 
 // Each command's module is loaded when that command runs: `medalign count` never evaluates the
 // run engine's model client (`openai`), `check` never the tokenizer.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const check = () => require('./check') as typeof CheckModule;
 const records = () => require('./records') as typeof RecordsModule;
-const count = () => require('./count') as typeof CountModule;
 const timeline = () => require('./timeline') as typeof TimelineModule;
 const run = () => require('./run') as typeof RunModule;
 const runs = () => require('./runs') as typeof RunsModule;
@@ -53,7 +51,7 @@ const COMMANDS: Record<string, Command> = {
       endpoint's own count); --verify also asks the endpoint's /tokenize route (vLLM, llama.cpp) and says
       whether the counts agree (exit 1 if not). The record is sent only as a run would send it: trusted
       folder, PHI guard.`,
-    run: (args, io) => count().runCount(args, io),
+    run: (args, io) => records().runCount(args, io),
   },
   pack: {
     usage: `  medalign pack <file.medalign> [--context 32k] [--strategy recent|bm25|none|helm|refine] [--model id] [--json]
@@ -187,32 +185,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`medalign: unknown command '${command}'.\n\n${usage()}`);
     return 2;
   }
-  return c.run(rest, {
-    cwd: process.cwd(),
-    out: (s) => process.stdout.write(s),
-    err: (s) => process.stderr.write(s),
-    env: process.env,
-    ...(process.stdin.isTTY && process.stderr.isTTY ? { ask } : {}),
-  });
+  return c.run(rest, processIo());
 }
 
-async function ask(question: string): Promise<string | undefined> {
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return await rl.question(question);
-  } catch {
-    return undefined;
-  } finally {
-    rl.close();
-  }
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`medalign: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 2;
-  },
-);
+finish(main(process.argv.slice(2)));

@@ -17,6 +17,8 @@ import { projectRootOf } from '../host/projectRoot';
 import type { CliIo } from './io';
 import { allowedRootsOption, parseArgs } from './args';
 import type { ParsedArgs } from './args';
+import { runEncodingCount } from './count';
+import { countTarget, parseCountArgs } from './countArgs';
 import { cliServerTokenize, countWithEndpoint, verifyLine, verifyWithServer } from './countVerify';
 import { knownKeys } from './files';
 import { redactingIo } from './io';
@@ -29,8 +31,20 @@ async function workspaceFor(file: string, cwd: string, allowedRoots: string[] = 
   return ws;
 }
 
+/**
+ * `medalign count` from the whole CLI's bundle: in an encoding (count.ts; the `medalign` entry
+ * normally runs that from its own bundle), or in an endpoint's tokenizer.
+ */
+export async function runCount(args: string[], io: CliIo): Promise<number> {
+  const p = parseCountArgs(args);
+  const target = countTarget(p);
+  return target.kind === 'endpoint'
+    ? countForEndpoint(target.file, target.endpointId, p, io)
+    : runEncodingCount(target, p, io);
+}
+
 /** `count --model <endpoint>` / `--verify <endpoint>` (countVerify.ts): the project's config names the endpoint. */
-export async function countForEndpoint(file: string, id: string, p: ParsedArgs, io: CliIo): Promise<number> {
+async function countForEndpoint(file: string, id: string, p: ParsedArgs, io: CliIo): Promise<number> {
   const abs = path.resolve(io.cwd, file);
   const ws = await workspaceFor(abs, io.cwd, allowedRootsOption(p, io.cwd));
   const uri = URI.file(abs).toString();

@@ -4,7 +4,8 @@
  * load and the count are the whole of a bare script that counts the text; they stay on this thread,
  * which never waits for a worker to start).
  *
- * This thread cannot wait for the parse, so it counts the chunks of a layout *guessed* from the text
+ * The worker reads the file itself, so this thread goes straight to the tokenizer; it takes the
+ * worker's answer only for the text it read too (same `hashKey`). This thread cannot wait for the parse, so it counts the chunks of a layout *guessed* from the text
  * (`guessVisitRanges`: every `<visit`…`</visit>`). A count depends only on the text it is given, so
  * the parsed record's layout (from the worker) takes a count made here only for a span it has too
  * (same start, same end) and any other span is counted again: the result is the in-process count
@@ -20,6 +21,8 @@ import type { EhrRecord } from '../core/record/model';
 import { countLayoutTokens, TokenCounter } from '../core/tokens/counter';
 import type { RecordTokenCounts } from '../core/tokens/counter';
 import type { EncodingName } from '../core/tokens/encodings';
+import { parseRecord } from '../core/record/parse';
+import { hashKey } from '../core/util/hash';
 import { getTokenizer } from '../core/tokens/encodings';
 
 /** Below this many characters a worker's start-up costs more than the parse it hides. */
@@ -117,48 +120,59 @@ export function summarizeRecord(text: string, r: EhrRecord): RecordSummary {
 /** Where the worker's bundle is: beside this module (dist/ for the CLI bundle, out/ for the tests). */
 const WORKER = path.join(__dirname, 'countWorker.js');
 
+/** A worker's summary, with the key (`hashKey`) of the text it read. */
+export type WorkerSummary = RecordSummary & { textKey: string };
+
 /**
- * A parse worker started before the text is read: it loads the record parser while this thread
- * reads the file, then parses the text it is given. Never rejects: a failed worker gives
- * `undefined`, and the caller parses the record itself.
+ * A parse worker: it reads the record itself (so this thread can go straight to the tokenizer),
+ * parses it and answers with its summary and the key of the text it read; the caller takes the
+ * summary only for the text it read too. Never rejects: a failed worker, or one that could not read
+ * the file, gives `undefined`, and the caller parses the record itself.
  */
 export interface ParseWorker {
-  /** Parses `text` (once; the worker ends after answering). */
-  parse(text: string): Promise<RecordSummary | undefined>;
-  /** Ends the worker without parsing (the text turned out small, or could not be read). */
+  readonly result: Promise<WorkerSummary | undefined>;
+  /** Ends the worker (an answer no longer wanted). */
   dispose(): void;
 }
 
 /**
- * Starts a parse worker, or `undefined` (parse in-process) for a text expected to be small
- * (`expectedChars`, e.g. the file's size), a single core, or no worker bundle.
+ * Starts a worker that reads and parses the record at `uri`, or `undefined` (parse in-process) for
+ * a file expected to be small (`expectedChars`, e.g. its size), a single core, or no worker bundle.
  */
-export function startParseWorker(expectedChars: number, workerPath = WORKER): ParseWorker | undefined {
+export function startParseWorker(
+  uri: string,
+  expectedChars: number,
+  workerPath = WORKER,
+): ParseWorker | undefined {
   if (expectedChars < PARALLEL_MIN_CHARS || availableParallelism() < 2 || !existsSync(workerPath))
     return undefined;
   let worker: Worker;
   try {
-    worker = new Worker(workerPath);
+    worker = new Worker(workerPath, { workerData: { uri } });
   } catch {
     return undefined;
   }
-  const answer = new Promise<RecordSummary | undefined>((resolve) => {
-    worker.once('message', (m: RecordSummary) => {
-      resolve(m);
+  const result = new Promise<WorkerSummary | undefined>((resolve) => {
+    worker.once('message', (m: WorkerSummary | null) => {
+      resolve(m ?? undefined);
       void worker.terminate();
     });
     worker.once('error', () => resolve(undefined));
     worker.once('exit', () => resolve(undefined));
   });
   return {
-    parse(text) {
-      worker.postMessage(text);
-      return answer;
-    },
+    result,
     dispose() {
       void worker.terminate();
     },
   };
+}
+
+/** The worker's summary when it read `text`, else `text` parsed here. */
+export function summaryOf(text: string, fromWorker: WorkerSummary | undefined): RecordSummary {
+  return fromWorker !== undefined && fromWorker.textKey === hashKey(text)
+    ? fromWorker
+    : summarizeRecord(text, parseRecord(text));
 }
 
 /** The counts `countLayoutTokens` gives for `layout`, taking the counts made from the guessed layout where they apply. */

@@ -1,7 +1,7 @@
-/** What `medalign count`'s options ask for (engine/src/cli/count.ts); the count itself: test/lsp/cli.test.ts. */
+/** What `medalign count`'s options ask for (engine/src/cli/countArgs.ts); the count itself: test/lsp/cli.test.ts. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countTarget, COUNT_USAGE, parseCountArgs } from '../../engine/src/cli/count';
+import { countTarget, COUNT_USAGE, parseCountArgs } from '../../engine/src/cli/countArgs';
 
 test('countTarget: an encoding (cl100k_base unless named), an endpoint, or the usage error a user sees', () => {
   assert.deepEqual(countTarget(parseCountArgs(['r.xml'])), {
