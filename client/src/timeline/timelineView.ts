@@ -50,6 +50,8 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   private view: vscode.WebviewView | undefined;
   private ready = false;
   private seq = 0;
+  /** Grows with every update: the answers of an older one are dropped. */
+  private generation = 0;
   /** The file the view follows, and the record the last model came from. */
   private source: vscode.Uri | undefined;
   private record: string | undefined;
@@ -254,6 +256,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === source.toString());
     const o = this.selection.get(source);
     let wire: TimelineWire;
+    const generation = ++this.generation;
     const params: TimelineParams = {
       uri: source.toString(),
       ...(doc?.languageId === 'medalign' ? { text: doc.getText() } : {}),
@@ -268,10 +271,11 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       const c = this.client.languageClient;
       if (!c) throw new Error('the MedAlign language server is not running');
       this.requestedAt = Date.now();
-      // The model in columns (a fraction of its JSON); the page decodes it.
-      wire = await c.sendRequest(TimelineViewRequest.type, params);
+      // The model in columns (a fraction of its JSON); the page decodes it. A big record not counted
+      // yet comes as its structure first (`header.counting`), painted at once; the counted model follows.
+      wire = await c.sendRequest(TimelineViewRequest.type, { ...params, progressive: true });
     } catch (err) {
-      if (this.source !== source) return;
+      if (this.source !== source || generation !== this.generation) return;
       this.problem = { uri: source };
       this.show({
         state: 'broken',
@@ -281,7 +285,32 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       });
       return;
     }
-    if (this.source !== source) return;
+    if (this.source !== source || generation !== this.generation) return;
+    this.showWire(wire, params, source, label);
+    if (wire.header.counting !== true) return;
+    let counted: TimelineWire;
+    try {
+      const c = this.client.languageClient;
+      if (!c) throw new Error('the MedAlign language server is not running');
+      counted = await c.sendRequest(TimelineViewRequest.type, params);
+    } catch (err) {
+      if (this.source !== source || generation !== this.generation) return;
+      this.problem = { uri: source };
+      this.show({
+        state: 'broken',
+        message: `The timeline's tokens could not be counted: ${String(err)}`,
+        source: label,
+        problem: label,
+      });
+      return;
+    }
+    // A newer request (an edit, another editor) answers for itself.
+    if (this.source !== source || generation !== this.generation) return;
+    this.showWire(counted, params, source, label);
+  }
+
+  /** Shows a model's columns (or why there is none: a broken or empty record). */
+  private showWire(wire: TimelineWire, params: TimelineParams, source: vscode.Uri, label: string): void {
     const model = wire.header;
     const visits = wire.visits.index.length;
     this.params = params;
@@ -333,7 +362,9 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     const seq = this.seq;
     if (!('wire' in content)) return { type: 'content', seq, content, keepView };
     const key = wireCacheKey(content.wire);
-    if (key === '') return { type: 'content', seq, content, keepView };
+    // A structure (counting) is shown once: the page does not keep it, so it keeps the models it may show again.
+    if (key === '' || content.wire.header.counting === true)
+      return { type: 'content', seq, content, keepView };
     const known = this.pageStamps.includes(key);
     this.pageStamps = [...this.pageStamps.filter((s) => s !== key), key].slice(-PAGE_MODEL_CACHE);
     return known
