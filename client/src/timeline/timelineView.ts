@@ -72,6 +72,8 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   private readonly disposables: vscode.Disposable[] = [];
   /** When (`Date.now()`) the view last asked the server for a model (the bench reads it). */
   requestedAt: number | undefined;
+  /** Tests only: while set, a counted model that follows a structure is shown once it settles. */
+  holdCounted: Promise<void> | undefined;
   /** The webview's performance figures, as last reported. */
   perf: TimelinePerf = { firstPaintMs: [], frameMs: [] };
   /** Settles each time a content message was posted (tests wait on `seq`). */
@@ -304,6 +306,8 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       });
       return;
     }
+    // The e2e tests hold the (real) counted model back to look at the counting stage at leisure.
+    if (this.holdCounted) await this.holdCounted;
     // A newer request (an edit, another editor) answers for itself.
     if (this.source !== source || generation !== this.generation) return;
     this.showWire(counted, params, source, label);
