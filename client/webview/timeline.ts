@@ -71,6 +71,10 @@ const COUNTING = 'Counting tokens…';
 function counting(): boolean {
   return state.model?.counting === true;
 }
+/** A context as the cut lines name it (`32k`, or its tokens when not a multiple of 1024). */
+function contextLabel(tokens: number): string {
+  return tokens % 1024 === 0 ? `${tokens / 1024}k` : tokens.toLocaleString('en-US');
+}
 /** `1,234 tokens`, or that they are being counted. */
 function tokensText(n: number): string {
   return counting() ? 'tokens being counted' : `${n.toLocaleString('en-US')} tokens`;
@@ -663,7 +667,7 @@ function renderHeader(m: TimelineModel): void {
   if (m.model) parts.push(m.model);
   const steps = m.refine?.length;
   parts.push(
-    `${own?.label ?? shortTokens(m.context)} · ${m.strategy}` +
+    `${own?.label ?? contextLabel(m.context)} · ${m.strategy}` +
       (steps !== undefined ? ` · ${steps} ${steps === 1 ? 'step' : 'steps'}` : ''),
   );
   summary.textContent = parts.join(' · ');
@@ -674,7 +678,7 @@ function renderHeader(m: TimelineModel): void {
     kept.setAttribute('role', 'status');
     kept.append(
       el('span', { class: 'codicon codicon-loading codicon-modifier-spin', 'aria-hidden': 'true' }),
-      el('span', {}, ` ${COUNTING} What ${shortTokens(m.context)} keeps and the cut lines follow.`),
+      el('span', {}, ` ${COUNTING} What ${contextLabel(m.context)} keeps and the cut lines follow.`),
     );
   } else if (own) {
     if (m.strategy === 'none' || !own.ok)
