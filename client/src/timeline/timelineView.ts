@@ -52,6 +52,8 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   private seq = 0;
   /** Grows with every update: the answers of an older one are dropped. */
   private generation = 0;
+  /** The counted model asked after a structure, until it comes (cancelled by a newer update). */
+  private countedRequest: vscode.CancellationTokenSource | undefined;
   /** The file the view follows, and the record the last model came from. */
   private source: vscode.Uri | undefined;
   private record: string | undefined;
@@ -259,6 +261,11 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     const o = this.selection.get(source);
     let wire: TimelineWire;
     const generation = ++this.generation;
+    // A counted model still on its way for an older request is not wanted any more: the worker drops
+    // its jobs that have not started (the record's count stays, for whoever else waits on it).
+    this.countedRequest?.cancel();
+    this.countedRequest?.dispose();
+    this.countedRequest = undefined;
     const params: TimelineParams = {
       uri: source.toString(),
       ...(doc?.languageId === 'medalign' ? { text: doc.getText() } : {}),
@@ -294,7 +301,9 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     try {
       const c = this.client.languageClient;
       if (!c) throw new Error('the MedAlign language server is not running');
-      counted = await c.sendRequest(TimelineViewRequest.type, params);
+      const cancel = new vscode.CancellationTokenSource();
+      this.countedRequest = cancel;
+      counted = await c.sendRequest(TimelineViewRequest.type, params, cancel.token);
     } catch (err) {
       if (this.source !== source || generation !== this.generation) return;
       this.problem = { uri: source };
@@ -458,6 +467,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
 
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.countedRequest?.dispose();
     this.recordWatcher?.dispose();
     for (const d of this.disposables) d.dispose();
   }
