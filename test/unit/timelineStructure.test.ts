@@ -15,6 +15,7 @@ import { parseRecord } from '../../engine/src/core/record/parse';
 import { TokenCounter } from '../../engine/src/core/tokens/counter';
 import { isTimelineModel } from '../../client/src/timeline/messages';
 import { generateRecord } from '../fixtures/recordGenerator';
+import { publicSampleXml } from '../helpers/fixtures';
 
 const req = {
   encoding: 'cl100k_base',
@@ -133,4 +134,30 @@ test('RecordWork.timelineFirst: a big uncounted record’s structure (tokenizing
   assert.ok((direct?.header.cuts.length ?? 0) > 0);
   // Not loaded: nothing.
   assert.equal(small.timelineFirst('file:///none.xml', 'disk', req, true), undefined);
+});
+
+test('timeline structure: the counted model built after the structure (reusing it) equals the one built without', () => {
+  for (const seed of [4, 5]) {
+    const text = generateRecord({ seed, targetChars: 80_000 });
+    const input = (record: ReturnType<typeof parseRecord>) => ({
+      ...req,
+      text,
+      record,
+      counter: new TokenCounter(),
+    });
+    const a = parseRecord(text);
+    buildTimelineStructure(input(a));
+    const afterStructure = buildTimeline(input(a));
+    const cold = buildTimeline(input(parseRecord(text)));
+    assert.deepEqual(afterStructure, cold);
+    assert.ok(afterStructure.tokens > 0 && afterStructure.cuts.length > 0);
+  }
+  // The public sample (its person block inside a day: the demographics event) as well.
+  const sample = publicSampleXml;
+  const r1 = parseRecord(sample);
+  buildTimelineStructure({ ...req, text: sample, record: r1 });
+  assert.deepEqual(
+    buildTimeline({ ...req, text: sample, record: r1, counter: new TokenCounter() }),
+    buildTimeline({ ...req, text: sample, record: parseRecord(sample), counter: new TokenCounter() }),
+  );
 });

@@ -179,6 +179,14 @@ function staticModel(
   let perEnc = staticCache.get(record);
   const hit = count === undefined ? structureCache.get(record) : perEnc?.get(count.encoding);
   if (hit !== undefined && hit.text === text) return hit;
+  // Counting a record whose structure was built (the view's first paint): only the tokens are new.
+  const built = count !== undefined ? structureCache.get(record) : undefined;
+  if (count !== undefined && built !== undefined && built.text === text) {
+    const model = countedStructure(text, record, built, count.encoding, count.counter);
+    if (perEnc === undefined) staticCache.set(record, (perEnc = new Map<TokenizerName, StaticModel>()));
+    perEnc.set(count.encoding, model);
+    return model;
+  }
   const counter = count?.counter;
   const encoding = count?.encoding ?? 'cl100k_base';
   const counts = counter?.countRecord(text, record, encoding);
@@ -321,6 +329,45 @@ function staticModel(
   if (perEnc === undefined) staticCache.set(record, (perEnc = new Map<TokenizerName, StaticModel>()));
   perEnc.set(count.encoding, model);
   return model;
+}
+
+/**
+ * The counted static model of a record from its structure (same visits, days and events, in the same
+ * order, as staticModel walks them): its labels, dates and ranges reused, the tokens counted as
+ * staticModel counts them.
+ */
+function countedStructure(
+  text: string,
+  record: EhrRecord,
+  st: StaticModel,
+  encoding: TokenizerName,
+  counter: TokenCounter,
+): StaticModel {
+  const counts = counter.countRecord(text, record, encoding);
+  const person = record.person;
+  const visits = record.visits.map((v, vi): StaticVisit => {
+    const sv = st.visits[vi];
+    const vc = counter.countVisit(text, record, counts, vi);
+    const events: TimelineEvent[] = [];
+    let k = 0;
+    const days = v.days.map((day, di): TimelineDay => {
+      const dc = vc.days[di];
+      if (
+        person !== undefined &&
+        person.range.start >= day.range.start &&
+        person.range.end <= day.range.end
+      ) {
+        const tokens = counter.countRange(text, person.range.start, person.range.end, encoding);
+        events.push({ ...sv.events[k++], tokens });
+      }
+      const own = dc.events.length !== day.events.length;
+      for (let ei = 0; ei < day.events.length; ei++)
+        events.push({ ...sv.events[k++], tokens: own ? dc.total : dc.events[ei] });
+      return { ...sv.days[di], tokens: dc.total };
+    });
+    return { ...sv, tokens: counts.visits[vi], days, events };
+  });
+  return { ...st, tokens: counts.total, visits };
 }
 
 function inside(r: SourceRange, kept: readonly SourceRange[]): boolean {
