@@ -1782,7 +1782,15 @@ function act(a: ViewAction): void {
 // ───────────────────────────── wiring ─────────────────────────────
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
   const arrived = performance.now();
-  const msg = e.data;
+  // A model's columns come as one JSON string (see TimelineView.post); anything else as an object.
+  let msg: unknown = e.data;
+  if (typeof msg === 'string') {
+    try {
+      msg = JSON.parse(msg);
+    } catch {
+      return;
+    }
+  }
   if (!isToView(msg)) return;
   if (msg.type === 'content') {
     if (msg.seq < state.seq) return;
