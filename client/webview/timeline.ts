@@ -65,7 +65,22 @@ function visitSpan(v: TimelineVisit): string {
   const b = v.end?.slice(0, 10);
   return b && b !== a ? `${a} → ${b}` : a;
 }
+/** What the page says where token figures and cut lines go while a big record is counted. */
+const COUNTING = 'Counting tokens…';
+/** The shown model is a structure whose tokens are being counted (no token figure, no cut line yet). */
+function counting(): boolean {
+  return state.model?.counting === true;
+}
+/** A context as the cut lines name it (`32k`, or its tokens when not a multiple of 1024). */
+function contextLabel(tokens: number): string {
+  return tokens % 1024 === 0 ? `${tokens / 1024}k` : tokens.toLocaleString('en-US');
+}
+/** `1,234 tokens`, or that they are being counted. */
+function tokensText(n: number): string {
+  return counting() ? 'tokens being counted' : `${n.toLocaleString('en-US')} tokens`;
+}
 function visitState(v: TimelineVisit): string {
+  if (counting()) return 'what each context keeps: being counted';
   return v.state === 'partial' ? `partly kept (${v.keptTokens.toLocaleString('en-US')} tokens)` : v.state;
 }
 
@@ -122,7 +137,7 @@ const state: State = {
   transform: zoomIdentity,
 };
 
-const perf: TimelinePerf = { firstPaintMs: [], frameMs: [], paintedAt: [] };
+const perf: TimelinePerf = { firstPaintMs: [], frameMs: [], paintedAt: [], paintedStage: [] };
 
 /** Chromium's heap figure (not in every browser). */
 function heapMB(): number | undefined {
@@ -352,7 +367,8 @@ function fitUnits(u0: number, u1: number): void {
 
 function keptUnits(): [number, number] | undefined {
   const m = state.model;
-  if (!m || !state.axis) return undefined;
+  // While counting nothing is known to be kept.
+  if (!m || !state.axis || m.counting === true) return undefined;
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of m.visits) {
@@ -388,6 +404,7 @@ function currentPerf(): TimelinePerf {
     firstPaintMs: [...perf.firstPaintMs],
     frameMs: [...perf.frameMs],
     paintedAt: [...(perf.paintedAt ?? [])],
+    paintedStage: [...(perf.paintedStage ?? [])],
     ...(heap !== undefined ? { heapMB: heap } : {}),
   };
 }
@@ -474,12 +491,14 @@ function geometry(m: TimelineModel, axis: Axis, placed: PlacedEvent[]): Geometry
     const b = timeOf(v.end) ?? a;
     g.va[i] = a === undefined ? NaN : axisPosition(axis, a);
     g.vb[i] = b === undefined ? NaN : axisPosition(axis, b);
-    g.vh[i] = Math.max(3, Math.sqrt(v.tokens / maxVisit) * (BAND_H - 4));
+    // While counting, every band is the same height: none says a size it does not know yet.
+    g.vh[i] =
+      m.counting === true ? (BAND_H - 4) / 2 : Math.max(3, Math.sqrt(v.tokens / maxVisit) * (BAND_H - 4));
     for (const d of v.days) {
       const t = timeOf(d.date);
       g.dVisit[k] = i;
       g.du[k] = t === undefined ? NaN : axisPosition(axis, t);
-      g.dh[k] = Math.max(1, Math.sqrt(d.tokens / maxDay) * 6);
+      g.dh[k] = m.counting === true ? 3 : Math.max(1, Math.sqrt(d.tokens / maxDay) * 6);
       k++;
     }
   });
@@ -558,7 +577,8 @@ function setContent(
     content = { state: 'model', model: decodeTimeline(received.wire, lazyNow), source: received.source };
     stamp = received.wire.stamp;
     const key = wireCacheKey(received.wire);
-    if (key !== '') {
+    // A structure while counting is shown once: not kept (the counted model replaces it).
+    if (key !== '' && received.wire.header.counting !== true) {
       decoded.delete(key);
       decoded.set(key, { model: content.model, lazy: lazyNow, stamp });
       for (const old of decoded.keys()) if (decoded.size > PAGE_MODEL_CACHE) decoded.delete(old);
@@ -627,8 +647,10 @@ function setContent(
   requestAnimationFrame(() => {
     perf.firstPaintMs.push(Math.round((performance.now() - arrived) * 100) / 100);
     perf.paintedAt?.push(Date.now());
+    perf.paintedStage?.push(model.counting === true ? 'counting' : 'counted');
     if (perf.firstPaintMs.length > 20) perf.firstPaintMs.shift();
     if ((perf.paintedAt?.length ?? 0) > 20) perf.paintedAt?.shift();
+    if ((perf.paintedStage?.length ?? 0) > 20) perf.paintedStage?.shift();
     postPerf();
   });
 }
@@ -637,18 +659,28 @@ function renderHeader(m: TimelineModel): void {
   title.textContent = m.record;
   const own = ownCut(m);
   const parts = [
-    `${m.tokens.toLocaleString('en-US')} tokens (${m.encoding}${m.estimated ? ', estimated' : ''})`,
+    m.counting === true
+      ? `tokens being counted (${m.encoding})`
+      : `${m.tokens.toLocaleString('en-US')} tokens (${m.encoding}${m.estimated ? ', estimated' : ''})`,
     `${m.visits.length} visits · ${m.events.toLocaleString('en-US')} events`,
   ];
   if (m.model) parts.push(m.model);
   const steps = m.refine?.length;
   parts.push(
-    `${own?.label ?? shortTokens(m.context)} · ${m.strategy}` +
+    `${own?.label ?? contextLabel(m.context)} · ${m.strategy}` +
       (steps !== undefined ? ` · ${steps} ${steps === 1 ? 'step' : 'steps'}` : ''),
   );
   summary.textContent = parts.join(' · ');
   const kept = el('div', { id: 'kept-summary' });
-  if (own) {
+  if (m.counting === true) {
+    // No cut line and no kept figure before the counts: none would be right.
+    kept.className = 'counting';
+    kept.setAttribute('role', 'status');
+    kept.append(
+      el('span', { class: 'codicon codicon-loading codicon-modifier-spin', 'aria-hidden': 'true' }),
+      el('span', {}, ` ${COUNTING} What ${contextLabel(m.context)} keeps and the cut lines follow.`),
+    );
+  } else if (own) {
     if (m.strategy === 'none' || !own.ok)
       kept.textContent = own.fits ? 'The whole record fits.' : `The record does not fit in ${own.label}.`;
     else if (own.fits) kept.textContent = `${own.label} keeps the whole record.`;
@@ -726,6 +758,12 @@ function renderQuery(m: TimelineModel): void {
 
 function renderCutTable(m: TimelineModel): void {
   cutTable.replaceChildren();
+  if (m.counting === true) {
+    const row = el('tr');
+    row.append(el('td', { class: 'counting', role: 'status' }, COUNTING));
+    cutTable.append(el('caption', {}, 'What each context keeps'), row);
+    return;
+  }
   const head = el('tr');
   for (const h of ['Context', 'Keeps', 'From', 'Visits']) head.append(el('th', { scope: 'col' }, h));
   cutTable.append(el('caption', {}, 'What each context keeps'), head);
@@ -1005,11 +1043,13 @@ function draw(): void {
     const v = visits[i];
     const h = g.vh[i];
     const kept = v.state !== 'cut';
-    c.globalAlpha = kept ? (v.state === 'partial' ? 0.55 : 0.8) : 0.25;
-    c.fillStyle = kept ? palette.kept : palette.cut;
+    // While counting: one neutral colour (neither kept nor cut is known yet).
+    const neutral = m.counting === true;
+    c.globalAlpha = neutral ? 0.4 : kept ? (v.state === 'partial' ? 0.55 : 0.8) : 0.25;
+    c.fillStyle = neutral ? palette.fg : kept ? palette.kept : palette.cut;
     c.fillRect(x0, bandTop() + BAND_H - h, x1 - x0, h);
     c.globalAlpha = 1;
-    if (m.strategy === 'bm25' && kept) {
+    if (m.strategy === 'bm25' && kept && !neutral) {
       c.strokeStyle = palette.focus;
       c.lineWidth = 1.5;
       c.strokeRect(x0 - 1, bandTop() + 1, x1 - x0 + 2, BAND_H - 2);
@@ -1353,10 +1393,11 @@ function showTooltip(hit: Hit, px: number, py: number): void {
     const e = hit.placed.event;
     const v = visitById(hit.placed.visit);
     lines.push({
-      text: `${when(e.date, e.inferred)} · ${kindText(e.kind, e.tag)} · ${e.tokens} tokens`,
+      text: `${when(e.date, e.inferred)} · ${kindText(e.kind, e.tag)} · ${tokensText(e.tokens)}`,
       cls: 'tt-head',
     });
-    if (v && m.strategy !== 'none') lines.push({ text: eventKept(v, e) ? 'kept' : 'cut', cls: 'tt-muted' });
+    if (v && m.strategy !== 'none' && m.counting !== true)
+      lines.push({ text: eventKept(v, e) ? 'kept' : 'cut', cls: 'tt-muted' });
     lines.push({ text: e.label, cls: 'tt-label' });
     if (e.preview && e.preview !== e.label) lines.push({ text: e.preview, cls: 'tt-preview' });
   } else if (hit.kind === 'visit' && hit.visit) {
@@ -1366,7 +1407,7 @@ function showTooltip(hit: Hit, px: number, py: number): void {
       cls: 'tt-head',
     });
     lines.push({
-      text: `${v.tokens.toLocaleString('en-US')} tokens · ${v.events.length} events · ${v.days.length} days · ${visitState(v)}`,
+      text: `${tokensText(v.tokens)} · ${v.events.length} events · ${v.days.length} days · ${visitState(v)}`,
     });
     if (v.score !== undefined) lines.push({ text: `relevance ${v.score.toFixed(2)}` });
     if (v.matched && v.matched.length > 0) lines.push({ text: `matched: ${v.matched.join(', ')}` });
@@ -1470,7 +1511,7 @@ function renderDetails(): void {
       el(
         'div',
         { class: 'd-head' },
-        `${kindText(e.kind, e.tag)} · ${when(e.date, e.inferred)} · ${e.tokens} tokens${v && m.strategy !== 'none' ? (eventKept(v, e) ? ' · kept' : ' · cut') : ''}`,
+        `${kindText(e.kind, e.tag)} · ${when(e.date, e.inferred)} · ${tokensText(e.tokens)}${v && m.strategy !== 'none' && m.counting !== true ? (eventKept(v, e) ? ' · kept' : ' · cut') : ''}`,
       ),
       el('div', { class: 'd-label' }, e.label),
       el('div', { class: 'd-preview' }, e.preview ?? ''),
@@ -1487,7 +1528,7 @@ function renderDetails(): void {
       el(
         'div',
         {},
-        `${v.tokens.toLocaleString('en-US')} tokens · ${v.events.length} events${v.score !== undefined ? ` · relevance ${v.score.toFixed(2)}` : ''}`,
+        `${tokensText(v.tokens)} · ${v.events.length} events${v.score !== undefined ? ` · relevance ${v.score.toFixed(2)}` : ''}`,
       ),
     );
   }
@@ -1624,7 +1665,9 @@ function describe(): TimelineDescribe {
   d.source = content.source;
   d.record = m.record;
   d.encoding = m.encoding;
-  d.tokens = m.tokens;
+  d.stage = m.counting === true ? 'counting' : 'counted';
+  if (m.counting === true) d.countingText = summary.querySelector('#kept-summary')?.textContent?.trim() ?? '';
+  else d.tokens = m.tokens;
   d.strategy = m.strategy;
   d.context = m.context;
   d.counts = {
@@ -1739,7 +1782,15 @@ function act(a: ViewAction): void {
 // ───────────────────────────── wiring ─────────────────────────────
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
   const arrived = performance.now();
-  const msg = e.data;
+  // A model's columns come as one JSON string (see TimelineView.post); anything else as an object.
+  let msg: unknown = e.data;
+  if (typeof msg === 'string') {
+    try {
+      msg = JSON.parse(msg);
+    } catch {
+      return;
+    }
+  }
   if (!isToView(msg)) return;
   if (msg.type === 'content') {
     if (msg.seq < state.seq) return;

@@ -249,6 +249,17 @@ export namespace TimelineRequest {
   export const type = new RequestType<TimelineParams, TimelineModel, void>(method);
 }
 
+export interface TimelineViewParams extends TimelineParams {
+  /**
+   * The view's first paint: answer at once, without waiting for the record's tokens to be counted.
+   * A big record (256 KB or more) not counted yet gives its structure (`header.counting`: visits,
+   * days, events, kinds, dates; no token figures, no cut lines) and starts counting it; ask again
+   * without `progressive` for the counted model. A counted model that is ready (or a small record's)
+   * is the answer itself.
+   */
+  progressive?: boolean;
+}
+
 /**
  * The same model for the Record Timeline view, in columns (engine/src/core/timeline/wire.ts: typed
  * columns, strings interned; `decodeTimeline` gives the model back). Event previews are shipped when
@@ -256,7 +267,7 @@ export namespace TimelineRequest {
  */
 export namespace TimelineViewRequest {
   export const method = 'medalign/timelineView';
-  export const type = new RequestType<TimelineParams, TimelineWire, void>(method);
+  export const type = new RequestType<TimelineViewParams, TimelineWire, void>(method);
 }
 
 export interface TimelinePreviewsParams extends TimelineParams {

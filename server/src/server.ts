@@ -59,7 +59,7 @@ import { RECORD_LIMITS } from '../../engine/src/core/record/parse';
 import { emptyTimeline } from '../../engine/src/core/timeline/model';
 import { strategyInfos } from '../../engine/src/core/features/strategyFit';
 import { encodeTimeline } from '../../engine/src/core/timeline/wire';
-import { asModel, asPreviews, asWire } from '../../engine/src/core/features/timeline';
+import { asFirstWire, asModel, asPreviews, asWire } from '../../engine/src/core/features/timeline';
 import type { TimelineForm } from '../../engine/src/core/features/timeline';
 
 /** The view gets event previews with the model when they are at most this many characters in all. */
@@ -836,7 +836,14 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     runSafe<TimelineWire>(
       'timeline view',
       encodeTimeline(noTimeline()),
-      () => timelineOf(p, asWire(TIMELINE_VIEW_PREVIEW_CHARS), token),
+      () =>
+        timelineOf(
+          p,
+          p.progressive === true
+            ? asFirstWire(TIMELINE_VIEW_PREVIEW_CHARS)
+            : asWire(TIMELINE_VIEW_PREVIEW_CHARS),
+          token,
+        ),
       token,
     ),
   );

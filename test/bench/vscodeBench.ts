@@ -74,8 +74,15 @@ export function runVsCodeBench(): void {
     console.log(
       `\n  Timeline, ${t.label}: ${t.chars.toLocaleString('en-US')} chars, ${t.events.toLocaleString('en-US')} events`,
     );
-    row('request → first paint, first model of the record', fmt(t.firstMs), '< 500 ms');
+    // The first time the record is shown: its structure painted at once while it is counted, then counted.
+    row(
+      `request → first paint (${t.firstStage === 'counting' ? 'structure' : 'counted at once'}), record never shown`,
+      fmt(t.firstMs),
+      '< 500 ms',
+    );
     row('  of which content message → paint (in the page)', fmt(t.firstPageMs));
+    if (t.firstCountedMs !== undefined)
+      row('request → first counted paint (cut lines, tokens)', fmt(t.firstCountedMs), '< 500 ms');
     row(`request → first paint, warm (median of ${t.warmMs.length})`, fmt(median(t.warmMs)), '< 500 ms');
     row(`zoom frame (median of ${t.frameMs.length})`, fmt(median(t.frameMs)), '< 16 ms');
     row('zoom frame (p95)', fmt(p95(t.frameMs)));

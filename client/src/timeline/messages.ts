@@ -104,12 +104,27 @@ export interface TimelinePerf {
    * host's clock is the same, so the time from the view's request to the paint can be read.
    */
   paintedAt?: number[];
+  /**
+   * Beside `paintedAt`: what each paint showed, a big record's structure while its tokens are
+   * counted (`counting`) or a counted model (`counted`).
+   */
+  paintedStage?: TimelineStage[];
   /** The page's JavaScript heap in MB (Chromium's `performance.memory.usedJSHeapSize`), when known. */
   heapMB?: number;
 }
 
+/**
+ * A model's stage: `counting`, the record's structure painted at once (no token figure, no cut
+ * line: "Counting tokens…" where they go); `counted`, the whole model.
+ */
+export type TimelineStage = 'counting' | 'counted';
+
 /** What the view currently shows, read from the webview's own state (`medalign.timeline.describe`). */
 export interface TimelineDescribe {
+  /** For a model: its stage (structure while counting, or counted). */
+  stage?: TimelineStage;
+  /** What the page says where the token figures and cut lines go while counting (`Counting tokens…`). */
+  countingText?: string;
   state: TimelineContent['state'] | 'none';
   seq: number;
   message?: string;
@@ -195,6 +210,7 @@ export function isTimelineModel(x: unknown): x is TimelineModel {
   if (!['recent', 'bm25', 'none', 'helm', 'refine'].includes(x.strategy as string)) return false;
   if (!Array.isArray(x.visits) || !Array.isArray(x.cuts) || !Array.isArray(x.problems)) return false;
   if (x.model !== undefined && !isStr(x.model)) return false;
+  if (x.counting !== undefined && x.counting !== true) return false;
   if (!x.problems.every(isStr)) return false;
   for (const v of x.visits as unknown[]) {
     if (!isObj(v) || !isNum(v.index) || !isDate(v.start) || !isDate(v.end) || !isNum(v.tokens)) return false;
@@ -323,6 +339,9 @@ export function isFromView(x: unknown): x is FromView {
         isNums(x.perf.firstPaintMs) &&
         isNums(x.perf.frameMs) &&
         (x.perf.paintedAt === undefined || isNums(x.perf.paintedAt)) &&
+        (x.perf.paintedStage === undefined ||
+          (Array.isArray(x.perf.paintedStage) &&
+            x.perf.paintedStage.every((st) => st === 'counting' || st === 'counted'))) &&
         (x.perf.heapMB === undefined || isNum(x.perf.heapMB))
       );
     default:

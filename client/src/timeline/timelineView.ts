@@ -50,6 +50,10 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   private view: vscode.WebviewView | undefined;
   private ready = false;
   private seq = 0;
+  /** Grows with every update: the answers of an older one are dropped. */
+  private generation = 0;
+  /** The counted model asked after a structure, until it comes (cancelled by a newer update). */
+  private countedRequest: vscode.CancellationTokenSource | undefined;
   /** The file the view follows, and the record the last model came from. */
   private source: vscode.Uri | undefined;
   private record: string | undefined;
@@ -70,6 +74,8 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   private readonly disposables: vscode.Disposable[] = [];
   /** When (`Date.now()`) the view last asked the server for a model (the bench reads it). */
   requestedAt: number | undefined;
+  /** Tests only: while set, a counted model that follows a structure is shown once it settles. */
+  holdCounted: Promise<void> | undefined;
   /** The webview's performance figures, as last reported. */
   perf: TimelinePerf = { firstPaintMs: [], frameMs: [] };
   /** Settles each time a content message was posted (tests wait on `seq`). */
@@ -223,7 +229,10 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
 
   private post(msg: ToView): void {
     if (!this.view || !this.ready) return;
-    void this.view.webview.postMessage(msg).then(() => {
+    // A model's columns go as one JSON string: the workbench passes a string on to the page much
+    // faster than it serializes and clones an object of large arrays (the page parses and checks it).
+    const data = msg.type === 'content' && 'wire' in msg.content ? JSON.stringify(msg) : msg;
+    void this.view.webview.postMessage(data).then(() => {
       if (msg.type === 'content') this.posted.fire(msg.seq);
     });
   }
@@ -254,6 +263,12 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === source.toString());
     const o = this.selection.get(source);
     let wire: TimelineWire;
+    const generation = ++this.generation;
+    // A counted model still on its way for an older request is not wanted any more: the worker drops
+    // its jobs that have not started (the record's count stays, for whoever else waits on it).
+    this.countedRequest?.cancel();
+    this.countedRequest?.dispose();
+    this.countedRequest = undefined;
     const params: TimelineParams = {
       uri: source.toString(),
       ...(doc?.languageId === 'medalign' ? { text: doc.getText() } : {}),
@@ -268,10 +283,11 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       const c = this.client.languageClient;
       if (!c) throw new Error('the MedAlign language server is not running');
       this.requestedAt = Date.now();
-      // The model in columns (a fraction of its JSON); the page decodes it.
-      wire = await c.sendRequest(TimelineViewRequest.type, params);
+      // The model in columns (a fraction of its JSON); the page decodes it. A big record not counted
+      // yet comes as its structure first (`header.counting`), painted at once; the counted model follows.
+      wire = await c.sendRequest(TimelineViewRequest.type, { ...params, progressive: true });
     } catch (err) {
-      if (this.source !== source) return;
+      if (this.source !== source || generation !== this.generation) return;
       this.problem = { uri: source };
       this.show({
         state: 'broken',
@@ -281,7 +297,36 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       });
       return;
     }
-    if (this.source !== source) return;
+    if (this.source !== source || generation !== this.generation) return;
+    this.showWire(wire, params, source, label);
+    if (wire.header.counting !== true) return;
+    let counted: TimelineWire;
+    try {
+      const c = this.client.languageClient;
+      if (!c) throw new Error('the MedAlign language server is not running');
+      const cancel = new vscode.CancellationTokenSource();
+      this.countedRequest = cancel;
+      counted = await c.sendRequest(TimelineViewRequest.type, params, cancel.token);
+    } catch (err) {
+      if (this.source !== source || generation !== this.generation) return;
+      this.problem = { uri: source };
+      this.show({
+        state: 'broken',
+        message: `The timeline's tokens could not be counted: ${String(err)}`,
+        source: label,
+        problem: label,
+      });
+      return;
+    }
+    // The e2e tests hold the (real) counted model back to look at the counting stage at leisure.
+    if (this.holdCounted) await this.holdCounted;
+    // A newer request (an edit, another editor) answers for itself.
+    if (this.source !== source || generation !== this.generation) return;
+    this.showWire(counted, params, source, label);
+  }
+
+  /** Shows a model's columns (or why there is none: a broken or empty record). */
+  private showWire(wire: TimelineWire, params: TimelineParams, source: vscode.Uri, label: string): void {
     const model = wire.header;
     const visits = wire.visits.index.length;
     this.params = params;
@@ -333,7 +378,9 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     const seq = this.seq;
     if (!('wire' in content)) return { type: 'content', seq, content, keepView };
     const key = wireCacheKey(content.wire);
-    if (key === '') return { type: 'content', seq, content, keepView };
+    // A structure (counting) is shown once: the page does not keep it, so it keeps the models it may show again.
+    if (key === '' || content.wire.header.counting === true)
+      return { type: 'content', seq, content, keepView };
     const known = this.pageStamps.includes(key);
     this.pageStamps = [...this.pageStamps.filter((s) => s !== key), key].slice(-PAGE_MODEL_CACHE);
     return known
@@ -423,6 +470,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
 
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.countedRequest?.dispose();
     this.recordWatcher?.dispose();
     for (const d of this.disposables) d.dispose();
   }

@@ -18,6 +18,7 @@ body { margin: 0; padding: 0 8px 12px; color: var(--vscode-foreground); backgrou
 #title { font-size: 1.05em; margin: 8px 0 2px; font-weight: 600; word-break: break-all; }
 #summary { color: var(--vscode-descriptionForeground); font-size: 0.92em; }
 #kept-summary { color: var(--vscode-foreground); margin-top: 2px; }
+#kept-summary.counting, #cuts td.counting { color: var(--vscode-descriptionForeground); font-style: italic; }
 #problems { margin: 4px 0; padding-left: 16px; color: var(--vscode-editorWarning-foreground); font-size: 0.9em; }
 #problems:empty { display: none; }
 #toolbar { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; margin: 6px 0 4px; }

@@ -76,6 +76,8 @@ function handle(req: WorkerRequest): unknown {
       return work.timeline(c.uri, c.key, c.req);
     case 'timelineWire':
       return work.timelineWire(c.uri, c.key, c.req, c.previews);
+    case 'timelineFirst':
+      return work.timelineFirst(c.uri, c.key, c.req, c.previews);
     case 'timelinePreviews':
       return work.timelinePreviews(c.uri, c.key, c.req, c.ids);
     case 'countText':

@@ -15,6 +15,8 @@ export type WorkerCall =
   /** The model in columns (what crosses the thread boundary quickly; `timeline` is decoded from it). */
   | { op: 'timelineWire'; uri: string; key: string; req: TimelineRequest; previews: boolean | number }
   | { op: 'timelinePreviews'; uri: string; key: string; req: TimelineRequest; ids: number[] }
+  /** The view's first answer: the counted columns when ready, else the structure (counts nothing). */
+  | { op: 'timelineFirst'; uri: string; key: string; req: TimelineRequest; previews: boolean | number }
   | { op: 'countText'; text: string; encoding: TokenizerName }
   | { op: 'describeAt'; uri: string; key: string; offset: number; encoding: TokenizerName }
   /** `tokenizer: server` (tokens/serverTable.ts): a table's missing texts, and the server's counts. */
@@ -25,6 +27,8 @@ export type WorkerCall =
 
 /** The tokenizer a call counts with, if any. */
 export function callTokenizer(call: WorkerCall): TokenizerName | undefined {
+  // The structure counts nothing (a counted model that is ready was counted with the tokenizer).
+  if (call.op === 'timelineFirst') return undefined;
   if ('encoding' in call) return call.encoding;
   if ('req' in call) return call.req.encoding;
   return undefined;

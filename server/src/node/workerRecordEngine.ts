@@ -110,7 +110,8 @@ export class WorkerRecordEngine implements RecordEngine {
     });
     promise.catch(() => undefined);
     const job: Job = { id: this.nextId++, call, resolve, reject, promise, holders: 0, started: false };
-    (call.op === 'load' ? this.urgent : this.queue).push(job);
+    // The view's first paint waits for nothing but the record's parse.
+    (call.op === 'load' || call.op === 'timelineFirst' ? this.urgent : this.queue).push(job);
     return job;
   }
 
@@ -342,6 +343,27 @@ export class WorkerRecordEngine implements RecordEngine {
     if (!this.isLoaded(uri, key)) return undefined;
     if (!(await this.counting(uri, key, req.encoding, true, cancel))) return undefined;
     return this.call<TimelineWire | undefined>({ op: 'timelineWire', uri, key, req, previews }, cancel);
+  }
+
+  /**
+   * The view's first answer, ahead of queued counts (urgent, as loads): the counted columns when the
+   * worker has them, else the record's structure. It starts the count meanwhile (dropped with it when
+   * every request that wanted it is cancelled), so the counted model asked next is on its way.
+   */
+  async timelineFirst(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+    cancel?: Cancel,
+  ): Promise<TimelineWire | undefined> {
+    if (!this.isLoaded(uri, key)) return undefined;
+    const first = this.call<TimelineWire | undefined>(
+      { op: 'timelineFirst', uri, key, req, previews },
+      cancel,
+    );
+    this.ensureCounted(uri, key, req.encoding, cancel);
+    return first;
   }
 
   async timelinePreviews(

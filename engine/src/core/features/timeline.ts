@@ -54,6 +54,17 @@ export interface TimelineForm<T> {
   empty(model: TimelineModel): T;
   /** The model's header amended: a problem added, whether counts are estimates, the tokenizer's label. */
   amend(t: T, change: Amendment): T;
+  /**
+   * The view's first answer (asFirstWire): the counted form when it is ready, else one that counts
+   * nothing. Not used for `tokenizer: server` (its counts are the server's: `get` is asked instead).
+   */
+  first?(
+    engine: RecordEngine,
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    cancel?: Cancel,
+  ): Promise<T | undefined>;
 }
 
 export interface Amendment {
@@ -85,6 +96,17 @@ export function asWire(previews: boolean | number): TimelineForm<TimelineWire> {
     get: (engine, uri, key, req, cancel) => engine.timelineWire(uri, key, req, previews, cancel),
     empty: (m) => encodeTimeline(m, { previews: true }),
     amend: (w, change) => ({ ...w, header: amended(w.header, change) }),
+  };
+}
+
+/**
+ * The view's first answer (`medalign/timelineView` with `progressive`): the counted columns when
+ * they are ready, else the record's structure marked `counting` (RecordEngine.timelineFirst).
+ */
+export function asFirstWire(previews: boolean | number): TimelineForm<TimelineWire> {
+  return {
+    ...asWire(previews),
+    first: (engine, uri, key, req, cancel) => engine.timelineFirst(uri, key, req, previews, cancel),
   };
 }
 
@@ -126,15 +148,16 @@ async function build<T>(
     key = info.key;
   }
   if (cancel?.isCancellationRequested) return fail('Cancelled.');
+  const req = (s2: RunSettings) => ({ ...packRequest(s2), label, model: s.model, problems });
+  if (form.first !== undefined && s.tokenizer.server !== true) {
+    const first = await form.first(workspace.engine, recordUri, key, req(s), cancel);
+    if (first === undefined)
+      return fail(cancel?.isCancellationRequested ? 'Cancelled.' : `${label} could not be read.`);
+    return s.tokenizer.label !== undefined ? form.amend(first, { encoding: s.tokenizer.label }) : first;
+  }
   // tokenizer: server → the server's counts of every event where allowed (serverPack.ts).
   const counted = await withServerCounts(workspace, s, (s2) =>
-    form.get(
-      workspace.engine,
-      recordUri,
-      key,
-      { ...packRequest(s2), label, model: s.model, problems },
-      cancel,
-    ),
+    form.get(workspace.engine, recordUri, key, req(s2), cancel),
   );
   const model = counted.value;
   if (model === undefined) {

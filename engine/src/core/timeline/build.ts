@@ -163,16 +163,33 @@ function maxIso(a: string | null, b: string | null): string | null {
   return a === null ? b : b === null ? a : a > b ? a : b;
 }
 
+/** The structure only (no token counted), by record: the view's first paint of a big record. */
+const structureCache = new WeakMap<EhrRecord, StaticModel>();
+
+/**
+ * What does not depend on the instruction or the context. With `count` (an encoding and its
+ * counter): every visit's, day's and event's exact tokens. Without: the structure alone (visits,
+ * days, events with kinds, dates, ranges, labels), every token figure 0, and nothing tokenized.
+ */
 function staticModel(
   text: string,
   record: EhrRecord,
-  encoding: TokenizerName,
-  counter: TokenCounter,
+  count: { encoding: TokenizerName; counter: TokenCounter } | undefined,
 ): StaticModel {
   let perEnc = staticCache.get(record);
-  const hit = perEnc?.get(encoding);
+  const hit = count === undefined ? structureCache.get(record) : perEnc?.get(count.encoding);
   if (hit !== undefined && hit.text === text) return hit;
-  const counts = counter.countRecord(text, record, encoding);
+  // Counting a record whose structure was built (the view's first paint): only the tokens are new.
+  const built = count !== undefined ? structureCache.get(record) : undefined;
+  if (count !== undefined && built !== undefined && built.text === text) {
+    const model = countedStructure(text, record, built, count.encoding, count.counter);
+    if (perEnc === undefined) staticCache.set(record, (perEnc = new Map<TokenizerName, StaticModel>()));
+    perEnc.set(count.encoding, model);
+    return model;
+  }
+  const counter = count?.counter;
+  const encoding = count?.encoding ?? 'cl100k_base';
+  const counts = counter?.countRecord(text, record, encoding);
   const lines = new LineIndex(text);
   const person = record.person;
   let id = 0;
@@ -184,14 +201,14 @@ function staticModel(
   let lastVisitStart: string | null = null;
   let outOfOrder = 0;
   const visits = record.visits.map((v, vi): StaticVisit => {
-    const vc = counter.countVisit(text, record, counts, vi);
+    const vc = counter && counts ? counter.countVisit(text, record, counts, vi) : undefined;
     const vStart = v.start?.iso ?? null;
     let start = vStart;
     let end = vStart;
     const events: TimelineEvent[] = [];
     const eventRanges: SourceRange[] = [];
     const days = v.days.map((day, di): TimelineDay => {
-      const dc = vc.days[di];
+      const dc = vc?.days[di];
       const dayDate: RecordDate | undefined = day.start ?? v.start;
       start = minIso(start, day.start?.iso ?? null);
       end = maxIso(end, day.start?.iso ?? null);
@@ -206,7 +223,7 @@ function staticModel(
           kind: 'demographics',
           date: dayDate?.iso ?? null,
           ...(day.start === undefined ? { inferred: true as const } : {}),
-          tokens: counter.countRange(text, person.range.start, person.range.end, encoding),
+          tokens: counter ? counter.countRange(text, person.range.start, person.range.end, encoding) : 0,
           range: lines.range(person.range),
           label: 'Demographics',
           ...(personPreview(person) !== '' ? { preview: personPreview(person) } : {}),
@@ -214,7 +231,7 @@ function staticModel(
         eventRanges.push(person.range);
       }
       // An element directly in a visit is read as a day of its own and not split further.
-      const own = dc.events.length !== day.events.length;
+      const own = dc !== undefined && dc.events.length !== day.events.length;
       day.events.forEach((ev, ei) => {
         const date = ev.start ?? dayDate;
         const iso = date?.iso ?? null;
@@ -232,14 +249,14 @@ function staticModel(
           ...(kind === 'other' ? { tag: ev.kind } : {}),
           date: iso,
           ...(ev.start === undefined && iso !== null ? { inferred: true as const } : {}),
-          tokens: own ? dc.total : dc.events[ei],
+          tokens: dc === undefined ? 0 : own ? dc.total : dc.events[ei],
           range: lines.range(ev.range),
           ...eventLabel(ev),
         };
         events.push(e);
         eventRanges.push(ev.range);
       });
-      return { date: day.start?.iso ?? null, tokens: dc.total, events: day.events.length };
+      return { date: day.start?.iso ?? null, tokens: dc?.total ?? 0, events: day.events.length };
     });
     first = minIso(first, start);
     last = maxIso(last, end);
@@ -251,7 +268,7 @@ function staticModel(
       index: vi,
       start,
       end,
-      tokens: counts.visits[vi],
+      tokens: counts?.visits[vi] ?? 0,
       range: lines.range(v.range),
       days,
       events,
@@ -298,16 +315,59 @@ function staticModel(
   }
   const model: StaticModel = {
     text,
-    tokens: counts.total,
+    tokens: counts?.total ?? 0,
     events: record.eventCount,
     first,
     last,
     visits,
     problems,
   };
+  if (count === undefined) {
+    structureCache.set(record, model);
+    return model;
+  }
   if (perEnc === undefined) staticCache.set(record, (perEnc = new Map<TokenizerName, StaticModel>()));
-  perEnc.set(encoding, model);
+  perEnc.set(count.encoding, model);
   return model;
+}
+
+/**
+ * The counted static model of a record from its structure (same visits, days and events, in the same
+ * order, as staticModel walks them): its labels, dates and ranges reused, the tokens counted as
+ * staticModel counts them.
+ */
+function countedStructure(
+  text: string,
+  record: EhrRecord,
+  st: StaticModel,
+  encoding: TokenizerName,
+  counter: TokenCounter,
+): StaticModel {
+  const counts = counter.countRecord(text, record, encoding);
+  const person = record.person;
+  const visits = record.visits.map((v, vi): StaticVisit => {
+    const sv = st.visits[vi];
+    const vc = counter.countVisit(text, record, counts, vi);
+    const events: TimelineEvent[] = [];
+    let k = 0;
+    const days = v.days.map((day, di): TimelineDay => {
+      const dc = vc.days[di];
+      if (
+        person !== undefined &&
+        person.range.start >= day.range.start &&
+        person.range.end <= day.range.end
+      ) {
+        const tokens = counter.countRange(text, person.range.start, person.range.end, encoding);
+        events.push({ ...sv.events[k++], tokens });
+      }
+      const own = dc.events.length !== day.events.length;
+      for (let ei = 0; ei < day.events.length; ei++)
+        events.push({ ...sv.events[k++], tokens: own ? dc.total : dc.events[ei] });
+      return { ...sv.days[di], tokens: dc.total };
+    });
+    return { ...sv, tokens: counts.visits[vi], days, events };
+  });
+  return { ...st, tokens: counts.total, visits };
 }
 
 function inside(r: SourceRange, kept: readonly SourceRange[]): boolean {
@@ -454,7 +514,7 @@ export function warmTimeline(
   encoding: TokenizerName,
   counter: TokenCounter,
 ): void {
-  if (record.ok) staticModel(text, record, encoding, counter);
+  if (record.ok) staticModel(text, record, { encoding, counter });
 }
 
 /** Whether `warmTimeline` (or a model) already built the record's static part for `encoding`. */
@@ -462,29 +522,86 @@ export function timelineWarm(text: string, record: EhrRecord, encoding: Tokenize
   return staticCache.get(record)?.get(encoding)?.text === text;
 }
 
-export function buildTimeline(input: TimelineInput): TimelineModel {
-  const { text, record, encoding, counter, strategy } = input;
-  const head = {
-    encoding,
-    strategy,
+/** The model's header fields that come from the request. */
+function headOf(input: StructureInput) {
+  return {
+    encoding: input.encoding,
+    strategy: input.strategy,
     context: input.context,
     ...(input.model !== undefined ? { model: input.model } : {}),
     ...(input.uri !== undefined ? { uri: input.uri } : {}),
   };
-  const pre = [...(input.problems ?? [])];
-  if (!record.ok) {
-    const error = record.diagnostics.find((d) => d.severity === 'error');
-    const m = emptyTimeline(
-      input.label,
-      [...pre, `${input.label} is not a valid MedAlign record${error ? `: ${error.message}` : '.'}`],
-      head,
-    );
-    if (error) {
-      m.error = { message: error.message, code: error.code, range: new LineIndex(text).range(error.range) };
-    }
-    return m;
+}
+
+/** A record that is not valid: an empty model with its first error as a problem and a link. */
+function invalidModel(input: StructureInput): TimelineModel {
+  const error = input.record.diagnostics.find((d) => d.severity === 'error');
+  const m = emptyTimeline(
+    input.label,
+    [
+      ...(input.problems ?? []),
+      `${input.label} is not a valid MedAlign record${error ? `: ${error.message}` : '.'}`,
+    ],
+    headOf(input),
+  );
+  if (error) {
+    m.error = {
+      message: error.message,
+      code: error.code,
+      range: new LineIndex(input.text).range(error.range),
+    };
   }
-  const st = staticModel(text, record, encoding, counter);
+  return m;
+}
+
+/** What the structure of a record needs: the record, and what its header says (settings, labels). */
+export type StructureInput = Pick<
+  TimelineInput,
+  'text' | 'record' | 'encoding' | 'strategy' | 'context' | 'label' | 'uri' | 'model' | 'problems'
+>;
+
+/**
+ * The record's structure as a timeline model marked `counting` (the view's first paint of a big
+ * record, before its tokens are counted): visits, days and events with their kinds, dates, ranges,
+ * labels and previews, exactly as `buildTimeline` gives them, but every token figure 0, no cut line,
+ * every visit `kept` with nothing said about what a context keeps, no question terms, no refine
+ * steps. Tokenizes nothing. A record that is not valid gives the same model as `buildTimeline`.
+ */
+export function buildTimelineStructure(input: StructureInput): TimelineModel {
+  if (!input.record.ok) return invalidModel(input);
+  const st = staticModel(input.text, input.record, undefined);
+  return {
+    version: 1,
+    record: input.label,
+    ...headOf(input),
+    counting: true,
+    tokens: 0,
+    events: st.events,
+    first: st.first,
+    last: st.last,
+    visits: st.visits.map((sv): TimelineVisit => ({
+      index: sv.index,
+      ...(sv.type !== undefined ? { type: sv.type } : {}),
+      start: sv.start,
+      end: sv.end,
+      tokens: 0,
+      range: sv.range,
+      state: 'kept',
+      keptTokens: 0,
+      days: sv.days,
+      events: sv.events,
+    })),
+    cuts: [],
+    problems: [...(input.problems ?? []), ...st.problems],
+  };
+}
+
+export function buildTimeline(input: TimelineInput): TimelineModel {
+  const { text, record, encoding, counter, strategy } = input;
+  const head = headOf(input);
+  const pre = [...(input.problems ?? [])];
+  if (!record.ok) return invalidModel(input);
+  const st = staticModel(text, record, { encoding, counter });
   const pack = (context: number): CutPack => cachedPack(input, context);
 
   // The cut lines: packPrompt for each context (the instruction's own one included, once).

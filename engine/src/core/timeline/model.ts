@@ -127,6 +127,13 @@ export interface TimelineModel {
   estimated?: boolean;
   /** The model (endpoint id or `baseline`) the settings came from. */
   model?: string;
+  /**
+   * The record's structure only, its tokens not counted yet (the Record Timeline view's first paint
+   * of a big record, `medalign/timelineView` with `progressive`): every token figure is 0, `cuts` is
+   * empty and every visit is `kept` without meaning it. The counted model follows. Never set by
+   * `medalign/timeline` or `medalign timeline`.
+   */
+  counting?: true;
   /** Exact tokens of the whole record. */
   tokens: number;
   strategy: PackStrategy;

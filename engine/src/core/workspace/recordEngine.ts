@@ -17,7 +17,7 @@ import type { FitTable, PackResult, PackStrategy } from '../packing/pack';
 import { parseTemplate } from '../template/template';
 import { getDefaultRefineTemplate, getDefaultTemplate } from '../template/defaults';
 import type { RefineOrder } from '../packing/refine';
-import { buildTimeline, timelineWarm, warmTimeline } from '../timeline/build';
+import { buildTimeline, buildTimelineStructure, timelineWarm, warmTimeline } from '../timeline/build';
 import type { TimelineModel } from '../timeline/model';
 import { encodeTimeline, timelinePreviews } from '../timeline/wire';
 import type { TimelineWire } from '../timeline/wire';
@@ -103,6 +103,12 @@ interface TimelineEntry {
 /** Timeline models kept by RecordWork (the view's current one and a few it may switch back to). */
 const MODELS_KEPT = 3;
 
+/**
+ * Records at least this long (characters) are painted progressively by the view: the structure
+ * first, then the counted model. A smaller record's counted model comes fast enough to be the first.
+ */
+export const STRUCTURE_MIN_CHARS = 256 * 1024;
+
 /** A short name of a cache key (FNV-1a, 2 × 32 bits). */
 function stampOf(k: string): string {
   let a = 0x811c9dc5;
@@ -155,6 +161,19 @@ export interface RecordEngine {
    * to ship (EncodeOptions.previews).
    */
   timelineWire(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+    cancel?: Cancel,
+  ): Promise<TimelineWire | undefined>;
+  /**
+   * The view's first answer (`progressive`): the counted model's columns when they are ready (or
+   * quick to make: a record under STRUCTURE_MIN_CHARS), else at once the record's structure
+   * (`header.counting`, core/timeline/build.ts `buildTimelineStructure`), with the stamp the counted
+   * model will have. Never waits for a count.
+   */
+  timelineFirst(
     uri: string,
     key: string,
     req: TimelineRequest,
@@ -369,6 +388,40 @@ export class RecordWork {
     return wire;
   }
 
+  /** The structure's columns last made (a repeated first answer, while counting, is not made again). */
+  private structure: { k: string; text: string; wire: TimelineWire } | undefined;
+
+  /** See RecordEngine.timelineFirst. */
+  timelineFirst(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+    minChars = STRUCTURE_MIN_CHARS,
+  ): TimelineWire | undefined {
+    const l = this.loaded.get(entryKey(uri, key));
+    if (!l) return undefined;
+    const k = `${entryKey(uri, key)}\n${JSON.stringify(req)}`;
+    if (!l.record.ok || l.text.length < minChars || this.models.has(k))
+      return this.timelineWire(uri, key, req, previews);
+    const pk = `${k}\n${String(previews)}`;
+    if (this.structure?.k === pk && this.structure.text === l.text) return this.structure.wire;
+    const model = buildTimelineStructure({
+      text: l.text,
+      record: l.record,
+      encoding: req.encoding,
+      strategy: req.strategy,
+      context: req.context,
+      label: req.label,
+      uri,
+      ...(req.model !== undefined ? { model: req.model } : {}),
+      ...(req.problems !== undefined ? { problems: req.problems } : {}),
+    });
+    const wire = encodeTimeline(model, { previews, stamp: stampOf(k) });
+    this.structure = { k: pk, text: l.text, wire };
+    return wire;
+  }
+
   timelinePreviews(
     uri: string,
     key: string,
@@ -490,6 +543,14 @@ export class LocalRecordEngine implements RecordEngine {
     previews: boolean | number,
   ): Promise<TimelineWire | undefined> {
     return Promise.resolve(this.work.timelineWire(uri, key, req, previews));
+  }
+  timelineFirst(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+  ): Promise<TimelineWire | undefined> {
+    return Promise.resolve(this.work.timelineFirst(uri, key, req, previews));
   }
   timelinePreviews(
     uri: string,

@@ -1,0 +1,163 @@
+/**
+ * The record's structure before its tokens are counted (buildTimelineStructure, RecordWork.timelineFirst:
+ * the Record Timeline's first paint of a big record): the same visits, days and events as the
+ * counted model (ids, kinds, dates, ranges, labels, previews), every token figure 0, no cut line,
+ * nothing said about what is kept; nothing tokenized; marked `counting` through the wire.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RecordWork } from '../../engine/src/core/workspace/recordEngine';
+import type { TimelineRequest } from '../../engine/src/core/workspace/recordEngine';
+import { buildTimeline, buildTimelineStructure } from '../../engine/src/core/timeline/build';
+import type { TimelineModel } from '../../engine/src/core/timeline/model';
+import { decodeTimeline, encodeTimeline, isTimelineWire } from '../../engine/src/core/timeline/wire';
+import { parseRecord } from '../../engine/src/core/record/parse';
+import { TokenCounter } from '../../engine/src/core/tokens/counter';
+import { isTimelineModel } from '../../client/src/timeline/messages';
+import { generateRecord } from '../fixtures/recordGenerator';
+import { publicSampleXml } from '../helpers/fixtures';
+
+const req = {
+  encoding: 'cl100k_base',
+  estimated: false,
+  instruction: 'What was the most recent hemoglobin A1c?',
+  reserve: 256,
+  context: 8192,
+  strategy: 'recent' as const,
+  label: 'records/s.xml',
+} satisfies TimelineRequest;
+
+function shape(m: TimelineModel) {
+  return m.visits.map((v) => ({
+    index: v.index,
+    type: v.type,
+    start: v.start,
+    end: v.end,
+    range: v.range,
+    days: v.days.map((d) => ({ date: d.date, events: d.events })),
+    events: v.events.map(({ tokens: _t, ...e }) => e),
+  }));
+}
+
+test('timeline structure: the counted model’s visits, days and events; no token figure, no cut line', () => {
+  for (const seed of [1, 2, 3]) {
+    const text = generateRecord({ seed, targetChars: 60_000 });
+    const record = parseRecord(text);
+    assert.ok(record.ok);
+    const counter = new TokenCounter();
+    const input = {
+      ...req,
+      text,
+      record,
+      counter,
+      uri: 'file:///s.xml',
+      model: 'baseline',
+      problems: ['p0'],
+    };
+    const st = buildTimelineStructure(input);
+    assert.equal(counter.stats.tokenizedChars, 0, 'the structure tokenizes nothing');
+    const full = buildTimeline(input);
+    assert.equal(st.counting, true);
+    assert.equal(full.counting, undefined);
+    assert.deepEqual(shape(st), shape(full));
+    assert.ok(st.visits.length > 0);
+    assert.equal(st.tokens, 0);
+    assert.deepEqual(st.cuts, []);
+    assert.equal(st.query, undefined);
+    assert.equal(st.refine, undefined);
+    for (const v of st.visits) {
+      assert.equal(v.tokens, 0);
+      assert.equal(v.keptTokens, 0);
+      assert.equal(v.state, 'kept');
+      assert.equal(v.kept, undefined);
+      assert.ok(v.days.every((d) => d.tokens === 0) && v.events.every((e) => e.tokens === 0));
+    }
+    for (const k of [
+      'record',
+      'uri',
+      'encoding',
+      'model',
+      'strategy',
+      'context',
+      'events',
+      'first',
+      'last',
+    ] as const)
+      assert.deepEqual(st[k], full[k], k);
+    assert.equal(st.problems[0], 'p0');
+    // Through the wire, still marked; the view's check accepts it.
+    const wire = encodeTimeline(st, { previews: true, stamp: 's' });
+    assert.ok(isTimelineWire(wire));
+    assert.deepEqual(decodeTimeline(wire), st);
+    assert.ok(isTimelineModel(st));
+    assert.ok(!isTimelineModel({ ...st, counting: false }));
+  }
+});
+
+test('timeline structure: a record that is not valid gives the counted path’s model (its error)', () => {
+  const text = '<record><visit start="01/01/2020 10:00"><day start="01/01/2020 10:00"><note>x</note></day>';
+  const record = parseRecord(text);
+  assert.equal(record.ok, false);
+  const input = { ...req, text, record, counter: new TokenCounter() };
+  const st = buildTimelineStructure(input);
+  assert.deepEqual(st, buildTimeline(input));
+  assert.equal(st.counting, undefined);
+  assert.ok(st.error !== undefined);
+});
+
+test('RecordWork.timelineFirst: a big uncounted record’s structure (tokenizing nothing), else the counted columns', () => {
+  const text = generateRecord({ seed: 9, targetChars: 120_000 });
+  const work = new RecordWork();
+  work.load('file:///s.xml', 'disk', text);
+  const before = work.counter.stats.tokenizedChars;
+  const first = work.timelineFirst('file:///s.xml', 'disk', req, true, 100_000);
+  assert.ok(first);
+  assert.equal(first.header.counting, true);
+  assert.equal(work.counter.stats.tokenizedChars, before, 'nothing counted');
+  // Asked again while counting: the same columns (not made again).
+  assert.equal(work.timelineFirst('file:///s.xml', 'disk', req, true, 100_000), first);
+  const counted = work.timelineWire('file:///s.xml', 'disk', req, true);
+  assert.ok(counted);
+  assert.equal(counted.header.counting, undefined);
+  assert.equal(first.stamp, counted.stamp, 'named as the counted model (previews apply to both)');
+  // Once the model is counted: it is the first answer.
+  assert.equal(work.timelineFirst('file:///s.xml', 'disk', req, true, 100_000), counted);
+  // Another context is not counted yet: a structure again (it says the context asked).
+  const other = work.timelineFirst('file:///s.xml', 'disk', { ...req, context: 4096 }, true, 100_000);
+  assert.equal(other?.header.counting, true);
+  assert.equal(other?.header.context, 4096);
+  // A record under the size: counted at once.
+  const small = new RecordWork();
+  small.load('file:///s.xml', 'disk', text);
+  const direct = small.timelineFirst('file:///s.xml', 'disk', req, true, text.length + 1);
+  assert.equal(direct?.header.counting, undefined);
+  assert.ok((direct?.header.cuts.length ?? 0) > 0);
+  // Not loaded: nothing.
+  assert.equal(small.timelineFirst('file:///none.xml', 'disk', req, true), undefined);
+});
+
+test('timeline structure: the counted model built after the structure (reusing it) equals the one built without', () => {
+  for (const seed of [4, 5]) {
+    const text = generateRecord({ seed, targetChars: 80_000 });
+    const input = (record: ReturnType<typeof parseRecord>) => ({
+      ...req,
+      text,
+      record,
+      counter: new TokenCounter(),
+    });
+    const a = parseRecord(text);
+    buildTimelineStructure(input(a));
+    const afterStructure = buildTimeline(input(a));
+    const cold = buildTimeline(input(parseRecord(text)));
+    assert.deepEqual(afterStructure, cold);
+    assert.ok(afterStructure.tokens > 0 && afterStructure.cuts.length > 0);
+  }
+  // The public sample (its person block inside a day: the demographics event) as well.
+  const sample = publicSampleXml;
+  const r1 = parseRecord(sample);
+  buildTimelineStructure({ ...req, text: sample, record: r1 });
+  assert.deepEqual(
+    buildTimeline({ ...req, text: sample, record: r1, counter: new TokenCounter() }),
+    buildTimeline({ ...req, text: sample, record: parseRecord(sample), counter: new TokenCounter() }),
+  );
+});
