@@ -33,6 +33,13 @@ export const SHOW_TIMELINE_COMMAND = 'medalign.timeline.show';
 export const DESCRIBE_TIMELINE_COMMAND = 'medalign.timeline.describe';
 /** Edits and picker choices are coalesced for this long before the model is asked again. */
 const DEBOUNCE_MS = 120;
+/**
+ * The view follows the active editor this long after it changes (as the Outline does): switching
+ * through tabs asks for one model, not one per tab, and an editor shown only on the way to a panel
+ * (Review Answers from an instruction) does not repaint a big record while that panel opens (which
+ * doubled its opening time: npm run bench, in VS Code).
+ */
+const FOLLOW_MS = 200;
 
 /** The window's per-instruction model/context choice (the run-lens pickers). */
 export interface TimelineSelectionSource {
@@ -95,7 +102,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       config.onDidCreate(refresh),
       config.onDidDelete(refresh),
       vscode.window.onDidChangeActiveTextEditor((e) => {
-        if (e && this.follows(e.document)) this.follow(e.document.uri);
+        if (e && this.follows(e.document)) this.follow(e.document.uri, FOLLOW_MS);
       }),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (this.source && e.document.uri.toString() === this.source.toString()) this.schedule();
@@ -124,11 +131,11 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     );
   }
 
-  /** Shows the timeline of `uri` (an instruction or a record). */
-  follow(uri: vscode.Uri): void {
+  /** Shows the timeline of `uri` (an instruction or a record), after `delay` ms. */
+  follow(uri: vscode.Uri, delay = 0): void {
     if (this.source?.toString() === uri.toString() && this.content?.state === 'model') return;
     this.source = uri;
-    this.schedule(0);
+    this.schedule(delay);
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
