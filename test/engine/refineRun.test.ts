@@ -6,12 +6,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { FakeOpenAI, chunkText } from '../helpers/fakeOpenAI';
-import { TEMPLATE, validInstruction } from '../helpers/fixtures';
-import { generateRecord } from '../fixtures/recordGenerator';
+import { makeRefineProject, prepareRefine } from '../helpers/refineProject';
 import { RunPreparer } from '../../engine/src/host/prepare';
 import type { PreparedRun } from '../../engine/src/host/prepare';
 import type { ExecuteOptions, RunEvent } from '../../engine/src/run/runner';
@@ -27,27 +24,12 @@ const preparer = new RunPreparer();
 
 before(async () => {
   fake = await FakeOpenAI.start();
-  root = mkdtempSync(path.join(os.tmpdir(), 'medalign-refine-'));
-  for (const d of ['records', 'templates', 'instructions']) mkdirSync(path.join(root, d));
-  writeFileSync(
-    path.join(root, 'medalign.config.json'),
-    JSON.stringify({
-      recordsFolder: 'records',
-      defaults: {
-        model: 'local',
-        context: '4k',
-        strategy: 'refine',
-        template: 'templates/medalign.prompt',
-        generationReserve: 128,
-        refine: { maxSteps: 6 },
-      },
-      endpoints: [{ id: 'local', kind: 'openai-compatible', baseUrl: fake.baseUrl, model: 'fake-llama' }],
-    }),
-  );
-  writeFileSync(path.join(root, 'records/1234555.xml'), generateRecord({ seed: 5, targetChars: 120_000 }));
-  writeFileSync(path.join(root, 'templates/medalign.prompt'), TEMPLATE);
-  const base = validInstruction(4242).replace(/model: baseline\n|context: 32k\n|strategy: recent\n/g, '');
-  writeFileSync(path.join(root, 'instructions/r.medalign'), base);
+  root = makeRefineProject(fake, {
+    prefix: 'medalign-refine-',
+    maxSteps: 6,
+    recordSeed: 5,
+    instructionSeed: 4242,
+  });
 });
 
 after(async () => {
@@ -55,10 +37,8 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function prepare(): Promise<PreparedRun> {
-  const r = await preparer.prepare({ file: path.join(root, 'instructions/r.medalign') });
-  assert.ok(r.ok, r.ok ? '' : r.error.message);
-  return r.run;
+function prepare(): Promise<PreparedRun> {
+  return prepareRefine(preparer, root);
 }
 
 function opts(events: RunEvent[], over: Partial<ExecuteOptions> = {}): ExecuteOptions {
