@@ -8,7 +8,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
+import {
+  hoverText,
+  requestScreenshot,
+  screenshotsAvailable,
+  waitFor,
+  workspaceFile,
+  writeWorkspaceFile,
+} from './util';
 
 /** The extension's folder (this file is out/test/e2e/suite/hfTokenizer.test.js). */
 const repo = path.resolve(__dirname, '../../../..');
@@ -27,17 +34,8 @@ strategy: recent
 Which antihypertensives were given in the ED?
 `;
 
-async function write(relative: string, data: string | Uint8Array): Promise<void> {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  await vscode.workspace.fs.writeFile(workspaceFile(`${PROJECT}/${relative}`), bytes);
-}
-
-function hoverText(hovers: vscode.Hover[] | undefined): string {
-  return (hovers ?? [])
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
-    .join('\n');
-}
+const write = (relative: string, data: string | Uint8Array): Promise<void> =>
+  writeWorkspaceFile(`${PROJECT}/${relative}`, data);
 
 describe('Hugging Face tokenizers (issue 13)', function () {
   this.timeout(120_000);

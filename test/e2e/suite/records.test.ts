@@ -5,16 +5,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
+import { hoverText, requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
 
 const INSTRUCTION = 'instructions/2000002-bp-2020.medalign';
-
-function hoverText(hovers: vscode.Hover[]): string {
-  return hovers
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
-    .join('\n');
-}
 
 describe('MedAlign records and prompts', () => {
   after(async () => {

@@ -12,7 +12,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Tokenizer as RustTokenizer } from 'tokenizers';
 import { FakeOpenAI } from '../../helpers/fakeOpenAI';
-import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
+import {
+  hoverText,
+  requestScreenshot,
+  screenshotsAvailable,
+  waitFor,
+  workspaceFile,
+  writeWorkspaceFile,
+} from './util';
 
 /** The extension's folder (this file is out/test/e2e/suite/serverTokenizer.test.js). */
 const repo = path.resolve(__dirname, '../../../..');
@@ -32,17 +39,8 @@ strategy: recent
 Which antihypertensives were given in the ED?
 `;
 
-async function write(relative: string, data: string | Uint8Array): Promise<void> {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  await vscode.workspace.fs.writeFile(workspaceFile(`${PROJECT}/${relative}`), bytes);
-}
-
-function hoverText(hovers: vscode.Hover[] | undefined): string {
-  return (hovers ?? [])
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
-    .join('\n');
-}
+const write = (relative: string, data: string | Uint8Array): Promise<void> =>
+  writeWorkspaceFile(`${PROJECT}/${relative}`, data);
 
 describe('tokenizer: server (issue 13)', function () {
   this.timeout(120_000);

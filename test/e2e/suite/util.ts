@@ -12,6 +12,20 @@ export function workspaceFile(relative: string): vscode.Uri {
   return vscode.Uri.joinPath(folder.uri, ...relative.split('/'));
 }
 
+/** Writes a file in the workspace folder through VS Code's file system (a string as UTF-8). */
+export async function writeWorkspaceFile(relative: string, data: string | Uint8Array): Promise<void> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  await vscode.workspace.fs.writeFile(workspaceFile(relative), bytes);
+}
+
+/** The text of hovers, each content on its own line. */
+export function hoverText(hovers: readonly vscode.Hover[] | undefined): string {
+  return (hovers ?? [])
+    .flatMap((h) => h.contents)
+    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
+    .join('\n');
+}
+
 /**
  * Polls `probe` until it returns a truthy value (which is returned) or the deadline passes.
  * Never a fixed sleep: the interval is only the polling period.
