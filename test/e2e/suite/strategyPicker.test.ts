@@ -12,7 +12,14 @@ import * as vscode from 'vscode';
 import type { MedAlignApi } from '../../../client/src/extension';
 import type { RunTestHooks } from '../../../client/src/run';
 import type { QuickInputState } from '../../../client/src/run/quickInput';
-import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
+import {
+  chooseInPicker,
+  quickInputShowing,
+  requestScreenshot,
+  screenshotsAvailable,
+  waitFor,
+  workspaceFile,
+} from './util';
 
 const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const INSTRUCTION = 'instructions/1234555-chads-vasc.medalign';
@@ -25,17 +32,9 @@ describe('Strategy picker', function () {
   let uri: vscode.Uri;
   let original: string;
 
-  function quickInput(what: string, ok: (q: QuickInputState) => boolean): Promise<QuickInputState> {
-    return waitFor(`the picker to show ${what}`, () => {
-      const q = hooks.quickInput();
-      return q && ok(q) ? q : undefined;
-    });
-  }
-
-  async function choose(labels: string[]): Promise<void> {
-    assert.ok(await hooks.chooseInQuickInput(labels), `the picker has ${labels.join(', ')}`);
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-  }
+  const quickInput = (what: string, ok: (q: QuickInputState) => boolean) =>
+    quickInputShowing(hooks, what, ok);
+  const choose = (labels: string[]) => chooseInPicker(hooks, labels);
 
   before(async () => {
     const ext = vscode.extensions.getExtension<MedAlignApi>(EXTENSION_ID);

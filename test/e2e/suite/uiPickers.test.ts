@@ -16,7 +16,14 @@ import type { RunTestHooks } from '../../../client/src/run';
 import type { QuickInputState } from '../../../client/src/run/quickInput';
 import type { RunResult } from '../../../client/src/run/runCommands';
 import { EDITOR_SHARE } from '../../../client/src/run/responsePanel';
-import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
+import {
+  chooseInPicker,
+  quickInputShowing,
+  requestScreenshot,
+  screenshotsAvailable,
+  waitFor,
+  workspaceFile,
+} from './util';
 
 const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const INSTRUCTION = 'instructions/2000002-bp-2020.medalign';
@@ -31,18 +38,9 @@ describe('MedAlign pickers and previews', function () {
   let uri: vscode.Uri;
   let configText: string;
 
-  /** The open quick input once `ok` holds for it. */
-  function quickInput(what: string, ok: (q: QuickInputState) => boolean): Promise<QuickInputState> {
-    return waitFor(`the picker to show ${what}`, () => {
-      const q = hooks.quickInput();
-      return q && ok(q) ? q : undefined;
-    });
-  }
-
-  async function choose(labels: string[]): Promise<void> {
-    assert.ok(await hooks.chooseInQuickInput(labels), `the picker has ${labels.join(', ')}`);
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-  }
+  const quickInput = (what: string, ok: (q: QuickInputState) => boolean) =>
+    quickInputShowing(hooks, what, ok);
+  const choose = (labels: string[]) => chooseInPicker(hooks, labels);
 
   async function shot(name: string, waitForSelectors: string[]): Promise<void> {
     if (!screenshotsAvailable()) return;

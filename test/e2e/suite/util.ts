@@ -1,7 +1,10 @@
 /** Helpers for the e2e suite: workspace paths, polling with a deadline, and screenshot requests. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import type { RunTestHooks } from '../../../client/src/run';
+import type { QuickInputState } from '../../../client/src/run/quickInput';
 import type { ScreenshotDone, ScreenshotRequest } from './protocol';
 import { ARTIFACTS_ENV, SCREENSHOTS_ENV } from './protocol';
 
@@ -10,6 +13,24 @@ export function workspaceFile(relative: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) throw new Error('no workspace folder is open');
   return vscode.Uri.joinPath(folder.uri, ...relative.split('/'));
+}
+
+/** The open quick input once `ok` holds for it (the extension's test hooks read it). */
+export function quickInputShowing(
+  hooks: RunTestHooks,
+  what: string,
+  ok: (q: QuickInputState) => boolean,
+): Promise<QuickInputState> {
+  return waitFor(`the picker to show ${what}`, () => {
+    const q = hooks.quickInput();
+    return q && ok(q) ? q : undefined;
+  });
+}
+
+/** Selects the items labelled `labels` in the open quick input, and accepts them. */
+export async function chooseInPicker(hooks: RunTestHooks, labels: string[]): Promise<void> {
+  assert.ok(await hooks.chooseInQuickInput(labels), `the picker has ${labels.join(', ')}`);
+  await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
 }
 
 /** Writes a file in the workspace folder through VS Code's file system (a string as UTF-8). */
