@@ -11,7 +11,7 @@ import { FakeOpenAI } from '../../helpers/fakeOpenAI';
 import type { MedAlignApi } from '../../../client/src/extension';
 import type { RunResult } from '../../../client/src/run/runCommands';
 import type { RunTestHooks } from '../../../client/src/run';
-import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
+import { addFakeEndpoint, requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
 
 const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const FILE = 'instructions/zz-e2e-refine.medalign';
@@ -30,18 +30,7 @@ describe('MedAlign strategy refine', function () {
     assert.ok(api.run.test, 'the run-lens test hooks exist in test mode');
     hooks = api.run.test;
     fake = await FakeOpenAI.start();
-    const configUri = workspaceFile('medalign.config.json');
-    configText = fs.readFileSync(configUri.fsPath, 'utf8');
-    const config = JSON.parse(configText) as { endpoints: unknown[] };
-    config.endpoints.push({
-      id: 'fake-refine',
-      kind: 'openai-compatible',
-      baseUrl: fake.baseUrl,
-      model: 'fake-model',
-      contextWindow: 32768,
-      encoding: 'cl100k_base',
-    });
-    fs.writeFileSync(configUri.fsPath, JSON.stringify(config, null, 2));
+    configText = addFakeEndpoint('fake-refine', fake.baseUrl);
     fs.writeFileSync(
       workspaceFile(FILE).fsPath,
       `---\nid: ${ID}\npatient: 2000002\nmodel: fake-refine\ncontext: 8k\nstrategy: refine\nrefine: { maxSteps: 4 }\n---\n\n## Instruction\nList the blood pressures recorded at outpatient visits in 2020.\n`,

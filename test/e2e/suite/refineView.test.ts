@@ -18,7 +18,7 @@ import type { RunTestHooks } from '../../../client/src/run';
 import type { PanelSnapshot } from '../../../client/src/run/panelMessages';
 import type { TimelineDescribe } from '../../../client/src/timeline/messages';
 import type { TimelineModel } from '../../../client/src/timeline/model';
-import { requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
+import { addFakeEndpoint, requestScreenshot, screenshotsAvailable, waitFor, workspaceFile } from './util';
 
 const EXTENSION_ID = 'medalign-studio.medalign-studio';
 const FILE = 'instructions/zz-e2e-refineview.medalign';
@@ -94,18 +94,7 @@ describe('MedAlign refine view: timeline chunks and panel steps', function () {
     cli = path.join(ext.extensionPath, 'dist', 'cli.js');
     root = workspaceFile('').fsPath;
     fake = await FakeOpenAI.start();
-    const configUri = workspaceFile('medalign.config.json');
-    configText = fs.readFileSync(configUri.fsPath, 'utf8');
-    const config = JSON.parse(configText) as { endpoints: unknown[] };
-    config.endpoints.push({
-      id: 'fake-refineview',
-      kind: 'openai-compatible',
-      baseUrl: fake.baseUrl,
-      model: 'fake-model',
-      contextWindow: 32768,
-      encoding: 'cl100k_base',
-    });
-    fs.writeFileSync(configUri.fsPath, JSON.stringify(config, null, 2));
+    configText = addFakeEndpoint('fake-refineview', fake.baseUrl);
     uri = workspaceFile(FILE);
     fs.writeFileSync(
       uri.fsPath,

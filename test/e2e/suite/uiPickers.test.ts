@@ -17,6 +17,7 @@ import type { QuickInputState } from '../../../client/src/run/quickInput';
 import type { RunResult } from '../../../client/src/run/runCommands';
 import { EDITOR_SHARE } from '../../../client/src/run/responsePanel';
 import {
+  addFakeEndpoint,
   chooseInPicker,
   quickInputShowing,
   requestScreenshot,
@@ -65,18 +66,7 @@ describe('MedAlign pickers and previews', function () {
     root = workspaceFile('').fsPath;
     uri = workspaceFile(INSTRUCTION);
     fake = await FakeOpenAI.start();
-    const configUri = workspaceFile('medalign.config.json');
-    configText = fs.readFileSync(configUri.fsPath, 'utf8');
-    const config = JSON.parse(configText) as { endpoints: unknown[] };
-    config.endpoints.push({
-      id: 'fake-ui',
-      kind: 'openai-compatible',
-      baseUrl: fake.baseUrl,
-      model: 'fake-model',
-      contextWindow: 32768,
-      encoding: 'cl100k_base',
-    });
-    fs.writeFileSync(configUri.fsPath, JSON.stringify(config, null, 2));
+    configText = addFakeEndpoint('fake-ui', fake.baseUrl);
     // Once the server reads the new config, fake-ui can be chosen; then back to the front matter
     // (earlier suites may have left a choice for this window).
     await waitFor('the server to know fake-ui', async () =>

@@ -33,6 +33,26 @@ export async function chooseInPicker(hooks: RunTestHooks, labels: string[]): Pro
   await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
 }
 
+/**
+ * Adds an OpenAI-compatible endpoint `id` at `baseUrl` (the local fake server; 32k window,
+ * cl100k_base) to the workspace's medalign.config.json; returns the config's text before, to put back.
+ */
+export function addFakeEndpoint(id: string, baseUrl: string): string {
+  const file = workspaceFile('medalign.config.json').fsPath;
+  const before = fs.readFileSync(file, 'utf8');
+  const config = JSON.parse(before) as { endpoints: unknown[] };
+  config.endpoints.push({
+    id,
+    kind: 'openai-compatible',
+    baseUrl,
+    model: 'fake-model',
+    contextWindow: 32768,
+    encoding: 'cl100k_base',
+  });
+  fs.writeFileSync(file, JSON.stringify(config, null, 2));
+  return before;
+}
+
 /** Writes a file in the workspace folder through VS Code's file system (a string as UTF-8). */
 export async function writeWorkspaceFile(relative: string, data: string | Uint8Array): Promise<void> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
