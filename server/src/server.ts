@@ -39,7 +39,7 @@ import { fileKind, getLanguageService } from '../../engine/src/core/languageServ
 import { isExperimentFile, registerExperiments } from './experiment';
 import type { ExperimentVerdictRuntime } from './experiment';
 import type { RecordEngine } from '../../engine/src/core/workspace/recordEngine';
-import { LocalRecordEngine } from '../../engine/src/core/workspace/recordEngine';
+import { LocalRecordEngine, VIEW_PREVIEW_CHARS } from '../../engine/src/core/workspace/recordEngine';
 import {
   Workspace,
   resolveProjectRoot,
@@ -62,8 +62,6 @@ import { encodeTimeline } from '../../engine/src/core/timeline/wire';
 import { asFirstWire, asModel, asPreviews, asWire } from '../../engine/src/core/features/timeline';
 import type { TimelineForm } from '../../engine/src/core/features/timeline';
 
-/** The view gets event previews with the model when they are at most this many characters in all. */
-const TIMELINE_VIEW_PREVIEW_CHARS = 64 * 1024;
 import {
   CheckSettingRequest,
   ContextFitRequest,
@@ -839,9 +837,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
       () =>
         timelineOf(
           p,
-          p.progressive === true
-            ? asFirstWire(TIMELINE_VIEW_PREVIEW_CHARS)
-            : asWire(TIMELINE_VIEW_PREVIEW_CHARS),
+          p.progressive === true ? asFirstWire(VIEW_PREVIEW_CHARS) : asWire(VIEW_PREVIEW_CHARS),
           token,
         ),
       token,

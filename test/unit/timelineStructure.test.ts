@@ -114,8 +114,10 @@ test('RecordWork.timelineFirst: a big uncounted record’s structure (tokenizing
   assert.ok(first);
   assert.equal(first.header.counting, true);
   assert.equal(work.counter.stats.tokenizedChars, before, 'nothing counted');
-  // Asked again while counting: the same columns (not made again).
-  assert.equal(work.timelineFirst('file:///s.xml', 'disk', req, true, 100_000), first);
+  // Asked again while counting: the same answer, with the same columns (not made again).
+  const again = work.timelineFirst('file:///s.xml', 'disk', req, true, 100_000);
+  assert.deepEqual(again, first);
+  assert.equal(again?.events, first.events);
   const counted = work.timelineWire('file:///s.xml', 'disk', req, true);
   assert.ok(counted);
   assert.equal(counted.header.counting, undefined);
@@ -134,6 +136,50 @@ test('RecordWork.timelineFirst: a big uncounted record’s structure (tokenizing
   assert.ok((direct?.header.cuts.length ?? 0) > 0);
   // Not loaded: nothing.
   assert.equal(small.timelineFirst('file:///none.xml', 'disk', req, true), undefined);
+});
+
+test('RecordWork.warmStructure: a big record’s structure columns made ahead; each first answer only adds its header', () => {
+  const text = generateRecord({ seed: 11, targetChars: 120_000 });
+  const uri = 'file:///w.xml';
+  const warm = new RecordWork();
+  warm.load(uri, 'disk', text);
+  // Under the size, unknown records and records that are not valid: nothing to do.
+  assert.equal(warm.warmStructure(uri, 'disk', true, text.length + 1), false);
+  assert.equal(warm.warmStructure('file:///none.xml', 'disk', true, 0), false);
+  const broken = new RecordWork();
+  broken.load(uri, 'disk', text.slice(0, text.length - 20));
+  assert.equal(broken.record(uri, 'disk')?.ok, false);
+  assert.equal(broken.warmStructure(uri, 'disk', true, 0), false);
+  const before = warm.counter.stats.tokenizedChars;
+  assert.equal(warm.warmStructure(uri, 'disk', true, 100_000), true);
+  assert.equal(warm.warmStructure(uri, 'disk', true, 100_000), false, 'made once');
+  assert.equal(warm.counter.stats.tokenizedChars, before, 'nothing counted');
+  // The answers equal the structure's model in columns, for each request's header.
+  const record = parseRecord(text);
+  for (const r of [
+    req,
+    { ...req, context: 4096, strategy: 'bm25' as const, model: 'gpt-4o', problems: ['p'] },
+  ]) {
+    const first = warm.timelineFirst(uri, 'disk', r, true, 100_000);
+    assert.ok(first);
+    const fresh = encodeTimeline(buildTimelineStructure({ ...r, text, record, uri }), {
+      previews: true,
+      stamp: first.stamp,
+    });
+    assert.deepEqual(first, fresh);
+    assert.equal(first.header.context, r.context);
+  }
+  const a = warm.timelineFirst(uri, 'disk', req, true, 100_000);
+  const b = warm.timelineFirst(uri, 'disk', { ...req, context: 4096 }, true, 100_000);
+  assert.equal(a?.events, b?.events, 'the warmed columns, shared');
+  assert.notEqual(a?.stamp, b?.stamp);
+  // Another previews budget: columns of its own (previews left out of a big model).
+  const lazy = warm.timelineFirst(uri, 'disk', req, false, 100_000);
+  assert.ok(lazy?.events.preview.every((p) => p < 0));
+  assert.deepEqual(lazy?.events.id, a?.events.id);
+  // The same text opened in an editor (another key): the same columns as on disk.
+  warm.load(uri, 'editor', text);
+  assert.deepEqual(warm.timelineFirst(uri, 'editor', req, true, 100_000)?.events, a?.events);
 });
 
 test('timeline structure: the counted model built after the structure (reusing it) equals the one built without', () => {

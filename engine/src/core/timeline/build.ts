@@ -571,6 +571,42 @@ export function buildTimelineStructure(input: StructureInput): TimelineModel {
   if (!input.record.ok) return invalidModel(input);
   const st = staticModel(input.text, input.record, undefined);
   return {
+    ...structureHeader(input, st),
+    visits: structureVisits(st),
+  };
+}
+
+/**
+ * The visits of a valid record's structure (`buildTimelineStructure(…).visits`): built once per
+ * record and text (the record worker builds them when it is idle after parsing a big record, so the
+ * view's first paint only encodes its header).
+ */
+export function timelineStructureVisits(text: string, record: EhrRecord): TimelineVisit[] {
+  return structureVisits(staticModel(text, record, undefined));
+}
+
+/** The header of a valid record's structure (`buildTimelineStructure(…)` without its visits). */
+export function timelineStructureHeader(input: StructureInput): Omit<TimelineModel, 'visits'> {
+  return structureHeader(input, staticModel(input.text, input.record, undefined));
+}
+
+function structureVisits(st: StaticModel): TimelineVisit[] {
+  return st.visits.map((sv): TimelineVisit => ({
+    index: sv.index,
+    ...(sv.type !== undefined ? { type: sv.type } : {}),
+    start: sv.start,
+    end: sv.end,
+    tokens: 0,
+    range: sv.range,
+    state: 'kept',
+    keptTokens: 0,
+    days: sv.days,
+    events: sv.events,
+  }));
+}
+
+function structureHeader(input: StructureInput, st: StaticModel): Omit<TimelineModel, 'visits'> {
+  return {
     version: 1,
     record: input.label,
     ...headOf(input),
@@ -579,18 +615,6 @@ export function buildTimelineStructure(input: StructureInput): TimelineModel {
     events: st.events,
     first: st.first,
     last: st.last,
-    visits: st.visits.map((sv): TimelineVisit => ({
-      index: sv.index,
-      ...(sv.type !== undefined ? { type: sv.type } : {}),
-      start: sv.start,
-      end: sv.end,
-      tokens: 0,
-      range: sv.range,
-      state: 'kept',
-      keptTokens: 0,
-      days: sv.days,
-      events: sv.events,
-    })),
     cuts: [],
     problems: [...(input.problems ?? []), ...st.problems],
   };

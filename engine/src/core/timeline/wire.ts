@@ -167,9 +167,17 @@ export interface EncodeOptions {
   stamp?: string;
 }
 
+/** What of the wire comes from the model's visits (everything but the stamp and the header). */
+export type TimelineColumns = Pick<TimelineWire, 'strings' | 'visits' | 'days' | 'events'>;
+
 /** The columns of a model. */
 export function encodeTimeline(model: TimelineModel, opts: EncodeOptions = {}): TimelineWire {
   const { visits, ...header } = model;
+  return { version: 1, format: 'columns', stamp: opts.stamp ?? '', header, ...encodeColumns(visits, opts) };
+}
+
+/** The columns of a model's visits (`opts.stamp` is not used). */
+export function encodeColumns(visits: readonly TimelineVisit[], opts: EncodeOptions = {}): TimelineColumns {
   const strings: string[] = [];
   const ids = new Map<string, number>();
   const intern = (s: string): number => {
@@ -189,11 +197,7 @@ export function encodeTimeline(model: TimelineModel, opts: EncodeOptions = {}): 
     for (const v of visits) for (const e of v.events) chars += e.preview?.length ?? 0;
     ship = chars <= budget;
   }
-  const w: TimelineWire = {
-    version: 1,
-    format: 'columns',
-    stamp: opts.stamp ?? '',
-    header,
+  const w: TimelineColumns = {
     strings,
     visits: {
       index: [],

@@ -17,10 +17,16 @@ import type { FitTable, PackResult, PackStrategy } from '../packing/pack';
 import { parseTemplate } from '../template/template';
 import { getDefaultRefineTemplate, getDefaultTemplate } from '../template/defaults';
 import type { RefineOrder } from '../packing/refine';
-import { buildTimeline, buildTimelineStructure, timelineWarm, warmTimeline } from '../timeline/build';
+import {
+  buildTimeline,
+  timelineStructureHeader,
+  timelineStructureVisits,
+  timelineWarm,
+  warmTimeline,
+} from '../timeline/build';
 import type { TimelineModel } from '../timeline/model';
-import { encodeTimeline, timelinePreviews } from '../timeline/wire';
-import type { TimelineWire } from '../timeline/wire';
+import { encodeColumns, encodeTimeline, timelinePreviews } from '../timeline/wire';
+import type { TimelineColumns, TimelineWire } from '../timeline/wire';
 
 export interface TokenRequest {
   encoding: TokenizerName;
@@ -108,6 +114,12 @@ const MODELS_KEPT = 3;
  * first, then the counted model. A smaller record's counted model comes fast enough to be the first.
  */
 export const STRUCTURE_MIN_CHARS = 256 * 1024;
+
+/** The Record Timeline view gets event previews with a model when they are at most this many characters in all. */
+export const VIEW_PREVIEW_CHARS = 64 * 1024;
+
+/** Structure columns kept by RecordWork (the big records parsed last). */
+const STRUCTURES_KEPT = 4;
 
 /** A short name of a cache key (FNV-1a, 2 × 32 bits). */
 function stampOf(k: string): string {
@@ -388,8 +400,46 @@ export class RecordWork {
     return wire;
   }
 
-  /** The structure's columns last made (a repeated first answer, while counting, is not made again). */
-  private structure: { k: string; text: string; wire: TimelineWire } | undefined;
+  /**
+   * The structure's columns of the last few big records (by entry and previews budget): made once
+   * per record text, by `warmStructure` when the worker is idle after parsing, or by the first
+   * `timelineFirst`; each answer adds only its header.
+   */
+  private readonly structures = new Map<string, { text: string; columns: TimelineColumns }>();
+
+  private structureColumns(l: Loaded, previews: boolean | number): TimelineColumns {
+    const k = `${entryKey(l.uri, l.key)}\n${String(previews)}`;
+    const have = this.structures.get(k);
+    if (have !== undefined && have.text === l.text) {
+      this.structures.delete(k);
+      this.structures.set(k, have);
+      return have.columns;
+    }
+    const columns = encodeColumns(timelineStructureVisits(l.text, l.record), { previews });
+    this.structures.delete(k);
+    this.structures.set(k, { text: l.text, columns });
+    if (this.structures.size > STRUCTURES_KEPT) this.structures.delete(this.structures.keys().next().value!);
+    return columns;
+  }
+
+  /**
+   * Makes a big record's structure columns for the view (`previews`: the view's budget) ahead of its
+   * first `timelineFirst`, so that answer only adds a header. Only for a valid record of at least
+   * `minChars`; true when it did work.
+   */
+  warmStructure(
+    uri: string,
+    key: string,
+    previews: boolean | number = VIEW_PREVIEW_CHARS,
+    minChars = STRUCTURE_MIN_CHARS,
+  ): boolean {
+    const l = this.get(uri, key);
+    if (!l || l.text.length < minChars) return false;
+    const have = this.structures.get(`${entryKey(uri, key)}\n${String(previews)}`);
+    if (have !== undefined && have.text === l.text) return false;
+    this.structureColumns(l, previews);
+    return true;
+  }
 
   /** See RecordEngine.timelineFirst. */
   timelineFirst(
@@ -404,9 +454,7 @@ export class RecordWork {
     const k = `${entryKey(uri, key)}\n${JSON.stringify(req)}`;
     if (!l.record.ok || l.text.length < minChars || this.models.has(k))
       return this.timelineWire(uri, key, req, previews);
-    const pk = `${k}\n${String(previews)}`;
-    if (this.structure?.k === pk && this.structure.text === l.text) return this.structure.wire;
-    const model = buildTimelineStructure({
+    const header = timelineStructureHeader({
       text: l.text,
       record: l.record,
       encoding: req.encoding,
@@ -417,9 +465,13 @@ export class RecordWork {
       ...(req.model !== undefined ? { model: req.model } : {}),
       ...(req.problems !== undefined ? { problems: req.problems } : {}),
     });
-    const wire = encodeTimeline(model, { previews, stamp: stampOf(k) });
-    this.structure = { k: pk, text: l.text, wire };
-    return wire;
+    return {
+      version: 1,
+      format: 'columns',
+      stamp: stampOf(k),
+      header,
+      ...this.structureColumns(l, previews),
+    };
   }
 
   timelinePreviews(
