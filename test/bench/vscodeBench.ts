@@ -81,6 +81,11 @@ export function runVsCodeBench(): void {
       '< 500 ms',
     );
     row('  of which content message → paint (in the page)', fmt(t.firstPageMs));
+    if (t.firstGzipBytes !== undefined)
+      row(
+        '  its content, as it came to the page',
+        t.firstGzipBytes > 0 ? `${Math.round(t.firstGzipBytes / 1024)} KB gzipped` : 'JSON text',
+      );
     if (t.firstCountedMs !== undefined)
       row('request → first counted paint (cut lines, tokens)', fmt(t.firstCountedMs), '< 500 ms');
     row(`request → first paint, warm (median of ${t.warmMs.length})`, fmt(median(t.warmMs)), '< 500 ms');

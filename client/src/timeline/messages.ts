@@ -109,6 +109,11 @@ export interface TimelinePerf {
    * counted (`counting`) or a counted model (`counted`).
    */
   paintedStage?: TimelineStage[];
+  /**
+   * Beside `paintedAt`: the bytes of each painted content when it came gzipped (a big model's
+   * columns, see TimelineView.post), else 0.
+   */
+  paintedGzipBytes?: number[];
   /** The page's JavaScript heap in MB (Chromium's `performance.memory.usedJSHeapSize`), when known. */
   heapMB?: number;
 }
@@ -342,6 +347,7 @@ export function isFromView(x: unknown): x is FromView {
         (x.perf.paintedStage === undefined ||
           (Array.isArray(x.perf.paintedStage) &&
             x.perf.paintedStage.every((st) => st === 'counting' || st === 'counted'))) &&
+        (x.perf.paintedGzipBytes === undefined || isNums(x.perf.paintedGzipBytes)) &&
         (x.perf.heapMB === undefined || isNum(x.perf.heapMB))
       );
     default:

@@ -114,6 +114,10 @@ describe('MedAlign record timeline: progressive first paint', function () {
     const stages = counted.perf.paintedStage ?? [];
     const last = stages.lastIndexOf('counting');
     assert.ok(last >= 0 && stages.slice(last + 1).includes('counted'), stages.join(','));
+    // Both came gzipped (each model's columns are hundreds of KB of JSON): a few hundred KB at most.
+    const gz = counted.perf.paintedGzipBytes ?? [];
+    for (const i of [last, stages.indexOf('counted', last + 1)])
+      assert.ok(gz[i] > 10_000 && gz[i] < 400_000, `painted ${stages[i]} from ${gz[i]} gzipped bytes`);
     await shot('timeline-first-paint-counted');
   });
 });

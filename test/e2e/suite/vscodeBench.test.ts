@@ -50,6 +50,8 @@ export interface TimelineFigures {
   firstCountedMs?: number;
   /** The same inside the page (content message → paint). */
   firstPageMs: number;
+  /** The first paint's content as it came to the page: gzipped bytes (0: it came as JSON text). */
+  firstGzipBytes?: number;
   /** Request → first paint when the model is warm (switching back to the instruction). */
   warmMs: number[];
   frameMs: number[];
@@ -155,6 +157,7 @@ if (process.env['MEDALIGN_E2E_BENCH'] === '1') {
           stage: 'counting' | 'counted';
           counted: number;
           page: number;
+          gzipBytes: number;
         }> => {
           const asked = () => api.timeline.view.requestedAt ?? Infinity;
           const d = await viewShows(
@@ -163,7 +166,9 @@ if (process.env['MEDALIGN_E2E_BENCH'] === '1') {
               x.state === 'model' &&
               x.record === record &&
               x.stage === 'counted' &&
-              (x.perf.paintedAt?.at(-1) ?? 0) >= asked(),
+              (x.perf.paintedAt?.at(-1) ?? 0) >= asked() &&
+              // The counted model's frame (recorded after it is drawn), not only the structure's.
+              x.perf.paintedStage?.at(-1) === 'counted',
           );
           const at = d.perf.paintedAt ?? [];
           const stages = d.perf.paintedStage ?? [];
@@ -174,6 +179,7 @@ if (process.env['MEDALIGN_E2E_BENCH'] === '1') {
             stage: stages[i] ?? 'counted',
             counted: at[c] - asked(),
             page: d.perf.firstPaintMs[i] ?? NaN,
+            gzipBytes: d.perf.paintedGzipBytes?.[i] ?? 0,
           };
         };
         await show(file);
@@ -205,6 +211,7 @@ if (process.env['MEDALIGN_E2E_BENCH'] === '1') {
           firstStage: cold.stage,
           firstCountedMs: cold.counted,
           firstPageMs: cold.page,
+          firstGzipBytes: cold.gzipBytes,
           warmMs,
           frameMs: d.perf.frameMs.slice(-20),
           ...(d.perf.heapMB !== undefined ? { heapMB: d.perf.heapMB } : {}),
