@@ -40,8 +40,9 @@ import type {
   ViewAction,
   WireContent,
   CachedContent,
+  PackedContent,
 } from '../src/timeline/messages';
-import { decodeTimeline } from '../../engine/src/core/timeline/wire';
+import { decodeTimeline, isTimelineWire, unpackedWire } from '../../engine/src/core/timeline/wire';
 import type {
   TimelineCut,
   TimelineEvent,
@@ -1790,31 +1791,34 @@ function act(a: ViewAction): void {
 }
 
 // ───────────────────────────── wiring ─────────────────────────────
-/** The text of gzipped bytes (a big model's columns: see TimelineView.post). */
-async function gunzip(bytes: Uint8Array | ArrayBuffer): Promise<string> {
+/** The text of gzipped bytes. */
+async function gunzip(bytes: Uint8Array): Promise<string> {
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
     .stream()
     .pipeThrough(new DecompressionStream('gzip'));
   return new Response(stream).text();
 }
 
-/** The size of the message being handled when it came gzipped, else 0 (perf.paintedGzipBytes). */
+/** A packed model's columns inflated, parsed and checked, as a WireContent (undefined: malformed). */
+async function unpack(c: PackedContent): Promise<WireContent | undefined> {
+  let columns: unknown;
+  try {
+    columns = JSON.parse(await gunzip(c.packed.columns));
+  } catch {
+    return undefined;
+  }
+  const wire = unpackedWire(c.packed, columns);
+  return isTimelineWire(wire) ? { state: 'model', wire, source: c.source } : undefined;
+}
+
+/** The size of the message being handled when its model came packed, else 0 (perf.paintedGzipBytes). */
 let receivedGzipBytes = 0;
 
-function receive(data: unknown, arrived: number, gzipBytes = 0): void {
+function handle(msg: ToView, arrived: number, gzipBytes = 0): void {
   receivedGzipBytes = gzipBytes;
-  // A model's columns come as one JSON string (see TimelineView.post); anything else as an object.
-  let msg: unknown = data;
-  if (typeof msg === 'string') {
-    try {
-      msg = JSON.parse(msg);
-    } catch {
-      return;
-    }
-  }
-  if (!isToView(msg)) return;
   if (msg.type === 'content') {
-    if (msg.seq < state.seq) return;
+    // (A packed model is handled once unpacked: see the listener.)
+    if (msg.seq < state.seq || 'packed' in msg.content) return;
     setContent(msg.content, msg.seq, msg.keepView, arrived);
   } else if (msg.type === 'previews') {
     gotPreviews(msg);
@@ -1823,33 +1827,43 @@ function receive(data: unknown, arrived: number, gzipBytes = 0): void {
   } else act(msg.action);
 }
 
-/** Messages are handled in the order they came, a gzipped one once it is inflated. */
+/** Messages are handled in the order they came: a packed model once it is inflated, and what came after it after it. */
 let inbox: Promise<void> = Promise.resolve();
-let inflating = 0;
-const handled = (p: Promise<void>): Promise<void> =>
+let unpacking = 0;
+const logged = (p: Promise<void>): Promise<void> =>
   p.catch((err: unknown) => {
     console.error(err);
   });
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
   const arrived = performance.now();
-  const data = e.data;
-  if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
-    inflating++;
-    const text = gunzip(data);
-    inbox = handled(
+  // A model's columns come as one JSON string (see TimelineView.post); anything else as an object.
+  let data: unknown = e.data;
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      return;
+    }
+  }
+  if (!isToView(data)) return;
+  const msg = data;
+  if (msg.type === 'content' && 'packed' in msg.content) {
+    const bytes = msg.content.packed.columns.byteLength;
+    const content = unpack(msg.content);
+    unpacking++;
+    inbox = logged(
       inbox
-        .then(() => text)
-        .then(
-          (t) => receive(t, arrived, data.byteLength),
-          // Bytes that do not inflate are dropped, as a message that does not parse.
-          () => undefined,
-        )
+        .then(() => content)
+        .then((c) => {
+          // Columns that do not inflate or check are dropped, as a message that does not parse.
+          if (c) handle({ ...msg, content: c }, arrived, bytes);
+        })
         .finally(() => {
-          inflating--;
+          unpacking--;
         }),
     );
-  } else if (inflating > 0) inbox = handled(inbox.then(() => receive(data, arrived)));
-  else receive(data, arrived);
+  } else if (unpacking > 0) inbox = logged(inbox.then(() => handle(msg, arrived)));
+  else handle(msg, arrived);
 });
 
 if (staticPage) {

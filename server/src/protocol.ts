@@ -15,7 +15,7 @@ import type { Report } from '../../engine/src/core/metrics/report';
 import type { TokenizerName } from '../../engine/src/core/tokens/tokenizer';
 import type { PlanResult, PrepareResult, RunPlan } from '../../engine/src/core/run/prepared';
 import type { TimelineModel } from '../../engine/src/core/timeline/model';
-import type { TimelineWire } from '../../engine/src/core/timeline/wire';
+import type { ViewWire } from '../../engine/src/core/timeline/wire';
 import type { TimelinePreviews } from '../../engine/src/core/workspace/recordEngine';
 import type { ExperimentCell } from '../../engine/src/core/experiment/plan';
 import type { Verdict } from '../../engine/src/core/experiment/verdict';
@@ -35,7 +35,12 @@ export type {
   TimelineRefineStep,
   TimelineVisit,
 } from '../../engine/src/core/timeline/model';
-export type { TimelineWire, WireDate } from '../../engine/src/core/timeline/wire';
+export type {
+  PackedTimelineWire,
+  TimelineWire,
+  ViewWire,
+  WireDate,
+} from '../../engine/src/core/timeline/wire';
 export type { TimelinePreviews } from '../../engine/src/core/workspace/recordEngine';
 
 /** A window's choice (picker) or a command's argument, over the front matter. */
@@ -262,12 +267,13 @@ export interface TimelineViewParams extends TimelineParams {
 
 /**
  * The same model for the Record Timeline view, in columns (engine/src/core/timeline/wire.ts: typed
- * columns, strings interned; `decodeTimeline` gives the model back). Event previews are shipped when
- * they are small and otherwise left for `medalign/timelinePreviews`.
+ * columns, strings interned; `decodeTimeline` gives the model back), or, for a big model, with its
+ * columns packed (`format: 'packed'`: their JSON gzipped, in base64; the page inflates them). Event
+ * previews are shipped when they are small and otherwise left for `medalign/timelinePreviews`.
  */
 export namespace TimelineViewRequest {
   export const method = 'medalign/timelineView';
-  export const type = new RequestType<TimelineViewParams, TimelineWire, void>(method);
+  export const type = new RequestType<TimelineViewParams, ViewWire, void>(method);
 }
 
 export interface TimelinePreviewsParams extends TimelineParams {

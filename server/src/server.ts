@@ -94,7 +94,7 @@ import type {
   TimelineModel,
   TimelineParams,
   TimelinePreviews,
-  TimelineWire,
+  ViewWire,
   ReportResult,
 } from './protocol';
 import type { Report } from '../../engine/src/core/metrics/report';
@@ -831,7 +831,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime): voi
     runSafe<TimelineModel>('timeline', noTimeline(), () => timelineOf(p, asModel, token), token),
   );
   connection.onRequest(TimelineViewRequest.type, (p, token) =>
-    runSafe<TimelineWire>(
+    runSafe<ViewWire>(
       'timeline view',
       encodeTimeline(noTimeline()),
       () =>

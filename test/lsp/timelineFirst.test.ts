@@ -13,9 +13,10 @@ import * as path from 'node:path';
 import { URI } from 'vscode-uri';
 import { makeProjectDir, validInstruction } from '../helpers/fixtures';
 import { startServer } from '../helpers/lspClient';
-import type { TimelineModel, TimelineWire } from '../../server/src/protocol';
+import type { TimelineModel, ViewWire } from '../../server/src/protocol';
 import { decodeTimeline, isTimelineWire } from '../../engine/src/core/timeline/wire';
 import { denseRecord } from '../bench/timelineBench';
+import { unpackView } from '../helpers/viewWire';
 
 /** The model's structure: what does not depend on counts (ids, kinds, dates, ranges, labels). */
 function structure(m: TimelineModel) {
@@ -43,13 +44,18 @@ test('LSP: the view’s first answer for an uncounted big record is its structur
     const order: string[] = [];
     // As the view does: the progressive request, and (here at the same time) the counted one.
     const first = s.connection
-      .sendRequest<TimelineWire>('medalign/timelineView', { uri, progressive: true })
+      .sendRequest<ViewWire>('medalign/timelineView', { uri, progressive: true })
       .then((w) => (order.push('structure'), w));
     const counted = s.connection
-      .sendRequest<TimelineWire>('medalign/timelineView', { uri })
+      .sendRequest<ViewWire>('medalign/timelineView', { uri })
       .then((w) => (order.push('counted'), w));
-    const [w1, w2] = await Promise.all([first, counted]);
+    const [v1, v2] = await Promise.all([first, counted]);
     assert.deepEqual(order, ['structure', 'counted']);
+    // Both big: packed for the view (the page inflates them).
+    assert.equal(v1.format, 'packed');
+    assert.equal(v2.format, 'packed');
+    const w1 = unpackView(v1);
+    const w2 = unpackView(v2);
     assert.ok(isTimelineWire(w1) && isTimelineWire(w2));
     assert.equal(w1.header.counting, true);
     assert.equal(w2.header.counting, undefined);
@@ -86,10 +92,9 @@ test('LSP: the view’s first answer for an uncounted big record is its structur
     assert.equal(w1.stamp, w2.stamp);
 
     // Counted now: the progressive answer is the counted model itself.
-    const again = await s.connection.sendRequest<TimelineWire>('medalign/timelineView', {
-      uri,
-      progressive: true,
-    });
+    const again = unpackView(
+      await s.connection.sendRequest<ViewWire>('medalign/timelineView', { uri, progressive: true }),
+    );
     assert.equal(again.header.counting, undefined);
     assert.deepEqual(decodeTimeline(again), m2);
 
@@ -105,7 +110,7 @@ test('LSP: the view’s first answer for an uncounted big record is its structur
     // A small record (the public sample): counted at once, one answer.
     const small = path.join(dir, 'instructions/a.medalign');
     writeFileSync(small, validInstruction());
-    const smallWire = await s.connection.sendRequest<TimelineWire>('medalign/timelineView', {
+    const smallWire = await s.connection.sendRequest<ViewWire>('medalign/timelineView', {
       uri: URI.file(small).toString(),
       progressive: true,
     });

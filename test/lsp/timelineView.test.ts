@@ -11,9 +11,10 @@ import * as path from 'node:path';
 import { URI } from 'vscode-uri';
 import { makeProjectDir, validInstruction } from '../helpers/fixtures';
 import { startServer } from '../helpers/lspClient';
-import type { TimelineModel, TimelinePreviews, TimelineWire } from '../../server/src/protocol';
+import type { TimelineModel, TimelinePreviews, ViewWire } from '../../server/src/protocol';
 import { decodeTimeline, isTimelineWire } from '../../engine/src/core/timeline/wire';
 import { generateRecord } from '../fixtures/recordGenerator';
+import { unpackView } from '../helpers/viewWire';
 
 function withoutPreviews(m: TimelineModel): TimelineModel {
   return {
@@ -32,14 +33,17 @@ test('LSP: medalign/timelineView is medalign/timeline in columns; previews of a 
     writeFileSync(file, validInstruction().replace('context: 32k', 'context: 2k'));
     const uri = URI.file(file).toString();
     const model = await s.connection.sendRequest<TimelineModel>('medalign/timeline', { uri });
-    const wire = await s.connection.sendRequest<TimelineWire>('medalign/timelineView', { uri });
+    const view = await s.connection.sendRequest<ViewWire>('medalign/timelineView', { uri });
+    // A small model's columns come as they are.
+    assert.equal(view.format, 'columns');
+    const wire = unpackView(view);
     assert.ok(isTimelineWire(wire));
     assert.ok(wire.stamp !== '');
     const lazy = new Set<number>();
     assert.deepEqual(decodeTimeline(wire, lazy), model);
     assert.equal(lazy.size, 0);
     // An override: another model, another stamp.
-    const other = await s.connection.sendRequest<TimelineWire>('medalign/timelineView', {
+    const other = await s.connection.sendRequest<ViewWire>('medalign/timelineView', {
       uri,
       overrides: { context: '8k' },
     });
@@ -55,11 +59,15 @@ test('LSP: medalign/timelineView is medalign/timeline in columns; previews of a 
     const bigUri = URI.file(bigFile).toString();
     const bigModel = await s.connection.sendRequest<TimelineModel>('medalign/timeline', { uri: bigUri });
     assert.equal(bigModel.record, 'records/big.xml');
-    const bigWire = await s.connection.sendRequest<TimelineWire>('medalign/timelineView', { uri: bigUri });
+    const bigView = await s.connection.sendRequest<ViewWire>('medalign/timelineView', { uri: bigUri });
+    // A big model's columns come packed: their gzipped JSON in base64, a fraction of the JSON.
+    assert.equal(bigView.format, 'packed');
+    const bigWire = unpackView(bigView);
     const bigLazy = new Set<number>();
     assert.deepEqual(decodeTimeline(bigWire, bigLazy), withoutPreviews(bigModel));
     assert.ok(bigLazy.size > 10, `${bigLazy.size} previews left out`);
     assert.ok(JSON.stringify(bigWire).length < JSON.stringify(bigModel).length / 2);
+    assert.ok(JSON.stringify(bigView).length < JSON.stringify(bigWire).length / 2);
     const ids = [...bigLazy].slice(0, 20);
     const p = await s.connection.sendRequest<TimelinePreviews>('medalign/timelinePreviews', {
       uri: bigUri,
@@ -77,7 +85,7 @@ test('LSP: medalign/timelineView is medalign/timeline in columns; previews of a 
 
     // The record changes on disk: a new model, a new stamp; previews asked now are the new model's.
     writeFileSync(path.join(dir, 'records/big.xml'), generateRecord({ seed: 13, targetChars: 300_000 }));
-    const changed = await s.connection.sendRequest<TimelineWire>('medalign/timelineView', { uri: bigUri });
+    const changed = await s.connection.sendRequest<ViewWire>('medalign/timelineView', { uri: bigUri });
     assert.notEqual(changed.stamp, bigWire.stamp);
     assert.notEqual(changed.header.tokens, bigWire.header.tokens);
     const again = await s.connection.sendRequest<TimelinePreviews>('medalign/timelinePreviews', {

@@ -8,7 +8,7 @@ import type { TimelineModel, TimelineRange } from './model';
 // eslint-disable-next-line no-restricted-imports -- pure core module (no Node, no DOM): the wire format's decoder and check
 import { isTimelineWire } from '../../../engine/src/core/timeline/wire';
 // eslint-disable-next-line no-restricted-imports -- types only
-import type { TimelineWire } from '../../../engine/src/core/timeline/wire';
+import type { PackedTimelineWire, TimelineWire } from '../../../engine/src/core/timeline/wire';
 
 export type { TimelineWire };
 
@@ -25,6 +25,16 @@ export type TimelineContent =
 export interface WireContent {
   state: 'model';
   wire: TimelineWire;
+  source: string;
+}
+
+/**
+ * A big model as the extension sends it: its columns packed by the server (PackedTimelineWire), as
+ * bytes (the page inflates them, then checks and decodes them as a WireContent's).
+ */
+export interface PackedContent {
+  state: 'model';
+  packed: Omit<PackedTimelineWire, 'columns'> & { columns: Uint8Array };
   source: string;
 }
 
@@ -47,7 +57,7 @@ export const PAGE_MODEL_CACHE = 2;
  * (the instruction it is for, its cuts, problems and query), so two instructions over one record
  * with the same settings are two models. '' (not cached) for a wire without a stamp.
  */
-export function wireCacheKey(w: TimelineWire): string {
+export function wireCacheKey(w: Pick<TimelineWire, 'stamp' | 'header'>): string {
   return w.stamp === '' ? '' : `${w.stamp}\n${JSON.stringify(w.header)}`;
 }
 
@@ -57,7 +67,7 @@ export type ToView =
   | {
       type: 'content';
       seq: number;
-      content: TimelineContent | WireContent | CachedContent;
+      content: TimelineContent | WireContent | PackedContent | CachedContent;
       keepView: boolean;
     }
   /** Previews of events of the model `stamp` names (asked with `previews`); null: none. */
@@ -253,11 +263,24 @@ export function isTimelineModel(x: unknown): x is TimelineModel {
   return true;
 }
 
-function isContent(x: unknown): x is TimelineContent | WireContent | CachedContent {
+function isContent(x: unknown): x is TimelineContent | WireContent | PackedContent | CachedContent {
   if (!isObj(x)) return false;
   switch (x.state) {
     case 'model':
       if (x.cached !== undefined) return isStr(x.cached) && isStr(x.source);
+      // The columns are checked once inflated (isTimelineWire), as a WireContent's.
+      if (x.packed !== undefined)
+        return (
+          isStr(x.source) &&
+          isObj(x.packed) &&
+          x.packed.version === 1 &&
+          x.packed.format === 'packed' &&
+          isStr(x.packed.stamp) &&
+          Number.isInteger(x.packed.visits) &&
+          (x.packed.visits as number) >= 0 &&
+          x.packed.columns instanceof Uint8Array &&
+          isTimelineModel({ ...(x.packed.header as object), visits: [] })
+        );
       if (x.wire !== undefined)
         return (
           isStr(x.source) &&

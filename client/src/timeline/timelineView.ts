@@ -11,12 +11,10 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import * as zlib from 'node:zlib';
 import * as vscode from 'vscode';
 import { CONFIG_FILE_NAME, TIMELINE_STYLE, inlineScript } from '../../../engine/src';
 import { TimelinePreviewsRequest, TimelineViewRequest } from '../../../server/src/protocol';
-import type { TimelineParams, TimelineWire } from '../../../server/src/protocol';
+import type { TimelineParams, ViewWire } from '../../../server/src/protocol';
 import type { MedAlignLanguageClient } from '../languageClient';
 import { WebviewRequests, makeNonce, webviewHtml } from '../webviewDocument';
 import type {
@@ -25,10 +23,18 @@ import type {
   TimelineDescribe,
   TimelinePerf,
   ToView,
+  PackedContent,
   ViewAction,
   WireContent,
 } from './messages';
 import { PAGE_MODEL_CACHE, isFromView, wireCacheKey } from './messages';
+
+/** A model the view shows, as the server answered it: columns, or a big model's packed columns. */
+interface ServerContent {
+  state: 'model';
+  wire: ViewWire;
+  source: string;
+}
 
 export const TIMELINE_VIEW_ID = 'medalign.timeline';
 export const SHOW_TIMELINE_COMMAND = 'medalign.timeline.show';
@@ -42,10 +48,6 @@ const DEBOUNCE_MS = 120;
  * doubled its opening time: npm run bench, in VS Code).
  */
 const FOLLOW_MS = 200;
-
-/** Messages to the page of at least this many characters go gzipped (TimelineView.post). */
-const GZIP_MIN_CHARS = 64 * 1024;
-const gzip = promisify(zlib.gzip);
 
 /** The window's per-instruction model/context choice (the run-lens pickers). */
 export interface TimelineSelectionSource {
@@ -62,8 +64,6 @@ export function isTimelineSource(doc: vscode.TextDocument): boolean {
 export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private ready = false;
-  /** Messages to the page go in order, each once the one before it is ready to post. */
-  private outbox: Promise<void> = Promise.resolve();
   private seq = 0;
   /** Grows with every update: the answers of an older one are dropped. */
   private generation = 0;
@@ -72,7 +72,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   /** The file the view follows, and the record the last model came from. */
   private source: vscode.Uri | undefined;
   private record: string | undefined;
-  private content: TimelineContent | WireContent | undefined;
+  private content: TimelineContent | ServerContent | undefined;
   /** The request the shown model answered (previews are asked with the same). */
   private params: TimelineParams | undefined;
   /** The keys (wireCacheKey) of the models the page keeps decoded, oldest first (as the page's own cache). */
@@ -242,30 +242,14 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     }
   }
 
-  /**
-   * Posts a message to the page, in order. A model's columns go as one JSON string: the workbench
-   * passes a string on to the page much faster than it serializes and clones an object of large
-   * arrays. One of GZIP_MIN_CHARS or more goes gzipped, as bytes (a 50k-event model: 2.1 MB of JSON,
-   * 0.4 MB gzipped in ~10 ms, off this thread): the workbench's way to the page (a remote window's
-   * over the network) takes time by the byte, and the page inflates it with DecompressionStream.
-   */
   private post(msg: ToView): void {
-    const view = this.view;
-    if (!view || !this.ready) return;
-    const json = msg.type === 'content' && 'wire' in msg.content ? JSON.stringify(msg) : undefined;
-    const data: Promise<unknown> =
-      json !== undefined && json.length >= GZIP_MIN_CHARS
-        ? gzip(json, { level: 1 }).then(
-            (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
-            () => json,
-          )
-        : Promise.resolve(json ?? msg);
-    this.outbox = this.outbox.then(async () => {
-      const d = await data;
-      if (this.view !== view) return;
-      void view.webview.postMessage(d).then(() => {
-        if (msg.type === 'content') this.posted.fire(msg.seq);
-      });
+    if (!this.view || !this.ready) return;
+    // A model's columns go as one JSON string: the workbench passes a string on to the page much
+    // faster than it serializes and clones an object of large arrays (the page parses and checks it).
+    // A big model's packed columns go as bytes in the message (the workbench passes them as they are).
+    const data = msg.type === 'content' && 'wire' in msg.content ? JSON.stringify(msg) : msg;
+    void this.view.webview.postMessage(data).then(() => {
+      if (msg.type === 'content') this.posted.fire(msg.seq);
     });
   }
 
@@ -294,7 +278,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
       this.show({ state: 'loading', message: `Reading ${label}…`, source: label });
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === source.toString());
     const o = this.selection.get(source);
-    let wire: TimelineWire;
+    let wire: ViewWire;
     const generation = ++this.generation;
     // A counted model still on its way for an older request is not wanted any more: the worker drops
     // its jobs that have not started (the record's count stays, for whoever else waits on it).
@@ -332,7 +316,7 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     if (this.source !== source || generation !== this.generation) return;
     this.showWire(wire, params, source, label);
     if (wire.header.counting !== true) return;
-    let counted: TimelineWire;
+    let counted: ViewWire;
     try {
       const c = this.client.languageClient;
       if (!c) throw new Error('the MedAlign language server is not running');
@@ -358,9 +342,9 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
   }
 
   /** Shows a model's columns (or why there is none: a broken or empty record). */
-  private showWire(wire: TimelineWire, params: TimelineParams, source: vscode.Uri, label: string): void {
+  private showWire(wire: ViewWire, params: TimelineParams, source: vscode.Uri, label: string): void {
     const model = wire.header;
-    const visits = wire.visits.index.length;
+    const visits = wire.format === 'packed' ? wire.visits : wire.visits.index.length;
     this.params = params;
     this.watchRecord(model.uri);
     if (visits === 0 && model.problems.length > 0) {
@@ -387,9 +371,9 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
     this.show({ state: 'model', wire, source: label });
   }
 
-  private show(content: TimelineContent | WireContent): void {
+  private show(content: TimelineContent | ServerContent): void {
     const prev = this.content;
-    const record = (c: TimelineContent | WireContent) =>
+    const record = (c: TimelineContent | ServerContent) =>
       'wire' in c ? c.wire.header.record : c.state === 'model' ? c.model.record : undefined;
     const keepView =
       prev?.state === 'model' &&
@@ -406,18 +390,27 @@ export class TimelineView implements vscode.WebviewViewProvider, vscode.Disposab
    * The content message for the page: a model it was sent before (`pageStamps`, as the page's own
    * cache of PAGE_MODEL_CACHE decoded models) by its key only, else in full.
    */
-  private contentMessage(content: TimelineContent | WireContent, keepView: boolean): ToView {
+  private contentMessage(content: TimelineContent | ServerContent, keepView: boolean): ToView {
     const seq = this.seq;
     if (!('wire' in content)) return { type: 'content', seq, content, keepView };
-    const key = wireCacheKey(content.wire);
+    const w = content.wire;
+    // Packed columns go as bytes (the page inflates them).
+    const full: WireContent | PackedContent =
+      w.format === 'packed'
+        ? {
+            state: 'model',
+            packed: { ...w, columns: new Uint8Array(Buffer.from(w.columns, 'base64')) },
+            source: content.source,
+          }
+        : { state: 'model', wire: w, source: content.source };
+    const key = wireCacheKey(w);
     // A structure (counting) is shown once: the page does not keep it, so it keeps the models it may show again.
-    if (key === '' || content.wire.header.counting === true)
-      return { type: 'content', seq, content, keepView };
+    if (key === '' || w.header.counting === true) return { type: 'content', seq, content: full, keepView };
     const known = this.pageStamps.includes(key);
     this.pageStamps = [...this.pageStamps.filter((s) => s !== key), key].slice(-PAGE_MODEL_CACHE);
     return known
       ? { type: 'content', seq, content: { state: 'model', cached: key, source: content.source }, keepView }
-      : { type: 'content', seq, content, keepView };
+      : { type: 'content', seq, content: full, keepView };
   }
 
   /** Watches the record file on disk (a change outside the editor updates the view). */

@@ -3,8 +3,8 @@
  * language server's event loop. It hosts one RecordWork and answers WorkerRequests in order.
  *
  * When it has had no request for IDLE_MS, the worker warms the big records (256 KB or more) it last
- * handled: once one is parsed, its structure's columns (what the Record Timeline paints first, ~100 ms
- * for 50k events); once it is counted (for a hover, diagnostics, a fit or a pack), its timeline: every
+ * handled: once one is parsed, its structure's columns, packed (what the Record Timeline paints
+ * first, ~100 ms for 50k events); once it is counted (for a hover, diagnostics, a fit or a pack), its timeline: every
  * event's tokens and labels (most of a big record's first counted model, ~0.6 s for 50k events), so
  * opening the Record Timeline later only packs. A request that arrives first is answered first.
  */
@@ -18,6 +18,7 @@ import { registerHfTokenizer } from '../../../engine/src/core/tokens/tokenizer';
 import { addServerCounts, serverMissing } from '../../../engine/src/core/tokens/serverTable';
 import type { TokenizerName } from '../../../engine/src/core/tokens/tokenizer';
 import type { WorkerRequest, WorkerResponse } from './recordWorkerProtocol';
+import { packColumns, packWire } from './packWire';
 
 const work = new RecordWork();
 
@@ -55,8 +56,11 @@ function armWarm(): void {
     const [k, w] = nextWarm()!;
     toWarm.delete(k);
     try {
-      if (w.kind === 'structure') work.warmStructure(w.uri, w.key);
-      else work.warmTimeline(w.uri, w.key, w.encoding!, WARM_MIN_CHARS);
+      if (w.kind === 'structure') {
+        // Packed for the view too (what the first answer sends).
+        const columns = work.warmStructure(w.uri, w.key);
+        if (columns) packColumns(columns);
+      } else work.warmTimeline(w.uri, w.key, w.encoding!, WARM_MIN_CHARS);
     } catch {
       // Warming is only a head start: the timeline request builds (and reports) the same.
     }
@@ -105,10 +109,14 @@ function handle(req: WorkerRequest): unknown {
     }
     case 'timeline':
       return work.timeline(c.uri, c.key, c.req);
-    case 'timelineWire':
-      return work.timelineWire(c.uri, c.key, c.req, c.previews);
-    case 'timelineFirst':
-      return work.timelineFirst(c.uri, c.key, c.req, c.previews);
+    case 'timelineWire': {
+      const w = work.timelineWire(c.uri, c.key, c.req, c.previews);
+      return c.pack === true && w ? packWire(w) : w;
+    }
+    case 'timelineFirst': {
+      const w = work.timelineFirst(c.uri, c.key, c.req, c.previews);
+      return c.pack === true && w ? packWire(w) : w;
+    }
     case 'timelinePreviews':
       return work.timelinePreviews(c.uri, c.key, c.req, c.ids);
     case 'countText':

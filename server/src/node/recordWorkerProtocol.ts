@@ -12,11 +12,28 @@ export type WorkerCall =
   | { op: 'fit'; uri: string; key: string; req: TokenRequest }
   | { op: 'pack'; uri: string; key: string; req: PackRequest }
   | { op: 'timeline'; uri: string; key: string; req: TimelineRequest }
-  /** The model in columns (what crosses the thread boundary quickly; `timeline` is decoded from it). */
-  | { op: 'timelineWire'; uri: string; key: string; req: TimelineRequest; previews: boolean | number }
+  /**
+   * The model in columns (what crosses the thread boundary quickly; `timeline` is decoded from it);
+   * `pack`: a big model's columns packed for the view (packWire.ts).
+   */
+  | {
+      op: 'timelineWire';
+      uri: string;
+      key: string;
+      req: TimelineRequest;
+      previews: boolean | number;
+      pack?: boolean;
+    }
   | { op: 'timelinePreviews'; uri: string; key: string; req: TimelineRequest; ids: number[] }
   /** The view's first answer: the counted columns when ready, else the structure (counts nothing). */
-  | { op: 'timelineFirst'; uri: string; key: string; req: TimelineRequest; previews: boolean | number }
+  | {
+      op: 'timelineFirst';
+      uri: string;
+      key: string;
+      req: TimelineRequest;
+      previews: boolean | number;
+      pack?: boolean;
+    }
   | { op: 'countText'; text: string; encoding: TokenizerName }
   | { op: 'describeAt'; uri: string; key: string; offset: number; encoding: TokenizerName }
   /** `tokenizer: server` (tokens/serverTable.ts): a table's missing texts, and the server's counts. */

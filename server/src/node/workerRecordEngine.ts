@@ -16,7 +16,7 @@ import { hfTokenizerFiles } from '../../../engine/src/core/tokens/tokenizer';
 import type { FitTable, PackResult } from '../../../engine/src/core/packing/pack';
 import type { TimelineModel } from '../../../engine/src/core/timeline/model';
 import { decodeTimeline } from '../../../engine/src/core/timeline/wire';
-import type { TimelineWire } from '../../../engine/src/core/timeline/wire';
+import type { TimelineWire, ViewWire } from '../../../engine/src/core/timeline/wire';
 import { entryKey } from '../../../engine/src/core/workspace/recordEngine';
 import type {
   Cancel,
@@ -333,16 +333,27 @@ export class WorkerRecordEngine implements RecordEngine {
     return wire && decodeTimeline(wire);
   }
 
-  async timelineWire(
+  timelineWire(
     uri: string,
     key: string,
     req: TimelineRequest,
     previews: boolean | number,
     cancel?: Cancel,
   ): Promise<TimelineWire | undefined> {
+    return this.countedWire(uri, key, req, previews, false, cancel) as Promise<TimelineWire | undefined>;
+  }
+
+  private async countedWire(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+    pack: boolean,
+    cancel?: Cancel,
+  ): Promise<ViewWire | undefined> {
     if (!this.isLoaded(uri, key)) return undefined;
     if (!(await this.counting(uri, key, req.encoding, true, cancel))) return undefined;
-    return this.call<TimelineWire | undefined>({ op: 'timelineWire', uri, key, req, previews }, cancel);
+    return this.call<ViewWire | undefined>({ op: 'timelineWire', uri, key, req, previews, pack }, cancel);
   }
 
   /**
@@ -350,20 +361,45 @@ export class WorkerRecordEngine implements RecordEngine {
    * worker has them, else the record's structure. It starts the count meanwhile (dropped with it when
    * every request that wanted it is cancelled), so the counted model asked next is on its way.
    */
-  async timelineFirst(
+  timelineFirst(
     uri: string,
     key: string,
     req: TimelineRequest,
     previews: boolean | number,
     cancel?: Cancel,
   ): Promise<TimelineWire | undefined> {
-    if (!this.isLoaded(uri, key)) return undefined;
-    const first = this.call<TimelineWire | undefined>(
-      { op: 'timelineFirst', uri, key, req, previews },
+    return this.first(uri, key, req, previews, false, cancel) as Promise<TimelineWire | undefined>;
+  }
+
+  private first(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+    pack: boolean,
+    cancel?: Cancel,
+  ): Promise<ViewWire | undefined> {
+    if (!this.isLoaded(uri, key)) return Promise.resolve(undefined);
+    const first = this.call<ViewWire | undefined>(
+      { op: 'timelineFirst', uri, key, req, previews, pack },
       cancel,
     );
     this.ensureCounted(uri, key, req.encoding, cancel);
     return first;
+  }
+
+  /** The view's answers, a big model's columns packed by the worker (packWire.ts). */
+  timelineView(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+    first: boolean,
+    cancel?: Cancel,
+  ): Promise<ViewWire | undefined> {
+    return first
+      ? this.first(uri, key, req, previews, true, cancel)
+      : this.countedWire(uri, key, req, previews, true, cancel);
   }
 
   async timelinePreviews(

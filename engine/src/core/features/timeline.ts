@@ -15,7 +15,7 @@ import type { InstructionFile } from '../format/parse';
 import { emptyTimeline } from '../timeline/model';
 import type { TimelineModel } from '../timeline/model';
 import { encodeTimeline } from '../timeline/wire';
-import type { TimelineWire } from '../timeline/wire';
+import type { ViewWire } from '../timeline/wire';
 import type { Cancel, RecordEngine, TimelinePreviews, TimelineRequest } from '../workspace/recordEngine';
 import type { Workspace } from '../workspace/workspace';
 import { packRequest, resolveRunSettings } from './runSettings';
@@ -90,10 +90,16 @@ export const asModel: TimelineForm<TimelineModel> = {
   amend: amended,
 };
 
-/** The model in columns (`medalign/timelineView`); `previews`: EncodeOptions.previews. */
-export function asWire(previews: boolean | number): TimelineForm<TimelineWire> {
+/**
+ * The model in columns for the view (`medalign/timelineView`), a big model's packed where the engine
+ * packs them (RecordEngine.timelineView); `previews`: EncodeOptions.previews.
+ */
+export function asWire(previews: boolean | number): TimelineForm<ViewWire> {
   return {
-    get: (engine, uri, key, req, cancel) => engine.timelineWire(uri, key, req, previews, cancel),
+    get: (engine, uri, key, req, cancel) =>
+      engine.timelineView
+        ? engine.timelineView(uri, key, req, previews, false, cancel)
+        : engine.timelineWire(uri, key, req, previews, cancel),
     empty: (m) => encodeTimeline(m, { previews: true }),
     amend: (w, change) => ({ ...w, header: amended(w.header, change) }),
   };
@@ -103,10 +109,13 @@ export function asWire(previews: boolean | number): TimelineForm<TimelineWire> {
  * The view's first answer (`medalign/timelineView` with `progressive`): the counted columns when
  * they are ready, else the record's structure marked `counting` (RecordEngine.timelineFirst).
  */
-export function asFirstWire(previews: boolean | number): TimelineForm<TimelineWire> {
+export function asFirstWire(previews: boolean | number): TimelineForm<ViewWire> {
   return {
     ...asWire(previews),
-    first: (engine, uri, key, req, cancel) => engine.timelineFirst(uri, key, req, previews, cancel),
+    first: (engine, uri, key, req, cancel) =>
+      engine.timelineView
+        ? engine.timelineView(uri, key, req, previews, true, cancel)
+        : engine.timelineFirst(uri, key, req, previews, cancel),
   };
 }
 

@@ -170,6 +170,44 @@ export interface EncodeOptions {
 /** What of the wire comes from the model's visits (everything but the stamp and the header). */
 export type TimelineColumns = Pick<TimelineWire, 'strings' | 'visits' | 'days' | 'events'>;
 
+/**
+ * A model for the view with its columns gzipped: the record worker packs a big model's (the
+ * 50k-event structure: 2.1 MB of JSON, 0.4 MB gzipped), which then crosses the language server
+ * connection, the extension host and the workbench's way to the page as a fifth of the bytes, and
+ * is inflated by the page (`DecompressionStream`). `columns`: base64 of the gzipped JSON of the
+ * model's TimelineColumns; `visits`: how many visits (what the extension reads without inflating).
+ */
+export interface PackedTimelineWire {
+  version: 1;
+  format: 'packed';
+  stamp: string;
+  header: Omit<TimelineModel, 'visits'>;
+  visits: number;
+  columns: string;
+}
+
+/** What `medalign/timelineView` answers: the columns, or (a big model, from the worker) packed. */
+export type ViewWire = TimelineWire | PackedTimelineWire;
+
+/**
+ * The wire of a packed model's inflated and parsed columns: not checked (the caller runs
+ * `isTimelineWire` on it); undefined when the columns are not an object.
+ */
+export function unpackedWire(p: Pick<PackedTimelineWire, 'stamp' | 'header'>, columns: unknown): unknown {
+  if (columns === null || typeof columns !== 'object' || Array.isArray(columns)) return undefined;
+  const c = columns as Record<string, unknown>;
+  return {
+    version: 1,
+    format: 'columns',
+    stamp: p.stamp,
+    header: p.header,
+    strings: c.strings,
+    visits: c.visits,
+    days: c.days,
+    events: c.events,
+  };
+}
+
 /** The columns of a model. */
 export function encodeTimeline(model: TimelineModel, opts: EncodeOptions = {}): TimelineWire {
   const { visits, ...header } = model;

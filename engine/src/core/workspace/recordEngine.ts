@@ -26,7 +26,7 @@ import {
 } from '../timeline/build';
 import type { TimelineModel } from '../timeline/model';
 import { encodeColumns, encodeTimeline, timelinePreviews } from '../timeline/wire';
-import type { TimelineColumns, TimelineWire } from '../timeline/wire';
+import type { TimelineColumns, TimelineWire, ViewWire } from '../timeline/wire';
 
 export interface TokenRequest {
   encoding: TokenizerName;
@@ -192,6 +192,19 @@ export interface RecordEngine {
     previews: boolean | number,
     cancel?: Cancel,
   ): Promise<TimelineWire | undefined>;
+  /**
+   * The view's answer (`first`: as timelineFirst, else as timelineWire), a big model's columns packed
+   * where the engine gzips them (the server's record worker: PackedTimelineWire). Absent: the view
+   * gets the columns as they are.
+   */
+  timelineView?(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+    first: boolean,
+    cancel?: Cancel,
+  ): Promise<ViewWire | undefined>;
   /** Previews of the model's events by id (the model of the same request, cached). */
   timelinePreviews(
     uri: string,
@@ -425,20 +438,19 @@ export class RecordWork {
   /**
    * Makes a big record's structure columns for the view (`previews`: the view's budget) ahead of its
    * first `timelineFirst`, so that answer only adds a header. Only for a valid record of at least
-   * `minChars`; true when it did work.
+   * `minChars`; the columns when it made them (undefined: nothing to do).
    */
   warmStructure(
     uri: string,
     key: string,
     previews: boolean | number = VIEW_PREVIEW_CHARS,
     minChars = STRUCTURE_MIN_CHARS,
-  ): boolean {
+  ): TimelineColumns | undefined {
     const l = this.get(uri, key);
-    if (!l || l.text.length < minChars) return false;
+    if (!l || l.text.length < minChars) return undefined;
     const have = this.structures.get(`${entryKey(uri, key)}\n${String(previews)}`);
-    if (have !== undefined && have.text === l.text) return false;
-    this.structureColumns(l, previews);
-    return true;
+    if (have !== undefined && have.text === l.text) return undefined;
+    return this.structureColumns(l, previews);
   }
 
   /** See RecordEngine.timelineFirst. */
