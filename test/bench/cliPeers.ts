@@ -22,7 +22,7 @@ function check(dir: string): void {
   const Ajv = (require('ajv') as { default: typeof AjvClass }).default;
   const { XMLValidator } = require('fast-xml-parser') as typeof XmlModule;
   const schema = JSON.parse(
-    readFileSync(path.join(__dirname, '../../server/src/core/schema/instruction.schema.json'), 'utf8'),
+    readFileSync(path.join(__dirname, '../../../engine/src/core/schema/instruction.schema.json'), 'utf8'),
   ) as object;
   const validate = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true }).compile(schema);
   const config = JSON.parse(readFileSync(path.join(dir, 'medalign.config.json'), 'utf8')) as {
