@@ -120,8 +120,8 @@ export interface TimelinePerf {
    */
   paintedStage?: TimelineStage[];
   /**
-   * Beside `paintedAt`: the bytes of each painted content when it came gzipped (a big model's
-   * columns, see TimelineView.post), else 0.
+   * Beside `paintedAt`: the gzipped bytes of each painted model when its columns came packed (a big
+   * model's: PackedContent), else 0.
    */
   paintedGzipBytes?: number[];
   /** The page's JavaScript heap in MB (Chromium's `performance.memory.usedJSHeapSize`), when known. */
