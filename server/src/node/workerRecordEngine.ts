@@ -340,20 +340,7 @@ export class WorkerRecordEngine implements RecordEngine {
     previews: boolean | number,
     cancel?: Cancel,
   ): Promise<TimelineWire | undefined> {
-    return this.countedWire(uri, key, req, previews, false, cancel) as Promise<TimelineWire | undefined>;
-  }
-
-  private async countedWire(
-    uri: string,
-    key: string,
-    req: TimelineRequest,
-    previews: boolean | number,
-    pack: boolean,
-    cancel?: Cancel,
-  ): Promise<ViewWire | undefined> {
-    if (!this.isLoaded(uri, key)) return undefined;
-    if (!(await this.counting(uri, key, req.encoding, true, cancel))) return undefined;
-    return this.call<ViewWire | undefined>({ op: 'timelineWire', uri, key, req, previews, pack }, cancel);
+    return this.view(uri, key, req, previews, false, false, cancel) as Promise<TimelineWire | undefined>;
   }
 
   /**
@@ -368,24 +355,7 @@ export class WorkerRecordEngine implements RecordEngine {
     previews: boolean | number,
     cancel?: Cancel,
   ): Promise<TimelineWire | undefined> {
-    return this.first(uri, key, req, previews, false, cancel) as Promise<TimelineWire | undefined>;
-  }
-
-  private first(
-    uri: string,
-    key: string,
-    req: TimelineRequest,
-    previews: boolean | number,
-    pack: boolean,
-    cancel?: Cancel,
-  ): Promise<ViewWire | undefined> {
-    if (!this.isLoaded(uri, key)) return Promise.resolve(undefined);
-    const first = this.call<ViewWire | undefined>(
-      { op: 'timelineFirst', uri, key, req, previews, pack },
-      cancel,
-    );
-    this.ensureCounted(uri, key, req.encoding, cancel);
-    return first;
+    return this.view(uri, key, req, previews, true, false, cancel) as Promise<TimelineWire | undefined>;
   }
 
   /** The view's answers, a big model's columns packed by the worker (packWire.ts). */
@@ -397,9 +367,30 @@ export class WorkerRecordEngine implements RecordEngine {
     first: boolean,
     cancel?: Cancel,
   ): Promise<ViewWire | undefined> {
-    return first
-      ? this.first(uri, key, req, previews, true, cancel)
-      : this.countedWire(uri, key, req, previews, true, cancel);
+    return this.view(uri, key, req, previews, first, true, cancel);
+  }
+
+  /** `first`: timelineFirst, else the counted columns (counted first); `pack`: packed when big. */
+  private async view(
+    uri: string,
+    key: string,
+    req: TimelineRequest,
+    previews: boolean | number,
+    first: boolean,
+    pack: boolean,
+    cancel?: Cancel,
+  ): Promise<ViewWire | undefined> {
+    if (!this.isLoaded(uri, key)) return undefined;
+    if (first) {
+      const answer = this.call<ViewWire | undefined>(
+        { op: 'timelineFirst', uri, key, req, previews, pack },
+        cancel,
+      );
+      this.ensureCounted(uri, key, req.encoding, cancel);
+      return answer;
+    }
+    if (!(await this.counting(uri, key, req.encoding, true, cancel))) return undefined;
+    return this.call<ViewWire | undefined>({ op: 'timelineWire', uri, key, req, previews, pack }, cancel);
   }
 
   async timelinePreviews(
