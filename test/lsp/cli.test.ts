@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { makeProjectDir, publicSampleXml, repoRoot, validInstruction } from '../helpers/fixtures';
+import { generateRecord } from '../fixtures/recordGenerator';
 
 const cli = path.join(repoRoot, 'dist', 'cli.js');
 
@@ -126,6 +127,32 @@ test('medalign count: exact tokens, checked against js-tiktoken; --json fields',
     const bad = run(dir, 'count', 'records/1234555.xml', '--encoding', 'p50k');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown encoding 'p50k'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('medalign count on a big record (parsed by a worker): the text total is the whole text’s count, and --json’s, glued seams included', async () => {
+  const dir = project();
+  try {
+    const text = generateRecord({ seed: 44, targetChars: 400_000 });
+    // Visits with no line break between them: seams the tokenizer could merge across.
+    assert.ok(text.includes('</visit><visit'));
+    writeFileSync(path.join(dir, 'records/big.xml'), text);
+    const { Tiktoken } = await import('js-tiktoken/lite');
+    const ranks = (await import('js-tiktoken/ranks/cl100k_base')).default;
+    const whole = new Tiktoken(ranks).encode(text).length;
+    const plain = run(dir, 'count', 'records/big.xml');
+    assert.equal(plain.status, 0, plain.stderr);
+    const m = /^records\/big\.xml: ([\d,]+) tokens \(cl100k_base\), (\d+) visits/.exec(plain.stdout);
+    assert.ok(m, plain.stdout);
+    assert.equal(Number(m[1].replace(/,/g, '')), whole);
+    const json = run(dir, 'count', 'records/big.xml', '--json');
+    assert.equal(json.status, 0, json.stderr);
+    const j = JSON.parse(json.stdout) as { tokens: number; visits: number; perVisit: number[] };
+    assert.equal(j.tokens, whole);
+    assert.equal(j.visits, Number(m[2]));
+    assert.equal(j.perVisit.length, j.visits);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -49,10 +49,15 @@ export async function runEncodingCount(
       const read = await reading;
       if (read === undefined) throw new Error(`no such record: ${shown}`);
       text = read;
-      // The worker parses while this thread counts the guessed layout's chunks.
-      const pre = worker ? countGuessedChunks(text, encoding) : undefined;
+      // The worker parses while this thread counts. The text output says the total only: the whole
+      // text's count, which is what the record's chunks add up to (seams where the tokenizer could
+      // merge are counted glued: tokens/counter.ts). `--json` gives each visit's count too: the
+      // chunks of the layout guessed from the text are counted instead.
+      const json = p.flags.has('json');
+      const whole = json ? undefined : getTokenizer(encoding).count(text);
+      const pre = json && worker ? countGuessedChunks(text, encoding) : undefined;
       summary = summaryOf(text, await worker?.result);
-      if (summary.ok && summary.layout) return print(io, shown, encoding, p, summary, text, pre);
+      if (summary.ok && summary.layout) return print(io, shown, encoding, p, summary, text, whole, pre);
     }
   } finally {
     worker?.dispose();
@@ -68,26 +73,29 @@ function print(
   p: ParsedArgs,
   s: RecordSummary,
   text: string,
+  whole: number | undefined,
   pre: ReturnType<typeof countGuessedChunks> | undefined,
 ): number {
-  const counts = countLayoutWithPrecounts(text, s.layout!, encoding, pre);
-  const result = {
-    file: shown,
-    encoding,
-    tokens: counts.total,
-    visits: s.visits,
-    events: s.events,
-    notes: s.notes,
-    firstDate: s.firstDate,
-    lastDate: s.lastDate,
-    characters: s.characters,
-    perVisit: counts.visits,
-    warnings: s.warnings,
-  };
-  if (p.flags.has('json')) io.out(JSON.stringify(result, null, 2) + '\n');
-  else {
+  if (p.flags.has('json')) {
+    const counts = countLayoutWithPrecounts(text, s.layout!, encoding, pre);
+    const result = {
+      file: shown,
+      encoding,
+      tokens: counts.total,
+      visits: s.visits,
+      events: s.events,
+      notes: s.notes,
+      firstDate: s.firstDate,
+      lastDate: s.lastDate,
+      characters: s.characters,
+      perVisit: counts.visits,
+      warnings: s.warnings,
+    };
+    io.out(JSON.stringify(result, null, 2) + '\n');
+  } else {
+    const total = whole ?? countLayoutWithPrecounts(text, s.layout!, encoding, pre).total;
     io.out(
-      `${shown}: ${formatTokenCount(counts.total, false)} tokens (${encoding}), ${s.visits} visits, ${s.events} events, ${s.notes} notes` +
+      `${shown}: ${formatTokenCount(total, false)} tokens (${encoding}), ${s.visits} visits, ${s.events} events, ${s.notes} notes` +
         (s.firstDate && s.lastDate ? `, ${s.firstDate.slice(0, 10)} → ${s.lastDate.slice(0, 10)}` : '') +
         '\n',
     );
