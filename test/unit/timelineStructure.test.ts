@@ -124,10 +124,16 @@ test('RecordWork.timelineFirst: a big uncounted record’s structure (tokenizing
   assert.equal(first.stamp, counted.stamp, 'named as the counted model (previews apply to both)');
   // Once the model is counted: it is the first answer.
   assert.equal(work.timelineFirst('file:///s.xml', 'disk', req, true, 100_000), counted);
-  // Another context is not counted yet: a structure again (it says the context asked).
+  // Another context of a record counted already: counted at once (it only packs), no structure in
+  // between (a `context:` edit moves the cut lines and keeps the token figures).
   const other = work.timelineFirst('file:///s.xml', 'disk', { ...req, context: 4096 }, true, 100_000);
-  assert.equal(other?.header.counting, true);
+  assert.equal(other?.header.counting, undefined);
   assert.equal(other?.header.context, 4096);
+  assert.equal(other, work.timelineWire('file:///s.xml', 'disk', { ...req, context: 4096 }, true));
+  // Another encoding is not counted yet: its structure (it says the encoding asked).
+  const o200 = work.timelineFirst('file:///s.xml', 'disk', { ...req, encoding: 'o200k_base' }, true, 100_000);
+  assert.equal(o200?.header.counting, true);
+  assert.equal(o200?.header.encoding, 'o200k_base');
   // A record under the size: counted at once.
   const small = new RecordWork();
   small.load('file:///s.xml', 'disk', text);

@@ -229,6 +229,13 @@ describe('MedAlign record timeline', function () {
     assert.deepEqual([own8.keptFrom, own8.keptTokens], [old8.keptFrom, old8.keptTokens]);
     assert.ok(after.counts!.keptVisits < before.counts!.keptVisits, 'fewer visits kept at 8k');
     assert.equal(after.seq > before.seq, true);
+    // The record was counted already: the edit repaints the counted model, never its structure
+    // ("Counting tokens…", no cut lines) in between.
+    const shownBefore = Math.max(0, ...(before.perf.paintedAt ?? []));
+    const since = (after.perf.paintedStage ?? []).filter(
+      (_, i) => (after.perf.paintedAt ?? [])[i] > shownBefore,
+    );
+    assert.ok(since.length > 0 && since.every((st) => st === 'counted'), since.join(','));
     await editor.edit((e) => e.replace(editor.document.lineAt(line).range, 'context: 16k'));
     await editor.document.save();
     await viewShows('16k again', (x) => x.cuts?.find((c) => c.own)?.label === '16k');

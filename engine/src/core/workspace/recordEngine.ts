@@ -180,10 +180,11 @@ export interface RecordEngine {
     cancel?: Cancel,
   ): Promise<TimelineWire | undefined>;
   /**
-   * The view's first answer (`progressive`): the counted model's columns when they are ready (or
-   * quick to make: a record under STRUCTURE_MIN_CHARS), else at once the record's structure
-   * (`header.counting`, core/timeline/build.ts `buildTimelineStructure`), with the stamp the counted
-   * model will have. Never waits for a count.
+   * The view's first answer (`progressive`): the counted model's columns when they are ready, or
+   * quick to make (a record under STRUCTURE_MIN_CHARS, or one whose events are counted already for
+   * this encoding, which only packs: another `context:`, strategy or question), else at once the
+   * record's structure (`header.counting`, core/timeline/build.ts `buildTimelineStructure`), with the
+   * stamp the counted model will have. Never waits for a count.
    */
   timelineFirst(
     uri: string,
@@ -464,7 +465,14 @@ export class RecordWork {
     const l = this.loaded.get(entryKey(uri, key));
     if (!l) return undefined;
     const k = `${entryKey(uri, key)}\n${JSON.stringify(req)}`;
-    if (!l.record.ok || l.text.length < minChars || this.models.has(k))
+    // A record counted already only packs (a `context:` edit moves the cut lines; the view keeps its
+    // token figures rather than painting the structure in between).
+    if (
+      !l.record.ok ||
+      l.text.length < minChars ||
+      this.models.has(k) ||
+      timelineWarm(l.text, l.record, req.encoding)
+    )
       return this.timelineWire(uri, key, req, previews);
     const header = timelineStructureHeader({
       text: l.text,
