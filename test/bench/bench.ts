@@ -4,7 +4,7 @@ import { runRunBench } from './runBench';
 import { runHostileBench } from './hostileBench';
 import { runCliBench } from './cliBench';
 import { runImportBench } from './importBench';
-import { runTimelineBench } from './timelineBench';
+import { runTimelineBench, runTimelineWorkerBench } from './timelineBench';
 import { runMetricsBench } from './metricsBench';
 import { runHelmBench } from './helmBench';
 import { runTokenizerBench } from './tokenizerBench';
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   }
   runTokenizerBench();
   runTimelineBench();
+  await runTimelineWorkerBench();
   runHelmBench();
   runRefineBench();
   await runRunBench();

@@ -10,6 +10,11 @@ import { TokenCounter } from '../../engine/src/core/tokens/counter';
 import type { EncodingName } from '../../engine/src/core/tokens/encodings';
 import { buildTimeline } from '../../engine/src/core/timeline/build';
 import type { TimelineInput } from '../../engine/src/core/timeline/build';
+import { VIEW_PREVIEW_CHARS } from '../../engine/src/core/workspace/recordEngine';
+import type { TimelineRequest } from '../../engine/src/core/workspace/recordEngine';
+import { WorkerRecordEngine } from '../../server/src/node/workerRecordEngine';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { decodeTimeline, encodeTimeline } from '../../engine/src/core/timeline/wire';
 import type { TimelineWire } from '../../engine/src/core/timeline/wire';
 import { generateRecord, mulberry32 } from '../fixtures/recordGenerator';
@@ -159,3 +164,56 @@ export function runTimelineBench(): void {
 }
 
 if (require.main === module) runTimelineBench();
+
+/**
+ * The record worker (dist/recordWorker.js, through WorkerRecordEngine as the server uses it): the
+ * view's first request for a big record while the worker warms another, counted, 50k-event record
+ * (a long job, done in slices between which requests are answered), against the same request when
+ * the worker is idle. Medians of 5, each with fresh records.
+ */
+export async function runTimelineWorkerBench(): Promise<void> {
+  const workerPath = path.join(__dirname, '..', '..', '..', 'dist', 'recordWorker.js');
+  console.log('\nRecord worker (issue 10): the view’s first request while the worker warms another record');
+  const big = denseRecord(50_000);
+  const other = denseRecord(16_000, 9);
+  const req = (label: string, context: number): TimelineRequest => ({
+    encoding: 'cl100k_base',
+    estimated: false,
+    instruction: INSTRUCTION,
+    reserve: 256,
+    context,
+    strategy: 'recent',
+    label,
+  });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const busy: number[] = [];
+  const idle: number[] = [];
+  // The worker does not keep the process alive (the server's connection does): this does.
+  const alive = setInterval(() => undefined, 1_000);
+  for (let i = 0; i < 5; i++) {
+    const engine = new WorkerRecordEngine(workerPath);
+    try {
+      await engine.load(`file:///big${i}.xml`, 'k', () => Promise.resolve(big));
+      await engine.load(`file:///other${i}.xml`, 'k', () => Promise.resolve(other));
+      // Counting the big record: once idle, the worker warms its timeline (~0.5 s of work).
+      await engine.counts(`file:///big${i}.xml`, 'k', 'cl100k_base', true);
+      await sleep(300);
+      let t = performance.now();
+      await engine.timelineView(`file:///other${i}.xml`, 'k', req('o.xml', 32_768), VIEW_PREVIEW_CHARS, true);
+      busy.push(performance.now() - t);
+      // The floor: the same first request for a record parsed (its structure made) and not counted,
+      // the worker idle.
+      await engine.load(`file:///idle${i}.xml`, 'k', () => Promise.resolve(other));
+      await sleep(2_000);
+      t = performance.now();
+      await engine.timelineView(`file:///idle${i}.xml`, 'k', req('o.xml', 32_768), VIEW_PREVIEW_CHARS, true);
+      idle.push(performance.now() - t);
+    } finally {
+      engine.dispose();
+    }
+  }
+  clearInterval(alive);
+  row('first request while the worker warms a 50k-event record', fmt(median(busy)));
+  row('  floor: the same request, worker idle', fmt(median(idle)));
+  row('  max while warming', fmt(Math.max(...busy)));
+}

@@ -49,3 +49,43 @@ test('timeline warm-up: a record that is not valid is not warmed', () => {
   work.load('file:///bad.xml', 'disk', '<record><visit start="01/01/2020"><day>');
   assert.equal(work.warmTimeline('file:///bad.xml', 'disk', 'cl100k_base'), false);
 });
+
+test('timeline warm-up in steps: a visit each; a request between the steps gets the same model, and the warming then ends with it', () => {
+  const text = generateRecord({ seed: 8, targetChars: 120_000 });
+  const uri = 'file:///s.xml';
+  const cold = new RecordWork();
+  cold.load(uri, 'disk', text);
+  const expected = cold.timeline(uri, 'disk', req);
+  assert.ok(expected);
+
+  for (const structureFirst of [false, true]) {
+    const work = new RecordWork();
+    const record = work.load(uri, 'disk', text);
+    // The structure made ahead (in steps too): the counted warming then reuses it.
+    if (structureFirst) {
+      const s = work.warmStructureSteps(uri, 'disk', true, 0);
+      let steps = 0;
+      let r = s.next();
+      while (r.done !== true) {
+        steps++;
+        r = s.next();
+      }
+      assert.equal(steps, record.visits.length, 'a step per visit');
+      assert.ok(r.value);
+      assert.deepEqual(work.warmStructure(uri, 'disk', true, 0), undefined, 'made');
+    }
+    const steps = work.warmTimelineSteps(uri, 'disk', 'cl100k_base');
+    for (let i = 0; i < 5; i++) assert.equal(steps.next().done, false);
+    assert.equal(timelineWarm(text, record, 'cl100k_base'), false, 'not done after 5 visits');
+    // A request between the steps: the whole model, exactly as without warming.
+    assert.deepEqual(work.timeline(uri, 'disk', req), expected);
+    // The warming finds the model made meanwhile and ends at its next step.
+    const next = steps.next();
+    assert.deepEqual(next, { done: true, value: true });
+    assert.equal(timelineWarm(text, record, 'cl100k_base'), true);
+    assert.deepEqual(
+      work.timeline(uri, 'disk', { ...req, context: 4096 }),
+      cold.timeline(uri, 'disk', { ...req, context: 4096 }),
+    );
+  }
+});

@@ -6,7 +6,9 @@
  * handled: once one is parsed, its structure's columns, packed (what the Record Timeline paints
  * first, ~100 ms for 50k events); once it is counted (for a hover, diagnostics, a fit or a pack), its timeline: every
  * event's tokens and labels (most of a big record's first counted model, ~0.6 s for 50k events), so
- * opening the Record Timeline later only packs. A request that arrives first is answered first.
+ * opening the Record Timeline later only packs. A request that arrives first is answered first, and
+ * one that arrives while a record is warmed waits for one visit's work, not the record's (the warming
+ * goes on in slices once the worker is idle again).
  */
 import { parentPort } from 'node:worker_threads';
 import {
@@ -19,6 +21,8 @@ import { addServerCounts, serverMissing } from '../../../engine/src/core/tokens/
 import type { TokenizerName } from '../../../engine/src/core/tokens/tokenizer';
 import type { WorkerRequest, WorkerResponse } from './recordWorkerProtocol';
 import { packColumns, packWire } from './packWire';
+import type { TimelineColumns } from '../../../engine/src/core/timeline/wire';
+import type { Steps } from '../../../engine/src/core/util/steps';
 
 const work = new RecordWork();
 
@@ -39,7 +43,15 @@ interface WarmJob {
   encoding?: TokenizerName;
 }
 const toWarm = new Map<string, WarmJob>();
-let warmTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * A slice of warming runs at most this long (a visit at least): between slices the worker handles
+ * the messages that came, and after one it waits IDLE_MS again before going on.
+ */
+const SLICE_MS = 8;
+/** The warming in progress: its steps (a visit each), and what to do with its result. */
+let warming: { steps: Steps<unknown>; done: (result: unknown) => void } | undefined;
+let warmTimer: { cancel(): void } | undefined;
 
 function nextWarm(): [string, WarmJob] | undefined {
   const jobs = [...toWarm];
@@ -47,25 +59,54 @@ function nextWarm(): [string, WarmJob] | undefined {
   return jobs.pop();
 }
 
-function armWarm(): void {
-  if (warmTimer !== undefined) clearTimeout(warmTimer);
+function startWarm(w: WarmJob): void {
+  warming =
+    w.kind === 'structure'
+      ? {
+          steps: work.warmStructureSteps(w.uri, w.key),
+          // Packed for the view too (what the first answer sends).
+          done: (columns) => {
+            if (columns !== undefined) packColumns(columns as TimelineColumns);
+          },
+        }
+      : { steps: work.warmTimelineSteps(w.uri, w.key, w.encoding!, WARM_MIN_CHARS), done: () => undefined };
+}
+
+function warmSlice(): void {
   warmTimer = undefined;
-  if (toWarm.size === 0) return;
-  warmTimer = setTimeout(() => {
-    warmTimer = undefined;
-    const [k, w] = nextWarm()!;
-    toWarm.delete(k);
-    try {
-      if (w.kind === 'structure') {
-        // Packed for the view too (what the first answer sends).
-        const columns = work.warmStructure(w.uri, w.key);
-        if (columns) packColumns(columns);
-      } else work.warmTimeline(w.uri, w.key, w.encoding!, WARM_MIN_CHARS);
-    } catch {
-      // Warming is only a head start: the timeline request builds (and reports) the same.
+  const until = Date.now() + SLICE_MS;
+  try {
+    while (Date.now() < until) {
+      if (!warming) {
+        const next = nextWarm();
+        if (!next) return;
+        toWarm.delete(next[0]);
+        startWarm(next[1]);
+      }
+      const w = warming!;
+      const r = w.steps.next();
+      if (r.done === true) {
+        warming = undefined;
+        w.done(r.value);
+      }
     }
-    armWarm();
-  }, IDLE_MS);
+  } catch {
+    // Warming is only a head start: the timeline request builds (and reports) the same.
+    warming = undefined;
+  }
+  if (!warming && toWarm.size === 0) return;
+  // The next slice once the messages that came meanwhile are handled.
+  const immediate = setImmediate(warmSlice);
+  warmTimer = { cancel: () => clearImmediate(immediate) };
+}
+
+/** Warming goes on (or starts) once no request has come for IDLE_MS. */
+function armWarm(): void {
+  warmTimer?.cancel();
+  warmTimer = undefined;
+  if (!warming && toWarm.size === 0) return;
+  const timer = setTimeout(warmSlice, IDLE_MS);
+  warmTimer = { cancel: () => clearTimeout(timer) };
 }
 
 function warmLater(job: WarmJob): void {
@@ -139,7 +180,7 @@ function handle(req: WorkerRequest): unknown {
 }
 
 parentPort?.on('message', (req: WorkerRequest) => {
-  if (warmTimer !== undefined) clearTimeout(warmTimer);
+  warmTimer?.cancel();
   warmTimer = undefined;
   let res: WorkerResponse;
   try {

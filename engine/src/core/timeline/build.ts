@@ -12,7 +12,15 @@ import { packPrompt, recordBm25, STANDARD_CONTEXTS } from '../packing/pack';
 import type { PackInput, PackResult, PackStrategy } from '../packing/pack';
 import { terms, xmlTerms } from '../packing/bm25';
 import { formatContext } from '../packing/format';
-import type { CodeEntry, EhrRecord, Person, RecordDate, RecordEvent, SourceRange } from '../record/model';
+import type {
+  CodeEntry,
+  EhrRecord,
+  Person,
+  RecordDate,
+  RecordEvent,
+  SourceRange,
+  Visit,
+} from '../record/model';
 import type { TokenCounter } from '../tokens/counter';
 import type { TokenizerName } from '../tokens/tokenizer';
 import type {
@@ -27,6 +35,8 @@ import type {
   TimelineVisit,
 } from './model';
 import { emptyTimeline } from './model';
+import { drain } from '../util/steps';
+import type { Steps } from '../util/steps';
 
 export interface TimelineInput extends Omit<PackInput, 'strategy'> {
   strategy: PackStrategy;
@@ -176,16 +186,45 @@ function staticModel(
   record: EhrRecord,
   count: { encoding: TokenizerName; counter: TokenCounter } | undefined,
 ): StaticModel {
-  let perEnc = staticCache.get(record);
-  const hit = count === undefined ? structureCache.get(record) : perEnc?.get(count.encoding);
-  if (hit !== undefined && hit.text === text) return hit;
+  return drain(staticModelSteps(text, record, count));
+}
+
+/** The model staticModel would find made already for this record, text and encoding (or structure). */
+function cachedStatic(
+  text: string,
+  record: EhrRecord,
+  count: { encoding: TokenizerName } | undefined,
+): StaticModel | undefined {
+  const hit = count === undefined ? structureCache.get(record) : staticCache.get(record)?.get(count.encoding);
+  return hit !== undefined && hit.text === text ? hit : undefined;
+}
+
+/**
+ * staticModel in steps, one visit each (the record worker warms a big record between its requests:
+ * a request that comes meanwhile waits for one visit, not the whole record). A step finds the model
+ * made meanwhile (by a request) and ends with it.
+ */
+function* staticModelSteps(
+  text: string,
+  record: EhrRecord,
+  count: { encoding: TokenizerName; counter: TokenCounter } | undefined,
+): Steps<StaticModel> {
+  const hit = cachedStatic(text, record, count);
+  if (hit !== undefined) return hit;
+  const keep = (model: StaticModel): StaticModel => {
+    if (count === undefined) structureCache.set(record, model);
+    else {
+      let perEnc = staticCache.get(record);
+      if (perEnc === undefined) staticCache.set(record, (perEnc = new Map<TokenizerName, StaticModel>()));
+      perEnc.set(count.encoding, model);
+    }
+    return model;
+  };
   // Counting a record whose structure was built (the view's first paint): only the tokens are new.
   const built = count !== undefined ? structureCache.get(record) : undefined;
   if (count !== undefined && built !== undefined && built.text === text) {
-    const model = countedStructure(text, record, built, count.encoding, count.counter);
-    if (perEnc === undefined) staticCache.set(record, (perEnc = new Map<TokenizerName, StaticModel>()));
-    perEnc.set(count.encoding, model);
-    return model;
+    const model = yield* countedStructureSteps(text, record, built, count.encoding, count.counter);
+    return cachedStatic(text, record, count) ?? keep(model);
   }
   const counter = count?.counter;
   const encoding = count?.encoding ?? 'cl100k_base';
@@ -200,7 +239,7 @@ function staticModel(
   let last: string | null = null;
   let lastVisitStart: string | null = null;
   let outOfOrder = 0;
-  const visits = record.visits.map((v, vi): StaticVisit => {
+  const visitOf = (v: Visit, vi: number): StaticVisit => {
     const vc = counter && counts ? counter.countVisit(text, record, counts, vi) : undefined;
     const vStart = v.start?.iso ?? null;
     let start = vStart;
@@ -276,7 +315,14 @@ function staticModel(
     };
     if (v.type !== undefined) sv.type = v.type;
     return sv;
-  });
+  };
+  const visits: StaticVisit[] = [];
+  for (let vi = 0; vi < record.visits.length; vi++) {
+    visits.push(visitOf(record.visits[vi], vi));
+    yield;
+    const meanwhile = cachedStatic(text, record, count);
+    if (meanwhile !== undefined) return meanwhile;
+  }
   const problems: string[] = [];
   const unreadable = record.diagnostics.filter((d) => d.code === 'date-unparseable');
   if (unreadable.length > 0) {
@@ -313,7 +359,7 @@ function staticModel(
         `(first at line ${lines.position(structure[0].range.start)[0] + 1}): ${structure[0].message}`,
     );
   }
-  const model: StaticModel = {
+  return keep({
     text,
     tokens: counts?.total ?? 0,
     events: record.eventCount,
@@ -321,14 +367,7 @@ function staticModel(
     last,
     visits,
     problems,
-  };
-  if (count === undefined) {
-    structureCache.set(record, model);
-    return model;
-  }
-  if (perEnc === undefined) staticCache.set(record, (perEnc = new Map<TokenizerName, StaticModel>()));
-  perEnc.set(count.encoding, model);
-  return model;
+  });
 }
 
 /**
@@ -336,16 +375,16 @@ function staticModel(
  * order, as staticModel walks them): its labels, dates and ranges reused, the tokens counted as
  * staticModel counts them.
  */
-function countedStructure(
+function* countedStructureSteps(
   text: string,
   record: EhrRecord,
   st: StaticModel,
   encoding: TokenizerName,
   counter: TokenCounter,
-): StaticModel {
+): Steps<StaticModel> {
   const counts = counter.countRecord(text, record, encoding);
   const person = record.person;
-  const visits = record.visits.map((v, vi): StaticVisit => {
+  const visitOf = (v: Visit, vi: number): StaticVisit => {
     const sv = st.visits[vi];
     const vc = counter.countVisit(text, record, counts, vi);
     const events: TimelineEvent[] = [];
@@ -366,7 +405,14 @@ function countedStructure(
       return { ...sv.days[di], tokens: dc.total };
     });
     return { ...sv, tokens: counts.visits[vi], days, events };
-  });
+  };
+  const visits: StaticVisit[] = [];
+  for (let vi = 0; vi < record.visits.length; vi++) {
+    visits.push(visitOf(record.visits[vi], vi));
+    yield;
+    const meanwhile = cachedStatic(text, record, { encoding });
+    if (meanwhile !== undefined) return meanwhile;
+  }
   return { ...st, tokens: counts.total, visits };
 }
 
@@ -514,7 +560,17 @@ export function warmTimeline(
   encoding: TokenizerName,
   counter: TokenCounter,
 ): void {
-  if (record.ok) staticModel(text, record, { encoding, counter });
+  drain(warmTimelineSteps(text, record, encoding, counter));
+}
+
+/** warmTimeline in steps, one visit each (for a caller that answers requests between them). */
+export function* warmTimelineSteps(
+  text: string,
+  record: EhrRecord,
+  encoding: TokenizerName,
+  counter: TokenCounter,
+): Steps<void> {
+  if (record.ok) yield* staticModelSteps(text, record, { encoding, counter });
 }
 
 /** Whether `warmTimeline` (or a model) already built the record's static part for `encoding`. */
@@ -582,7 +638,12 @@ export function buildTimelineStructure(input: StructureInput): TimelineModel {
  * view's first paint only encodes its header).
  */
 export function timelineStructureVisits(text: string, record: EhrRecord): TimelineVisit[] {
-  return structureVisits(staticModel(text, record, undefined));
+  return drain(timelineStructureVisitsSteps(text, record));
+}
+
+/** timelineStructureVisits in steps, one visit each. */
+export function* timelineStructureVisitsSteps(text: string, record: EhrRecord): Steps<TimelineVisit[]> {
+  return structureVisits(yield* staticModelSteps(text, record, undefined));
 }
 
 /** The header of a valid record's structure (`buildTimelineStructure(…)` without its visits). */

@@ -20,13 +20,15 @@ import type { RefineOrder } from '../packing/refine';
 import {
   buildTimeline,
   timelineStructureHeader,
-  timelineStructureVisits,
+  timelineStructureVisitsSteps,
   timelineWarm,
-  warmTimeline,
+  warmTimelineSteps,
 } from '../timeline/build';
 import type { TimelineModel } from '../timeline/model';
 import { encodeColumns, encodeTimeline, timelinePreviews } from '../timeline/wire';
 import type { TimelineColumns, TimelineWire, ViewWire } from '../timeline/wire';
+import { drain } from '../util/steps';
+import type { Steps } from '../util/steps';
 
 export interface TokenRequest {
   encoding: TokenizerName;
@@ -385,9 +387,14 @@ export class RecordWork {
    * at least `minChars` (a small record's first model is quick anyway). True when it did work.
    */
   warmTimeline(uri: string, key: string, encoding: TokenizerName, minChars = 0): boolean {
+    return drain(this.warmTimelineSteps(uri, key, encoding, minChars));
+  }
+
+  /** warmTimeline in steps, one visit each (the record worker answers requests between them). */
+  *warmTimelineSteps(uri: string, key: string, encoding: TokenizerName, minChars = 0): Steps<boolean> {
     const l = this.get(uri, key);
     if (!l || l.text.length < minChars || timelineWarm(l.text, l.record, encoding)) return false;
-    warmTimeline(l.text, l.record, encoding, this.counter);
+    yield* warmTimelineSteps(l.text, l.record, encoding, this.counter);
     return true;
   }
 
@@ -422,6 +429,10 @@ export class RecordWork {
   private readonly structures = new Map<string, { text: string; columns: TimelineColumns }>();
 
   private structureColumns(l: Loaded, previews: boolean | number): TimelineColumns {
+    return drain(this.structureColumnsSteps(l, previews));
+  }
+
+  private *structureColumnsSteps(l: Loaded, previews: boolean | number): Steps<TimelineColumns> {
     const k = `${entryKey(l.uri, l.key)}\n${String(previews)}`;
     const have = this.structures.get(k);
     if (have !== undefined && have.text === l.text) {
@@ -429,7 +440,11 @@ export class RecordWork {
       this.structures.set(k, have);
       return have.columns;
     }
-    const columns = encodeColumns(timelineStructureVisits(l.text, l.record), { previews });
+    const visits = yield* timelineStructureVisitsSteps(l.text, l.record);
+    // Made meanwhile (a request between the steps): those.
+    const made = this.structures.get(k);
+    if (made !== undefined && made.text === l.text) return made.columns;
+    const columns = encodeColumns(visits, { previews });
     this.structures.delete(k);
     this.structures.set(k, { text: l.text, columns });
     if (this.structures.size > STRUCTURES_KEPT) this.structures.delete(this.structures.keys().next().value!);
@@ -447,11 +462,21 @@ export class RecordWork {
     previews: boolean | number = VIEW_PREVIEW_CHARS,
     minChars = STRUCTURE_MIN_CHARS,
   ): TimelineColumns | undefined {
+    return drain(this.warmStructureSteps(uri, key, previews, minChars));
+  }
+
+  /** warmStructure in steps, one visit each (the record worker answers requests between them). */
+  *warmStructureSteps(
+    uri: string,
+    key: string,
+    previews: boolean | number = VIEW_PREVIEW_CHARS,
+    minChars = STRUCTURE_MIN_CHARS,
+  ): Steps<TimelineColumns | undefined> {
     const l = this.get(uri, key);
     if (!l || l.text.length < minChars) return undefined;
     const have = this.structures.get(`${entryKey(uri, key)}\n${String(previews)}`);
     if (have !== undefined && have.text === l.text) return undefined;
-    return this.structureColumns(l, previews);
+    return yield* this.structureColumnsSteps(l, previews);
   }
 
   /** See RecordEngine.timelineFirst. */
