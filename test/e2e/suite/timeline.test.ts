@@ -222,8 +222,12 @@ describe('MedAlign record timeline', function () {
       .split('\n')
       .findIndex((l) => l.startsWith('context:'));
     assert.ok(line > 0, 'the front matter has a context line');
+    const shownBefore = Math.max(0, ...(before.perf.paintedAt ?? []));
     await editor.edit((e) => e.replace(editor.document.lineAt(line).range, 'context: 8k'));
-    const after = await viewShows('8k highlighted', (x) => x.cuts?.find((c) => c.own)?.label === '8k');
+    const after = await viewShows(
+      '8k highlighted, and painted',
+      (x) => x.cuts?.find((c) => c.own)?.label === '8k' && (x.perf.paintedAt?.at(-1) ?? 0) > shownBefore,
+    );
     const own8 = after.cuts!.find((c) => c.own)!;
     const old8 = before.cuts!.find((c) => c.label === '8k')!;
     assert.deepEqual([own8.keptFrom, own8.keptTokens], [old8.keptFrom, old8.keptTokens]);
@@ -231,7 +235,6 @@ describe('MedAlign record timeline', function () {
     assert.equal(after.seq > before.seq, true);
     // The record was counted already: the edit repaints the counted model, never its structure
     // ("Counting tokens…", no cut lines) in between.
-    const shownBefore = Math.max(0, ...(before.perf.paintedAt ?? []));
     const since = (after.perf.paintedStage ?? []).filter(
       (_, i) => (after.perf.paintedAt ?? [])[i] > shownBefore,
     );
