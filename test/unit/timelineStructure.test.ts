@@ -215,3 +215,20 @@ test('timeline structure: the counted model built after the structure (reusing i
     buildTimeline({ ...req, text: sample, record: parseRecord(sample), counter: new TokenCounter() }),
   );
 });
+
+test('RecordWork: a record dropped from the store drops its structure columns (made anew when it is loaded again)', () => {
+  const text = generateRecord({ seed: 12, targetChars: 20_000 });
+  const work = new RecordWork();
+  work.load('file:///a.xml', 'disk', text);
+  assert.ok(work.warmStructure('file:///a.xml', 'disk', true, 0));
+  assert.equal(work.warmStructure('file:///a.xml', 'disk', true, 0), undefined, 'kept');
+  // Enough other records to drop it (the store keeps RecordWork.CAPACITY).
+  const small = publicSampleXml;
+  for (let i = 0; i < RecordWork.CAPACITY; i++) work.load(`file:///o${i}.xml`, 'disk', small);
+  assert.ok(work.takeEvicted().includes('file:///a.xml\ndisk'));
+  work.load('file:///a.xml', 'disk', text);
+  assert.ok(
+    work.warmStructure('file:///a.xml', 'disk', true, 0),
+    'made again: the old columns went with the record',
+  );
+});

@@ -303,6 +303,8 @@ export class RecordWork {
       this.loaded.delete(oldest);
       this.chars -= l.text.length;
       this.evicted.push(oldest);
+      // Its structure columns go with it (they hold its text).
+      for (const sk of this.structures.keys()) if (sk.startsWith(`${oldest}\n`)) this.structures.delete(sk);
     }
     return record;
   }
