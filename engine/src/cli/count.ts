@@ -19,7 +19,7 @@ import {
   summarizeRecord,
   summaryOf,
 } from '../host/parallelCount';
-import type { RecordSummary } from '../host/parallelCount';
+import type { ChunkCounts, RecordSummary } from '../host/parallelCount';
 import type { ParsedArgs } from './argv';
 import type { CliIo } from './io';
 import type { CountTarget } from './countArgs';
@@ -53,11 +53,11 @@ export async function runEncodingCount(
       // text's count, which is what the record's chunks add up to (seams where the tokenizer could
       // merge are counted glued: tokens/counter.ts). `--json` gives each visit's count too: the
       // chunks of the layout guessed from the text are counted instead.
-      const json = p.flags.has('json');
-      const whole = json ? undefined : getTokenizer(encoding).count(text);
-      const pre = json && worker ? countGuessedChunks(text, encoding) : undefined;
+      const counted: Counted = p.flags.has('json')
+        ? { pre: worker ? countGuessedChunks(text, encoding) : undefined }
+        : { total: getTokenizer(encoding).count(text) };
       summary = summaryOf(text, await worker?.result);
-      if (summary.ok && summary.layout) return print(io, shown, encoding, p, summary, text, whole, pre);
+      if (summary.ok && summary.layout) return print(io, shown, encoding, summary, text, counted);
     }
   } finally {
     worker?.dispose();
@@ -66,18 +66,19 @@ export async function runEncodingCount(
   return 1;
 }
 
+/** What this thread counted while the worker parsed: the whole text (text output), or the guessed layout's chunks (`--json`). */
+type Counted = { total: number } | { pre: ChunkCounts | undefined };
+
 function print(
   io: CliIo,
   shown: string,
   encoding: EncodingName,
-  p: ParsedArgs,
   s: RecordSummary,
   text: string,
-  whole: number | undefined,
-  pre: ReturnType<typeof countGuessedChunks> | undefined,
+  counted: Counted,
 ): number {
-  if (p.flags.has('json')) {
-    const counts = countLayoutWithPrecounts(text, s.layout!, encoding, pre);
+  if ('pre' in counted) {
+    const counts = countLayoutWithPrecounts(text, s.layout!, encoding, counted.pre);
     const result = {
       file: shown,
       encoding,
@@ -93,9 +94,8 @@ function print(
     };
     io.out(JSON.stringify(result, null, 2) + '\n');
   } else {
-    const total = whole ?? countLayoutWithPrecounts(text, s.layout!, encoding, pre).total;
     io.out(
-      `${shown}: ${formatTokenCount(total, false)} tokens (${encoding}), ${s.visits} visits, ${s.events} events, ${s.notes} notes` +
+      `${shown}: ${formatTokenCount(counted.total, false)} tokens (${encoding}), ${s.visits} visits, ${s.events} events, ${s.notes} notes` +
         (s.firstDate && s.lastDate ? `, ${s.firstDate.slice(0, 10)} → ${s.lastDate.slice(0, 10)}` : '') +
         '\n',
     );
